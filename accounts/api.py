@@ -1,0 +1,105 @@
+"""API: who am I, and JWT tokens for integrators (obtain, refresh with rotation, revoke)."""
+
+from __future__ import annotations
+
+from axes.handlers.proxy import AxesProxyHandler
+from django.db import transaction
+from django.utils.decorators import method_decorator
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework_simplejwt import views as jwt_views
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.axes import attempted_username
+from accounts.roles import permissions_for_role
+from aerostic.core.api import AuthRateThrottle, UserAPIView
+from tenants.selectors import memberships_for_user
+
+
+class MeOutput(serializers.Serializer):
+    class MeMembershipOutput(serializers.Serializer):
+        tenant_id = serializers.IntegerField()
+        tenant_slug = serializers.CharField(source="tenant.slug")
+        tenant_name = serializers.CharField(source="tenant.name")
+        role = serializers.CharField()
+        permissions = serializers.SerializerMethodField()
+
+        def get_permissions(self, membership) -> list[str]:
+            return sorted(permissions_for_role(membership.role))
+
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    full_name = serializers.CharField()
+    memberships = MeMembershipOutput(many=True)
+
+
+class MeApi(UserAPIView):
+    @extend_schema(responses=MeOutput)
+    def get(self, request: Request) -> Response:
+        user = request.user
+        data = {
+            "id": user.pk,
+            "email": user.email,
+            "full_name": user.full_name,
+            "memberships": memberships_for_user(user),
+        }
+        return Response(MeOutput(data).data)
+
+
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
+class TokenObtainApi(jwt_views.TokenObtainPairView):
+    """POST email + password → access (5 min) and refresh tokens. Locked out like the login page.
+
+    Not atomic, so a refused attempt stays counted by django-axes.
+    """
+
+    throttle_classes = [AuthRateThrottle]
+
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        credentials = {"username": attempted_username(request, None)}
+        if AxesProxyHandler.is_locked(request._request, credentials=credentials):
+            return Response(
+                {"detail": "Too many failed sign-ins: this account is locked for a while.", "code": "locked_out"},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
+        try:
+            return super().post(request, *args, **kwargs)
+        except AuthenticationFailed as refused:
+            # Answered here rather than by DRF's handler, which would roll back the request's
+            # transaction (ATOMIC_REQUESTS) and with it the failure django-axes just counted.
+            return Response(
+                {"detail": str(refused.detail), "code": "authentication_failed"},
+                status=status.HTTP_401_UNAUTHORIZED,
+                headers={"WWW-Authenticate": 'Bearer realm="api"'},
+            )
+
+
+class TokenRefreshApi(jwt_views.TokenRefreshView):
+    """POST refresh → new access and a new refresh; the old refresh is blacklisted (rotation)."""
+
+    throttle_classes = [AuthRateThrottle]
+
+
+class TokenRevokeInput(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class TokenRevokeApi(UserAPIView):
+    @extend_schema(request=TokenRevokeInput, responses={204: None})
+    def post(self, request: Request) -> Response:
+        serializer = TokenRevokeInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(serializer.validated_data["refresh"])
+        except TokenError as error:
+            return Response({"detail": str(error), "code": "token_not_valid"}, status=status.HTTP_400_BAD_REQUEST)
+        if token.get("user_id") != str(request.user.pk) and token.get("user_id") != request.user.pk:
+            return Response(
+                {"detail": "Not your token.", "code": "token_not_valid"}, status=status.HTTP_400_BAD_REQUEST
+            )
+        token.blacklist()
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,83 @@
+"""JWT for integrators: obtain, use, rotate, revoke, lockout."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import DEFAULT_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def _obtain(email: str, password: str = DEFAULT_PASSWORD):
+    return APIClient().post("/api/v1/auth/token/", {"email": email, "password": password}, format="json")
+
+
+def test_token_pair_gives_access_to_the_api(alpha):
+    tokens = _obtain(alpha.agent.user.email).json()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 200
+    assert response.json()["memberships"][0]["tenant_slug"] == "alpha"
+
+
+def test_access_token_lives_five_minutes(alpha):
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = AccessToken(_obtain(alpha.agent.user.email).json()["access"])
+    assert token["exp"] - token["iat"] == 300
+
+
+def test_wrong_password_gets_401(alpha):
+    assert _obtain(alpha.agent.user.email, "nope").status_code == 401
+
+
+def test_refresh_rotates_and_the_old_refresh_is_blacklisted(alpha):
+    first = _obtain(alpha.agent.user.email).json()
+    client = APIClient()
+    rotated = client.post("/api/v1/auth/token/refresh/", {"refresh": first["refresh"]}, format="json")
+    assert rotated.status_code == 200
+    assert rotated.json()["refresh"] != first["refresh"]
+    reused = client.post("/api/v1/auth/token/refresh/", {"refresh": first["refresh"]}, format="json")
+    assert reused.status_code == 401
+
+
+def test_revoked_refresh_cannot_be_used(alpha, api_client_for):
+    tokens = _obtain(alpha.agent.user.email).json()
+    client = api_client_for(alpha.agent)
+    assert client.post("/api/v1/auth/token/revoke/", {"refresh": tokens["refresh"]}, format="json").status_code == 204
+    again = APIClient().post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json")
+    assert again.status_code == 401
+
+
+def test_token_endpoint_locks_out_after_five_failures(alpha):
+    for _ in range(5):
+        _obtain(alpha.agent.user.email, "nope")
+    response = _obtain(alpha.agent.user.email)
+    assert response.status_code == 429
+    assert "access" not in response.json()
+
+
+def test_anonymous_api_request_gets_401(db):
+    response = APIClient().get("/api/v1/tenant/")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_garbage_bearer_token_gets_401(db):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer not-a-jwt")
+    assert client.get("/api/v1/me/").status_code == 401
+
+
+def test_x_tenant_header_picks_the_workspace(alpha, bravo, api_client_for):
+    from tenants.tests.factories import MembershipFactory
+
+    MembershipFactory(tenant=bravo.tenant, user=alpha.agent.user, role="viewer")
+    client = api_client_for(alpha.agent, tenant_slug="bravo")
+    assert client.get("/api/v1/tenant/").json()["slug"] == "bravo"
+
+
+def test_x_tenant_header_for_a_foreign_workspace_is_404(alpha, bravo, api_client_for):
+    client = api_client_for(alpha.agent, tenant_slug="bravo")
+    assert client.get("/api/v1/tenant/").status_code == 404

@@ -1,0 +1,128 @@
+"""Sign-in through the portal: success, wrong password, lockout, redirects."""
+
+import pytest
+from django.test import Client, override_settings
+
+from accounts.tests.factories import DEFAULT_PASSWORD
+from aerostic.core.models import AuditEvent
+from tenants.context import platform_context
+
+pytestmark = pytest.mark.django_db
+
+
+def _login(client: Client, email: str, password: str):
+    return client.post("/accounts/login/", {"username": email, "password": password})
+
+
+def test_member_signs_in_and_lands_on_the_dashboard(alpha):
+    client = Client()
+    response = _login(client, alpha.admin.user.email, DEFAULT_PASSWORD)
+    assert response.status_code == 302 and response.url == "/"
+    dashboard = client.get("/")
+    assert dashboard.status_code == 200
+    assert b"Alpha" in dashboard.content
+
+
+def test_wrong_password_shows_a_form_error_and_counts_a_failure(alpha):
+    from axes.models import AccessAttempt
+
+    response = _login(Client(), alpha.admin.user.email, "wrong-password")
+    assert response.status_code == 200
+    assert b"do not match an account" in response.content
+    assert AccessAttempt.objects.get(username=alpha.admin.user.email).failures_since_start == 1
+
+
+def test_five_failures_lock_the_account_even_with_the_right_password(alpha):
+    client = Client()
+    for _ in range(5):
+        _login(client, alpha.admin.user.email, "wrong-password")
+    response = _login(client, alpha.admin.user.email, DEFAULT_PASSWORD)
+    assert response.status_code == 429
+    assert b"Too many failed sign-ins" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+@override_settings(AXES_FAILURE_LIMIT=2)
+def test_lockout_limit_is_configurable(alpha):
+    client = Client()
+    for _ in range(2):
+        _login(client, alpha.admin.user.email, "wrong-password")
+    assert _login(client, alpha.admin.user.email, DEFAULT_PASSWORD).status_code == 429
+
+
+def test_sign_in_and_failures_are_audited(alpha):
+    _login(Client(), alpha.admin.user.email, "wrong-password")
+    _login(Client(), alpha.admin.user.email, DEFAULT_PASSWORD)
+    with platform_context("test"):
+        actions = list(AuditEvent.all_tenants.values_list("action", flat=True))
+    assert "auth.login_failed" in actions and "auth.login" in actions
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/inbox/",
+        "/contacts/",
+        "/campaigns/",
+        "/templates/",
+        "/whatsapp/",
+        "/billing/",
+        "/settings/",
+        "/workspace/team/",
+        "/workspace/audit/",
+    ],
+)
+def test_anonymous_portal_request_redirects_to_login(url):
+    response = Client().get(url)
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/?next=")
+
+
+def test_user_without_workspace_sees_an_explanation(db):
+    from accounts.tests.factories import UserFactory
+
+    client = Client()
+    client.force_login(UserFactory(), backend="django.contrib.auth.backends.ModelBackend")
+    response = client.get("/")
+    assert response.status_code == 403
+    assert b"not in a workspace" in response.content
+
+
+def test_logout_needs_post_and_ends_the_session(alpha, login_client):
+    client = login_client(alpha.admin)
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_password_reset_sends_a_working_link(alpha, mailoutbox):
+    Client().post("/accounts/password-reset/", {"email": alpha.agent.user.email})
+    assert len(mailoutbox) == 1
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/accounts/reset/" in line)
+    path = link.split("testserver", 1)[1]
+    client = Client()
+    form_page = client.get(path, follow=True)
+    assert form_page.status_code == 200
+    new_password = "a-brand-new-passphrase-42"
+    response = client.post(
+        form_page.redirect_chain[-1][0], {"new_password1": new_password, "new_password2": new_password}
+    )
+    assert response.status_code == 302
+    assert _login(Client(), alpha.agent.user.email, new_password).status_code == 302
+
+
+def test_admin_console_refuses_tenant_admins(alpha, login_client):
+    response = login_client(alpha.admin).get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response.url
+
+
+def test_admin_console_opens_for_super_admins(db):
+    from accounts.models import User
+
+    user = User.objects.create_superuser(email="root@platform.test", password="x-very-long-password")
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/tenants/membership/").status_code == 200
+    assert client.get("/admin/core/auditevent/").status_code == 200

@@ -1,0 +1,1 @@
+"""Aerostic: a self-hostable WhatsApp Business SaaS (Django project package)."""

@@ -1,0 +1,24 @@
+"""Every /api/v1/ route."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from accounts import api as accounts_api
+from tenants import api as tenants_api
+
+app_name = "api"
+
+urlpatterns = [
+    path("auth/token/", accounts_api.TokenObtainApi.as_view(), name="token-obtain"),
+    path("auth/token/refresh/", accounts_api.TokenRefreshApi.as_view(), name="token-refresh"),
+    path("auth/token/revoke/", accounts_api.TokenRevokeApi.as_view(), name="token-revoke"),
+    path("me/", accounts_api.MeApi.as_view(), name="me"),
+    path("tenant/", tenants_api.TenantApi.as_view(), name="tenant"),
+    path("team/members/", tenants_api.MemberListApi.as_view(), name="member-list"),
+    path("team/members/<int:membership_id>/", tenants_api.MemberDetailApi.as_view(), name="member-detail"),
+    path("team/invitations/", tenants_api.InvitationListApi.as_view(), name="invitation-list"),
+    path("team/invitations/<int:invitation_id>/", tenants_api.InvitationDetailApi.as_view(), name="invitation-detail"),
+    path("audit/events/", tenants_api.AuditEventListApi.as_view(), name="audit-list"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularRedocView.as_view(url_name="api:schema"), name="docs"),
+]

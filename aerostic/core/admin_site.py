@@ -1,0 +1,46 @@
+"""Django admin is the platform console: super-admins only, every view in the platform scope."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from tenants.context import platform_context
+
+
+class PlatformAdminSite(admin.AdminSite):
+    site_header = "Aerostic platform console"
+    site_title = "Aerostic admin"
+    index_title = "Platform"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_staff and user.is_superuser)
+
+    def admin_view(self, view: Any, cacheable: bool = False) -> Any:
+        wrapped = super().admin_view(view, cacheable)
+
+        @functools.wraps(wrapped)
+        def in_platform_scope(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            with platform_context("django admin"):
+                response = wrapped(request, *args, **kwargs)
+                # Admin answers are lazy TemplateResponses: render while still in the platform scope.
+                if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                    response.render()
+                return response
+
+        return in_platform_scope
+
+
+class TenantScopedAdmin(admin.ModelAdmin):
+    """ModelAdmin for TenantScopedModel subclasses: lists every tenant (platform scope)."""
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        queryset = self.model.all_tenants.get_queryset()
+        ordering = self.get_ordering(request)
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+        return queryset

@@ -1,0 +1,121 @@
+"""API base: tenant resolved before the handler, one named permission per method, throttles, errors.
+
+Every `/api/v1/` view inherits `TenantAPIView` (or `UserAPIView` for user-level endpoints such as
+/me). The tenant is the one named by the `X-Tenant` header (a slug), else the session's active
+tenant, else the user's first membership; a slug the user does not belong to is a 404.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, permissions
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from accounts.roles import role_has_perm
+from aerostic.core.errors import DomainError
+from aerostic.core.throttles import AuthRateThrottle, TenantRateThrottle, UserRateThrottle
+from tenants.context import NoTenantContext, tenant_context
+
+
+class HasTenantPermission(permissions.BasePermission):
+    """The member's role holds the permission the view names for this HTTP method."""
+
+    message = "Your role does not allow this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        membership = getattr(request, "membership", None)
+        if membership is None:
+            return False
+        required = view.permission_for(request.method)
+        return required is None or role_has_perm(membership.role, required)
+
+
+class UserAPIView(APIView):
+    """Authenticated, not tied to one tenant (e.g. /me, token endpoints)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+
+class TenantAPIView(APIView):
+    permission_classes = [permissions.IsAuthenticated, HasTenantPermission]
+    # {"GET": Perm.TEAM_VIEW, "POST": Perm.TEAM_MANAGE}; a method left out is refused.
+    required_permissions: dict[str, str] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for forbidden in ("get_queryset", "get_object"):
+            if forbidden in cls.__dict__:
+                raise TypeError(f"{cls.__name__} overrides {forbidden}: use selectors inside the handler.")
+
+    def permission_for(self, method: str) -> str | None:
+        if method in ("HEAD", "OPTIONS"):
+            method = "GET"
+        if method not in self.required_permissions:
+            raise exceptions.MethodNotAllowed(method)
+        return self.required_permissions[method]
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        with ExitStack() as self._scope_stack:
+            return super().dispatch(request, *args, **kwargs)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        self.perform_authentication(request)
+        if request.user and request.user.is_authenticated:
+            self._enter_tenant(request)
+        super().initial(request, *args, **kwargs)
+
+    def _enter_tenant(self, request: Request) -> None:
+        from tenants.middleware import ACTIVE_TENANT_SESSION_KEY
+        from tenants.selectors import active_membership, membership_for_tenant_slug
+
+        slug = request.headers.get("X-Tenant", "").strip()
+        if slug:
+            membership = membership_for_tenant_slug(request.user, slug)
+            if membership is None:
+                raise exceptions.NotFound(f"No workspace '{slug}' for this user.")
+        else:
+            session = getattr(request._request, "session", None)
+            preferred = session.get(ACTIVE_TENANT_SESSION_KEY) if session is not None else None
+            membership = active_membership(request.user, preferred)
+        if membership is None:
+            raise exceptions.PermissionDenied("You are not a member of any workspace.")
+        request.membership = membership
+        request.tenant = membership.tenant
+        request._request.membership = membership
+        request._request.tenant = membership.tenant
+        self._scope_stack.enter_context(tenant_context(membership.tenant_id))
+
+
+__all__ = [
+    "AuthRateThrottle",
+    "HasTenantPermission",
+    "TenantAPIView",
+    "TenantRateThrottle",
+    "UserAPIView",
+    "UserRateThrottle",
+    "exception_handler",
+]
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(detail=detail)
+    elif isinstance(exc, ObjectDoesNotExist | Http404):
+        exc = exceptions.NotFound("Not found.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, NoTenantContext):
+        exc = exceptions.PermissionDenied("No workspace selected.")
+    elif isinstance(exc, DomainError):
+        return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,109 @@
+"""Strict environment parsing: a malformed value stops start-up with an error naming the variable."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _raw(name: str) -> str | None:
+    value = os.environ.get(name)
+    return None if value is None else value.strip()
+
+
+def env_str(name: str, default: str = "") -> str:
+    value = _raw(name)
+    return default if value is None or value == "" else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = _raw(name)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false (got {value!r}).")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    value = _raw(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number (got {value!r}).") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum} (got {number}).")
+    return number
+
+
+def env_list(name: str, default: list[str] | None = None) -> list[str]:
+    value = _raw(name)
+    if value is None or value == "":
+        return list(default or [])
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_choice(name: str, choices: list[str], default: str) -> str:
+    value = env_str(name, default)
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)} (got {value!r}).")
+    return value
+
+
+def env_url(name: str, *, schemes: tuple[str, ...], hint: str = "") -> str:
+    value = env_str(name)
+    if not value:
+        raise ImproperlyConfigured(f"{name} is not set. {hint}".strip())
+    scheme = value.split("://", 1)[0] if "://" in value else ""
+    if scheme not in schemes:
+        raise ImproperlyConfigured(f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}.")
+    return value
+
+
+def require_in_production(names: list[str]) -> None:
+    missing = [name for name in names if not env_str(name)]
+    if missing:
+        raise ImproperlyConfigured("DJANGO_ENV=production needs these variables set: " + ", ".join(missing) + ".")
+
+
+def development_secrets(path: Path) -> dict[str, str]:
+    """Random secrets for development and tests, made once and kept outside git (.data/).
+
+    Production never reads this file: there every secret comes from the environment.
+    """
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    wanted = {
+        "SECRET_KEY": lambda: secrets.token_urlsafe(50),
+        "TOKEN_ENCRYPTION_KEYS": lambda: "dev1:" + secrets.token_urlsafe(32),
+        "BLIND_INDEX_KEY": lambda: secrets.token_urlsafe(32),
+        "META_APP_SECRET": lambda: secrets.token_hex(16),
+        "META_WEBHOOK_VERIFY_TOKEN": lambda: secrets.token_urlsafe(16),
+    }
+    changed = False
+    for key, make in wanted.items():
+        if key not in stored:
+            stored[key] = make()
+            changed = True
+    if changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(stored, indent=2))
+        temporary.chmod(0o600)
+        if path.exists():
+            # Another process won the race: keep its values so every process agrees.
+            temporary.unlink()
+            return json.loads(path.read_text())
+        temporary.replace(path)
+    return stored

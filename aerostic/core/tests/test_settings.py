@@ -1,0 +1,95 @@
+"""Start-up configuration: production refuses unsafe or missing settings; deploy checks are clean."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+
+PRODUCTION_ENV = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": "x" * 60 + "-production-secret-for-the-check-only",
+    "TOKEN_ENCRYPTION_KEYS": "k1:" + "A" * 43,
+    "BLIND_INDEX_KEY": "b" * 40,
+    "META_APP_SECRET": "m" * 32,
+    "ALLOWED_HOSTS": "app.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://app.example.com",
+    "DATABASE_URL": "postgres://aerostic@db.example.com/aerostic",
+    "REDIS_URL": "redis://redis.example.com:6379/0",
+}
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and not k.startswith("DJANGO_")}
+    clean.update(env)
+    clean["DJANGO_SETTINGS_MODULE"] = "aerostic.settings"
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_deploy_check_is_clean_in_production():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "TOKEN_ENCRYPTION_KEYS", "META_APP_SECRET", "ALLOWED_HOSTS"])
+def test_production_refuses_to_start_without(missing):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert missing in result.stderr
+
+
+def test_production_refuses_debug():
+    result = _manage("check", env={**PRODUCTION_ENV, "DEBUG": "true"})
+    assert result.returncode != 0
+    assert "DEBUG must be false" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DEBUG", "maybe"),
+        ("DB_CONN_MAX_AGE", "forever"),
+        ("AXES_FAILURE_LIMIT", "0"),
+        ("DJANGO_ENV", "staging"),
+        ("DATABASE_URL", "mysql://x@y/z"),
+        ("REDIS_URL", "localhost:6379"),
+        ("LOG_LEVEL", "LOUD"),
+    ],
+    ids=lambda value: str(value),
+)
+def test_malformed_values_stop_start_up_naming_the_variable(variable, value):
+    result = _manage("check", env={**PRODUCTION_ENV, "DJANGO_ENV": "production", variable: value})
+    assert result.returncode != 0
+    assert variable in result.stderr
+
+
+@pytest.mark.django_db
+def test_migrations_match_the_models():
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_every_environment_variable_is_documented():
+    import re
+
+    settings_source = (ROOT / "aerostic" / "settings.py").read_text()
+    used = set(re.findall(r'(?:env_\w+|_secret)\(\s*"([A-Z_]+)"', settings_source))
+    used |= set(
+        re.findall(r"require_in_production\(\s*\[([^\]]+)\]", settings_source)[0]
+        .replace('"', "")
+        .replace(" ", "")
+        .split(",")
+    )
+    example = (ROOT / ".env.example").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert used, "found no variables: the pattern is stale"
+    assert [v for v in sorted(used) if f"{v}=" not in example] == []
+    assert [v for v in sorted(used) if f"`{v}`" not in readme] == []

@@ -1,0 +1,94 @@
+"""JSON log lines with request, tenant and user ids; phone numbers masked, message bodies dropped."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+request_id_var: ContextVar[str | None] = ContextVar("aerostic_request_id", default=None)
+user_id_var: ContextVar[int | None] = ContextVar("aerostic_user_id", default=None)
+
+# Attributes a caller may attach with `extra=` that could carry customer text: never emitted.
+DROPPED_FIELDS = frozenset({"body", "text", "message_body", "caption", "content", "payload", "raw_body"})
+
+# Phone-number-looking runs: an optional +, then 8–15 digits possibly split by spaces, dots or dashes.
+_PHONE_RE = re.compile(r"(?<![\w/])\+?\d(?:[\s.\-]?\d){7,14}(?![\w/])")
+
+_STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+
+def mask_phone(match_or_text: re.Match[str] | str) -> str:
+    """`+919812345621` → `+91 98••••21`: enough to recognise, not enough to dial."""
+    raw = match_or_text.group(0) if isinstance(match_or_text, re.Match) else match_or_text
+    digits = re.sub(r"\D", "", raw)
+    if len(digits) < 8:
+        return raw
+    prefix = "+" if raw.strip().startswith("+") else ""
+    return f"{prefix}{digits[:2]} {digits[2:4]}••••{digits[-2:]}"
+
+
+def mask_phones(text: str) -> str:
+    return _PHONE_RE.sub(mask_phone, text)
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_phones(value)
+    if isinstance(value, dict):
+        return {k: ("[dropped]" if k in DROPPED_FIELDS else _scrub(v)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(v) for v in value]
+    return value
+
+
+class RequestContextFilter(logging.Filter):
+    """Adds request_id, tenant_id and user_id from the current context to every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from tenants.context import current_tenant_id
+
+        record.request_id = request_id_var.get()
+        record.tenant_id = current_tenant_id()
+        record.user_id = user_id_var.get()
+        return True
+
+
+class PiiFilter(logging.Filter):
+    """Masks phone numbers in the message and extras; drops message-body fields entirely."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not lose the record
+            message = str(record.msg)
+        record.msg = mask_phones(message)
+        record.args = None
+        for key in list(vars(record)):
+            if key in _STANDARD_ATTRS:
+                continue
+            if key in DROPPED_FIELDS:
+                setattr(record, key, "[dropped]")
+            else:
+                setattr(record, key, _scrub(getattr(record, key)))
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key in _STANDARD_ATTRS or key.startswith("_"):
+                continue
+            entry[key] = value
+        if record.exc_info:
+            entry["exc"] = mask_phones(self.formatException(record.exc_info))
+        return json.dumps(entry, default=str, ensure_ascii=False)

@@ -1,0 +1,27 @@
+"""Queue names (worker priority order) and the periodic jobs the scheduler enqueues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Mirrors settings.QUEUE_NAMES; the worker in the Procfile listens in this order.
+WEBHOOKS = "webhooks"
+SENDS = "sends"
+CAMPAIGNS = "campaigns"
+AI = "ai"
+DEFAULT = "default"
+LOW = "low"
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    func: str  # dotted path, imported by the scheduler
+    queue: str
+    cron: str  # UTC
+    description: str
+
+
+PERIODIC_JOBS: list[PeriodicJob] = [
+    PeriodicJob("aerostic.core.jobs_periodic.purge_old_audit_events", LOW, "30 3 * * *", "Audit retention"),
+    PeriodicJob("tenants.jobs.expire_invitations", LOW, "0 0 * * *", "Clean up expired invitations"),
+]

@@ -1,0 +1,1 @@
+"""Billing: Meta rate cards, usage metering and the tenant ledger (later issues)."""

@@ -1,0 +1,1 @@
+"""Campaigns: contacts, audiences and broadcast campaigns (later issues)."""

@@ -1,0 +1,84 @@
+"""Shared fixtures: tenants "alpha" and "bravo" with an admin, agent and viewer each, and clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from accounts.roles import Role
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from tenants.models import Membership, Tenant
+from tenants.tests.factories import MembershipFactory, TenantFactory
+
+
+@dataclass
+class Workspace:
+    tenant: Tenant
+    admin: Membership
+    agent: Membership
+    viewer: Membership
+
+    def member(self, role: str) -> Membership:
+        return {Role.ADMIN: self.admin, Role.AGENT: self.agent, Role.VIEWER: self.viewer}[role]
+
+
+def _workspace(name: str) -> Workspace:
+    tenant = TenantFactory(name=name.title(), slug=name)
+    return Workspace(
+        tenant=tenant,
+        admin=MembershipFactory(tenant=tenant, role=Role.ADMIN, user=UserFactory(email=f"admin@{name}.test")),
+        agent=MembershipFactory(tenant=tenant, role=Role.AGENT, user=UserFactory(email=f"agent@{name}.test")),
+        viewer=MembershipFactory(tenant=tenant, role=Role.VIEWER, user=UserFactory(email=f"viewer@{name}.test")),
+    )
+
+
+@pytest.fixture
+def alpha(db) -> Workspace:
+    return _workspace("alpha")
+
+
+@pytest.fixture
+def bravo(db) -> Workspace:
+    return _workspace("bravo")
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis():
+    """Each test starts with an empty Redis (cache, throttles, queues): the real server, not a mock."""
+    import django_rq
+
+    django_rq.get_connection("default").flushdb()
+    yield
+
+
+@pytest.fixture
+def login_client():
+    def make(membership_or_user) -> Client:
+        user = getattr(membership_or_user, "user", membership_or_user)
+        client = Client()
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_client_for():
+    """An API client authenticated with a real JWT obtained from the token endpoint."""
+
+    def make(membership_or_user, tenant_slug: str | None = None) -> APIClient:
+        user = getattr(membership_or_user, "user", membership_or_user)
+        client = APIClient()
+        response = client.post(
+            "/api/v1/auth/token/", {"email": user.email, "password": DEFAULT_PASSWORD}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+        if tenant_slug:
+            client.defaults["HTTP_X_TENANT"] = tenant_slug
+        return client
+
+    return make

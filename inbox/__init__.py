@@ -1,0 +1,1 @@
+"""Inbox: conversations, messages and the AI auto-reply (later issues)."""

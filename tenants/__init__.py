@@ -1,0 +1,1 @@
+"""Tenants: the Tenant, memberships, the tenant context and row-level security."""

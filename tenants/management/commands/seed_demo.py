@@ -1,0 +1,70 @@
+"""Seed a demo workspace (admin + agent, and a second workspace to show switching). Idempotent."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import User
+from accounts.roles import Role
+from tenants import services
+from tenants.context import tenant_context
+from tenants.models import Membership, Tenant
+
+DEMO_ADMIN = "admin@demo.aerostic.local"
+DEMO_AGENT = "agent@demo.aerostic.local"
+
+
+class Command(BaseCommand):
+    help = "Create the demo tenant and users for local development (refused in production)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password-file", default=str(settings.BASE_DIR / ".data" / "demo-password"))
+
+    def handle(self, *args, password_file: str, **options):
+        if settings.IS_PRODUCTION:
+            raise CommandError("seed_demo is for development only (DJANGO_ENV=production).")
+        password = self._password(Path(password_file))
+        with transaction.atomic():
+            admin = self._user(DEMO_ADMIN, "Demo Admin", password)
+            agent = self._user(DEMO_AGENT, "Demo Agent", password)
+            demo = self._tenant("Demo Co", "demo", admin)
+            self._tenant("Demo Two", "demo-two", admin)
+            with tenant_context(demo):
+                Membership.objects.get_or_create(tenant=demo, user=agent, defaults={"role": Role.AGENT})
+        self.stdout.write(
+            "\n".join(
+                [
+                    "Demo logins (workspace 'Demo Co'; the admin also belongs to 'Demo Two'):",
+                    f"  admin  {DEMO_ADMIN}  password: {password}",
+                    f"  agent  {DEMO_AGENT}  password: {password}",
+                    "Platform console (/admin/): create a super-admin with `manage.py createsuperuser`.",
+                ]
+            )
+        )
+
+    def _password(self, path: Path) -> str:
+        if path.exists():
+            return path.read_text().strip()
+        password = "demo-" + secrets.token_urlsafe(9)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(password)
+        path.chmod(0o600)
+        return password
+
+    def _user(self, email: str, name: str, password: str) -> User:
+        user, created = User.objects.get_or_create(email=email, defaults={"full_name": name})
+        if created or not user.check_password(password):
+            user.set_password(password)
+            user.save()
+        return user
+
+    def _tenant(self, name: str, slug: str, admin: User) -> Tenant:
+        tenant = Tenant.objects.filter(slug=slug).first()
+        if tenant is None:
+            tenant = services.tenant_create(name=name, slug=slug, owner=admin)
+        return tenant

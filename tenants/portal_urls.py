@@ -1,0 +1,83 @@
+"""Top-level portal sections. Sections later issues fill show a 'coming soon' page until then."""
+
+from django.urls import path
+
+from tenants import views
+
+app_name = "portal"
+
+
+def _soon(title: str, intro: str, items: list[str], perm: str):
+    return views.ComingSoonView.as_view(
+        section_title=title, section_intro=intro, coming_items=items, required_permission=perm
+    )
+
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path(
+        "inbox/",
+        _soon(
+            "Inbox",
+            "Answer customers together in one shared inbox.",
+            [
+                "Conversations with the 24-hour service window shown",
+                "Assignment, notes and canned replies",
+                "AI auto-reply with human takeover",
+            ],
+            "inbox.view",
+        ),
+        name="inbox",
+    ),
+    path(
+        "contacts/",
+        _soon(
+            "Contacts",
+            "Import contacts with their consent and keep opt-outs honoured.",
+            ["CSV import with column mapping", "Opt-in / opt-out history per contact", "Lists and segments"],
+            "contacts.view",
+        ),
+        name="contacts",
+    ),
+    path(
+        "campaigns/",
+        _soon(
+            "Campaigns",
+            "Broadcast approved templates to your audiences.",
+            ["Cost estimate before launch", "Live delivery and read stats", "Pause, resume and cancel"],
+            "campaigns.view",
+        ),
+        name="campaigns",
+    ),
+    path(
+        "templates/",
+        _soon(
+            "Message templates",
+            "Create templates and submit them to Meta for approval.",
+            ["Builder with a live WhatsApp preview", "Approval status from Meta", "Sync from your WhatsApp account"],
+            "templates.view",
+        ),
+        name="templates",
+    ),
+    path(
+        "whatsapp/",
+        _soon(
+            "WhatsApp",
+            "Connect your WhatsApp Business Account.",
+            ["Embedded Signup", "Sandbox number for trying things out", "Quality rating and messaging tier"],
+            "whatsapp.view",
+        ),
+        name="whatsapp",
+    ),
+    path(
+        "billing/",
+        _soon(
+            "Billing",
+            "See what your messages cost, from Meta's rate card.",
+            ["Spend by category and country", "Campaign cost estimate vs actual", "Ledger export"],
+            "billing.view",
+        ),
+        name="billing",
+    ),
+    path("settings/", views.SettingsView.as_view(), name="settings"),
+]

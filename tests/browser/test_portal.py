@@ -1,0 +1,47 @@
+"""A person in a real browser: sign in, see the dashboard, switch workspace, invite a teammate."""
+
+import pytest
+
+from accounts.tests.factories import DEFAULT_PASSWORD
+from tenants.tests.factories import MembershipFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _sign_in(page, live_server, email):
+    page.goto(f"{live_server.url}/")
+    assert "/accounts/login/" in page.url
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def test_admin_signs_in_and_sees_the_dashboard(page, live_server, alpha):
+    _sign_in(page, live_server, alpha.admin.user.email)
+    assert page.locator("h1").first.inner_text().strip() == "Dashboard"
+    assert page.get_by_text("Alpha").first.is_visible()
+    assert page.locator("nav").get_by_text("Campaigns").is_visible()
+
+
+def test_wrong_password_shows_the_form_error(page, live_server, alpha):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", alpha.admin.user.email)
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    assert page.get_by_text("do not match an account").is_visible()
+
+
+def test_admin_switches_workspace_and_invites_a_teammate(page, live_server, alpha, bravo):
+    MembershipFactory(tenant=bravo.tenant, user=alpha.admin.user, role="admin")
+    _sign_in(page, live_server, alpha.admin.user.email)
+    page.select_option("select[name=tenant]", str(bravo.tenant.pk))
+    page.wait_for_load_state()
+    assert page.get_by_text("You are now working in Bravo").is_visible()
+
+    page.goto(f"{live_server.url}/workspace/team/")
+    page.fill("input[name=email]", "teammate@example.com")
+    page.select_option("select[name=role]", "agent")
+    page.click("text=Send invitation")
+    assert page.get_by_text("Invitation sent to teammate@example.com").is_visible()
+    assert page.locator("table").get_by_text("teammate@example.com").is_visible()

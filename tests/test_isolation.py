@@ -1,0 +1,196 @@
+"""The standing isolation suite: every portal page and API route, walked by
+
+- an anonymous visitor,
+- a member of another tenant ("bravo", using alpha's ids),
+- a member of alpha whose role lacks the permission,
+- a member of alpha whose role holds it,
+
+asserting the status code and, for refusals, that nothing changed, nothing was enqueued and no
+e-mail went out. Add every new route to ROUTES: the completeness test fails until you do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import django_rq
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from aerostic.core.models import AuditEvent
+from tenants.context import platform_context
+from tenants.models import Invitation, Membership, Tenant
+from tenants.tests.factories import TenantScopedFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # may hold {member}, {invitation}: alpha's ids
+    allowed_role: str  # the least role that may use it
+    denied_role: str | None  # a role of alpha without the permission (None: every role may)
+    data: dict | None = None
+    ok: int = 200
+    is_api: bool = False
+
+
+ROUTES = [
+    Route("GET", "/", "viewer", None),
+    Route("GET", "/inbox/", "viewer", None),
+    Route("GET", "/contacts/", "viewer", None),
+    Route("GET", "/campaigns/", "viewer", None),
+    Route("GET", "/templates/", "viewer", None),
+    Route("GET", "/whatsapp/", "viewer", None),
+    Route("GET", "/billing/", "viewer", None),
+    Route("GET", "/settings/", "viewer", None),
+    Route("POST", "/settings/", "admin", "agent", {"name": "Renamed", "timezone": "UTC", "default_country": "IN"}, 302),
+    Route("GET", "/workspace/team/", "viewer", None),
+    Route("POST", "/workspace/team/", "admin", "agent", {"email": "x@example.com", "role": "agent"}, 302),
+    Route("POST", "/workspace/team/members/{member}/role/", "admin", "agent", {"role": "admin"}, 302),
+    Route("POST", "/workspace/team/members/{member}/remove/", "admin", "agent", {}, 302),
+    Route("POST", "/workspace/team/invitations/{invitation}/revoke/", "admin", "agent", {}, 302),
+    Route("GET", "/workspace/audit/", "admin", "agent"),
+    Route("GET", "/api/v1/tenant/", "viewer", None, is_api=True),
+    Route("GET", "/api/v1/team/members/", "viewer", None, is_api=True),
+    Route("GET", "/api/v1/team/members/{member}/", "viewer", None, is_api=True),
+    Route("PATCH", "/api/v1/team/members/{member}/", "admin", "agent", {"role": "admin"}, is_api=True),
+    Route("DELETE", "/api/v1/team/members/{member}/", "admin", "agent", {}, 204, is_api=True),
+    Route("GET", "/api/v1/team/invitations/", "viewer", None, is_api=True),
+    Route("POST", "/api/v1/team/invitations/", "admin", "agent", {"email": "y@example.com"}, 201, is_api=True),
+    Route("DELETE", "/api/v1/team/invitations/{invitation}/", "admin", "agent", {}, 204, is_api=True),
+    Route("GET", "/api/v1/audit/events/", "admin", "agent", is_api=True),
+]
+
+# Routes deliberately outside the tenant suite, each with the reason.
+NOT_TENANT_ROUTES = {
+    "/healthz": "probe, no data",
+    "/readyz": "probe, no data",
+    "/admin/": "super-admins only (tests/accounts: admin console)",
+    "/admin/rq/": "super-admins only (django-rq's staff views)",
+    "/accounts/": "sign-in, reset and invitation pages (accounts tests)",
+    "/api/v1/auth/": "token endpoints (accounts tests)",
+    "/api/v1/me/": "the user's own profile",
+    "/api/v1/schema/": "public API description",
+    "/api/v1/docs/": "public API description",
+    "/workspace/switch/": "switching among one's own memberships (team tests)",
+    "/static/": "assets",
+}
+
+
+class InvitationFactory(TenantScopedFactory):
+    class Meta:
+        model = Invitation
+
+    email = "pending@example.com"
+    token_hash = "0" * 64
+
+    @classmethod
+    def _adjust_kwargs(cls, **kwargs):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        kwargs.setdefault("expires_at", timezone.now() + timedelta(days=3))
+        return kwargs
+
+
+@pytest.fixture
+def ids(alpha):
+    return {"member": alpha.agent.pk, "invitation": InvitationFactory(tenant=alpha.tenant).pk}
+
+
+def _snapshot(tenant: Tenant) -> tuple:
+    with platform_context("test snapshot"):
+        members = sorted(Membership.all_tenants.filter(tenant=tenant).values_list("pk", "role"))
+        invitations = sorted(Invitation.all_tenants.filter(tenant=tenant).values_list("pk", "revoked_at"))
+        tenant_row = Tenant.objects.filter(pk=tenant.pk).values_list("name", "default_country").get()
+        business_events = AuditEvent.all_tenants.filter(tenant=tenant).exclude(action__startswith="auth.").count()
+    queued = sum(django_rq.get_queue(name).count for name in ("default", "low", "sends", "campaigns"))
+    return members, invitations, tenant_row, business_events, queued
+
+
+def _call(client, route: Route, ids: dict):
+    path = route.path.format(**ids)
+    method = getattr(client, route.method.lower())
+    if route.is_api:
+        return method(path, route.data or {}, format="json") if route.method != "GET" else method(path)
+    return method(path, route.data or {}) if route.method != "GET" else method(path)
+
+
+def _client(role: str | None, workspace, login_client, api_client_for, route: Route):
+    if role is None:
+        from django.test import Client
+        from rest_framework.test import APIClient
+
+        return APIClient() if route.is_api else Client()
+    member = workspace.member(role)
+    return api_client_for(member) if route.is_api else login_client(member)
+
+
+def _route_id(route: Route) -> str:
+    return f"{route.method} {route.path}"
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=_route_id)
+def test_anonymous_is_refused_and_nothing_changes(route, alpha, ids, login_client, api_client_for, mailoutbox):
+    before = _snapshot(alpha.tenant)
+    response = _call(_client(None, alpha, login_client, api_client_for, route), route, ids)
+    if route.is_api:
+        assert response.status_code == 401
+    else:
+        assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+    assert _snapshot(alpha.tenant) == before and mailoutbox == []
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=_route_id)
+def test_member_of_another_tenant_sees_nothing_of_alpha(
+    route, alpha, bravo, ids, login_client, api_client_for, mailoutbox
+):
+    before = _snapshot(alpha.tenant)
+    response = _call(_client("admin", bravo, login_client, api_client_for, route), route, ids)
+    if "{" in route.path:
+        assert response.status_code == 404, response.content[:300]
+    else:
+        # A collection or page: it answers with bravo's own data, never alpha's.
+        body = response.content.decode()
+        assert "alpha.test" not in body and "Alpha" not in body
+    assert _snapshot(alpha.tenant) == before and mailoutbox == []
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.denied_role], ids=_route_id)
+def test_member_without_the_permission_is_refused(route, alpha, ids, login_client, api_client_for, mailoutbox):
+    before = _snapshot(alpha.tenant)
+    response = _call(_client(route.denied_role, alpha, login_client, api_client_for, route), route, ids)
+    assert response.status_code == 403, response.content[:300]
+    assert _snapshot(alpha.tenant) == before and mailoutbox == []
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=_route_id)
+def test_member_with_the_permission_is_served(route, alpha, ids, login_client, api_client_for):
+    response = _call(_client(route.allowed_role, alpha, login_client, api_client_for, route), route, ids)
+    assert response.status_code == route.ok, response.content[:500]
+
+
+def _all_paths(resolver=None, prefix="") -> list[str]:
+    paths = []
+    for entry in (resolver or get_resolver()).url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            paths.extend(_all_paths(entry, route))
+        elif isinstance(entry, URLPattern):
+            paths.append("/" + route)
+    return paths
+
+
+def test_every_route_is_in_the_isolation_suite_or_explicitly_exempt():
+    covered = {
+        r.path.replace("{member}", "<int:membership_id>").replace("{invitation}", "<int:invitation_id>") for r in ROUTES
+    }
+    missing = [
+        path
+        for path in _all_paths()
+        if path not in covered and not any(path.startswith(prefix) for prefix in NOT_TENANT_ROUTES)
+    ]
+    assert missing == [], f"Add these routes to tests/test_isolation.py ROUTES: {missing}"

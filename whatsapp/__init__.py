@@ -1,0 +1,1 @@
+"""WhatsApp: Graph API client, connections, webhooks and templates (later issues)."""
