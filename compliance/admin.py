@@ -14,7 +14,7 @@ class PlatformSwitchAdmin(admin.ModelAdmin):
     readonly_fields = ("changed_by", "changed_at")
 
     def has_add_permission(self, request):
-        return not PlatformSwitch.objects.exists()
+        return False  # the single row is created by migration 0002
 
     def has_delete_permission(self, request, obj=None):
         return False

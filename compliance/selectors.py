@@ -13,11 +13,6 @@ class SendingDecision:
     reason: str = ""
 
 
-def platform_switch_get() -> PlatformSwitch:
-    switch, _ = PlatformSwitch.objects.get_or_create(pk=PlatformSwitch.SINGLETON_ID)
-    return switch
-
-
 def sending_allowed(tenant_id: int) -> SendingDecision:
     """Global switch first, then the tenant's own; read from the database on every call so a flip
     takes effect on the very next send of every worker."""

@@ -80,7 +80,7 @@ class InvitationAdmin(TenantScopedAdmin):
     list_display = ("email", "tenant", "role", "created_at", "expires_at", "accepted_at", "revoked_at")
     list_filter = ("role", "tenant")
     search_fields = ("email",)
-    readonly_fields = [f.name for f in Invitation._meta.fields]
+    readonly_fields = [f.name for f in Invitation._meta.fields if f.name != "token_hash"]
     exclude = ("token_hash",)
 
     def has_add_permission(self, request):

@@ -17,7 +17,7 @@ from django.http import Http404
 from rest_framework import exceptions, permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.views import APIView, set_rollback
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.roles import role_has_perm
@@ -117,5 +117,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, NoTenantContext):
         exc = exceptions.PermissionDenied("No workspace selected.")
     elif isinstance(exc, DomainError):
+        set_rollback()
         return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
     return drf_exception_handler(exc, context)

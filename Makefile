@@ -1,0 +1,31 @@
+# Two commands on a fresh clone: `make run` and `make test` (see README).
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint fmt clean-data
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) -m devstack run
+
+test: install
+	$(PY) -m devstack test $(ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+fmt: install
+	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+
+# Deletes the local database, Redis data, generated development secrets and the demo password.
+clean-data:
+	rm -rf .data

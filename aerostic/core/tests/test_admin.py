@@ -1,0 +1,67 @@
+"""The platform console: every registered model's pages open for a super-admin, in platform scope."""
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(alpha, bravo):
+    user = User.objects.create_superuser(email="ops@platform.test", password="a-long-passphrase-1")
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def _registered():
+    return sorted(admin.site._registry, key=lambda model: model._meta.label)
+
+
+@pytest.mark.parametrize("model", _registered(), ids=lambda model: model._meta.label)
+def test_changelist_opens(staff_client, model):
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    assert staff_client.get(url).status_code == 200
+
+
+def test_tenant_change_page_lists_members_across_tenants(staff_client, alpha):
+    response = staff_client.get(reverse("admin:tenants_tenant_change", args=[alpha.tenant.pk]))
+    assert response.status_code == 200
+    assert alpha.agent.user.email.encode() in response.content
+
+
+def test_membership_changelist_shows_every_tenant(staff_client, alpha, bravo):
+    content = staff_client.get(reverse("admin:tenants_membership_changelist")).content
+    assert alpha.admin.user.email.encode() in content and bravo.admin.user.email.encode() in content
+
+
+def test_global_kill_switch_flip_from_the_console_is_audited(staff_client):
+    from aerostic.core.models import AuditEvent
+    from compliance.selectors import sending_allowed
+    from tenants.context import platform_context
+    from tenants.models import Tenant
+
+    response = staff_client.post(
+        reverse("admin:compliance_platformswitch_change", args=[1]), {"sending_enabled": "", "reason": "Incident 42"}
+    )
+    assert response.status_code == 302
+    tenant = Tenant.objects.first()
+    assert "Incident 42" in sending_allowed(tenant.pk).reason
+    with platform_context("test"):
+        assert AuditEvent.all_tenants.filter(action="killswitch.platform_off", tenant=None).exists()
+
+
+def test_tokens_and_hashes_are_not_shown_in_the_console(staff_client, alpha):
+    from tenants.context import tenant_context
+    from tenants.services import invitation_create
+
+    with tenant_context(alpha.tenant):
+        invitation, token = invitation_create(
+            tenant=alpha.tenant, email="secret@example.com", role="agent", actor=alpha.admin.user
+        )
+    page = staff_client.get(reverse("admin:tenants_invitation_change", args=[invitation.pk])).content
+    assert token.encode() not in page and invitation.token_hash.encode() not in page

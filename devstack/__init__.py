@@ -1,0 +1,1 @@
+"""The developer stack behind `make run` and `make test`: embedded Postgres + Redis and a process runner."""

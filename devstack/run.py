@@ -1,0 +1,165 @@
+"""`make run`: services, migrations, demo data, then web + worker + scheduler until Ctrl-C."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from devstack.services import ServiceError, Services, port_in_use
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / ".data"
+PYTHON = sys.executable
+
+
+def _manage(*args: str, capture: bool = False) -> str:
+    result = subprocess.run(  # noqa: S603
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        check=False,
+        text=True,
+        stdout=subprocess.PIPE if capture else None,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed with exit code {result.returncode}.")
+    return result.stdout or ""
+
+
+def _has_command(name: str) -> bool:
+    return (ROOT / "whatsapp" / "management" / "commands" / f"{name}.py").exists() or any(
+        (app / "management" / "commands" / f"{name}.py").exists() for app in ROOT.iterdir() if app.is_dir()
+    )
+
+
+class Supervisor:
+    """Starts children, prefixes their output, and stops all of them when one ends or on a signal."""
+
+    def __init__(self) -> None:
+        self.children: dict[str, subprocess.Popen] = {}
+        self.stopping = threading.Event()
+
+    def start(self, name: str, args: list[str]) -> None:
+        log = open(DATA / "logs" / f"{name}.log", "a", buffering=1)  # noqa: SIM115  (closed with the pump)
+        process = subprocess.Popen(  # noqa: S603
+            args,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            start_new_session=True,  # signals come from us, in order, not from the terminal
+        )
+        self.children[name] = process
+        threading.Thread(target=self._pump, args=(name, process, log), daemon=True).start()
+
+    def _pump(self, name: str, process: subprocess.Popen, log) -> None:
+        with log:
+            for line in process.stdout:
+                log.write(line)
+                sys.stdout.write(f"{name:<9}| {line}")
+
+    def wait(self) -> str:
+        while not self.stopping.is_set():
+            for name, process in self.children.items():
+                if process.poll() is not None:
+                    return f"{name} exited with code {process.returncode}"
+            time.sleep(0.3)
+        return "stop requested"
+
+    def stop_all(self) -> None:
+        for process in self.children.values():
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for process in self.children.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def main() -> int:
+    port = int(os.environ.get("PORT", "8000"))
+    if port_in_use(port):
+        print(f"Port {port} is already in use: stop what runs there or set PORT=<another>.", file=sys.stderr)
+        return 1
+    for folder in (DATA, DATA / "logs"):
+        folder.mkdir(exist_ok=True)
+
+    services = Services(DATA, persistent=True)
+    supervisor = Supervisor()
+
+    def request_stop(signum, frame) -> None:
+        supervisor.stopping.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        try:
+            services.start()
+        except ServiceError as error:
+            print(f"Could not start the local services: {error}", file=sys.stderr)
+            return 1
+        _manage("migrate", "--noinput", "-v", "0")
+        _manage("collectstatic", "--noinput", "-v", "0")
+        if _has_command("seed_pricing"):
+            _manage("seed_pricing")
+        logins = _manage("seed_demo", capture=True)
+
+        supervisor.start(
+            "web",
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "aerostic.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--access-logfile",
+                "-",
+            ],
+        )
+        supervisor.start(
+            "worker",
+            [
+                PYTHON,
+                "manage.py",
+                "rqworker",
+                "--with-scheduler",
+                "webhooks",
+                "sends",
+                "campaigns",
+                "ai",
+                "default",
+                "low",
+            ],
+        )
+        supervisor.start("scheduler", [PYTHON, "manage.py", "rqcron", "aerostic.cron"])
+        if _has_command("meta_simulator"):
+            sim_port = os.environ.get("META_SIMULATOR_PORT", "8765")
+            supervisor.start("simulator", [PYTHON, "manage.py", "meta_simulator", "--port", sim_port])
+
+        time.sleep(1.5)
+        print("\n" + "=" * 72)
+        print(f"Aerostic is running at http://127.0.0.1:{port}/   (Ctrl-C stops everything)")
+        print(logins.rstrip())
+        print("=" * 72 + "\n", flush=True)
+        reason = supervisor.wait()
+        print(f"\nStopping ({reason})…", flush=True)
+        return 0 if reason == "stop requested" else 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        supervisor.stop_all()
+        services.stop()
+        print("Stopped web, worker, scheduler, Redis and PostgreSQL.", flush=True)
