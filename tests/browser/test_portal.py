@@ -1,6 +1,7 @@
 """A person in a real browser: sign in, see the dashboard, switch workspace, invite a teammate."""
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.tests.factories import DEFAULT_PASSWORD
 from tenants.tests.factories import MembershipFactory
@@ -19,9 +20,9 @@ def _sign_in(page, live_server, email):
 
 def test_admin_signs_in_and_sees_the_dashboard(page, live_server, alpha):
     _sign_in(page, live_server, alpha.admin.user.email)
-    assert page.locator("h1").first.inner_text().strip() == "Dashboard"
-    assert page.get_by_text("Alpha").first.is_visible()
-    assert page.locator("nav").get_by_text("Campaigns").is_visible()
+    expect(page.locator("h1")).to_have_text("Dashboard")
+    expect(page.locator(".tenant-name")).to_have_text("Alpha")
+    expect(page.locator("nav").get_by_text("Campaigns")).to_be_visible()
 
 
 def test_wrong_password_shows_the_form_error(page, live_server, alpha):
@@ -29,19 +30,18 @@ def test_wrong_password_shows_the_form_error(page, live_server, alpha):
     page.fill("input[name=username]", alpha.admin.user.email)
     page.fill("input[name=password]", "not-the-password")
     page.click("button[type=submit]")
-    assert page.get_by_text("do not match an account").is_visible()
+    expect(page.get_by_text("do not match an account")).to_be_visible()
 
 
 def test_admin_switches_workspace_and_invites_a_teammate(page, live_server, alpha, bravo):
     MembershipFactory(tenant=bravo.tenant, user=alpha.admin.user, role="admin")
     _sign_in(page, live_server, alpha.admin.user.email)
     page.select_option("select[name=tenant]", str(bravo.tenant.pk))
-    page.wait_for_load_state()
-    assert page.get_by_text("You are now working in Bravo").is_visible()
+    expect(page.get_by_text("You are now working in Bravo")).to_be_visible()
 
     page.goto(f"{live_server.url}/workspace/team/")
     page.fill("input[name=email]", "teammate@example.com")
     page.select_option("select[name=role]", "agent")
     page.click("text=Send invitation")
-    assert page.get_by_text("Invitation sent to teammate@example.com").is_visible()
-    assert page.locator("table").get_by_text("teammate@example.com").is_visible()
+    expect(page.get_by_text("Invitation sent to teammate@example.com")).to_be_visible()
+    expect(page.locator("table").get_by_text("teammate@example.com")).to_be_visible()
