@@ -18,6 +18,7 @@ from aerostic.core.config import (
     env_url,
     require_in_production,
 )
+from aerostic.core.crypto import parse_key_ring
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -46,6 +47,7 @@ if IS_PRODUCTION and DEBUG:
 
 SECRET_KEY = _secret("SECRET_KEY")
 TOKEN_ENCRYPTION_KEYS = _secret("TOKEN_ENCRYPTION_KEYS")
+parse_key_ring(TOKEN_ENCRYPTION_KEYS)  # a malformed key ring stops start-up, naming the variable
 BLIND_INDEX_KEY = _secret("BLIND_INDEX_KEY")
 META_APP_SECRET = _secret("META_APP_SECRET")
 META_WEBHOOK_VERIFY_TOKEN = _secret("META_WEBHOOK_VERIFY_TOKEN")

@@ -1,0 +1,1 @@
+"""Models that exist only in tests (installed by aerostic.settings_test)."""
