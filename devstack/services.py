@@ -7,6 +7,7 @@ here, to create the application's own role, which is neither superuser nor BYPAS
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -43,6 +44,8 @@ class EmbeddedPostgres:
             self._server = pgserver.get_server(self.data_dir, cleanup_mode=None)
         except Exception as error:  # pgserver raises CalledProcessError / TimeoutExpired / AssertionError
             raise ServiceError(f"PostgreSQL did not start ({error}); see {self.data_dir / 'log'}") from error
+        # We stop the server ourselves; pgserver's exit hook would only log into closed streams.
+        atexit.unregister(self._server._cleanup)
         self._ensure_app_role()
         return self.database_url()
 
