@@ -91,4 +91,4 @@ class JsonFormatter(logging.Formatter):
             entry[key] = value
         if record.exc_info:
             entry["exc"] = mask_phones(self.formatException(record.exc_info))
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return json.dumps(entry, default=lambda value: mask_phones(str(value)), ensure_ascii=False)

@@ -2,13 +2,18 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
 from aerostic.core import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("admin/rq/", include("django_rq.urls")),
+    # Queue dashboards behind the platform console's own gate (super-admins only), not just is_staff.
+    path(
+        "admin/rq/",
+        include((get_api_urlpatterns() + get_admin_urlpatterns(view_wrapper=admin.site.admin_view), "django_rq")),
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include("aerostic.api_urls")),

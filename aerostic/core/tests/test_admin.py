@@ -65,3 +65,12 @@ def test_tokens_and_hashes_are_not_shown_in_the_console(staff_client, alpha):
         )
     page = staff_client.get(reverse("admin:tenants_invitation_change", args=[invitation.pk])).content
     assert token.encode() not in page and invitation.token_hash.encode() not in page
+
+
+def test_queue_dashboard_is_for_super_admins_only(alpha, login_client, staff_client):
+    from accounts.models import User
+
+    assert staff_client.get("/admin/rq/").status_code == 200
+    staff_only = User.objects.create_user(email="staff@platform.test", password="a-long-passphrase-1", is_staff=True)
+    response = login_client(staff_only).get("/admin/rq/")
+    assert response.status_code == 302 and "/admin/login/" in response.url
