@@ -12,6 +12,7 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import EmailAuthenticationForm, NewAccountForm
+from aerostic.core import audit
 from aerostic.core.errors import DomainError
 from tenants import services as tenant_services
 from tenants.middleware import ACTIVE_TENANT_SESSION_KEY
@@ -25,6 +26,23 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     pass
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("portal:dashboard")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit.record(
+            "auth.password_changed",
+            actor=self.request.user,
+            target=self.request.user,
+            request=self.request,
+            tenant=getattr(self.request, "tenant", None),
+        )
+        messages.success(self.request, "Your password was changed.")
+        return response
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -126,3 +126,25 @@ def test_admin_console_opens_for_super_admins(db):
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/tenants/membership/").status_code == 200
     assert client.get("/admin/core/auditevent/").status_code == 200
+
+
+def test_member_changes_their_password_and_it_is_audited(alpha, login_client):
+    client = login_client(alpha.agent)
+    new_password = "another-long-passphrase-7"
+    response = client.post(
+        "/accounts/password/",
+        {"old_password": DEFAULT_PASSWORD, "new_password1": new_password, "new_password2": new_password},
+    )
+    assert response.status_code == 302
+    assert _login(Client(), alpha.agent.user.email, new_password).status_code == 302
+    with platform_context("test"):
+        assert AuditEvent.all_tenants.filter(action="auth.password_changed", actor=alpha.agent.user).exists()
+
+
+def test_wrong_old_password_is_a_form_error(alpha, login_client):
+    response = login_client(alpha.agent).post(
+        "/accounts/password/",
+        {"old_password": "nope", "new_password1": "x-long-pass-1", "new_password2": "x-long-pass-1"},
+    )
+    assert response.status_code == 200
+    assert b"incorrectly" in response.content
