@@ -1,4 +1,4 @@
-"""Test-only models with encrypted fields (tenant-scoped and platform-wide)."""
+"""Test-only models with encrypted fields (tenant-scoped and platform-wide); see aerostic.settings_test."""
 
 from django.db import models
 
@@ -7,6 +7,8 @@ from tenants.models import TenantScopedModel
 
 
 class SealedNote(TenantScopedModel):
+    """A tenant-owned row with an optional secret (stands in for e.g. a WhatsApp access token)."""
+
     title = models.CharField(max_length=100)
     secret = EncryptedTextField(null=True)
 
@@ -15,6 +17,8 @@ class SealedNote(TenantScopedModel):
 
 
 class PlatformSecret(models.Model):
+    """A platform-wide row with a required secret (no tenant, no RLS)."""
+
     name = models.CharField(max_length=100)
     value = EncryptedTextField()
 
