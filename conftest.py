@@ -12,6 +12,7 @@ from accounts.roles import Role
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from tenants.models import Membership, Tenant
 from tenants.tests.factories import MembershipFactory, TenantFactory
+from whatsapp.simulator import SimulatorServer, SimulatorState
 
 
 @dataclass
@@ -82,3 +83,38 @@ def api_client_for():
         return client
 
     return make
+
+
+# --- WhatsApp: a real simulator server on a free port, and clients pointed at it.
+
+
+@pytest.fixture
+def simulator(settings):
+    server = SimulatorServer(
+        state=SimulatorState(review_seconds=0.2, delivery_delays=(0.05, 0.1)), app_secret=settings.META_APP_SECRET
+    ).start()
+    settings.META_GRAPH_BASE_URL = server.url
+    settings.META_SANDBOX_URL = server.url
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def graph_client(simulator, settings):
+    """A client for the sandbox WABA with fast retries (no real sleeping)."""
+    from whatsapp.graph import GraphClient
+
+    def make(**overrides):
+        options = {"token": simulator.state.sandbox["token"], "backoff_base": 0, "backoff_cap": 0}
+        options.update(overrides)
+        return GraphClient(**options)
+
+    return make
+
+
+@pytest.fixture
+def connected(simulator, alpha):
+    """Alpha with a connected sandbox account (through the real service)."""
+    from whatsapp.services import sandbox_connect
+
+    return sandbox_connect(tenant=alpha.tenant, actor=alpha.admin.user)

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts import api as accounts_api
 from tenants import api as tenants_api
+from whatsapp import api as whatsapp_api
 
 app_name = "api"
 
@@ -18,6 +19,9 @@ urlpatterns = [
     path("team/members/<int:membership_id>/", tenants_api.MemberDetailApi.as_view(), name="member-detail"),
     path("team/invitations/", tenants_api.InvitationListApi.as_view(), name="invitation-list"),
     path("team/invitations/<int:invitation_id>/", tenants_api.InvitationDetailApi.as_view(), name="invitation-detail"),
+    path("whatsapp/accounts/", whatsapp_api.AccountListApi.as_view(), name="whatsapp-accounts"),
+    path("whatsapp/validate", whatsapp_api.ValidateApi.as_view(), name="whatsapp-validate"),
+    path("whatsapp/check-connection", whatsapp_api.CheckConnectionApi.as_view(), name="whatsapp-check"),
     path("audit/events/", tenants_api.AuditEventListApi.as_view(), name="audit-list"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularRedocView.as_view(url_name="api:schema"), name="docs"),

@@ -18,6 +18,9 @@ DROPPED_FIELDS = frozenset({"body", "text", "message_body", "caption", "content"
 # Phone-number-looking runs: an optional +, then 8–15 digits possibly split by spaces, dots or dashes.
 _PHONE_RE = re.compile(r"(?<![\w/])\+?\d(?:[\s.\-]?\d){7,14}(?![\w/])")
 
+# Meta access tokens ("EAA…") and token-bearing query parameters: never emitted, at any level.
+_TOKEN_RE = re.compile(r"\bEAA[A-Za-z0-9_\-]{16,}|((?:access|input)_token|client_secret)=[^&\s\"']+")
+
 _STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
 
@@ -31,8 +34,13 @@ def mask_phone(match_or_text: re.Match[str] | str) -> str:
     return f"{prefix}{digits[:2]} {digits[2:4]}••••{digits[-2:]}"
 
 
+def _mask_token(match: re.Match[str]) -> str:
+    return f"{match.group(1)}=[redacted]" if match.group(1) else "[redacted-token]"
+
+
 def mask_phones(text: str) -> str:
-    return _PHONE_RE.sub(mask_phone, text)
+    """Masks phone numbers and redacts access tokens (the one scrubbing step every log line gets)."""
+    return _PHONE_RE.sub(mask_phone, _TOKEN_RE.sub(_mask_token, text))
 
 
 def _scrub(value: Any) -> Any:

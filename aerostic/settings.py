@@ -54,6 +54,9 @@ META_WEBHOOK_VERIFY_TOKEN = _secret("META_WEBHOOK_VERIFY_TOKEN")
 META_APP_ID = env_str("META_APP_ID")
 META_GRAPH_API_VERSION = env_str("META_GRAPH_API_VERSION", "v23.0")
 META_GRAPH_BASE_URL = env_str("META_GRAPH_BASE_URL", "https://graph.facebook.com")
+META_EMBEDDED_SIGNUP_CONFIG_ID = env_str("META_EMBEDDED_SIGNUP_CONFIG_ID")
+SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", default=not IS_PRODUCTION)
+META_SANDBOX_URL = env_str("META_SANDBOX_URL", "http://127.0.0.1:8765").rstrip("/")
 GRAPH_CONNECT_TIMEOUT_SECONDS = env_int("GRAPH_CONNECT_TIMEOUT_SECONDS", 3, minimum=1)
 GRAPH_READ_TIMEOUT_SECONDS = env_int("GRAPH_READ_TIMEOUT_SECONDS", 8, minimum=1)
 GRAPH_MAX_ATTEMPTS = env_int("GRAPH_MAX_ATTEMPTS", 3, minimum=1)
@@ -312,6 +315,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
+        # urllib3 logs full URLs at DEBUG, and Graph's debug_token carries a token in its query.
+        "urllib3": {"level": "WARNING"},
         "rq.worker": {"level": LOG_LEVEL},
     },
 }

@@ -18,5 +18,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include("aerostic.api_urls")),
     path("workspace/", include("tenants.urls")),
+    path("whatsapp/", include("whatsapp.urls")),
     path("", include("tenants.portal_urls")),
 ]

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from tenants import views
+from whatsapp.views import WhatsAppView
 
 app_name = "portal"
 
@@ -59,16 +60,7 @@ urlpatterns = [
         ),
         name="templates",
     ),
-    path(
-        "whatsapp/",
-        _soon(
-            "WhatsApp",
-            "Connect your WhatsApp Business Account.",
-            ["Embedded Signup", "Sandbox number for trying things out", "Quality rating and messaging tier"],
-            "whatsapp.view",
-        ),
-        name="whatsapp",
-    ),
+    path("whatsapp/", WhatsAppView.as_view(), name="whatsapp"),
     path(
         "billing/",
         _soon(

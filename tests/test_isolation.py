@@ -18,9 +18,10 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from aerostic.core.models import AuditEvent
-from tenants.context import platform_context
+from tenants.context import platform_context, tenant_context
 from tenants.models import Invitation, Membership, Tenant
 from tenants.tests.factories import TenantScopedFactory
+from whatsapp.models import AccessToken, PhoneNumber, WhatsAppAccount
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +62,15 @@ ROUTES = [
     Route("POST", "/api/v1/team/invitations/", "admin", "agent", {"email": "y@example.com"}, 201, is_api=True),
     Route("DELETE", "/api/v1/team/invitations/{invitation}/", "admin", "agent", {}, 204, is_api=True),
     Route("GET", "/api/v1/audit/events/", "admin", "agent", is_api=True),
+    Route("POST", "/whatsapp/", "admin", "agent", {"waba_id": "123456", "token": "EAA-x"}, 400),
+    Route("POST", "/whatsapp/sandbox/", "admin", "agent", {}, 302),
+    Route("POST", "/whatsapp/embedded-signup/", "admin", "agent", {}, 302),
+    Route("POST", "/whatsapp/numbers/{phone}/register/", "admin", "agent", {"pin": "123456"}, 302),
+    Route("POST", "/whatsapp/accounts/{account}/check/", "viewer", None, {}),
+    Route("POST", "/whatsapp/accounts/{account}/disconnect/", "admin", "agent", {}, 302),
+    Route("GET", "/api/v1/whatsapp/accounts/", "viewer", None, is_api=True),
+    Route("GET", "/api/v1/whatsapp/validate", "viewer", None, is_api=True),
+    Route("GET", "/api/v1/whatsapp/check-connection", "viewer", None, is_api=True),
 ]
 
 # Routes deliberately outside the tenant suite, each with the reason.
@@ -97,8 +107,15 @@ class InvitationFactory(TenantScopedFactory):
 
 
 @pytest.fixture
-def ids(alpha):
-    return {"member": alpha.agent.pk, "invitation": InvitationFactory(tenant=alpha.tenant).pk}
+def ids(alpha, connected):
+    with tenant_context(alpha.tenant):
+        phone = connected.phone_numbers.get()
+    return {
+        "member": alpha.agent.pk,
+        "invitation": InvitationFactory(tenant=alpha.tenant).pk,
+        "account": connected.pk,
+        "phone": phone.pk,
+    }
 
 
 def _snapshot(tenant: Tenant) -> tuple:
@@ -107,8 +124,11 @@ def _snapshot(tenant: Tenant) -> tuple:
         invitations = sorted(Invitation.all_tenants.filter(tenant=tenant).values_list("pk", "revoked_at"))
         tenant_row = Tenant.objects.filter(pk=tenant.pk).values_list("name", "default_country").get()
         business_events = AuditEvent.all_tenants.filter(tenant=tenant).exclude(action__startswith="auth.").count()
+        whatsapp = sorted(WhatsAppAccount.all_tenants.filter(tenant=tenant).values_list("pk", "status"))
+        phones = sorted(PhoneNumber.all_tenants.filter(tenant=tenant).values_list("pk", "is_registered", "is_active"))
+        tokens = sorted(AccessToken.all_tenants.filter(tenant=tenant).values_list("pk", "status", "is_current"))
     queued = sum(django_rq.get_queue(name).count for name in ("default", "low", "sends", "campaigns"))
-    return members, invitations, tenant_row, business_events, queued
+    return members, invitations, tenant_row, business_events, queued, whatsapp, phones, tokens
 
 
 def _call(client, route: Route, ids: dict):
@@ -185,9 +205,18 @@ def _all_paths(resolver=None, prefix="") -> list[str]:
 
 
 def test_every_route_is_in_the_isolation_suite_or_explicitly_exempt():
-    covered = {
-        r.path.replace("{member}", "<int:membership_id>").replace("{invitation}", "<int:invitation_id>") for r in ROUTES
+    placeholders = {
+        "{member}": "<int:membership_id>",
+        "{invitation}": "<int:invitation_id>",
+        "{account}": "<int:account_id>",
+        "{phone}": "<int:phone_id>",
     }
+    covered = set()
+    for route in ROUTES:
+        path = route.path
+        for placeholder, converter in placeholders.items():
+            path = path.replace(placeholder, converter)
+        covered.add(path)
     missing = [
         path
         for path in _all_paths()

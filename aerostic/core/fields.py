@@ -2,8 +2,8 @@
 
 A SealedValue never shows its secret in str(), repr(), forms, templates or logs; code that needs
 the plaintext calls `.reveal()` (the Graph client, nothing else). Assigning a plain `str` to the
-attribute means "encrypt this": it is encrypted on save and the instance then holds the
-SealedValue, never the plaintext.
+attribute means "encrypt this": it is sealed at once (the model attribute is a descriptor), so the
+instance holds a SealedValue, never the plaintext, before and after save.
 
 Ciphertexts are randomised, so the column cannot be searched or made unique: store a
 `crypto.blind_index(...)` beside it for that.
@@ -16,6 +16,7 @@ from typing import Any
 from django import forms
 from django.core import checks
 from django.db import models
+from django.db.models.query_utils import DeferredAttribute
 
 from aerostic.core import crypto
 
@@ -62,6 +63,19 @@ class SealedValue:
         return bool(self.ciphertext)
 
 
+class _SealingAttribute(DeferredAttribute):
+    """Seals a plain string the moment it is assigned, so an instance never holds the plaintext.
+
+    Encrypting only in pre_save would be too late: pre_save signal receivers (django-auditlog's
+    change diff among them) read the attribute before Field.pre_save runs.
+    """
+
+    field: EncryptedTextField
+
+    def __set__(self, instance: models.Model, value: Any) -> None:
+        instance.__dict__[self.field.attname] = self.field.seal(value)
+
+
 class EncryptedTextField(models.TextField):
     """Text encrypted at rest under the newest key of `TOKEN_ENCRYPTION_KEYS`.
 
@@ -74,6 +88,7 @@ class EncryptedTextField(models.TextField):
     """
 
     description = "Text encrypted at rest with AES-256-GCM"
+    descriptor_class = _SealingAttribute
 
     def __init__(self, *args: Any, context: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("editable", False)
@@ -83,8 +98,8 @@ class EncryptedTextField(models.TextField):
 
     def contribute_to_class(self, cls: type[models.Model], name: str, *args: Any, **kwargs: Any) -> None:
         super().contribute_to_class(cls, name, *args, **kwargs)
-        # object_name, not label: historical models in migrations get the same context, so a data
-        # migration can reveal values too.
+        # Historical models in migrations have the same app label, name and field name, so they get
+        # the same context and a data migration can reveal values too.
         self.encryption_context = self.explicit_context or f"{cls._meta.app_label}.{cls._meta.object_name}.{name}"
 
     def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
@@ -125,18 +140,24 @@ class EncryptedTextField(models.TextField):
     def to_python(self, value: Any) -> Any:
         # Used by full_clean() and by loaddata: a string that is already one of our ciphertexts
         # (a fixture from dumpdata) is kept sealed rather than encrypted a second time. Any other
-        # string is a plaintext to encrypt on save.
+        # string is a plaintext, sealed when it is assigned back to the instance.
         if value is None or isinstance(value, SealedValue):
             return value
         if isinstance(value, str) and crypto.is_ciphertext(value):
             return SealedValue(value, self._context())
         return value
 
+    def seal(self, value: Any) -> SealedValue | None:
+        """None and SealedValue pass through; a plain string is encrypted under the newest key."""
+        if value is None or isinstance(value, SealedValue):
+            return value
+        return SealedValue(self._encrypt(value), self._context())
+
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
-        value = getattr(model_instance, self.attname)
-        if value is not None and not isinstance(value, SealedValue):
-            value = SealedValue(self._encrypt(value), self._context())
-            setattr(model_instance, self.attname, value)  # the instance never keeps the plaintext
+        # The descriptor has normally sealed the value already; this covers values put straight
+        # into instance.__dict__, so the instance never keeps a plaintext after save.
+        value = self.seal(getattr(model_instance, self.attname))
+        model_instance.__dict__[self.attname] = value
         return value
 
     def get_prep_value(self, value: Any) -> Any:
@@ -149,7 +170,9 @@ class EncryptedTextField(models.TextField):
 
     def _encrypt(self, value: Any) -> str:
         if not isinstance(value, str):
-            raise TypeError(f"{self.encryption_context or 'EncryptedTextField'} takes a str, not {type(value).__name__}")
+            raise TypeError(
+                f"{self.encryption_context or 'EncryptedTextField'} takes a str, not {type(value).__name__}"
+            )
         return crypto.encrypt(value, context=self._context())
 
     def value_to_string(self, obj: models.Model) -> str | None:

@@ -597,6 +597,13 @@ class SimulatorServer:
         state = self.state
         if path == "/_sim/sandbox" and method == "GET":
             return 200, state.sandbox
+        if path == "/_sim/businesses" and method == "POST":
+            # A fresh sandbox business (WABA + number + token) per workspace that connects the sandbox.
+            return 200, state.create_business(
+                name=body.get("name", "Sandbox Business"),
+                display_number=body.get("display_number", "+1 555 010 0100"),
+                verified_name=body.get("name", "Sandbox Business"),
+            )
         if path == "/_sim/signup" and method == "POST":
             return 200, state.create_signup(
                 name=body.get("name", "New Business"), display_number=body.get("display_number", "+1 555 010 0002")

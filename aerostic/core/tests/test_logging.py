@@ -66,3 +66,11 @@ def test_every_response_carries_a_request_id(client, db):
     response = client.get("/healthz", HTTP_X_REQUEST_ID="abc12345-trace")
     assert response["X-Request-ID"] == "abc12345-trace"
     assert len(client.get("/healthz", HTTP_X_REQUEST_ID="bad id!")["X-Request-ID"]) == 32
+
+
+def test_access_tokens_are_redacted_anywhere_in_a_line():
+    line = mask_phones(
+        "GET /debug_token?input_token=EAAsimABCDEF1234567890xyz&x=1 with EAAGm0PX4ZCpsBAabcdefghijklmnop"
+    )
+    assert "EAAsim" not in line and "EAAGm0" not in line
+    assert "input_token=[redacted]" in line and "[redacted-token]" in line

@@ -72,7 +72,9 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
         ring = crypto.get_key_ring()
-        self.stdout.write(f"Newest key: {ring.newest_id} (ring: {', '.join(ring.ids)})" + (" [dry run]" if dry_run else ""))
+        self.stdout.write(
+            f"Newest key: {ring.newest_id} (ring: {', '.join(ring.ids)})" + (" [dry run]" if dry_run else "")
+        )
         verb = "to re-encrypt" if dry_run else "re-encrypted"
         self.stdout.write(f"{'model.field':<48} {'checked':>9} {verb:>14} {'already current':>16}")
 
@@ -86,9 +88,9 @@ class Command(BaseCommand):
                     self._rotate_field(model, field, counts, dry_run=dry_run, batch_size=batch_size)
                 except RotationFailed as error:
                     failure = error
+                    self._write_row(counts, note="  stopped: see the error below")
                     break
-                finally:
-                    self._write_row(counts)
+                self._write_row(counts)
 
             if dry_run:
                 self.stdout.write("Dry run: nothing was written.")
@@ -111,8 +113,8 @@ class Command(BaseCommand):
                 "and run the command again."
             )
 
-    def _write_row(self, counts: FieldCounts) -> None:
-        self.stdout.write(f"{counts.field:<48} {counts.checked:>9} {counts.reencrypted:>14} {counts.current:>16}")
+    def _write_row(self, counts: FieldCounts, note: str = "") -> None:
+        self.stdout.write(f"{counts.field:<48} {counts.checked:>9} {counts.reencrypted:>14} {counts.current:>16}{note}")
 
     def _rotate_field(
         self,

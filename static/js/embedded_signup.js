@@ -1,0 +1,44 @@
+/* Meta Embedded Signup (v4): Facebook's JS SDK opens the flow; its session-info message gives the
+   WABA and number ids, FB.login's callback gives a code valid for ~30 s, which goes to the server at
+   once. The SDK is Meta's own script and is loaded only on this page, only when configured. */
+(function () {
+  "use strict";
+  var button = document.getElementById("es-launch");
+  var form = document.getElementById("es-form");
+  if (!button || !form) { return; }
+  var session = {};
+
+  window.addEventListener("message", function (event) {
+    if (!/^https:\/\/([a-z0-9-]+\.)?facebook\.com$/.test(event.origin)) { return; }
+    try {
+      var data = JSON.parse(event.data);
+      if (data.type === "WA_EMBEDDED_SIGNUP" && data.data) {
+        session.waba_id = data.data.waba_id || session.waba_id;
+        session.phone_number_id = data.data.phone_number_id || session.phone_number_id;
+      }
+    } catch (ignored) { /* other messages are not ours */ }
+  });
+
+  window.fbAsyncInit = function () {
+    window.FB.init({ appId: button.dataset.appId, autoLogAppEvents: true, xfbml: false,
+                     version: button.dataset.graphVersion });
+  };
+  var sdk = document.createElement("script");
+  sdk.src = "https://connect.facebook.net/en_US/sdk.js";
+  sdk.async = true; sdk.defer = true; sdk.crossOrigin = "anonymous";
+  document.head.appendChild(sdk);
+
+  button.addEventListener("click", function () {
+    var pin = form.elements.pin.value;
+    if (!/^\d{6}$/.test(pin)) { form.elements.pin.focus(); form.elements.pin.setCustomValidity("6 digits"); form.reportValidity(); return; }
+    form.elements.pin.setCustomValidity("");
+    window.FB.login(function (response) {
+      if (!response.authResponse || !response.authResponse.code) { return; }
+      form.elements.code.value = response.authResponse.code;
+      form.elements.waba_id.value = session.waba_id || "";
+      form.elements.phone_number_id.value = session.phone_number_id || "";
+      form.submit();
+    }, { config_id: button.dataset.configId, response_type: "code", override_default_response_type: true,
+         extras: { setup: {}, sessionInfoVersion: "3" } });
+  });
+})();

@@ -1,0 +1,98 @@
+"""API of WhatsApp connections: list, validate (token and scopes) and a full live connection check."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.roles import Perm
+from aerostic.core.api import TenantAPIView
+from aerostic.core.errors import DomainError
+from whatsapp import selectors, services
+
+
+class PhoneNumberOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    phone_number_id = serializers.CharField()
+    display_phone_number = serializers.CharField()
+    verified_name = serializers.CharField()
+    quality_rating = serializers.CharField()
+    messaging_limit_tier = serializers.CharField()
+    throughput_level = serializers.CharField()
+    is_registered = serializers.BooleanField()
+    health = serializers.CharField()
+    health_detail = serializers.CharField()
+
+
+class AccountOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    waba_id = serializers.CharField()
+    name = serializers.CharField()
+    mode = serializers.CharField()
+    status = serializers.CharField()
+    status_detail = serializers.CharField()
+    webhooks_subscribed = serializers.BooleanField()
+    connected_at = serializers.DateTimeField()
+    last_checked_at = serializers.DateTimeField(allow_null=True)
+    phone_numbers = PhoneNumberOutput(many=True, source="phone_numbers.all")
+
+
+class CheckOutput(serializers.Serializer):
+    name = serializers.CharField()
+    ok = serializers.BooleanField()
+    detail = serializers.CharField()
+
+
+class AccountChecksOutput(serializers.Serializer):
+    account_id = serializers.IntegerField()
+    waba_id = serializers.CharField()
+    ok = serializers.BooleanField()
+    checks = CheckOutput(many=True)
+
+
+class AccountListApi(TenantAPIView):
+    required_permissions = {"GET": Perm.WHATSAPP_VIEW}
+
+    @extend_schema(responses=AccountOutput(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(AccountOutput(selectors.account_list(), many=True).data)
+
+
+def _run_checks(deep: bool) -> list[dict]:
+    results = []
+    for account in selectors.account_list():
+        try:
+            checks = services.connection_check(account=account, deep=deep)
+        except DomainError as problem:
+            checks = [services.Check("connection", False, problem.message)]
+        results.append(
+            {
+                "account_id": account.pk,
+                "waba_id": account.waba_id,
+                "checks": checks,
+                "ok": all(check.ok for check in checks),
+            }
+        )
+    return results
+
+
+class ValidateApi(TenantAPIView):
+    """Token validity and permissions of every connected account (one Graph call each)."""
+
+    required_permissions = {"GET": Perm.WHATSAPP_VIEW}
+
+    @extend_schema(responses=AccountChecksOutput(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(AccountChecksOutput(_run_checks(deep=False), many=True).data)
+
+
+class CheckConnectionApi(TenantAPIView):
+    """Live check: token, scopes, webhook subscription, each number's registration, quality and tier."""
+
+    required_permissions = {"GET": Perm.WHATSAPP_VIEW}
+
+    @extend_schema(responses=AccountChecksOutput(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(AccountChecksOutput(_run_checks(deep=True), many=True).data)

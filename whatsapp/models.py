@@ -1,0 +1,133 @@
+"""WhatsApp connections: the Business Account (WABA), its phone numbers and the encrypted token."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from aerostic.core.fields import EncryptedTextField
+from tenants.models import TenantScopedModel
+
+
+class WhatsAppAccount(TenantScopedModel):
+    class Mode(models.TextChoices):
+        REAL = "real", "Meta Cloud API"
+        SANDBOX = "sandbox", "Sandbox (simulator)"
+
+    class Status(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        NEEDS_ATTENTION = "needs_attention", "Needs attention"
+        DISCONNECTED = "disconnected", "Disconnected"
+
+    waba_id = models.CharField("WABA id", max_length=64)
+    business_id = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    timezone_id = models.CharField(max_length=16, blank=True)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.REAL)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONNECTED)
+    status_detail = models.CharField(max_length=255, blank=True)
+    webhooks_subscribed = models.BooleanField(default=False)
+    connected_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    connected_at = models.DateTimeField(auto_now_add=True)
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # A WABA belongs to one workspace at a time (the index sees every tenant, RLS or not).
+            models.UniqueConstraint(
+                fields=["waba_id"], condition=~Q(status="disconnected"), name="whatsapp_account_active_waba_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "status"], name="wa_account_tenant_status")]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'WABA'} ({self.waba_id})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != self.Status.DISCONNECTED
+
+
+class PhoneNumber(TenantScopedModel):
+    class Health(models.TextChoices):
+        OK = "ok", "Healthy"
+        WARNING = "warning", "Warning"
+        ERROR = "error", "Not sending"
+
+    account = models.ForeignKey(WhatsAppAccount, on_delete=models.CASCADE, related_name="phone_numbers")
+    phone_number_id = models.CharField(max_length=64)
+    display_phone_number = models.CharField(max_length=32)
+    verified_name = models.CharField(max_length=200, blank=True)
+    quality_rating = models.CharField(max_length=16, blank=True, help_text="GREEN, YELLOW, RED or UNKNOWN")
+    messaging_limit_tier = models.CharField(max_length=32, blank=True, help_text="e.g. TIER_1K, TIER_UNLIMITED")
+    throughput_level = models.CharField(max_length=32, blank=True)
+    name_status = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=32, blank=True, help_text="Meta's status of the number")
+    is_registered = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    health = models.CharField(max_length=10, choices=Health.choices, default=Health.OK)
+    health_detail = models.CharField(max_length=255, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone_number_id"], condition=Q(is_active=True), name="whatsapp_phone_active_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "account"], name="wa_phone_tenant_account")]
+
+    def __str__(self) -> str:
+        return f"{self.verified_name or 'Number'} {self.display_phone_number}"
+
+
+class AccessToken(TenantScopedModel):
+    """The system-user / business token of a WABA, encrypted at rest. Decrypted only in the Graph client."""
+
+    class Status(models.TextChoices):
+        VALID = "valid", "Valid"
+        EXPIRING = "expiring", "Expiring soon"
+        EXPIRED = "expired", "Expired"
+        INVALID = "invalid", "Invalid"
+        SCOPE_MISSING = "scope_missing", "Missing permissions"
+        ERASED = "erased", "Erased"
+
+    account = models.ForeignKey(WhatsAppAccount, on_delete=models.CASCADE, related_name="tokens")
+    token = EncryptedTextField(null=True)
+    token_type = models.CharField(max_length=32, blank=True)
+    scopes = models.JSONField(default=list, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.VALID)
+    is_current = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"], condition=Q(is_current=True), name="whatsapp_one_current_token"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Token of {self.account_id} ({self.status})"
+
+    @property
+    def key_id(self) -> str:
+        return self.token.key_id if self.token else ""
+
+
+def _register_auditlog() -> None:
+    from auditlog.registry import auditlog
+
+    auditlog.register(WhatsAppAccount)
+    auditlog.register(PhoneNumber)
+    auditlog.register(AccessToken, exclude_fields=["token"])
+
+
+_register_auditlog()

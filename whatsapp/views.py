@@ -1,0 +1,132 @@
+"""Portal page "WhatsApp": connect (Embedded Signup, manual token, sandbox), check, register, disconnect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.roles import Perm
+from aerostic.core.errors import DomainError
+from aerostic.core.views import PortalView, require_permission
+from whatsapp import selectors, services
+from whatsapp.forms import EmbeddedSignupForm, ManualTokenForm, PinForm
+from whatsapp.models import WhatsAppAccount
+
+
+class WhatsAppView(PortalView):
+    template_name = "whatsapp/connections.html"
+    required_permission = Perm.WHATSAPP_VIEW
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(
+            accounts=selectors.account_list(),
+            can_connect=self.can(Perm.WHATSAPP_CONNECT),
+            manual_form=kwargs.get("manual_form") or ManualTokenForm(),
+            pin_form=PinForm(),
+            sandbox_enabled=settings.SANDBOX_ENABLED,
+            embedded_signup_ready=bool(settings.META_APP_ID and settings.META_EMBEDDED_SIGNUP_CONFIG_ID),
+            meta_app_id=settings.META_APP_ID,
+            meta_config_id=settings.META_EMBEDDED_SIGNUP_CONFIG_ID,
+            graph_version=settings.META_GRAPH_API_VERSION,
+        )
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """The manual path: a system-user token and a WABA id."""
+        if not self.can(Perm.WHATSAPP_CONNECT):
+            raise PermissionDenied("Your role does not allow connecting WhatsApp.")
+        form = ManualTokenForm(request.POST)
+        if form.is_valid():
+            try:
+                account = services.account_connect(
+                    tenant=request.tenant,
+                    waba_id=form.cleaned_data["waba_id"],
+                    token=form.cleaned_data["token"],
+                    mode=WhatsAppAccount.Mode.REAL,
+                    actor=request.user,
+                    request=request,
+                )
+            except DomainError as problem:
+                form.add_error(None, problem.message)
+            else:
+                messages.success(request, f"Connected {account}. Register a number with its PIN to send.")
+                return redirect("portal:whatsapp")
+        return self.render_to_response(self.get_context_data(manual_form=form), status=400)
+
+
+@require_POST
+@require_permission(Perm.WHATSAPP_CONNECT)
+def sandbox_connect(request: HttpRequest) -> HttpResponse:
+    try:
+        account = services.sandbox_connect(tenant=request.tenant, actor=request.user, request=request)
+    except DomainError as problem:
+        messages.error(request, problem.message)
+    else:
+        messages.success(request, f"Sandbox number {account.phone_numbers.first()} is connected. Try sending to it.")
+    return redirect("portal:whatsapp")
+
+
+@require_POST
+@require_permission(Perm.WHATSAPP_CONNECT)
+def embedded_signup_complete(request: HttpRequest) -> HttpResponse:
+    form = EmbeddedSignupForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            "The sign-up did not return what Aerostic needs: "
+            + "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()),
+        )
+        return redirect("portal:whatsapp")
+    try:
+        services.embedded_signup_complete(
+            tenant=request.tenant, actor=request.user, request=request, **form.cleaned_data
+        )
+    except DomainError as problem:
+        messages.error(request, problem.message)
+    else:
+        messages.success(request, "Your WhatsApp Business Account is connected.")
+    return redirect("portal:whatsapp")
+
+
+@require_POST
+@require_permission(Perm.WHATSAPP_CONNECT)
+def phone_register(request: HttpRequest, phone_id: int) -> HttpResponse:
+    phone = PortalView.scoped_get(selectors.phone_get, phone_id)
+    form = PinForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The PIN is 6 digits.")
+        return redirect("portal:whatsapp")
+    try:
+        services.phone_register(phone=phone, pin=form.cleaned_data["pin"], actor=request.user, request=request)
+    except DomainError as problem:
+        messages.error(request, problem.message)
+    else:
+        messages.success(request, f"{phone.display_phone_number} is registered and can send.")
+    return redirect("portal:whatsapp")
+
+
+@require_POST
+@require_permission(Perm.WHATSAPP_CONNECT)
+def account_disconnect(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = PortalView.scoped_get(selectors.account_get, account_id)
+    services.account_disconnect(account=account, actor=request.user, request=request)
+    messages.success(request, f"{account} was disconnected and its token erased.")
+    return redirect("portal:whatsapp")
+
+
+@require_POST
+@require_permission(Perm.WHATSAPP_VIEW)
+def account_check(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = PortalView.scoped_get(selectors.account_get, account_id)
+    try:
+        checks = services.connection_check(account=account)
+    except DomainError as problem:
+        checks = [services.Check("connection", False, problem.message)]
+    return render(request, "whatsapp/_checks.html", {"checks": checks, "account": account})
