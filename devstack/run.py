@@ -37,6 +37,15 @@ def _has_command(name: str) -> bool:
     )
 
 
+def _wait_for_port(port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_in_use(port):
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"Nothing answers on port {port} after {timeout:.0f} s (see .data/logs/).")
+
+
 class Supervisor:
     """Starts children, prefixes their output, and stops all of them when one ends or on a signal."""
 
@@ -113,6 +122,23 @@ def main() -> int:
         _manage("collectstatic", "--noinput", "-v", "0")
         if _has_command("seed_pricing"):
             _manage("seed_pricing")
+        sim_port = os.environ.get("META_SIMULATOR_PORT", "8765")
+        if _has_command("meta_simulator"):
+            # First, so seeding can connect the demo workspace to the sandbox number.
+            os.environ.setdefault("META_SANDBOX_URL", f"http://127.0.0.1:{sim_port}")
+            supervisor.start(
+                "simulator",
+                [
+                    PYTHON,
+                    "manage.py",
+                    "meta_simulator",
+                    "--port",
+                    sim_port,
+                    "--state-file",
+                    str(DATA / "simulator-state.json"),
+                ],
+            )
+            _wait_for_port(int(sim_port))
         logins = _manage("seed_demo", capture=True)
 
         supervisor.start(
@@ -146,9 +172,6 @@ def main() -> int:
             ],
         )
         supervisor.start("scheduler", [PYTHON, "manage.py", "rqcron", "aerostic.cron"])
-        if _has_command("meta_simulator"):
-            sim_port = os.environ.get("META_SIMULATOR_PORT", "8765")
-            supervisor.start("simulator", [PYTHON, "manage.py", "meta_simulator", "--port", sim_port])
 
         time.sleep(1.5)
         print("\n" + "=" * 72)

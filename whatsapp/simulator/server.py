@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -51,8 +52,12 @@ class SimulatorServer:
         webhook_url: str | None = None,
         app_secret: str = "",
         state: SimulatorState | None = None,
+        state_file: Path | None = None,
     ) -> None:
         self.state = state or SimulatorState()
+        self.state_file = state_file
+        if state_file is not None and state_file.exists():
+            self.state.load(state_file)
         self.webhooks = webhooks.WebhookSender(url=webhook_url, app_secret=app_secret)
         self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self.httpd.daemon_threads = True
@@ -195,6 +200,14 @@ class SimulatorServer:
         return Handler
 
     def handle(
+        self, method: str, path: str, query: dict[str, str], raw: bytes, headers: dict[str, str]
+    ) -> tuple[int, Any]:
+        status, body = self._handle(method, path, query, raw, headers)
+        if self.state_file is not None and method != "GET" and status == 200:
+            self.state.save(self.state_file)
+        return status, body
+
+    def _handle(
         self, method: str, path: str, query: dict[str, str], raw: bytes, headers: dict[str, str]
     ) -> tuple[int, Any]:
         if path.startswith("/_sim/"):

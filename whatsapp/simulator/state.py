@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 TEMPLATE_NAME_RE = re.compile(r"^[a-z0-9_]{1,512}$")
@@ -135,6 +137,37 @@ class SimulatorState:
             ],
             status="APPROVED",
         )
+
+    # ---- persistence (so sandbox connections survive a restart of `make run`) ----------------
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "ids": self._ids,
+                "sandbox": self.sandbox,
+                "wabas": self.wabas,
+                "phones": {k: asdict(v) for k, v in self.phones.items()},
+                "tokens": {k: asdict(v) for k, v in self.tokens.items()},
+                "templates": {k: asdict(v) for k, v in self.templates.items()},
+                "subscriptions": self.subscriptions,
+            }
+
+    def save(self, path: Path) -> None:
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.snapshot()))
+        temporary.chmod(0o600)
+        temporary.replace(path)
+
+    def load(self, path: Path) -> None:
+        data = json.loads(path.read_text())
+        with self.lock:
+            self._ids = data["ids"]
+            self.sandbox = data["sandbox"]
+            self.wabas = data["wabas"]
+            self.phones = {k: PhoneNumber(**v) for k, v in data["phones"].items()}
+            self.tokens = {k: Token(**v) for k, v in data["tokens"].items()}
+            self.templates = {k: Template(**v) for k, v in data["templates"].items()}
+            self.subscriptions = data["subscriptions"]
 
     def next_id(self) -> str:
         with self.lock:

@@ -36,6 +36,7 @@ class Command(BaseCommand):
             self._tenant("Demo Two", "demo-two", admin)
             with tenant_context(demo):
                 Membership.objects.get_or_create(tenant=demo, user=agent, defaults={"role": Role.AGENT})
+        sandbox_line = self._connect_sandbox(demo, admin)
         self.stdout.write(
             "\n".join(
                 [
@@ -43,9 +44,28 @@ class Command(BaseCommand):
                     f"  admin  {DEMO_ADMIN}  password: {password}",
                     f"  agent  {DEMO_AGENT}  password: {password}",
                     "Platform console (/admin/): create a super-admin with `manage.py createsuperuser`.",
+                    sandbox_line,
                 ]
             )
         )
+
+    def _connect_sandbox(self, tenant: Tenant, admin: User) -> str:
+        """The demo workspace gets the sandbox number (when the simulator runs) so a first send works."""
+        from aerostic.core.errors import DomainError
+        from whatsapp.models import WhatsAppAccount
+        from whatsapp.services import sandbox_connect
+
+        if not settings.SANDBOX_ENABLED:
+            return "Sandbox disabled (SANDBOX_ENABLED=false)."
+        with tenant_context(tenant):
+            account = WhatsAppAccount.objects.exclude(status=WhatsAppAccount.Status.DISCONNECTED).first()
+            if account is None:
+                try:
+                    account = sandbox_connect(tenant=tenant, actor=admin)
+                except DomainError as problem:
+                    return f"Sandbox number not connected: {problem.message}"
+            phone = account.phone_numbers.filter(is_active=True).first()
+        return f"WhatsApp: 'Demo Co' is connected to the sandbox number {phone.display_phone_number if phone else '?'}."
 
     def _password(self, path: Path) -> str:
         if path.exists():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -20,10 +22,22 @@ class Command(BaseCommand):
             help="Where signed webhooks are posted (empty: keep them in memory only).",
         )
         parser.add_argument("--review-seconds", type=float, default=5.0, help="Template review delay.")
+        parser.add_argument(
+            "--state-file",
+            default="",
+            help="Keep WABAs, numbers, tokens and templates here "
+            "across restarts (make run uses .data/simulator-state.json).",
+        )
 
-    def handle(self, *args, host: str, port: int, webhook_url: str, review_seconds: float, **options):
+    def handle(
+        self, *args, host: str, port: int, webhook_url: str, review_seconds: float, state_file: str, **options
+    ):
         server = SimulatorServer(
-            host=host, port=port, webhook_url=webhook_url or None, app_secret=settings.META_APP_SECRET
+            host=host,
+            port=port,
+            webhook_url=webhook_url or None,
+            app_secret=settings.META_APP_SECRET,
+            state_file=Path(state_file) if state_file else None,
         )
         server.state.review_seconds = review_seconds
         sandbox = server.state.sandbox
