@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Perm
 from aerostic.core import audit
+from aerostic.core.alerts import open_alerts
 from aerostic.core.errors import DomainError
 from aerostic.core.selectors import audit_event_list
 from aerostic.core.views import PortalView, require_permission
@@ -43,6 +44,7 @@ class DashboardView(PortalView):
         context["member_count"] = selectors.member_list().count()
         context["pending_invitations"] = selectors.invitation_pending_list().count()
         context["recent_events"] = audit_event_list()[:8] if self.can(Perm.AUDIT_VIEW) else []
+        context["alerts"] = open_alerts()[:10]
         return context
 
 

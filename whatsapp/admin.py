@@ -1,10 +1,20 @@
 """Platform console: WhatsApp accounts, numbers (with breaker state) and tokens (never their value)."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 
 from aerostic.core.admin_site import TenantScopedAdmin
+from aerostic.core.errors import DomainError
 from whatsapp.graph.breaker import CircuitBreaker
 from whatsapp.models import AccessToken, PhoneNumber, WhatsAppAccount
+from whatsapp.services import token_health_check, token_rotate
+
+
+class RotateTokenForm(forms.Form):
+    token = forms.CharField(widget=forms.PasswordInput(render_value=False), label="New system-user token")
 
 
 class PhoneNumberInline(admin.TabularInline):
@@ -46,6 +56,36 @@ class WhatsAppAccountAdmin(TenantScopedAdmin):
     )
     inlines = [PhoneNumberInline]
 
+    def get_urls(self):
+        custom = [
+            path(
+                "<int:account_id>/rotate-token/",
+                self.admin_site.admin_view(self.rotate_token_view),
+                name="whatsapp_whatsappaccount_rotate_token",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def rotate_token_view(self, request, account_id):
+        account = get_object_or_404(WhatsAppAccount.all_tenants, pk=account_id)
+        form = RotateTokenForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                token_rotate(account=account, new_token=form.cleaned_data["token"], actor=request.user, request=request)
+            except DomainError as problem:
+                form.add_error("token", problem.message)
+            else:
+                messages.success(request, f"Token of {account} rotated; the old one is erased.")
+                return redirect("admin:whatsapp_whatsappaccount_change", account.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Rotate the token of {account}",
+            "form": form,
+            "account": account,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/whatsapp/rotate_token.html", context)
+
     @admin.display(description="Circuit breaker")
     def breaker(self, obj):
         state = CircuitBreaker(f"waba:{obj.waba_id}").state()
@@ -83,6 +123,13 @@ class AccessTokenAdmin(TenantScopedAdmin):
     )
     list_filter = ("status", "is_current")
     exclude = ("token",)
+    actions = ["check_now"]
+
+    @admin.action(description="Check the selected tokens with Meta now")
+    def check_now(self, request, queryset):
+        results = [token_health_check(token_row=row) for row in queryset.filter(is_current=True).exclude(token=None)]
+        self.message_user(request, f"Checked {len(results)} token(s): " + ", ".join(results))
+
     readonly_fields = (
         "tenant",
         "account",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -16,7 +16,7 @@ from django.utils import timezone
 from aerostic.core import audit
 from aerostic.core.errors import Conflict, DomainError
 from tenants.context import platform_context, tenant_context
-from whatsapp.graph import GraphClient, GraphError
+from whatsapp.graph import GraphAuthError, GraphClient, GraphError
 from whatsapp.graph.client import app_token
 from whatsapp.models import AccessToken, PhoneNumber, WhatsAppAccount
 
@@ -271,10 +271,30 @@ def embedded_signup_complete(
     )
 
 
+def mark_reauthorisation_needed(account: WhatsAppAccount, error: GraphError) -> None:
+    """Meta refused the token (190): the account needs a new one; tell the tenant's admins."""
+    from aerostic.core.alerts import raise_alert
+
+    with tenant_context(account.tenant_id):
+        account.status = WhatsAppAccount.Status.NEEDS_ATTENTION
+        account.status_detail = f"Meta refused the token: {error.describe()}"[:255]
+        account.save(update_fields=["status", "status_detail"])
+        account.tokens.filter(is_current=True).update(status=AccessToken.Status.INVALID)
+        raise_alert(
+            tenant=account.tenant_id,
+            key=f"whatsapp-auth:{account.pk}",
+            level="critical",
+            title=f"Reconnect {account}: Meta no longer accepts its token",
+            detail="Reconnect with Embedded Signup or rotate the system-user token.",
+        )
+
+
 def phone_register(*, phone: PhoneNumber, pin: str, actor: Any, request: Any = None) -> PhoneNumber:
     try:
         graph_for(phone.account).register_phone(phone.phone_number_id, pin=pin)
     except GraphError as error:
+        if isinstance(error, GraphAuthError):
+            mark_reauthorisation_needed(phone.account, error)
         audit.record(
             "whatsapp.register_failed",
             actor=actor,
@@ -370,6 +390,9 @@ def _connection_check(*, account: WhatsAppAccount, deep: bool) -> list[Check]:
         try:
             subscribed = bool(client.list_subscribed_apps(account.waba_id))
             checks.append(Check("webhooks", subscribed, "Subscribed" if subscribed else "Not subscribed"))
+        except GraphAuthError as error:
+            mark_reauthorisation_needed(account, error)
+            checks.append(Check("webhooks", False, error.describe()))
         except GraphError as error:
             checks.append(Check("webhooks", False, error.describe()))
         for phone in account.phone_numbers.filter(is_active=True):
@@ -412,3 +435,89 @@ def _phone_checks(client: GraphClient, phone: PhoneNumber) -> list[Check]:
         Check(f"{label}: quality", quality_ok, phone.quality_rating or "UNKNOWN"),
         Check(f"{label}: messaging tier", True, phone.messaging_limit_tier or "unknown"),
     ]
+
+
+# ---- token health and rotation ----------------------------------------------------------------
+
+TOKEN_EXPIRY_WARNING_DAYS = 7
+
+
+def token_health_check(*, token_row: AccessToken) -> str:
+    """debug_token for one stored token; records its status and raises or resolves the tenant's alert."""
+    from aerostic.core.alerts import raise_alert, resolve_alert
+
+    account = token_row.account
+    key = f"whatsapp-token:{token_row.pk}"
+    now = timezone.now()
+    with tenant_context(token_row.tenant_id):
+        try:
+            info = token_inspect(token_row.token.reveal(), mode=account.mode)
+        except ConnectionProblem as problem:
+            expired = token_row.expires_at is not None and token_row.expires_at <= now
+            status = (
+                AccessToken.Status.EXPIRED
+                if expired
+                else AccessToken.Status.SCOPE_MISSING
+                if "missing these permissions" in problem.message
+                else AccessToken.Status.INVALID
+            )
+            detail = problem.message
+        else:
+            token_row.scopes, token_row.expires_at = info.scopes, info.expires_at
+            soon = info.expires_at is not None and info.expires_at - now < timedelta(days=TOKEN_EXPIRY_WARNING_DAYS)
+            status = AccessToken.Status.EXPIRING if soon else AccessToken.Status.VALID
+            detail = f"Expires {info.expires_at:%Y-%m-%d %H:%M} UTC." if soon else ""
+        token_row.status, token_row.last_checked_at = status, now
+        token_row.save(update_fields=["status", "last_checked_at", "scopes", "expires_at"])
+        if status == AccessToken.Status.VALID:
+            resolve_alert(tenant=token_row.tenant_id, key=key)
+        else:
+            raise_alert(
+                tenant=token_row.tenant_id,
+                key=key,
+                level="warning" if status == AccessToken.Status.EXPIRING else "critical",
+                title=f"WhatsApp token of {account}: {token_row.get_status_display().lower()}",
+                detail=detail + " Reconnect the account or rotate its token.",
+            )
+            if status != AccessToken.Status.EXPIRING:
+                account.status = WhatsAppAccount.Status.NEEDS_ATTENTION
+                account.status_detail = detail[:255]
+                account.save(update_fields=["status", "status_detail"])
+    return status
+
+
+def token_rotate(*, account: WhatsAppAccount, new_token: str, actor: Any, request: Any = None) -> AccessToken:
+    """Replace an account's token: the new one must be valid, hold the scopes and see this WABA.
+    The old ciphertext is erased in the same transaction; audited."""
+    new_token = new_token.strip()
+    info = token_inspect(new_token, mode=account.mode)
+    try:
+        GraphClient(token=new_token, base_url=base_url_for(account.mode)).get_waba(account.waba_id)
+    except GraphError as error:
+        raise _problem("The new token cannot see this WhatsApp Business Account", error) from None
+    with tenant_context(account.tenant_id), transaction.atomic():
+        now = timezone.now()
+        account.tokens.filter(is_current=True).update(
+            token=None, is_current=False, status=AccessToken.Status.ERASED, erased_at=now
+        )
+        fresh = AccessToken.objects.create(
+            tenant_id=account.tenant_id,
+            account=account,
+            token=new_token,
+            token_type=info.token_type,
+            scopes=info.scopes,
+            expires_at=info.expires_at,
+            last_checked_at=now,
+        )
+        if account.status == WhatsAppAccount.Status.NEEDS_ATTENTION:
+            account.status, account.status_detail = WhatsAppAccount.Status.CONNECTED, ""
+            account.save(update_fields=["status", "status_detail"])
+        audit.record(
+            "whatsapp.token_rotated",
+            actor=actor,
+            tenant=account.tenant_id,
+            target=account,
+            request=request,
+            metadata={"waba_id": account.waba_id, "key_id": fresh.key_id},
+        )
+    return fresh

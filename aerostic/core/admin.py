@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from aerostic.core.admin_site import TenantScopedAdmin
-from aerostic.core.models import AuditEvent
+from aerostic.core.models import Alert, AuditEvent
 
 
 @admin.register(AuditEvent)
@@ -24,3 +24,21 @@ class AuditEventAdmin(TenantScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Alert)
+class AlertAdmin(TenantScopedAdmin):
+    list_display = ("updated_at", "level", "title", "tenant", "resolved_at")
+    list_filter = ("level", ("resolved_at", admin.EmptyFieldListFilter), "tenant")
+    search_fields = ("title", "key")
+    readonly_fields = ("tenant", "key", "level", "title", "detail", "created_at", "updated_at")
+    actions = ["resolve"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Mark resolved")
+    def resolve(self, request, queryset):
+        from django.utils import timezone
+
+        self.message_user(request, f"{queryset.filter(resolved_at=None).update(resolved_at=timezone.now())} resolved.")

@@ -1,4 +1,4 @@
-"""Platform-wide records: the audit trail."""
+"""Platform-wide records: the audit trail and alerts for tenant admins and platform staff."""
 
 from __future__ import annotations
 
@@ -41,3 +41,43 @@ class AuditEvent(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_email or 'platform'}"
+
+
+class Alert(TenantScopedModel):
+    """Something a person must act on (expiring token, quality drop, restricted account).
+
+    Tenant alerts show on the tenant's dashboard and in Django admin; platform alerts (no tenant)
+    only in admin. One open alert per (tenant, key): raising it again refreshes it.
+    """
+
+    class Level(models.TextChoices):
+        INFO = "info", "Info"
+        WARNING = "warning", "Warning"
+        CRITICAL = "critical", "Critical"
+
+    tenant = models.ForeignKey(
+        "tenants.Tenant",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="core_alert_set",
+        editable=False,
+    )
+    key = models.CharField(max_length=120, help_text="What the alert is about, e.g. token:42:expiring")
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.WARNING)
+    title = models.CharField(max_length=200)
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "key"], condition=models.Q(resolved_at__isnull=True), name="alert_one_open_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -29,9 +29,7 @@ class Command(BaseCommand):
             "across restarts (make run uses .data/simulator-state.json).",
         )
 
-    def handle(
-        self, *args, host: str, port: int, webhook_url: str, review_seconds: float, state_file: str, **options
-    ):
+    def handle(self, *args, host: str, port: int, webhook_url: str, review_seconds: float, state_file: str, **options):
         server = SimulatorServer(
             host=host,
             port=port,
