@@ -65,6 +65,7 @@ ROUTES = [
     Route("POST", "/whatsapp/", "admin", "agent", {"waba_id": "123456", "token": "EAA-x"}, 400),
     Route("POST", "/whatsapp/sandbox/", "admin", "agent", {}, 302),
     Route("POST", "/whatsapp/embedded-signup/", "admin", "agent", {}, 302),
+    Route("POST", "/whatsapp/embedded-signup/start/", "admin", "agent", {}),
     Route("POST", "/whatsapp/numbers/{phone}/register/", "admin", "agent", {"pin": "123456"}, 302),
     Route("POST", "/whatsapp/accounts/{account}/check/", "viewer", None, {}),
     Route("POST", "/whatsapp/accounts/{account}/disconnect/", "admin", "agent", {}, 302),

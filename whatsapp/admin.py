@@ -9,7 +9,7 @@ from django.urls import path
 from aerostic.core.admin_site import TenantScopedAdmin
 from aerostic.core.errors import DomainError
 from whatsapp.graph.breaker import CircuitBreaker
-from whatsapp.models import AccessToken, PhoneNumber, WhatsAppAccount
+from whatsapp.models import AccessToken, OnboardingSession, OrphanConnection, PhoneNumber, WhatsAppAccount
 from whatsapp.services import token_health_check, token_rotate
 
 
@@ -145,3 +145,86 @@ class AccessTokenAdmin(TenantScopedAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(OnboardingSession)
+class OnboardingSessionAdmin(TenantScopedAdmin):
+    list_display = ("tracking_code", "tenant", "status", "waba_id", "created_at", "expires_at")
+    list_filter = ("status",)
+    readonly_fields = ("tenant", "tracking_code", "started_by", "status", "waba_id", "created_at", "expires_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+class AssignOrphanForm(forms.Form):
+    tenant = forms.ModelChoiceField(queryset=None)
+
+    def __init__(self, *args, **kwargs):
+        from tenants.models import Tenant
+
+        super().__init__(*args, **kwargs)
+        self.fields["tenant"].queryset = Tenant.objects.filter(status=Tenant.Status.ACTIVE)
+
+
+@admin.register(OrphanConnection)
+class OrphanConnectionAdmin(admin.ModelAdmin):
+    list_display = ("waba_id", "owner_business_id", "source", "received_at", "assigned_tenant", "assigned_at")
+    list_filter = (("assigned_tenant", admin.EmptyFieldListFilter), "source")
+    search_fields = ("waba_id", "owner_business_id")
+    readonly_fields = (
+        "waba_id",
+        "owner_business_id",
+        "phone_number_ids",
+        "source",
+        "received_at",
+        "assigned_tenant",
+        "assigned_by",
+        "assigned_at",
+        "assign_link",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_urls(self):
+        custom = [
+            path(
+                "<int:orphan_id>/assign/",
+                self.admin_site.admin_view(self.assign_view),
+                name="whatsapp_orphanconnection_assign",
+            )
+        ]
+        return custom + super().get_urls()
+
+    @admin.display(description="Assign")
+    def assign_link(self, obj):
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        if obj.pk is None or obj.assigned_tenant_id:
+            return "-"
+        return format_html(
+            '<a href="{}">Assign to a workspace…</a>', reverse("admin:whatsapp_orphanconnection_assign", args=[obj.pk])
+        )
+
+    def assign_view(self, request, orphan_id):
+        from whatsapp.onboarding import orphan_assign
+
+        orphan = get_object_or_404(OrphanConnection, pk=orphan_id)
+        form = AssignOrphanForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                orphan_assign(orphan=orphan, tenant=form.cleaned_data["tenant"], actor=request.user, request=request)
+            except DomainError as problem:
+                form.add_error(None, problem.message)
+            else:
+                messages.success(request, f"WABA {orphan.waba_id} assigned; the workspace admins were alerted.")
+                return redirect("admin:whatsapp_orphanconnection_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Assign WABA {orphan.waba_id}",
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/whatsapp/assign_orphan.html", context)

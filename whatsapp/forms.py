@@ -31,3 +31,4 @@ class EmbeddedSignupForm(forms.Form):
     waba_id = forms.RegexField(regex=r"^\d{5,32}$")
     phone_number_id = forms.RegexField(regex=r"^\d{5,32}$")
     pin = forms.RegexField(regex=r"^\d{6}$", error_messages={"invalid": "The PIN is 6 digits."})
+    tracking_code = forms.CharField(max_length=64, required=False)

@@ -23,3 +23,10 @@ def check_token(*, tenant_id: int, token_id: int) -> str | None:
     if token_row is None or token_row.token is None:
         return None  # rotated or erased since the fan-out
     return token_health_check(token_row=token_row)
+
+
+@platform_job("expire Embedded Signup sessions")
+def expire_onboarding_sessions() -> int:
+    from whatsapp.onboarding import expire_onboarding_sessions as expire
+
+    return expire()

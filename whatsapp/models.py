@@ -131,3 +131,52 @@ def _register_auditlog() -> None:
 
 
 _register_auditlog()
+
+
+class OnboardingSession(TenantScopedModel):
+    """One Embedded Signup attempt. Meta's callback (webhook) is matched to it by tracking code."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        MATCHED = "matched", "Matched to a WABA"
+        COMPLETED = "completed", "Completed"
+        EXPIRED = "expired", "Expired"
+
+    tracking_code = models.CharField(max_length=64, unique=True)
+    started_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    waba_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "status"], name="wa_onboarding_tenant_status")]
+
+    def __str__(self) -> str:
+        return f"Onboarding {self.tracking_code[:8]}… ({self.status})"
+
+
+class OrphanConnection(models.Model):
+    """A WABA whose sign-up callback matched no workspace ("phantom" connection). Platform staff see
+    it in Django admin and assign it to a tenant. Platform-level: no tenant column, no tenant access."""
+
+    waba_id = models.CharField(max_length=64)
+    owner_business_id = models.CharField(max_length=64, blank=True)
+    phone_number_ids = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=80, help_text="The webhook field or flow that reported it")
+    received_at = models.DateTimeField(auto_now_add=True)
+    assigned_tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    assigned_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    assigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["waba_id"], condition=Q(assigned_tenant__isnull=True), name="orphan_one_open_per_waba"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Orphan WABA {self.waba_id}"

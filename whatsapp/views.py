@@ -7,14 +7,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Perm
 from aerostic.core.errors import DomainError
 from aerostic.core.views import PortalView, require_permission
-from whatsapp import selectors, services
+from whatsapp import onboarding, selectors, services
 from whatsapp.forms import EmbeddedSignupForm, ManualTokenForm, PinForm
 from whatsapp.models import WhatsAppAccount
 
@@ -84,15 +84,26 @@ def embedded_signup_complete(request: HttpRequest) -> HttpResponse:
             + "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()),
         )
         return redirect("portal:whatsapp")
+    data = dict(form.cleaned_data)
+    tracking_code = data.pop("tracking_code", "")
     try:
-        services.embedded_signup_complete(
-            tenant=request.tenant, actor=request.user, request=request, **form.cleaned_data
-        )
+        account = services.embedded_signup_complete(tenant=request.tenant, actor=request.user, request=request, **data)
     except DomainError as problem:
         messages.error(request, problem.message)
     else:
+        if tracking_code:
+            onboarding.onboarding_complete(tenant=request.tenant, tracking_code=tracking_code, waba_id=account.waba_id)
         messages.success(request, "Your WhatsApp Business Account is connected.")
     return redirect("portal:whatsapp")
+
+
+@require_POST
+@require_permission(Perm.WHATSAPP_CONNECT)
+def embedded_signup_start(request: HttpRequest) -> HttpResponse:
+    """Called by the page right before Facebook's flow opens: a session whose code links Meta's
+    callback (webhook) to this workspace even if the browser is closed before it returns."""
+    session = onboarding.onboarding_start(tenant=request.tenant, actor=request.user)
+    return JsonResponse({"tracking_code": session.tracking_code, "expires_at": session.expires_at.isoformat()})
 
 
 @require_POST

@@ -6,15 +6,15 @@
   var button = document.getElementById("es-launch");
   var form = document.getElementById("es-form");
   if (!button || !form) { return; }
-  var session = {};
+  var session_ids = {};
 
   window.addEventListener("message", function (event) {
     if (!/^https:\/\/([a-z0-9-]+\.)?facebook\.com$/.test(event.origin)) { return; }
     try {
       var data = JSON.parse(event.data);
       if (data.type === "WA_EMBEDDED_SIGNUP" && data.data) {
-        session.waba_id = data.data.waba_id || session.waba_id;
-        session.phone_number_id = data.data.phone_number_id || session.phone_number_id;
+        session_ids.waba_id = data.data.waba_id || session_ids.waba_id;
+        session_ids.phone_number_id = data.data.phone_number_id || session_ids.phone_number_id;
       }
     } catch (ignored) { /* other messages are not ours */ }
   });
@@ -32,12 +32,22 @@
     var pin = form.elements.pin.value;
     if (!/^\d{6}$/.test(pin)) { form.elements.pin.focus(); form.elements.pin.setCustomValidity("6 digits"); form.reportValidity(); return; }
     form.elements.pin.setCustomValidity("");
+    // The session is created while Facebook's window opens: FB.login must run inside the click
+    // itself, or browsers block its popup.
+    var started = fetch(button.dataset.startUrl, {
+      method: "POST", credentials: "same-origin",
+      headers: { "X-CSRFToken": form.elements.csrfmiddlewaretoken.value }
+    }).then(function (answer) { return answer.json(); });
     window.FB.login(function (response) {
       if (!response.authResponse || !response.authResponse.code) { return; }
-      form.elements.code.value = response.authResponse.code;
-      form.elements.waba_id.value = session.waba_id || "";
-      form.elements.phone_number_id.value = session.phone_number_id || "";
-      form.submit();
+      var code = response.authResponse.code;
+      started.then(function (session) {
+        form.elements.tracking_code.value = session.tracking_code || "";
+        form.elements.code.value = code;
+        form.elements.waba_id.value = session_ids.waba_id || "";
+        form.elements.phone_number_id.value = session_ids.phone_number_id || "";
+        form.submit();
+      });
     }, { config_id: button.dataset.configId, response_type: "code", override_default_response_type: true,
          extras: { setup: {}, sessionInfoVersion: "3" } });
   });

@@ -1,0 +1,134 @@
+"""Embedded Signup bookkeeping: sessions with tracking codes, matching Meta's callback to a
+workspace (tracking code → owner business id → orphan), assigning orphans, expiring sessions."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from aerostic.core import audit
+from aerostic.core.alerts import raise_alert
+from tenants.context import platform_context, tenant_context
+from whatsapp.models import OnboardingSession, OrphanConnection, WhatsAppAccount
+
+SESSION_LIFETIME = timedelta(hours=1)
+
+
+def onboarding_start(*, tenant: Any, actor: Any) -> OnboardingSession:
+    with tenant_context(tenant):
+        return OnboardingSession.objects.create(
+            tenant=tenant,
+            started_by=actor,
+            tracking_code=secrets.token_urlsafe(24),
+            expires_at=timezone.now() + SESSION_LIFETIME,
+        )
+
+
+def onboarding_complete(*, tenant: Any, tracking_code: str, waba_id: str) -> None:
+    """The browser finished the flow and the account is connected: close its session."""
+    with tenant_context(tenant):
+        OnboardingSession.objects.filter(tracking_code=tracking_code).exclude(
+            status=OnboardingSession.Status.COMPLETED
+        ).update(status=OnboardingSession.Status.COMPLETED, waba_id=waba_id)
+
+
+@transaction.atomic
+def onboarding_match(
+    *,
+    waba_id: str,
+    owner_business_id: str = "",
+    phone_number_ids: list[str] | None = None,
+    tracking_code: str = "",
+    source: str,
+) -> tuple[str, Any]:
+    """Meta reported a WABA that installed our app. Returns ("connected" | "session" | "business" |
+    "orphan", the account / session / tenant id / orphan). Webhook routing calls this (platform scope)."""
+    with platform_context("match an Embedded Signup callback to a workspace"):
+        account = (
+            WhatsAppAccount.all_tenants.filter(waba_id=waba_id)
+            .exclude(status=WhatsAppAccount.Status.DISCONNECTED)
+            .first()
+        )
+        if account is not None:
+            return "connected", account
+        if tracking_code:
+            session = (
+                OnboardingSession.all_tenants.select_for_update()
+                .filter(
+                    tracking_code=tracking_code, status=OnboardingSession.Status.PENDING, expires_at__gt=timezone.now()
+                )
+                .first()
+            )
+            if session is not None:
+                session.status, session.waba_id = OnboardingSession.Status.MATCHED, waba_id
+                session.save(update_fields=["status", "waba_id"])
+                _tell_tenant_to_finish(session.tenant_id, waba_id)
+                return "session", session
+        if owner_business_id:
+            tenants = set(
+                WhatsAppAccount.all_tenants.filter(business_id=owner_business_id).values_list("tenant_id", flat=True)
+            )
+            if len(tenants) == 1:
+                tenant_id = tenants.pop()
+                _tell_tenant_to_finish(tenant_id, waba_id)
+                return "business", tenant_id
+        orphan, _ = OrphanConnection.objects.get_or_create(
+            waba_id=waba_id,
+            assigned_tenant=None,
+            defaults={
+                "owner_business_id": owner_business_id,
+                "phone_number_ids": phone_number_ids or [],
+                "source": source,
+            },
+        )
+        raise_alert(
+            tenant=None,
+            key=f"orphan-waba:{waba_id}",
+            title=f"Unclaimed WABA {waba_id}",
+            detail="A WhatsApp Business Account installed the app but matched no workspace: assign it.",
+        )
+        return "orphan", orphan
+
+
+def _tell_tenant_to_finish(tenant_id: int, waba_id: str) -> None:
+    raise_alert(
+        tenant=tenant_id,
+        key=f"finish-waba:{waba_id}",
+        level="info",
+        title=f"Finish connecting WhatsApp Business Account {waba_id}",
+        detail="Meta reports the sign-up; complete it on the WhatsApp page (Embedded Signup or a token).",
+    )
+
+
+@transaction.atomic
+def orphan_assign(*, orphan: OrphanConnection, tenant: Any, actor: Any, request: Any = None) -> OrphanConnection:
+    from aerostic.core.alerts import resolve_alert
+    from aerostic.core.errors import Conflict
+
+    if orphan.assigned_tenant_id is not None:
+        raise Conflict("This WABA was already assigned.")
+    orphan.assigned_tenant, orphan.assigned_by, orphan.assigned_at = tenant, actor, timezone.now()
+    orphan.save(update_fields=["assigned_tenant", "assigned_by", "assigned_at"])
+    _tell_tenant_to_finish(tenant.pk, orphan.waba_id)
+    resolve_alert(tenant=None, key=f"orphan-waba:{orphan.waba_id}")
+    audit.record(
+        "whatsapp.orphan_assigned", actor=actor, tenant=tenant, request=request, metadata={"waba_id": orphan.waba_id}
+    )
+    return orphan
+
+
+def expire_onboarding_sessions() -> int:
+    """Pending sessions past their time become expired; expired ones older than 30 days are deleted."""
+    now = timezone.now()
+    with platform_context("expire onboarding sessions"):
+        expired = OnboardingSession.all_tenants.filter(
+            status=OnboardingSession.Status.PENDING, expires_at__lte=now
+        ).update(status=OnboardingSession.Status.EXPIRED)
+        OnboardingSession.all_tenants.filter(
+            status=OnboardingSession.Status.EXPIRED, expires_at__lt=now - timedelta(days=30)
+        ).delete()
+    return expired
