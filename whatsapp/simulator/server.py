@@ -123,6 +123,12 @@ class SimulatorServer:
             "text": {"body": "Hello"},
             "reaction": {"message_id": "wamid.X", "emoji": "👍"},
             "location": {"latitude": 12.97, "longitude": 77.59, "name": "Office"},
+            "contacts": [
+                {
+                    "name": {"formatted_name": "Ana Lima", "first_name": "Ana"},
+                    "phones": [{"phone": "+55 11 98765 4321", "type": "CELL"}],
+                }
+            ],
             "image": {"id": self.state.next_id(), "mime_type": "image/jpeg", "sha256": "0" * 64},
             "button": {"payload": "STOP", "text": "Stop promotions"},
             "interactive": {"type": "button_reply", "button_reply": {"id": "yes", "title": "Yes"}},
@@ -427,6 +433,11 @@ class SimulatorServer:
         to = re.sub(r"\D", "", str(body.get("to", "")))
         if not 6 <= len(to) <= 15:
             raise GraphFault(400, 100, "(#100) Invalid parameter", details="Parameter 'to' is not a valid number")
+        if to in self.state.faults.rejected:
+            code = self.state.faults.rejected[to]
+            raise GraphFault(
+                400, code, "Recipient cannot receive this message", details=f"Message to {to} refused with {code}"
+            )
         kind = body.get("type", "text")
         if kind not in MESSAGE_TYPES or not isinstance(body.get(kind), dict):
             raise GraphFault(

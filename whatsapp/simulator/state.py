@@ -60,7 +60,8 @@ class Faults:
     throttle_rate: float = 0.0  # share answered 130429
     timeout_rate: float = 0.0  # share that hang for `timeout_seconds`
     timeout_seconds: float = 10.0
-    undeliverable: dict[str, int] = field(default_factory=dict)  # recipient digits → Meta error code
+    undeliverable: dict[str, int] = field(default_factory=dict)  # recipient → error code, async (failed webhook)
+    rejected: dict[str, int] = field(default_factory=dict)  # recipient → error code, answered at once
 
 
 @dataclass

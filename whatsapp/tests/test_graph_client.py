@@ -244,3 +244,61 @@ def test_undeliverable_number_gets_a_failed_status_webhook(simulator, graph_clie
 )
 def test_error_classification(status, code, expected):
     assert classify(status, code) == expected
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "image", "image": {"link": "https://example.com/a.jpg", "caption": "Menu"}},
+        {"type": "document", "document": {"id": "1234567890", "filename": "invoice.pdf"}},
+        {
+            "type": "interactive",
+            "interactive": {
+                "type": "button",
+                "body": {"text": "Confirm?"},
+                "action": {"buttons": [{"type": "reply", "reply": {"id": "y", "title": "Yes"}}]},
+            },
+        },
+        {"type": "reaction", "reaction": {"message_id": "wamid.ABC", "emoji": "👍"}},
+        {"type": "location", "location": {"latitude": 1.0, "longitude": 2.0}},
+        {
+            "type": "template",
+            "template": {
+                "name": "hello_world",
+                "language": {"code": "en_US"},
+                "components": [{"type": "body", "parameters": []}],
+            },
+        },
+    ],
+    ids=["image-link", "document-id", "interactive-buttons", "reaction", "location", "template-with-components"],
+)
+def test_every_message_kind_is_sent(simulator, graph_client, payload):
+    answer = graph_client().send_message(_sandbox(simulator)["phone_number_id"], {"to": "14155552671", **payload})
+    assert answer["messages"][0]["id"].startswith("wamid.")
+    assert simulator.state.requests[-1]["json"]["type"] == payload["type"]
+
+
+def test_a_message_kind_without_its_object_is_refused(simulator, graph_client):
+    with pytest.raises(GraphPermanentError, match="needs a 'image' object"):
+        graph_client().send_message(_sandbox(simulator)["phone_number_id"], {"to": "14155552671", "type": "image"})
+
+
+def test_a_number_marked_for_rejection_gets_its_error_at_once(simulator, graph_client):
+    simulator.state.faults = Faults(rejected={"14155550001": 131030})
+    with pytest.raises(GraphPermanentError) as error:
+        graph_client().send_message(
+            _sandbox(simulator)["phone_number_id"], {"to": "14155550001", "type": "text", "text": {"body": "x"}}
+        )
+    assert error.value.code == 131030
+
+
+@pytest.mark.parametrize(
+    "kind", ["text", "image", "interactive", "button", "reaction", "location", "contacts", "unsupported"]
+)
+def test_inbound_messages_of_every_kind_are_posted_as_webhooks(simulator, kind):
+    payload = simulator.inbound_message(
+        phone_number_id=_sandbox(simulator)["phone_number_id"], sender="919812345621", message_type=kind
+    )
+    message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
+    assert message["type"] == kind and (kind in message or "errors" in message)
+    assert simulator.webhooks.delivered[-1] is payload
