@@ -45,3 +45,14 @@ def test_admin_switches_workspace_and_invites_a_teammate(page, live_server, alph
     page.click("text=Send invitation")
     expect(page.get_by_text("Invitation sent to teammate@example.com")).to_be_visible()
     expect(page.locator("table").get_by_text("teammate@example.com")).to_be_visible()
+
+
+def test_admin_connects_the_sandbox_number_and_checks_it(page, live_server, alpha, simulator):
+    _sign_in(page, live_server, alpha.admin.user.email)
+    page.goto(f"{live_server.url}/whatsapp/")
+    page.click("text=Connect the sandbox number")
+    expect(page.get_by_text("is connected")).to_be_visible()
+    expect(page.locator("table").get_by_text("+1 555 010 0100")).to_be_visible()
+    page.click("text=Check connection")
+    expect(page.get_by_role("cell", name="webhooks")).to_be_visible()
+    expect(page.locator("[id^=checks-] .badge-danger")).to_have_count(0)
