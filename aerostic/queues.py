@@ -26,4 +26,6 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("tenants.jobs.expire_invitations", LOW, "0 0 * * *", "Clean up expired invitations"),
     PeriodicJob("whatsapp.jobs.check_all_tokens", LOW, "0 2 * * *", "WhatsApp token health (debug_token)"),
     PeriodicJob("whatsapp.jobs.expire_onboarding_sessions", LOW, "5 0 * * *", "Expire Embedded Signup sessions"),
+    PeriodicJob("whatsapp.jobs.sweep_pending_webhooks", WEBHOOKS, "*/5 * * * *", "Re-enqueue stale webhook events"),
+    PeriodicJob("whatsapp.jobs.purge_webhook_events", LOW, "15 0 * * *", "Purge old webhook events"),
 ]

@@ -5,10 +5,12 @@ from django.urls import include, path
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
 from aerostic.core import health
+from whatsapp.webhooks.intake import meta_webhook
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("webhooks/meta/", meta_webhook, name="meta-webhook"),
     # Queue dashboards behind the platform console's own gate (super-admins only), not just is_staff.
     path(
         "admin/rq/",

@@ -87,6 +87,7 @@ NOT_TENANT_ROUTES = {
     "/api/v1/docs/": "public API description",
     "/workspace/switch/": "switching among one's own memberships (team tests)",
     "/static/": "assets",
+    "/webhooks/": "Meta's signed deliveries, no user (whatsapp/tests/test_webhooks.py)",
 }
 
 

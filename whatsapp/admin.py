@@ -9,7 +9,14 @@ from django.urls import path
 from aerostic.core.admin_site import TenantScopedAdmin
 from aerostic.core.errors import DomainError
 from whatsapp.graph.breaker import CircuitBreaker
-from whatsapp.models import AccessToken, OnboardingSession, OrphanConnection, PhoneNumber, WhatsAppAccount
+from whatsapp.models import (
+    AccessToken,
+    OnboardingSession,
+    OrphanConnection,
+    PhoneNumber,
+    WebhookEvent,
+    WhatsAppAccount,
+)
 from whatsapp.services import token_health_check, token_rotate
 
 
@@ -228,3 +235,66 @@ class OrphanConnectionAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/whatsapp/assign_orphan.html", context)
+
+
+class WebhookFieldFilter(admin.SimpleListFilter):
+    title = "field"
+    parameter_name = "field"
+
+    def lookups(self, request, model_admin):
+        from whatsapp.webhooks.handlers import NOT_YET_HANDLED, TENANT_HANDLERS
+
+        return [(name, name) for name in sorted({*TENANT_HANDLERS, *NOT_YET_HANDLED})]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(fields__contains=[self.value()]) if self.value() else queryset
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(TenantScopedAdmin):
+    list_display = ("id", "received_at", "status", "field_list", "tenant", "attempts", "short_error")
+    list_filter = ("status", WebhookFieldFilter, "tenant")
+    date_hierarchy = "received_at"
+    readonly_fields = (
+        "tenant",
+        "received_at",
+        "status",
+        "fields",
+        "attempts",
+        "last_error",
+        "outcome",
+        "processed_at",
+        "pretty_body",
+    )
+    exclude = ("body",)
+    actions = ["replay"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="fields")
+    def field_list(self, obj):
+        return ", ".join(obj.fields)
+
+    @admin.display(description="last error")
+    def short_error(self, obj):
+        return obj.last_error[:80]
+
+    @admin.display(description="raw JSON")
+    def pretty_body(self, obj):
+        import json
+
+        from django.utils.html import format_html
+
+        try:
+            text = json.dumps(json.loads(obj.body), indent=2, ensure_ascii=False)
+        except ValueError:
+            text = obj.body
+        return format_html('<pre style="white-space:pre-wrap;max-height:40em;overflow:auto">{}</pre>', text)
+
+    @admin.action(description="Replay (process again)")
+    def replay(self, request, queryset):
+        from whatsapp.jobs import webhook_replay
+
+        count = webhook_replay(event_ids=list(queryset.values_list("pk", flat=True)), actor=request.user)
+        self.message_user(request, f"{count} event(s) queued again.")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from aerostic.core.jobs import enqueue_on_commit, platform_job, tenant_job
 from aerostic.queues import LOW
 from whatsapp.models import AccessToken
+
+logger = logging.getLogger(__name__)
 
 
 @platform_job("nightly WhatsApp token health check")
@@ -30,3 +35,120 @@ def expire_onboarding_sessions() -> int:
     from whatsapp.onboarding import expire_onboarding_sessions as expire
 
     return expire()
+
+
+# ---- webhooks ----------------------------------------------------------------------------------
+
+MAX_WEBHOOK_ATTEMPTS = 3
+RETRY_DELAYS_SECONDS = [10, 60]
+
+
+def process_webhook_event(*, event_id: int) -> str | None:
+    """Process one stored webhook in one transaction; on failure retry with backoff, then dead.
+
+    Platform job: the event's tenant is only known after routing, which happens per change.
+    """
+    from datetime import timedelta
+
+    import django_rq
+    from django.db import transaction
+    from django.db.models import F
+    from django.utils import timezone
+
+    from tenants.context import platform_context
+    from whatsapp.models import WebhookEvent
+    from whatsapp.webhooks.processing import process_payload
+
+    with platform_context("process a webhook event"):
+        claimed = WebhookEvent.all_tenants.filter(
+            pk=event_id, status__in=[WebhookEvent.Status.PENDING, WebhookEvent.Status.PROCESSING]
+        ).update(status=WebhookEvent.Status.PROCESSING, attempts=F("attempts") + 1)
+        if not claimed:
+            return None  # processed, ignored, dead or gone: nothing to do (re-delivered job)
+        event = WebhookEvent.all_tenants.get(pk=event_id)
+        try:
+            with transaction.atomic():
+                tenant_id, outcomes = process_payload(event.body)
+                handled = any(o.get("result") == "processed" for o in outcomes)
+                event.tenant_id = tenant_id
+                event.outcome = {"changes": outcomes}
+                event.status = WebhookEvent.Status.PROCESSED if handled else WebhookEvent.Status.IGNORED
+                event.processed_at = timezone.now()
+                event.last_error = ""
+                event.save(update_fields=["tenant", "outcome", "status", "processed_at", "last_error"])
+            return event.status
+        except Exception as error:  # any failure: retry later, then dead letter with the reason
+            event.last_error = f"{type(error).__name__}: {error}"[:2000]
+            dead = event.attempts >= MAX_WEBHOOK_ATTEMPTS
+            event.status = WebhookEvent.Status.DEAD if dead else WebhookEvent.Status.PENDING
+            event.save(update_fields=["last_error", "status"])
+            if not dead:
+                delay = RETRY_DELAYS_SECONDS[min(event.attempts, len(RETRY_DELAYS_SECONDS)) - 1]
+                try:
+                    django_rq.get_queue("webhooks").enqueue_in(
+                        timedelta(seconds=delay), process_webhook_event, event_id=event_id
+                    )
+                except Exception:
+                    logger.warning("webhook retry not scheduled; the sweeper will", extra={"event_id": event_id})
+            return event.status
+
+
+@platform_job("re-enqueue stale pending webhook events")
+def sweep_pending_webhooks() -> int:
+    """Pending events older than a minute (Redis was down at intake, or a retry was lost) and
+    processing ones stuck for ten minutes (a worker died) go back on the queue."""
+    from datetime import timedelta
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from whatsapp.models import WebhookEvent
+    from whatsapp.webhooks.intake import enqueue_processing
+
+    now = timezone.now()
+    stale = WebhookEvent.all_tenants.filter(
+        Q(status=WebhookEvent.Status.PENDING, received_at__lt=now - timedelta(minutes=1))
+        | Q(status=WebhookEvent.Status.PROCESSING, received_at__lt=now - timedelta(minutes=10))
+    ).values_list("pk", flat=True)[:5000]
+    ids = list(stale)
+    for event_id in ids:
+        enqueue_processing(event_id)
+    return len(ids)
+
+
+@platform_job("purge old webhook events")
+def purge_webhook_events() -> int:
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from whatsapp.models import WebhookEvent
+
+    cutoff = timezone.now() - timedelta(days=settings.WEBHOOK_RETENTION_DAYS)
+    deleted, _ = WebhookEvent.all_tenants.filter(
+        status__in=[WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED, WebhookEvent.Status.DEAD],
+        received_at__lt=cutoff,
+    ).delete()
+    return deleted
+
+
+def webhook_replay(*, event_ids: list[int], actor: Any) -> int:
+    """Dead or ignored events back to pending and onto the queue (Django admin's replay)."""
+    from django.db import transaction
+
+    from aerostic.core import audit
+    from tenants.context import platform_context
+    from whatsapp.models import WebhookEvent
+    from whatsapp.webhooks.intake import enqueue_processing
+
+    with platform_context("replay webhook events"), transaction.atomic():
+        ids = list(
+            WebhookEvent.all_tenants.filter(pk__in=event_ids)
+            .exclude(status=WebhookEvent.Status.PROCESSING)
+            .values_list("pk", flat=True)
+        )
+        WebhookEvent.all_tenants.filter(pk__in=ids).update(status=WebhookEvent.Status.PENDING, attempts=0)
+        audit.record("webhooks.replayed", actor=actor, metadata={"events": len(ids)})
+        transaction.on_commit(lambda: [enqueue_processing(event_id) for event_id in ids])
+    return len(ids)

@@ -180,3 +180,44 @@ class OrphanConnection(models.Model):
 
     def __str__(self) -> str:
         return f"Orphan WABA {self.waba_id}"
+
+
+class WebhookEvent(TenantScopedModel):
+    """One POST from Meta, stored raw before anything else happens (the event store).
+
+    The tenant is empty until processing routes the event by phone number / WABA; such rows are
+    visible to platform code only. A body holds customer messages: never log it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSING = "processing", "Processing"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        DEAD = "dead", "Dead"
+
+    tenant = models.ForeignKey(
+        "tenants.Tenant",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="whatsapp_webhookevent_set",
+        editable=False,
+    )
+    body = models.TextField()
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    fields = models.JSONField(default=list, blank=True, help_text="The `field` of every change in the event")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    outcome = models.JSONField(default=dict, blank=True, help_text="What processing did with each change")
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="wa_webhook_status_received"),
+            models.Index(fields=["tenant", "received_at"], name="wa_webhook_tenant_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Webhook {self.pk} ({self.status})"

@@ -16,6 +16,12 @@ class PlatformAdminSite(admin.AdminSite):
     site_title = "Aerostic admin"
     index_title = "Platform"
 
+    def index(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
+        from whatsapp.models import WebhookEvent
+
+        dead = WebhookEvent.all_tenants.filter(status=WebhookEvent.Status.DEAD).count()
+        return super().index(request, {**(extra_context or {}), "dead_webhooks": dead})
+
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
         return bool(user.is_active and user.is_staff and user.is_superuser)

@@ -1,0 +1,169 @@
+"""What each webhook `field` does. Tenant handlers run inside the routed tenant's context and are
+idempotent (a re-delivered webhook changes nothing twice)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aerostic.core.alerts import raise_alert, resolve_alert
+from whatsapp.models import PhoneNumber, WhatsAppAccount
+
+# Fields stored and acknowledged now, processed by the parts of the product that arrive later; a
+# replay from Django admin re-runs them once their handler exists (events are kept 30 days).
+NOT_YET_HANDLED = {
+    "messages": "message store not built yet (webhook pipeline issue, part 2)",
+    "message_template_status_update": "templates arrive with the templates issue",
+    "template_category_update": "templates arrive with the templates issue",
+    "message_template_quality_update": "templates arrive with the templates issue",
+    "user_preferences": "consent ledger arrives with the compliance issue",
+    "smb_message_echoes": "message store not built yet",
+    "history": "message store not built yet",
+    "smb_app_state_sync": "contacts arrive with the contacts issue",
+}
+
+
+def _digits(value: Any) -> str:
+    return "".join(ch for ch in str(value or "") if ch.isdigit())
+
+
+def _phone_of(target: Any, value: dict[str, Any]) -> PhoneNumber | None:
+    if target.phone is not None:
+        return target.phone
+    wanted = _digits(value.get("display_phone_number"))
+    for phone in PhoneNumber.objects.filter(account=target.account, is_active=True):
+        if _digits(phone.display_phone_number) == wanted:
+            return phone
+    return None
+
+
+QUALITY_EVENTS = {"FLAGGED": "RED", "UNFLAGGED": "GREEN"}
+TIER_ORDER = ["TIER_50", "TIER_250", "TIER_1K", "TIER_2K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED"]
+
+
+def phone_number_quality_update(target: Any, value: dict[str, Any]) -> dict[str, Any]:
+    phone = _phone_of(target, value)
+    if phone is None:
+        return {"result": "ignored", "reason": "number not found in the account"}
+    event = str(value.get("event", ""))
+    changed = []
+    if event in QUALITY_EVENTS and phone.quality_rating != QUALITY_EVENTS[event]:
+        phone.quality_rating = QUALITY_EVENTS[event]
+        changed.append("quality_rating")
+    limit = str(value.get("current_limit") or value.get("old_limit") and value.get("current_limit") or "")
+    if limit and limit != phone.messaging_limit_tier:
+        downgrade = (
+            phone.messaging_limit_tier in TIER_ORDER
+            and limit in TIER_ORDER
+            and TIER_ORDER.index(limit) < TIER_ORDER.index(phone.messaging_limit_tier)
+        )
+        phone.messaging_limit_tier = limit
+        changed.append("messaging_limit_tier")
+        if downgrade:
+            raise_alert(
+                tenant=phone.tenant_id, key=f"tier:{phone.pk}", title=f"{phone}: messaging limit lowered to {limit}"
+            )
+    if changed:
+        phone.save(update_fields=changed)
+    key = f"quality:{phone.pk}"
+    if event == "FLAGGED":
+        raise_alert(
+            tenant=phone.tenant_id,
+            key=key,
+            level="critical",
+            title=f"{phone}: quality rating is low (flagged by Meta)",
+            detail="Sending to new customers may be limited. Review what you send and to whom.",
+        )
+    elif event == "UNFLAGGED":
+        resolve_alert(tenant=phone.tenant_id, key=key)
+    return {"result": "processed", "event": event, "changed": changed}
+
+
+def phone_number_name_update(target: Any, value: dict[str, Any]) -> dict[str, Any]:
+    phone = _phone_of(target, value)
+    if phone is None:
+        return {"result": "ignored", "reason": "number not found in the account"}
+    decision = str(value.get("decision", ""))
+    phone.name_status = decision or phone.name_status
+    if decision == "APPROVED" and value.get("requested_verified_name"):
+        phone.verified_name = str(value["requested_verified_name"])[:200]
+    phone.save(update_fields=["name_status", "verified_name"])
+    if decision == "REJECTED":
+        raise_alert(
+            tenant=phone.tenant_id,
+            key=f"name:{phone.pk}",
+            title=f"{phone}: display name rejected",
+            detail=str(value.get("rejection_reason") or "See WhatsApp Manager for the reason."),
+        )
+    return {"result": "processed", "decision": decision}
+
+
+DANGEROUS_ACCOUNT_EVENTS = {
+    "ACCOUNT_VIOLATION",
+    "DISABLED_UPDATE",
+    "ACCOUNT_RESTRICTION",
+    "PARTNER_REMOVED",
+    "PARTNER_APP_UNINSTALLED",
+    "ACCOUNT_DELETED",
+}
+
+
+def account_update(target: Any, value: dict[str, Any]) -> dict[str, Any]:
+    account = target.account
+    event = str(value.get("event", ""))
+    if event in DANGEROUS_ACCOUNT_EVENTS:
+        detail = str(value.get("violation_info") or value.get("ban_info") or value.get("restriction_info") or "")[:500]
+        account.status = WhatsAppAccount.Status.NEEDS_ATTENTION
+        account.status_detail = f"Meta: {event}"[:255]
+        account.save(update_fields=["status", "status_detail"])
+        raise_alert(
+            tenant=account.tenant_id,
+            key=f"account:{account.pk}:{event}",
+            level="critical",
+            title=f"{account}: {event.replace('_', ' ').lower()}",
+            detail=detail,
+        )
+    return {"result": "processed", "event": event}
+
+
+def account_alerts(target: Any, value: dict[str, Any]) -> dict[str, Any]:
+    info = value.get("alert_info") or value
+    raise_alert(
+        tenant=target.tenant_id,
+        key=f"meta-alert:{info.get('alert_type', 'unknown')}",
+        level="critical" if str(info.get("alert_severity", "")).upper() == "CRITICAL" else "warning",
+        title=f"Meta: {str(info.get('alert_type', 'account alert')).replace('_', ' ').lower()}",
+        detail=str(info.get("alert_description", ""))[:500],
+    )
+    return {"result": "processed"}
+
+
+def recorded(target: Any, value: dict[str, Any]) -> dict[str, Any]:
+    """Kinds that change nothing we store today (account review, capabilities): kept for the record."""
+    return {"result": "processed", "note": "recorded"}
+
+
+TENANT_HANDLERS = {
+    "phone_number_quality_update": phone_number_quality_update,
+    "phone_number_name_update": phone_number_name_update,
+    "account_update": account_update,
+    "account_alerts": account_alerts,
+    "account_review_update": recorded,
+    "business_capability_update": recorded,
+}
+
+
+def partner_app_installed(entry_id: str, value: dict[str, Any]) -> dict[str, Any]:
+    """Embedded Signup's callback: match the new WABA to a workspace, or keep it as an orphan."""
+    from whatsapp.onboarding import onboarding_match
+
+    info = value.get("waba_info") or {}
+    kind, _ = onboarding_match(
+        waba_id=str(info.get("waba_id", "")),
+        owner_business_id=str(info.get("owner_business_id", "")),
+        tracking_code=str(value.get("tracking_code", "") or info.get("tracking_code", "")),
+        source="account_update:PARTNER_APP_INSTALLED",
+    )
+    return {"result": "processed", "matched": kind}
+
+
+PLATFORM_HANDLERS = {("account_update", "PARTNER_APP_INSTALLED"): partner_app_installed}

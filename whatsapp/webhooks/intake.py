@@ -1,0 +1,137 @@
+"""`/webhooks/meta/`: verify the subscription (GET) and take deliveries (POST) — store, enqueue, 200.
+
+No parsing beyond a JSON check, no tenant lookup and no Graph call happen here: the request only
+proves the body is Meta's (HMAC-SHA256 with the app secret), writes one row and answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+
+import django_rq
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from aerostic.core.audit import client_ip
+from tenants.context import platform_context
+from whatsapp.models import WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+REJECTED_COUNTER = "aerostic:webhooks:rejected_signatures"
+
+
+def signature_is_valid(body: bytes, header: str) -> bool:
+    if not header.startswith("sha256=") or not settings.META_APP_SECRET:
+        return False
+    expected = hmac.new(settings.META_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header[7:].strip().lower())
+
+
+def _over_rate(ip: str | None) -> bool:
+    try:
+        redis = django_rq.get_connection("default")
+        key = f"aerostic:webhooks:rate:{ip}:{int(time.time() // 60)}"
+        count = redis.incr(key)
+        if count == 1:
+            redis.expire(key, 120)
+        return count > settings.WEBHOOK_RATE_PER_MINUTE
+    except Exception:  # Redis down must not refuse Meta: the event store does not need it
+        return False
+
+
+def _count_rejection() -> None:
+    try:
+        redis = django_rq.get_connection("default")
+        if redis.incr(REJECTED_COUNTER) % 100 == 1:  # one log line per hundred, not a flood
+            logger.warning("webhook with a missing or wrong signature refused")
+    except Exception:
+        logger.warning("webhook with a missing or wrong signature refused")
+
+
+def enqueue_processing(event_id: int) -> bool:
+    """Raw enqueue after the row is committed (this view is not atomic). Redis down → the row stays
+    pending and the sweeper enqueues it later."""
+    from whatsapp.jobs import process_webhook_event
+
+    try:
+        django_rq.get_queue("webhooks").enqueue(process_webhook_event, event_id=event_id)
+        return True
+    except Exception:
+        logger.warning("webhook event kept pending: queue unavailable", extra={"event_id": event_id})
+        return False
+
+
+def _fields(payload: object) -> list[str]:
+    found: list[str] = []
+    if isinstance(payload, dict):
+        for entry in payload.get("entry") or []:
+            if not isinstance(entry, dict):
+                continue
+            changes = entry.get("changes")
+            for change in changes if isinstance(changes, list) else []:
+                field = (change.get("field") if isinstance(change, dict) else None) or entry.get("field")
+                if field and str(field) not in found:
+                    found.append(str(field))
+    return found
+
+
+@csrf_exempt
+@transaction.non_atomic_requests
+def meta_webhook(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        mode = request.GET.get("hub.mode", "")
+        token = request.GET.get("hub.verify_token", "")
+        if (
+            mode == "subscribe"
+            and settings.META_WEBHOOK_VERIFY_TOKEN
+            and hmac.compare_digest(token.encode(), settings.META_WEBHOOK_VERIFY_TOKEN.encode())
+        ):
+            return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
+        return HttpResponse("Verification failed.", status=403, content_type="text/plain")
+    if request.method != "POST":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > settings.WEBHOOK_MAX_BYTES:
+        return JsonResponse({"error": "Body too large."}, status=413)
+    if _over_rate(client_ip(request)):
+        return JsonResponse({"error": "Too many requests."}, status=429)
+    body = request.body
+    if len(body) > settings.WEBHOOK_MAX_BYTES:
+        return JsonResponse({"error": "Body too large."}, status=413)
+    if not signature_is_valid(body, request.headers.get("X-Hub-Signature-256", "")):
+        _count_rejection()
+        return JsonResponse({"error": "Invalid signature."}, status=401)
+
+    # Signed but malformed bodies are kept as dead events for inspection and acknowledged, so Meta
+    # stops re-sending garbage for days; well-formed ones are stored pending and enqueued.
+    try:
+        text = body.decode("utf-8")
+        payload = json.loads(text)
+        problem = "" if isinstance(payload, dict) else "JSON is not an object"
+    except (UnicodeDecodeError, ValueError) as error:
+        text, payload, problem = body.decode("utf-8", errors="replace"), None, f"malformed body: {type(error).__name__}"
+    try:
+        with platform_context("store an incoming webhook"):
+            event = WebhookEvent.all_tenants.create(
+                body=text,
+                fields=_fields(payload),
+                status=WebhookEvent.Status.DEAD if problem else WebhookEvent.Status.PENDING,
+                last_error=problem,
+            )
+    except DatabaseError:
+        logger.exception("webhook not stored: database unavailable")
+        return JsonResponse({"error": "Temporarily unavailable."}, status=503)
+    if not problem:
+        enqueue_processing(event.pk)
+    return JsonResponse({"received": True})
