@@ -11,13 +11,11 @@ from whatsapp.models import PhoneNumber, WhatsAppAccount
 # Fields stored and acknowledged now, processed by the parts of the product that arrive later; a
 # replay from Django admin re-runs them once their handler exists (events are kept 30 days).
 NOT_YET_HANDLED = {
-    "messages": "message store not built yet (webhook pipeline issue, part 2)",
     "message_template_status_update": "templates arrive with the templates issue",
     "template_category_update": "templates arrive with the templates issue",
     "message_template_quality_update": "templates arrive with the templates issue",
     "user_preferences": "consent ledger arrives with the compliance issue",
-    "smb_message_echoes": "message store not built yet",
-    "history": "message store not built yet",
+    "history": "history sync is stored raw; import into conversations comes later",
     "smb_app_state_sync": "contacts arrive with the contacts issue",
 }
 
@@ -137,12 +135,53 @@ def account_alerts(target: Any, value: dict[str, Any]) -> dict[str, Any]:
     return {"result": "processed"}
 
 
+def messages(target: Any, value: dict[str, Any]) -> dict[str, Any]:
+    """Inbound messages (every type, stored as Meta sent them) and statuses of outbound ones."""
+    from inbox import services as inbox
+
+    phone = target.phone
+    if phone is None:
+        return {"result": "ignored", "reason": "no phone number in the metadata"}
+    names = {
+        str(c.get("wa_id")): str((c.get("profile") or {}).get("name", ""))
+        for c in value.get("contacts") or []
+        if isinstance(c, dict)
+    }
+    stored = duplicates = 0
+    for message in value.get("messages") or []:
+        if not isinstance(message, dict):
+            continue
+        result = inbox.inbound_store(phone=phone, message=message, profile_name=names.get(str(message.get("from")), ""))
+        stored, duplicates = stored + (result is not None), duplicates + (result is None)
+    statuses: dict[str, int] = {}
+    for status in value.get("statuses") or []:
+        if isinstance(status, dict):
+            outcome = inbox.status_record(status=status)
+            statuses[outcome] = statuses.get(outcome, 0) + 1
+    return {"result": "processed", "stored": stored, "duplicates": duplicates, "statuses": statuses}
+
+
+def message_echoes(target: Any, value: dict[str, Any]) -> dict[str, Any]:
+    from inbox import services as inbox
+
+    if target.phone is None:
+        return {"result": "ignored", "reason": "no phone number in the metadata"}
+    stored = sum(
+        inbox.echo_store(phone=target.phone, message=m) is not None
+        for m in value.get("message_echoes") or []
+        if isinstance(m, dict)
+    )
+    return {"result": "processed", "stored": stored}
+
+
 def recorded(target: Any, value: dict[str, Any]) -> dict[str, Any]:
     """Kinds that change nothing we store today (account review, capabilities): kept for the record."""
     return {"result": "processed", "note": "recorded"}
 
 
 TENANT_HANDLERS = {
+    "messages": messages,
+    "smb_message_echoes": message_echoes,
     "phone_number_quality_update": phone_number_quality_update,
     "phone_number_name_update": phone_number_name_update,
     "account_update": account_update,

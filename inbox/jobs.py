@@ -1,0 +1,12 @@
+"""Jobs of the inbox app."""
+
+from __future__ import annotations
+
+from aerostic.core.jobs import platform_job
+
+
+@platform_job("create next months' message partitions")
+def ensure_message_partitions() -> list[str]:
+    from inbox.partitions import ensure_message_partitions as ensure
+
+    return ensure(months_ahead=2)

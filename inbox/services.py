@@ -1,0 +1,189 @@
+"""Writes to the message store: inbound messages, echoes, and statuses — idempotent under Meta's
+re-deliveries and out-of-order arrivals (a late `delivered` never overwrites `read`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from aerostic.core.crypto import blind_index
+from inbox.models import Conversation, Message, MessageKey, MessageStatusEvent
+
+CUSTOMER_INDEX_PURPOSE = "customer.wa_id"
+SERVICE_WINDOW = timedelta(hours=24)
+STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
+TIMESTAMP_FIELD = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at", "failed": "failed_at"}
+
+
+def _when(unix: Any) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(unix), tz=UTC)
+    except (TypeError, ValueError):
+        return datetime.now(tz=UTC)
+
+
+def _digits(value: Any) -> str:
+    return "".join(ch for ch in str(value or "") if ch.isdigit())
+
+
+def conversation_for(*, phone: Any, customer_wa_id: str, customer_name: str = "") -> Conversation:
+    index = blind_index(_digits(customer_wa_id), purpose=CUSTOMER_INDEX_PURPOSE)
+    conversation = Conversation.objects.filter(phone_number=phone, customer_index=index).first()
+    if conversation is None:
+        try:
+            with transaction.atomic():
+                conversation = Conversation.objects.create(
+                    tenant_id=phone.tenant_id,
+                    phone_number=phone,
+                    customer_wa_id=_digits(customer_wa_id),
+                    customer_index=index,
+                    customer_name=customer_name[:200],
+                )
+        except IntegrityError:  # created by a concurrent job a moment ago
+            conversation = Conversation.objects.get(phone_number=phone, customer_index=index)
+    elif customer_name and customer_name != conversation.customer_name:
+        conversation.customer_name = customer_name[:200]
+        conversation.save(update_fields=["customer_name"])
+    return conversation
+
+
+def _claim_wamid(wamid: str, created_at: datetime) -> bool:
+    """True when this wamid is new; False for a re-delivery (nothing is stored twice)."""
+    try:
+        with transaction.atomic():
+            MessageKey.objects.create(wamid=wamid, message_id=0, created_at=created_at)
+        return True
+    except IntegrityError:
+        return False
+
+
+def _store(*, conversation: Conversation, direction: str, message: dict[str, Any], status: str) -> Message | None:
+    wamid = str(message.get("id") or "")
+    if not wamid:
+        return None
+    created_at = _when(message.get("timestamp"))
+    if not _claim_wamid(wamid, created_at):
+        return None
+    kind = str(message.get("type") or "unknown")
+    text = message.get("text", {}).get("body", "") if isinstance(message.get("text"), dict) else ""
+    errors = message.get("errors") or []
+    stored = Message.objects.create(
+        tenant_id=conversation.tenant_id,
+        conversation=conversation,
+        direction=direction,
+        type=kind,
+        wamid=wamid,
+        body=str(text),
+        payload=message,
+        status=status,
+        created_at=created_at,
+        error_code=(errors[0].get("code") if errors and isinstance(errors[0], dict) else None),
+        error_title=(str(errors[0].get("title", ""))[:255] if errors and isinstance(errors[0], dict) else ""),
+        sent_at=created_at if direction == Message.Direction.OUTBOUND else None,
+    )
+    MessageKey.objects.filter(wamid=wamid).update(message_id=stored.pk)
+    _apply_waiting_statuses(stored)
+    return stored
+
+
+def inbound_store(*, phone: Any, message: dict[str, Any], profile_name: str = "") -> Message | None:
+    """A customer's message. Opens (or extends) the 24-hour service window."""
+    conversation = conversation_for(
+        phone=phone, customer_wa_id=str(message.get("from", "")), customer_name=profile_name
+    )
+    stored = _store(
+        conversation=conversation, direction=Message.Direction.INBOUND, message=message, status=Message.Status.RECEIVED
+    )
+    if stored is not None:
+        at = stored.created_at
+        updates = {"last_message_at": max(filter(None, [conversation.last_message_at, at]))}
+        if conversation.last_inbound_at is None or at >= conversation.last_inbound_at:
+            updates.update(last_inbound_at=at, window_expires_at=at + SERVICE_WINDOW, status=Conversation.Status.OPEN)
+        Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    return stored
+
+
+def echo_store(*, phone: Any, message: dict[str, Any]) -> Message | None:
+    """A message the business sent from the WhatsApp Business app (coexistence): shown as outbound."""
+    conversation = conversation_for(phone=phone, customer_wa_id=str(message.get("to", "")))
+    stored = _store(
+        conversation=conversation, direction=Message.Direction.OUTBOUND, message=message, status=Message.Status.SENT
+    )
+    if stored is not None:
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=stored.created_at)
+    return stored
+
+
+def status_record(*, status: dict[str, Any]) -> str:
+    """Keep the status once (wamid, status); apply it to its message if we have it, else later."""
+    wamid, name = str(status.get("id") or ""), str(status.get("status") or "")
+    if not wamid or not name:
+        return "ignored"
+    try:
+        with transaction.atomic():
+            event = MessageStatusEvent.objects.create(
+                wamid=wamid,
+                status=name,
+                occurred_at=_when(status.get("timestamp")),
+                recipient_index=blind_index(_digits(status.get("recipient_id")), purpose=CUSTOMER_INDEX_PURPOSE)
+                if status.get("recipient_id")
+                else "",
+                errors=status.get("errors") or [],
+                pricing=status.get("pricing") or {},
+                conversation_info=status.get("conversation") or {},
+            )
+    except IntegrityError:
+        return "duplicate"
+    key = MessageKey.objects.filter(wamid=wamid).exclude(message_id=0).first()
+    if key is None:
+        return "waiting"
+    message = Message.objects.filter(pk=key.message_id, created_at=key.created_at).first()
+    if message is None:
+        return "waiting"
+    _apply(message, [event])
+    return "applied"
+
+
+def _apply_waiting_statuses(message: Message) -> None:
+    waiting = list(MessageStatusEvent.objects.filter(wamid=message.wamid, applied=False))
+    if waiting:
+        _apply(message, waiting)
+
+
+def _apply(message: Message, events: list[MessageStatusEvent]) -> None:
+    changed: set[str] = set()
+    for event in events:
+        field = TIMESTAMP_FIELD.get(event.status)
+        if field and getattr(message, field) is None:
+            setattr(message, field, event.occurred_at)
+            changed.add(field)
+        if event.status == "failed":
+            if message.status not in ("delivered", "read"):
+                message.status = Message.Status.FAILED
+                changed.add("status")
+            errors = event.errors or []
+            if errors and isinstance(errors[0], dict):
+                message.error_code = errors[0].get("code")
+                message.error_title = str(errors[0].get("title", ""))[:255]
+                changed.update({"error_code", "error_title"})
+        elif event.status == "deleted":
+            message.status = Message.Status.DELETED
+            changed.add("status")
+        elif STATUS_RANK.get(event.status, -1) > STATUS_RANK.get(message.status, -1) and message.status not in (
+            "failed",
+            "deleted",
+            "received",
+        ):
+            message.status = event.status
+            changed.add("status")
+        if event.pricing and not message.pricing:
+            message.pricing = event.pricing
+            message.pricing_category = str(event.pricing.get("category", ""))[:32]
+            changed.update({"pricing", "pricing_category"})
+    if changed:
+        Message.objects.filter(pk=message.pk, created_at=message.created_at).update(
+            **{field: getattr(message, field) for field in changed}
+        )
+    MessageStatusEvent.objects.filter(pk__in=[event.pk for event in events]).update(applied=True)
