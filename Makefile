@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint fmt clean-data
+.PHONY: install run test lint fmt clean-data bench-webhooks
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: install
 
 test: install
 	$(PY) -m devstack test $(ARGS)
+
+# Webhook intake under rising load (prints a table; see bench/webhooks.py for the options).
+bench-webhooks: install
+	$(PY) -m bench.webhooks $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -171,7 +171,7 @@ QUEUE_NAMES = ["webhooks", "sends", "campaigns", "ai", "default", "low"]
 RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in QUEUE_NAMES}
 RQ_SHOW_ADMIN_LINK = True
 # aerostic.core.jobs.enqueue_on_commit owns the after-commit rule; django-rq enqueues when told to.
-RQ = {"COMMIT_MODE": "auto"}
+RQ = {"COMMIT_MODE": "auto", "WORKER_CLASS": "aerostic.worker.SweepingWorker"}
 
 # --- Accounts and sign-in.
 AUTH_USER_MODEL = "accounts.User"

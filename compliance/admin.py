@@ -1,9 +1,10 @@
-"""Platform console: the global kill-switch."""
+"""Platform console: the global kill-switch; customers' WhatsApp marketing preferences."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from compliance.models import PlatformSwitch
+from aerostic.core.admin_site import TenantScopedAdmin
+from compliance.models import PlatformSwitch, UserPreferenceEvent
 from compliance.services import platform_sending_set
 
 
@@ -24,3 +25,17 @@ class PlatformSwitchAdmin(admin.ModelAdmin):
             platform_sending_set(enabled=obj.sending_enabled, reason=obj.reason, actor=request.user, request=request)
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), level=messages.ERROR)
+
+
+@admin.register(UserPreferenceEvent)
+class UserPreferenceEventAdmin(TenantScopedAdmin):
+    list_display = ("id", "tenant", "category", "value", "occurred_at", "applied_at")
+    list_filter = ("value", "category", "tenant")
+    exclude = ("customer_wa_id", "customer_index")
+    readonly_fields = ("tenant", "phone_number", "category", "value", "detail", "occurred_at", "applied_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

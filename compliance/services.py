@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from aerostic.core import audit
-from compliance.models import PlatformSwitch
+from compliance.models import PlatformSwitch, UserPreferenceEvent
+from inbox.services import customer_index
 
 
 @transaction.atomic
@@ -52,3 +54,32 @@ def tenant_sending_set(*, tenant: Any, enabled: bool, reason: str, actor: Any, r
     tenant.sending_enabled = locked.sending_enabled
     tenant.sending_disabled_reason = locked.sending_disabled_reason
     return locked
+
+
+def user_preference_record(*, phone: Any, preference: dict[str, Any]) -> bool:
+    """Keeps one `user_preferences` item; False when it was already kept (a re-delivery) or names
+    no customer. Runs inside the tenant's context (webhook processing)."""
+    wa_id = "".join(ch for ch in str(preference.get("wa_id") or "") if ch.isdigit())
+    index = customer_index(wa_id=wa_id, user_id=preference.get("user_id", ""))
+    value = str(preference.get("value") or "").lower()
+    if not index or not value:
+        return False
+    try:
+        occurred_at = datetime.fromtimestamp(int(preference.get("timestamp")), tz=UTC)
+    except (TypeError, ValueError):
+        occurred_at = datetime.now(tz=UTC)
+    try:
+        with transaction.atomic():
+            UserPreferenceEvent.objects.create(
+                tenant_id=phone.tenant_id,
+                phone_number=phone,
+                customer_wa_id=wa_id,
+                customer_index=index,
+                category=str(preference.get("category") or "")[:64],
+                value=value[:16],
+                detail=str(preference.get("detail") or "")[:255],
+                occurred_at=occurred_at,
+            )
+    except IntegrityError:
+        return False
+    return True

@@ -1,7 +1,9 @@
 """The message store: conversations and messages (Message is range-partitioned by month in Postgres).
 
 A customer's WhatsApp id is a phone number: stored encrypted with a keyed blind index for lookups
-(DESIGN §5); the contacts issue links conversations to Contact rows later.
+(DESIGN §5); the contacts issue links conversations to Contact rows later. Users who adopted a
+WhatsApp username may reach us without a phone number (`from` empty, `from_user_id` set): their
+conversation is keyed by Meta's business-scoped user id instead.
 """
 
 from __future__ import annotations
@@ -19,7 +21,12 @@ class Conversation(TenantScopedModel):
 
     phone_number = models.ForeignKey("whatsapp.PhoneNumber", on_delete=models.PROTECT, related_name="conversations")
     customer_wa_id = EncryptedTextField()
-    customer_index = models.CharField(max_length=64, help_text="Blind index of the customer's WhatsApp id")
+    customer_index = models.CharField(
+        max_length=64, help_text="Blind index of the customer's WhatsApp id (or of their user id when hidden)"
+    )
+    customer_user_id = models.CharField(
+        max_length=128, blank=True, help_text="Meta's business-scoped user id (users with a username)"
+    )
     customer_name = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     last_message_at = models.DateTimeField(null=True, blank=True)

@@ -28,8 +28,23 @@ def _digits(value: Any) -> str:
     return "".join(ch for ch in str(value or "") if ch.isdigit())
 
 
-def conversation_for(*, phone: Any, customer_wa_id: str, customer_name: str = "") -> Conversation:
-    index = blind_index(_digits(customer_wa_id), purpose=CUSTOMER_INDEX_PURPOSE)
+def customer_index(*, wa_id: Any = "", user_id: Any = "") -> str:
+    """The lookup key of a customer: their phone number when Meta gives it, else their
+    business-scoped user id (users with a username may hide their number). "" when neither."""
+    digits = _digits(wa_id)
+    if digits:
+        return blind_index(digits, purpose=CUSTOMER_INDEX_PURPOSE)
+    if user_id:
+        return blind_index(f"user:{user_id}", purpose=CUSTOMER_INDEX_PURPOSE)
+    return ""
+
+
+def conversation_for(
+    *, phone: Any, customer_wa_id: Any = "", customer_user_id: Any = "", customer_name: str = ""
+) -> Conversation | None:
+    index = customer_index(wa_id=customer_wa_id, user_id=customer_user_id)
+    if not index:
+        return None
     conversation = Conversation.objects.filter(phone_number=phone, customer_index=index).first()
     if conversation is None:
         try:
@@ -39,6 +54,7 @@ def conversation_for(*, phone: Any, customer_wa_id: str, customer_name: str = ""
                     phone_number=phone,
                     customer_wa_id=_digits(customer_wa_id),
                     customer_index=index,
+                    customer_user_id=str(customer_user_id or "")[:128],
                     customer_name=customer_name[:200],
                 )
         except IntegrityError:  # created by a concurrent job a moment ago
@@ -89,10 +105,16 @@ def _store(*, conversation: Conversation, direction: str, message: dict[str, Any
 
 
 def inbound_store(*, phone: Any, message: dict[str, Any], profile_name: str = "") -> Message | None:
-    """A customer's message. Opens (or extends) the 24-hour service window."""
+    """A customer's message. Opens (or extends) the 24-hour service window. None for a re-delivery
+    (or a message naming no sender at all)."""
     conversation = conversation_for(
-        phone=phone, customer_wa_id=str(message.get("from", "")), customer_name=profile_name
+        phone=phone,
+        customer_wa_id=message.get("from", ""),
+        customer_user_id=message.get("from_user_id", ""),
+        customer_name=profile_name,
     )
+    if conversation is None:
+        return None
     stored = _store(
         conversation=conversation, direction=Message.Direction.INBOUND, message=message, status=Message.Status.RECEIVED
     )
@@ -107,12 +129,49 @@ def inbound_store(*, phone: Any, message: dict[str, Any], profile_name: str = ""
 
 def echo_store(*, phone: Any, message: dict[str, Any]) -> Message | None:
     """A message the business sent from the WhatsApp Business app (coexistence): shown as outbound."""
-    conversation = conversation_for(phone=phone, customer_wa_id=str(message.get("to", "")))
+    conversation = conversation_for(
+        phone=phone, customer_wa_id=message.get("to", ""), customer_user_id=message.get("to_user_id", "")
+    )
+    if conversation is None:
+        return None
     stored = _store(
         conversation=conversation, direction=Message.Direction.OUTBOUND, message=message, status=Message.Status.SENT
     )
-    if stored is not None:
+    if stored is not None and (
+        conversation.last_message_at is None or stored.created_at > conversation.last_message_at
+    ):
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=stored.created_at)
+    return stored
+
+
+HISTORY_STATUS = {"READ": "read", "PLAYED": "read", "DELIVERED": "delivered", "SENT": "sent", "ERROR": "failed"}
+
+
+def history_store(*, phone: Any, thread_id: str, message: dict[str, Any]) -> Message | None:
+    """One message of a history sync (a number moved from the WhatsApp Business app brings up to
+    six months of chats). Kept as history: it moves no window and no last-message time backwards."""
+    customer = _digits(thread_id)
+    conversation = conversation_for(phone=phone, customer_wa_id=customer)
+    if conversation is None:
+        return None
+    inbound = _digits(message.get("from")) == customer
+    context = message.get("history_context") or {}
+    status = (
+        Message.Status.RECEIVED
+        if inbound
+        else HISTORY_STATUS.get(str(context.get("status", "")).upper(), Message.Status.SENT)
+    )
+    stored = _store(
+        conversation=conversation,
+        direction=Message.Direction.INBOUND if inbound else Message.Direction.OUTBOUND,
+        message=message,
+        status=status,
+    )
+    if stored is not None and (
+        conversation.last_message_at is None or stored.created_at > conversation.last_message_at
+    ):
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=stored.created_at)
+        conversation.last_message_at = stored.created_at
     return stored
 
 
@@ -127,9 +186,9 @@ def status_record(*, status: dict[str, Any]) -> str:
                 wamid=wamid,
                 status=name,
                 occurred_at=_when(status.get("timestamp")),
-                recipient_index=blind_index(_digits(status.get("recipient_id")), purpose=CUSTOMER_INDEX_PURPOSE)
-                if status.get("recipient_id")
-                else "",
+                recipient_index=customer_index(
+                    wa_id=status.get("recipient_id"), user_id=status.get("recipient_user_id")
+                ),
                 errors=status.get("errors") or [],
                 pricing=status.get("pricing") or {},
                 conversation_info=status.get("conversation") or {},

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
+
+import django_rq
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from aerostic.core.jobs import enqueue_on_commit, platform_job, tenant_job
 from aerostic.queues import LOW
@@ -46,69 +54,87 @@ RETRY_DELAYS_SECONDS = [10, 60]
 def process_webhook_event(*, event_id: int) -> str | None:
     """Process one stored webhook in one transaction; on failure retry with backoff, then dead.
 
-    Platform job: the event's tenant is only known after routing, which happens per change.
+    Exactly once: a session advisory lock on the event means a second job for the same event (the
+    sweeper re-enqueued it, Meta re-delivered the job's trigger) finds it taken and does nothing;
+    the lock dies with the connection, so a killed worker leaves the event to the sweeper, with
+    its attempt counted (a poison event still ends dead). Platform job: the event's tenant is only
+    known after routing, which happens per change.
     """
-    from datetime import timedelta
-
-    import django_rq
-    from django.db import transaction
-    from django.db.models import F
-    from django.utils import timezone
-
     from tenants.context import platform_context
     from whatsapp.models import WebhookEvent
-    from whatsapp.webhooks.processing import process_payload
 
-    with platform_context("process a webhook event"):
+    with platform_context("process a webhook event"), _event_lock(event_id) as locked:
+        if not locked:
+            return None  # another worker is on it right now
         claimed = WebhookEvent.all_tenants.filter(
             pk=event_id, status__in=[WebhookEvent.Status.PENDING, WebhookEvent.Status.PROCESSING]
         ).update(status=WebhookEvent.Status.PROCESSING, attempts=F("attempts") + 1)
         if not claimed:
             return None  # processed, ignored, dead or gone: nothing to do (re-delivered job)
-        event = WebhookEvent.all_tenants.get(pk=event_id)
-        try:
-            with transaction.atomic():
-                tenant_id, outcomes = process_payload(event.body)
-                handled = any(o.get("result") == "processed" for o in outcomes)
-                event.tenant_id = tenant_id
-                event.outcome = {"changes": outcomes}
-                event.status = WebhookEvent.Status.PROCESSED if handled else WebhookEvent.Status.IGNORED
-                event.processed_at = timezone.now()
-                event.last_error = ""
-                event.save(update_fields=["tenant", "outcome", "status", "processed_at", "last_error"])
-            return event.status
-        except Exception as error:  # any failure: retry later, then dead letter with the reason
-            event.last_error = f"{type(error).__name__}: {error}"[:2000]
-            dead = event.attempts >= MAX_WEBHOOK_ATTEMPTS
-            event.status = WebhookEvent.Status.DEAD if dead else WebhookEvent.Status.PENDING
-            event.save(update_fields=["last_error", "status"])
-            if not dead:
-                delay = RETRY_DELAYS_SECONDS[min(event.attempts, len(RETRY_DELAYS_SECONDS)) - 1]
-                try:
-                    django_rq.get_queue("webhooks").enqueue_in(
-                        timedelta(seconds=delay), process_webhook_event, event_id=event_id
-                    )
-                except Exception:
-                    logger.warning("webhook retry not scheduled; the sweeper will", extra={"event_id": event_id})
-            return event.status
+        return _process_claimed(WebhookEvent.all_tenants.get(pk=event_id))
 
 
-@platform_job("re-enqueue stale pending webhook events")
-def sweep_pending_webhooks() -> int:
+WEBHOOK_LOCK_NAMESPACE = 1 << 40  # keeps these advisory-lock keys apart from any other use
+
+
+@contextmanager
+def _event_lock(event_id: int) -> Iterator[bool]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [WEBHOOK_LOCK_NAMESPACE + event_id])
+        locked = bool(cursor.fetchone()[0])
+    try:
+        yield locked
+    finally:
+        if locked:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [WEBHOOK_LOCK_NAMESPACE + event_id])
+
+
+def _process_claimed(event: Any) -> str:
+    from whatsapp.models import WebhookEvent
+    from whatsapp.webhooks.processing import process_payload
+
+    try:
+        with transaction.atomic():
+            tenant_id, outcomes = process_payload(event.body)
+            handled = any(o.get("result") == "processed" for o in outcomes)
+            event.tenant_id = tenant_id
+            event.outcome = {"changes": outcomes}
+            event.status = WebhookEvent.Status.PROCESSED if handled else WebhookEvent.Status.IGNORED
+            event.processed_at = timezone.now()
+            event.last_error = ""
+            event.save(update_fields=["tenant", "outcome", "status", "processed_at", "last_error"])
+        return event.status
+    except Exception as error:  # any failure: retry later, then dead letter with the reason
+        event.last_error = f"{type(error).__name__}: {error}"[:2000]
+        dead = event.attempts >= MAX_WEBHOOK_ATTEMPTS
+        event.status = WebhookEvent.Status.DEAD if dead else WebhookEvent.Status.PENDING
+        event.save(update_fields=["last_error", "status"])
+        if not dead:
+            delay = RETRY_DELAYS_SECONDS[min(event.attempts, len(RETRY_DELAYS_SECONDS)) - 1]
+            try:
+                django_rq.get_queue("webhooks").enqueue_in(
+                    timedelta(seconds=delay), process_webhook_event, event_id=event.pk
+                )
+            except Exception:
+                logger.warning("webhook retry not scheduled; the sweeper will", extra={"event_id": event.pk})
+        return event.status
+
+
+@platform_job("re-enqueue stale webhook events")
+def sweep_pending_webhooks(*, older_than: timedelta = timedelta(minutes=1)) -> int:
     """Pending events older than a minute (Redis was down at intake, or a retry was lost) and
-    processing ones stuck for ten minutes (a worker died) go back on the queue."""
-    from datetime import timedelta
-
+    processing ones left by a killed worker go back on the queue. Enqueuing an event twice is
+    harmless (see process_webhook_event). Also run by every worker as it starts."""
     from django.db.models import Q
-    from django.utils import timezone
 
     from whatsapp.models import WebhookEvent
     from whatsapp.webhooks.intake import enqueue_processing
 
     now = timezone.now()
     stale = WebhookEvent.all_tenants.filter(
-        Q(status=WebhookEvent.Status.PENDING, received_at__lt=now - timedelta(minutes=1))
-        | Q(status=WebhookEvent.Status.PROCESSING, received_at__lt=now - timedelta(minutes=10))
+        Q(status=WebhookEvent.Status.PENDING, received_at__lt=now - older_than)
+        | Q(status=WebhookEvent.Status.PROCESSING, received_at__lt=now - max(older_than, timedelta(minutes=2)))
     ).values_list("pk", flat=True)[:5000]
     ids = list(stale)
     for event_id in ids:

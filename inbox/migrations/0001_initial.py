@@ -22,7 +22,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('customer_wa_id', aerostic.core.fields.EncryptedTextField()),
-                ('customer_index', models.CharField(help_text="Blind index of the customer's WhatsApp id", max_length=64)),
+                ('customer_index', models.CharField(help_text="Blind index of the customer's WhatsApp id (or of their user id when hidden)", max_length=64)),
+                ('customer_user_id', models.CharField(blank=True, help_text="Meta's business-scoped user id (users with a username)", max_length=128)),
                 ('customer_name', models.CharField(blank=True, max_length=200)),
                 ('status', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed')], default='open', max_length=10)),
                 ('last_message_at', models.DateTimeField(blank=True, null=True)),

@@ -269,3 +269,57 @@ def test_the_simulators_signed_webhooks_flow_through_the_intake(live_server, sim
     assert process_webhook_event(event_id=event.pk) == "processed"
     with tenant_context(alpha.tenant):
         assert PhoneNumber.objects.get().quality_rating == "RED"
+
+
+def test_a_second_job_for_an_event_being_processed_does_nothing(simulator, connected):
+    """Exactly once: while one worker holds the event, a duplicate job (sweeper, re-enqueue) skips it."""
+    import psycopg
+    from django.db import connection
+
+    from whatsapp.jobs import WEBHOOK_LOCK_NAMESPACE
+
+    _post(_quality_event(connected.waba_id, "15550100100"))
+    (event,) = _events()
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params.pop("prepare_threshold", None)
+    with psycopg.connect(**params, autocommit=True) as other_worker:
+        other_worker.execute("SELECT pg_advisory_lock(%s)", [WEBHOOK_LOCK_NAMESPACE + event.pk])
+        assert process_webhook_event(event_id=event.pk) is None
+        (event,) = _events()
+        assert (event.status, event.attempts) == ("pending", 0)
+    assert process_webhook_event(event_id=event.pk) == "processed"
+
+
+def test_an_event_left_processing_by_a_killed_worker_is_swept_and_finished(simulator, connected):
+    _post(_quality_event(connected.waba_id, "15550100100"))
+    (event,) = _events()
+    django_rq.get_queue("webhooks").empty()
+    with platform_context("test"):  # the worker claimed it, then died before its transaction ended
+        WebhookEvent.all_tenants.filter(pk=event.pk).update(
+            status="processing", attempts=1, received_at=event.received_at.replace(year=2020)
+        )
+    assert sweep_pending_webhooks() == 1
+    assert process_webhook_event(event_id=event.pk) == "processed"
+    (event,) = _events()
+    assert event.attempts == 2
+
+
+def test_every_worker_sweeps_the_event_store_as_it_starts(simulator, connected, settings, monkeypatch):
+    from django_rq.workers import get_worker_class
+
+    from aerostic import worker
+
+    settings.RQ_QUEUES = {name: {"URL": "redis://127.0.0.1:1/0"} for name in settings.QUEUE_NAMES}
+    _post(_quality_event(connected.waba_id, "15550100100"))  # Redis down: kept pending, not enqueued
+    settings.RQ_QUEUES = {name: {"URL": settings.REDIS_URL} for name in settings.QUEUE_NAMES}
+    assert get_worker_class() is worker.SweepingWorker
+    assert worker.sweep_on_start() == 1  # no need to wait for the five-minute sweep
+    assert django_rq.get_queue("webhooks").count == 1
+
+    calls = []
+    monkeypatch.setattr(worker, "sweep_on_start", lambda: calls.append(1) or 0)
+    queue = django_rq.get_queue("low")
+    worker.SweepingWorker([queue], connection=queue.connection).work(burst=True)
+    assert calls == [1]

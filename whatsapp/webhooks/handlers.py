@@ -14,8 +14,6 @@ NOT_YET_HANDLED = {
     "message_template_status_update": "templates arrive with the templates issue",
     "template_category_update": "templates arrive with the templates issue",
     "message_template_quality_update": "templates arrive with the templates issue",
-    "user_preferences": "consent ledger arrives with the compliance issue",
-    "history": "history sync is stored raw; import into conversations comes later",
     "smb_app_state_sync": "contacts arrive with the contacts issue",
 }
 
@@ -136,32 +134,41 @@ def account_alerts(target: Any, value: dict[str, Any]) -> dict[str, Any]:
 
 
 def messages(target: Any, value: dict[str, Any]) -> dict[str, Any]:
-    """Inbound messages (every type, stored as Meta sent them) and statuses of outbound ones."""
+    """Inbound messages (every type, stored as Meta sent them), statuses of outbound ones, and
+    value-level errors (Meta reports some failures for the whole change, with no message)."""
     from inbox import services as inbox
 
     phone = target.phone
     if phone is None:
         return {"result": "ignored", "reason": "no phone number in the metadata"}
-    names = {
-        str(c.get("wa_id")): str((c.get("profile") or {}).get("name", ""))
-        for c in value.get("contacts") or []
-        if isinstance(c, dict)
-    }
+    names: dict[str, str] = {}
+    for contact in value.get("contacts") or []:
+        if isinstance(contact, dict):
+            name = str((contact.get("profile") or {}).get("name", ""))
+            for key in (contact.get("wa_id"), contact.get("user_id")):
+                if key:
+                    names[str(key)] = name
     stored = duplicates = 0
     for message in value.get("messages") or []:
         if not isinstance(message, dict):
             continue
-        result = inbox.inbound_store(phone=phone, message=message, profile_name=names.get(str(message.get("from")), ""))
+        sender = str(message.get("from") or message.get("from_user_id") or "")
+        result = inbox.inbound_store(phone=phone, message=message, profile_name=names.get(sender, ""))
         stored, duplicates = stored + (result is not None), duplicates + (result is None)
     statuses: dict[str, int] = {}
     for status in value.get("statuses") or []:
         if isinstance(status, dict):
             outcome = inbox.status_record(status=status)
             statuses[outcome] = statuses.get(outcome, 0) + 1
-    return {"result": "processed", "stored": stored, "duplicates": duplicates, "statuses": statuses}
+    outcome: dict[str, Any] = {"result": "processed", "stored": stored, "duplicates": duplicates, "statuses": statuses}
+    errors = [e for e in value.get("errors") or [] if isinstance(e, dict)]
+    if errors:
+        outcome["errors"] = [{"code": e.get("code"), "title": str(e.get("title", ""))[:255]} for e in errors]
+    return outcome
 
 
 def message_echoes(target: Any, value: dict[str, Any]) -> dict[str, Any]:
+    """Messages the business sent from the WhatsApp Business app on a shared number."""
     from inbox import services as inbox
 
     if target.phone is None:
@@ -174,6 +181,52 @@ def message_echoes(target: Any, value: dict[str, Any]) -> dict[str, Any]:
     return {"result": "processed", "stored": stored}
 
 
+def history(target: Any, value: dict[str, Any]) -> dict[str, Any]:
+    """History sync of a number shared with the WhatsApp Business app: each thread's messages go
+    into its conversation (inbound or outbound by sender); media placeholders are kept as such."""
+    from inbox import services as inbox
+
+    if target.phone is None:
+        return {"result": "ignored", "reason": "no phone number in the metadata"}
+    stored = seen = 0
+    declined = []
+    for chunk in value.get("history") or []:
+        if not isinstance(chunk, dict):
+            continue
+        for error in chunk.get("errors") or []:  # the business declined to share its history
+            if isinstance(error, dict):
+                declined.append(error.get("code"))
+        for thread in chunk.get("threads") or []:
+            if not isinstance(thread, dict):
+                continue
+            for message in thread.get("messages") or []:
+                if isinstance(message, dict):
+                    seen += 1
+                    stored += (
+                        inbox.history_store(phone=target.phone, thread_id=str(thread.get("id", "")), message=message)
+                        is not None
+                    )
+    outcome: dict[str, Any] = {"result": "processed", "stored": stored, "duplicates": seen - stored}
+    if declined:
+        outcome["errors"] = declined
+    return outcome
+
+
+def user_preferences(target: Any, value: dict[str, Any]) -> dict[str, Any]:
+    """A customer stopped or resumed marketing messages in WhatsApp itself: recorded for the
+    consent ledger."""
+    from compliance.services import user_preference_record
+
+    if target.phone is None:
+        return {"result": "ignored", "reason": "no phone number in the metadata"}
+    recorded_count = sum(
+        user_preference_record(phone=target.phone, preference=item)
+        for item in value.get("user_preferences") or []
+        if isinstance(item, dict)
+    )
+    return {"result": "processed", "recorded": recorded_count}
+
+
 def recorded(target: Any, value: dict[str, Any]) -> dict[str, Any]:
     """Kinds that change nothing we store today (account review, capabilities): kept for the record."""
     return {"result": "processed", "note": "recorded"}
@@ -182,6 +235,8 @@ def recorded(target: Any, value: dict[str, Any]) -> dict[str, Any]:
 TENANT_HANDLERS = {
     "messages": messages,
     "smb_message_echoes": message_echoes,
+    "history": history,
+    "user_preferences": user_preferences,
     "phone_number_quality_update": phone_number_quality_update,
     "phone_number_name_update": phone_number_name_update,
     "account_update": account_update,

@@ -1,0 +1,111 @@
+"""Open-loop load generator for signed webhook POSTs (run as its own process by bench.webhooks).
+
+Requests start on a fixed schedule whatever the server does (no coordinated omission): latency is
+measured from the moment a request was due to the moment its answer arrived, so a server that
+falls behind shows it in p99 instead of slowing the load down. One TCP connection per request,
+as gunicorn's sync workers close after each answer. Prints one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import sys
+import time
+
+
+def signed_body(args: argparse.Namespace, index: int) -> tuple[bytes, str]:
+    body = json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": args.waba_id,
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {"display_phone_number": "15550100100", "phone_number_id": args.phone_id},
+                                "contacts": [{"profile": {"name": "Bench"}, "wa_id": f"1650555{index % 9000:04d}"}],
+                                "messages": [
+                                    {
+                                        "from": f"1650555{index % 9000:04d}",
+                                        "id": f"wamid.{args.tag}.{index}",
+                                        "timestamp": str(int(time.time())),
+                                        "type": "text",
+                                        "text": {"body": "Is my order on its way?"},
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
+    signature = "sha256=" + hmac.new(args.secret.encode(), body, hashlib.sha256).hexdigest()
+    return body, signature
+
+
+async def one(host: str, port: int, request: bytes, due: float, results: dict) -> None:
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=10)
+        writer.write(request)
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), timeout=10)
+        await reader.read()  # until the server closes: the whole answer
+        writer.close()
+        code = int(status_line.split()[1]) if status_line else 0
+    except (OSError, TimeoutError, IndexError, ValueError) as error:
+        results["errors"][type(error).__name__] = results["errors"].get(type(error).__name__, 0) + 1
+        return
+    results["latencies"].append(time.perf_counter() - due)
+    if code == 200:
+        results["ok"] += 1
+    else:
+        results["errors"][f"HTTP {code}"] = results["errors"].get(f"HTTP {code}", 0) + 1
+
+
+async def run(args: argparse.Namespace) -> dict:
+    total = int(args.rate * args.duration)
+    requests = []
+    for index in range(total):
+        body, signature = signed_body(args, index)
+        head = (
+            f"POST /webhooks/meta/ HTTP/1.1\r\nHost: {args.host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nX-Hub-Signature-256: {signature}\r\n"
+            "X-Forwarded-Proto: https\r\nConnection: close\r\n\r\n"
+        )
+        requests.append(head.encode() + body)
+    results: dict = {"sent": total, "ok": 0, "errors": {}, "latencies": []}
+    tasks = []
+    start = time.perf_counter() + 0.2
+    for index, request in enumerate(requests):
+        due = start + index / args.rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(args.host, args.port, request, due, results)))
+    await asyncio.gather(*tasks)
+    results["elapsed"] = time.perf_counter() - start
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    for name in ("host", "secret", "phone_id", "waba_id", "tag"):
+        parser.add_argument(f"--{name.replace('_', '-')}", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--rate", type=float, required=True)
+    parser.add_argument("--duration", type=float, required=True)
+    args = parser.parse_args()
+    json.dump(asyncio.run(run(args)), sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""`make bench-webhooks`: the webhook intake under rising load, end to end.
+
+Starts throwaway PostgreSQL + Redis (or uses DATABASE_URL / REDIS_URL), migrates, creates one
+workspace with one connected number, then runs gunicorn with production settings and RQ workers
+on the `webhooks` queue. For each offered rate a separate process (bench.loadgen) fires signed
+POSTs, each carrying one new inbound message, on a fixed schedule; then we wait until every stored
+event is processed and count what was acknowledged, stored and turned into messages.
+
+    python -m bench.webhooks [--rates 100,500,1000,2000] [--duration 10] [--web-workers N] [--rq-workers N]
+
+Columns: offered and achieved rate (answers per second), ACK latency percentiles measured from
+when each request was due, errors (non-200 answers and failed connections), seconds from the end
+of the stage until the queue had processed every event, lost (acknowledged − stored), duplicated
+(stored events or messages beyond one per delivery).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from devstack.services import Services  # noqa: E402
+
+PHONE_ID, WABA_ID = "109000000000001", "209000000000001"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def production_env(port: int) -> dict[str, str]:
+    """Production mode with throwaway secrets. The per-IP limit is lifted because every request
+    comes from one address here, while Meta delivers from many."""
+    return {
+        **os.environ,
+        "DJANGO_ENV": "production",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "TOKEN_ENCRYPTION_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+        "META_APP_SECRET": secrets.token_hex(16),
+        "META_WEBHOOK_VERIFY_TOKEN": secrets.token_urlsafe(16),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "CSRF_TRUSTED_ORIGINS": f"https://127.0.0.1:{port}",
+        "TRUSTED_PROXY_COUNT": "0",
+        "WEBHOOK_RATE_PER_MINUTE": "10000000",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def create_workspace() -> None:
+    from tenants.context import tenant_context
+    from tenants.models import Tenant
+    from whatsapp.models import PhoneNumber, WhatsAppAccount
+
+    tenant, _ = Tenant.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
+    with tenant_context(tenant):
+        account, _ = WhatsAppAccount.objects.get_or_create(waba_id=WABA_ID, defaults={"name": "Bench"})
+        PhoneNumber.objects.get_or_create(
+            account=account, phone_number_id=PHONE_ID, defaults={"display_phone_number": "+1 555 010 0100"}
+        )
+
+
+def counts(tag: str) -> dict:
+    """What the stage left in the database: events by status, duplicated events and messages."""
+    from django.db import connection
+
+    from tenants.context import platform_context
+
+    pattern = f"%wamid.{tag}.%"
+    with platform_context("benchmark counts"), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT status, count(*) FROM whatsapp_webhookevent WHERE body LIKE %s GROUP BY status", [pattern]
+        )
+        statuses = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT count(*) - count(DISTINCT md5(body)) FROM whatsapp_webhookevent WHERE body LIKE %s", [pattern]
+        )
+        duplicate_events = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) - count(DISTINCT wamid) FROM inbox_message WHERE wamid LIKE %s", [pattern[1:]])
+        duplicate_messages = cursor.fetchone()[0]
+    return {"statuses": statuses, "duplicated": duplicate_events + duplicate_messages}
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, text=True, capture_output=True
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def wait_until_processed(tag: str, expected: int, timeout: float) -> tuple[float, dict]:
+    start = time.monotonic()
+    while True:
+        state = counts(tag)
+        open_events = state["statuses"].get("pending", 0) + state["statuses"].get("processing", 0)
+        if open_events == 0 and sum(state["statuses"].values()) >= expected:
+            return time.monotonic() - start, state
+        if time.monotonic() - start > timeout:
+            return float("inf"), state
+        time.sleep(0.5)
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"gunicorn did not answer on port {port}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rates", default="100,500,1000,2000")
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--web-workers", type=int, default=max(2, (os.cpu_count() or 2) * 2))
+    parser.add_argument("--rq-workers", type=int, default=2)
+    parser.add_argument("--drain-timeout", type=float, default=600.0)
+    args = parser.parse_args()
+    rates = [float(rate) for rate in args.rates.split(",")]
+
+    services = Services(Path(tempfile.mkdtemp(prefix="aerostic-bench-")), persistent=False)
+    children: list[subprocess.Popen] = []
+    try:
+        services.start()
+        port = _free_port()
+        env = production_env(port)
+        print("Preparing: migrate, one workspace with one number…", flush=True)
+        manage(env, "migrate", "--noinput", "-v", "0")
+        os.environ.update(env)
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aerostic.settings")
+        import django
+
+        django.setup()
+        create_workspace()
+        web = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "aerostic.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(args.web_workers),
+                "--backlog",
+                "4096",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+        children.append(web)
+        for _ in range(args.rq_workers):
+            children.append(
+                subprocess.Popen(  # noqa: S603
+                    [sys.executable, "manage.py", "rqworker", "webhooks", "--verbosity", "0"],
+                    cwd=ROOT,
+                    env=env,
+                    start_new_session=True,
+                    stdout=subprocess.DEVNULL,
+                )
+            )
+        wait_for_port(port)
+        print(
+            f"gunicorn: {args.web_workers} sync workers; RQ workers on `webhooks`: {args.rq_workers}; "
+            f"{args.duration:.0f} s per rate; {os.cpu_count()} CPU cores\n",
+            flush=True,
+        )
+        header = (
+            f"{'offered/s':>9} {'achieved/s':>10} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>8} {'errors':>7} "
+            f"{'drain s':>8} {'lost':>5} {'dup':>4}  notes"
+        )
+        print(header)
+        print("-" * len(header), flush=True)
+        for rate in rates:
+            tag = f"bench{int(rate)}x{secrets.token_hex(3)}"
+            loadgen = subprocess.run(  # noqa: S603
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.loadgen",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--secret",
+                    env["META_APP_SECRET"],
+                    "--phone-id",
+                    PHONE_ID,
+                    "--waba-id",
+                    WABA_ID,
+                    "--tag",
+                    tag,
+                    "--rate",
+                    str(rate),
+                    "--duration",
+                    str(args.duration),
+                ],
+                cwd=ROOT,
+                text=True,
+                capture_output=True,
+                check=True,
+            )
+            result = json.loads(loadgen.stdout)
+            drain, state = wait_until_processed(tag, result["ok"], args.drain_timeout)
+            stored = sum(state["statuses"].values())
+            errors = sum(result["errors"].values())
+            latencies = [value * 1000 for value in result["latencies"]]
+            notes = ", ".join(f"{kind}: {count}" for kind, count in sorted(result["errors"].items()))
+            dead = state["statuses"].get("dead", 0)
+            if dead:
+                notes = f"{notes}, dead: {dead}".lstrip(", ")
+            duplicated = state["duplicated"]
+            print(
+                f"{rate:>9.0f} {len(latencies) / result['elapsed']:>10.0f} {percentile(latencies, 0.50):>7.1f} "
+                f"{percentile(latencies, 0.95):>7.1f} {percentile(latencies, 0.99):>8.1f} {errors:>7} "
+                f"{drain:>8.1f} {result['ok'] - stored:>5} {duplicated:>4}  {notes}",
+                flush=True,
+            )
+        return 0
+    finally:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+        services.stop()
+        services.delete()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
