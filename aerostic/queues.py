@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from typing import Any
+
+import django_rq
+from django.conf import settings
 
 # Mirrors settings.QUEUE_NAMES; the worker in the Procfile listens in this order.
 WEBHOOKS = "webhooks"
@@ -30,3 +35,21 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("whatsapp.jobs.purge_webhook_events", LOW, "15 0 * * *", "Purge old webhook events"),
     PeriodicJob("inbox.jobs.ensure_message_partitions", LOW, "30 1 * * *", "Create next months' message partitions"),
 ]
+
+
+_QUEUES: dict[tuple[str, str, int], Any] = {}
+
+
+def get_queue(name: str) -> Any:
+    """django_rq's queue, built once per process and URL: building one opens a new connection pool
+    (and asks the server who it is), which cost more than the enqueue itself on the webhook path."""
+    key = (name, str(settings.RQ_QUEUES[name].get("URL")), os.getpid())
+    queue = _QUEUES.get(key)
+    if queue is None:
+        queue = _QUEUES[key] = django_rq.get_queue(name)
+    return queue
+
+
+def redis_connection() -> Any:
+    """The Redis connection of the `default` queue (rate limits, counters, breakers), cached likewise."""
+    return get_queue(DEFAULT).connection

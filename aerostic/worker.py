@@ -2,6 +2,13 @@
 
 On start it sweeps the webhook event store once: events that arrived while Redis was down, or that
 a killed worker left behind, are processed now rather than at the next five-minute sweep.
+
+It runs jobs in its own process instead of forking a child per job (RQ's default): a fork costs a
+new Postgres connection per job, which capped webhook processing at a few dozen events per second
+and starved the web processes of CPU (see `make bench-webhooks`). Database connections are
+checked between jobs, so a restarted Postgres costs one failed job, not a dead worker; a job that
+must not share a process can still be isolated by scaling workers, and `--max-jobs N` recycles a
+worker after N jobs.
 """
 
 from __future__ import annotations
@@ -9,15 +16,23 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rq.worker import Worker
+from django.db import close_old_connections
+from rq.worker import SimpleWorker
 
 logger = logging.getLogger(__name__)
 
 
-class SweepingWorker(Worker):
+class SweepingWorker(SimpleWorker):
     def work(self, *args: Any, **kwargs: Any) -> bool:
         sweep_on_start()
         return super().work(*args, **kwargs)
+
+    def execute_job(self, job: Any, queue: Any) -> Any:
+        close_old_connections()  # drops a connection that broke or outlived CONN_MAX_AGE
+        try:
+            return super().execute_job(job, queue)
+        finally:
+            close_old_connections()
 
 
 def sweep_on_start() -> int:

@@ -3,7 +3,8 @@
 Requests start on a fixed schedule whatever the server does (no coordinated omission): latency is
 measured from the moment a request was due to the moment its answer arrived, so a server that
 falls behind shows it in p99 instead of slowing the load down. One TCP connection per request,
-as gunicorn's sync workers close after each answer. Prints one JSON object on stdout.
+as gunicorn's sync workers close after each answer, and at most `--connections` in flight (a
+sender's connection pool); requests waiting for a connection still count their wait. Prints one JSON object on stdout.
 """
 
 from __future__ import annotations
@@ -51,7 +52,14 @@ def signed_body(args: argparse.Namespace, index: int) -> tuple[bytes, str]:
     return body, signature
 
 
-async def one(host: str, port: int, request: bytes, due: float, results: dict) -> None:
+async def one(
+    host: str, port: int, index: int, request: bytes, due: float, results: dict, slots: asyncio.Semaphore
+) -> None:
+    async with slots:
+        await _one(host, port, index, request, due, results)
+
+
+async def _one(host: str, port: int, index: int, request: bytes, due: float, results: dict) -> None:
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=10)
         writer.write(request)
@@ -66,6 +74,7 @@ async def one(host: str, port: int, request: bytes, due: float, results: dict) -
     results["latencies"].append(time.perf_counter() - due)
     if code == 200:
         results["ok"] += 1
+        results["acked"].append(index)
     else:
         results["errors"][f"HTTP {code}"] = results["errors"].get(f"HTTP {code}", 0) + 1
 
@@ -81,15 +90,16 @@ async def run(args: argparse.Namespace) -> dict:
             "X-Forwarded-Proto: https\r\nConnection: close\r\n\r\n"
         )
         requests.append(head.encode() + body)
-    results: dict = {"sent": total, "ok": 0, "errors": {}, "latencies": []}
+    results: dict = {"sent": total, "ok": 0, "acked": [], "errors": {}, "latencies": []}
     tasks = []
+    slots = asyncio.Semaphore(args.connections)
     start = time.perf_counter() + 0.2
     for index, request in enumerate(requests):
         due = start + index / args.rate
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(args.host, args.port, request, due, results)))
+        tasks.append(asyncio.create_task(one(args.host, args.port, index, request, due, results, slots)))
     await asyncio.gather(*tasks)
     results["elapsed"] = time.perf_counter() - start
     return results
@@ -102,6 +112,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--rate", type=float, required=True)
     parser.add_argument("--duration", type=float, required=True)
+    parser.add_argument("--connections", type=int, default=200, help="most requests in flight at once")
     args = parser.parse_args()
     json.dump(asyncio.run(run(args)), sys.stdout)
     return 0

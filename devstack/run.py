@@ -136,6 +136,8 @@ def main() -> int:
                     sim_port,
                     "--state-file",
                     str(DATA / "simulator-state.json"),
+                    "--webhook-url",
+                    f"http://127.0.0.1:{port}/webhooks/meta/",
                 ],
             )
             _wait_for_port(int(sim_port))

@@ -8,11 +8,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-import django_rq
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from aerostic import queues
 from aerostic.core.jobs import enqueue_on_commit, platform_job, tenant_job
 from aerostic.queues import LOW
 from whatsapp.models import AccessToken
@@ -74,6 +74,13 @@ def process_webhook_event(*, event_id: int) -> str | None:
         return _process_claimed(WebhookEvent.all_tenants.get(pk=event_id))
 
 
+def drain_webhook_events(*, slot: int) -> int:
+    """Processes the events intake marked ready (whatsapp/webhooks/ready.py), in batches."""
+    from whatsapp.webhooks.ready import drain
+
+    return drain(slot)
+
+
 WEBHOOK_LOCK_NAMESPACE = 1 << 40  # keeps these advisory-lock keys apart from any other use
 
 
@@ -113,7 +120,7 @@ def _process_claimed(event: Any) -> str:
         if not dead:
             delay = RETRY_DELAYS_SECONDS[min(event.attempts, len(RETRY_DELAYS_SECONDS)) - 1]
             try:
-                django_rq.get_queue("webhooks").enqueue_in(
+                queues.get_queue("webhooks").enqueue_in(
                     timedelta(seconds=delay), process_webhook_event, event_id=event.pk
                 )
             except Exception:
@@ -137,8 +144,8 @@ def sweep_pending_webhooks(*, older_than: timedelta = timedelta(minutes=1)) -> i
         | Q(status=WebhookEvent.Status.PROCESSING, received_at__lt=now - max(older_than, timedelta(minutes=2)))
     ).values_list("pk", flat=True)[:5000]
     ids = list(stale)
-    for event_id in ids:
-        enqueue_processing(event_id)
+    for start in range(0, len(ids), 500):
+        enqueue_processing(*ids[start : start + 500])
     return len(ids)
 
 
@@ -176,5 +183,5 @@ def webhook_replay(*, event_ids: list[int], actor: Any) -> int:
         )
         WebhookEvent.all_tenants.filter(pk__in=ids).update(status=WebhookEvent.Status.PENDING, attempts=0)
         audit.record("webhooks.replayed", actor=actor, metadata={"events": len(ids)})
-        transaction.on_commit(lambda: [enqueue_processing(event_id) for event_id in ids])
+        transaction.on_commit(lambda: enqueue_processing(*ids))
     return len(ids)

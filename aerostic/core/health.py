@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 
-import django_rq
 from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from aerostic import queues
 
 
 @transaction.non_atomic_requests
@@ -29,10 +30,10 @@ def _check_postgres() -> dict:
 
 def _check_redis_and_queues() -> tuple[dict, dict]:
     started = time.monotonic()
-    redis = django_rq.get_connection("default")
+    redis = queues.redis_connection()
     redis.ping()
     redis_result = {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
-    depths = {name: django_rq.get_queue(name).count for name in settings.QUEUE_NAMES}
+    depths = {name: queues.get_queue(name).count for name in settings.QUEUE_NAMES}
     return redis_result, depths
 
 

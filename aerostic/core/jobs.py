@@ -18,10 +18,10 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-import django_rq
 from django.conf import settings
 from django.db import transaction
 
+from aerostic import queues
 from tenants.context import platform_context, tenant_context
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,7 +53,7 @@ def enqueue_on_commit(func: Callable[..., Any], *, queue: str = "default", **kwa
         _check_plain(name, value)
 
     def _enqueue() -> None:
-        django_rq.get_queue(queue).enqueue(func, **kwargs)
+        queues.get_queue(queue).enqueue(func, **kwargs)
 
     transaction.on_commit(_enqueue)
 

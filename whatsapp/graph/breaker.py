@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import django_rq
 from django.conf import settings
+
+from aerostic import queues
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class CircuitBreaker:
         self.threshold = threshold or settings.GRAPH_BREAKER_THRESHOLD
         self.window = window or settings.GRAPH_BREAKER_WINDOW_SECONDS
         self.cooldown = cooldown or settings.GRAPH_BREAKER_COOLDOWN_SECONDS
-        self._redis = django_rq.get_connection("default")
+        self._redis = queues.redis_connection()
         self._failures_key = f"aerostic:graph:breaker:{key}:failures"
         self._opened_key = f"aerostic:graph:breaker:{key}:opened"
         self._probe_key = f"aerostic:graph:breaker:{key}:probe"

@@ -323,3 +323,34 @@ def test_every_worker_sweeps_the_event_store_as_it_starts(simulator, connected, 
     queue = django_rq.get_queue("low")
     worker.SweepingWorker([queue], connection=queue.connection).work(burst=True)
     assert calls == [1]
+
+
+def test_deliveries_are_drained_in_batches_by_a_bounded_number_of_jobs(simulator, connected, alpha, settings):
+    from whatsapp.jobs import drain_webhook_events
+    from whatsapp.webhooks.ready import DRAINER_KEY, READY_KEY
+
+    settings.WEBHOOK_DRAINERS = 1
+    for _ in range(3):
+        assert _post(_quality_event(connected.waba_id, "15550100100")).status_code == 200
+    queue = django_rq.get_queue("webhooks")
+    (job,) = queue.jobs  # one drainer for three deliveries
+    assert queue.connection.llen(READY_KEY) == 3
+    assert job.func is drain_webhook_events or job.func_name.endswith("drain_webhook_events")
+    assert drain_webhook_events(**job.kwargs) == 3
+    assert [event.status for event in _events()] == ["processed"] * 3
+    assert not queue.connection.exists(f"{DRAINER_KEY}1")  # the slot is free for the next delivery
+    _post(_quality_event(connected.waba_id, "15550100100"))
+    assert len(queue.jobs) == 2
+
+
+def test_ids_lost_from_redis_are_found_again_by_the_sweeper(simulator, connected):
+    from whatsapp.webhooks.ready import READY_KEY
+
+    _post(_quality_event(connected.waba_id, "15550100100"))
+    queue = django_rq.get_queue("webhooks")
+    queue.connection.delete(READY_KEY)  # Redis restarted without persistence, or a drainer died
+    (event,) = _events()
+    with platform_context("test"):
+        WebhookEvent.all_tenants.filter(pk=event.pk).update(received_at=event.received_at.replace(year=2020))
+    assert sweep_pending_webhooks() == 1
+    assert [int(i) for i in queue.connection.lrange(READY_KEY, 0, -1)] == [event.pk]

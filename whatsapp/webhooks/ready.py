@@ -1,0 +1,90 @@
+"""The hand-over from intake to processing: a Redis list of ready event ids, drained by a few jobs.
+
+One RQ job per webhook cost more (in the request and in the worker) than storing the event, so the
+intake pushes the event id onto a list and starts a drain job only when fewer than
+`WEBHOOK_DRAINERS` are already at work: one Lua call, one round trip. A drainer takes ids in
+batches and processes each event exactly as a single job would (`process_webhook_event`: its own
+transaction, advisory lock, retries, dead letter). Every state lives in Postgres: if Redis loses
+the list, a drainer dies with ids in hand, or Redis is down at intake, the rows are still pending
+and the sweeper (every 5 minutes and on worker start) pushes them again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+from django.conf import settings
+
+from aerostic import queues
+
+logger = logging.getLogger(__name__)
+
+READY_KEY = "aerostic:webhooks:ready"
+DRAINER_KEY = "aerostic:webhooks:drainer:"
+DRAINER_TTL_SECONDS = 60
+BATCH = 100
+
+# LPUSH the ids, then claim a free drainer slot (1..N) if there is one: returns its number or 0.
+_PUSH_AND_CLAIM = """
+redis.call('LPUSH', KEYS[1], unpack(ARGV, 3))
+for slot = 1, tonumber(ARGV[1]) do
+  if redis.call('SET', KEYS[2] .. slot, '1', 'NX', 'EX', tonumber(ARGV[2])) then return slot end
+end
+return 0
+"""
+
+
+def mark_ready(event_ids: Iterable[int]) -> bool:
+    """False when Redis is unavailable: the events stay pending for the sweeper."""
+    ids = [int(event_id) for event_id in event_ids]
+    if not ids:
+        return True
+    try:
+        redis = queues.redis_connection()
+        slot = int(
+            redis.eval(_PUSH_AND_CLAIM, 2, READY_KEY, DRAINER_KEY, settings.WEBHOOK_DRAINERS, DRAINER_TTL_SECONDS, *ids)
+        )
+        if slot:
+            _start_drainer(slot)
+        return True
+    except Exception:
+        logger.warning("webhook events kept pending: queue unavailable", extra={"count": len(ids)})
+        return False
+
+
+def _start_drainer(slot: int) -> None:
+    from whatsapp.jobs import drain_webhook_events
+
+    try:
+        queues.get_queue("webhooks").enqueue(drain_webhook_events, slot=slot)
+    except Exception:
+        queues.redis_connection().delete(f"{DRAINER_KEY}{slot}")
+        raise
+
+
+def drain(slot: int, *, max_seconds: float = 30.0) -> int:
+    """Process ready events until the list is empty (then free the slot) or time is up (then hand
+    the slot to a fresh job, so a long backlog never hits the job timeout). Returns how many."""
+    from whatsapp.jobs import process_webhook_event
+
+    redis = queues.redis_connection()
+    slot_key = f"{DRAINER_KEY}{slot}"
+    deadline = time.monotonic() + max_seconds
+    done = 0
+    while True:
+        redis.expire(slot_key, DRAINER_TTL_SECONDS)
+        ids = redis.rpop(READY_KEY, BATCH) or []
+        if not ids:
+            redis.delete(slot_key)
+            # An id pushed between our empty pop and the delete found every slot taken: look again.
+            if redis.llen(READY_KEY) and redis.set(slot_key, "1", nx=True, ex=DRAINER_TTL_SECONDS):
+                continue
+            return done
+        for raw in ids:
+            process_webhook_event(event_id=int(raw))
+            done += 1
+        if time.monotonic() > deadline:
+            _start_drainer(slot)
+            return done
