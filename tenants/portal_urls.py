@@ -3,6 +3,7 @@
 from django.urls import path
 
 from tenants import views
+from whatsapp.message_templates.views import TemplateListView
 from whatsapp.views import WhatsAppView
 
 app_name = "portal"
@@ -50,16 +51,7 @@ urlpatterns = [
         ),
         name="campaigns",
     ),
-    path(
-        "templates/",
-        _soon(
-            "Message templates",
-            "Create templates and submit them to Meta for approval.",
-            ["Builder with a live WhatsApp preview", "Approval status from Meta", "Sync from your WhatsApp account"],
-            "templates.view",
-        ),
-        name="templates",
-    ),
+    path("templates/", TemplateListView.as_view(), name="templates"),
     path("whatsapp/", WhatsAppView.as_view(), name="whatsapp"),
     path(
         "billing/",

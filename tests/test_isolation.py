@@ -21,7 +21,7 @@ from aerostic.core.models import AuditEvent
 from tenants.context import platform_context, tenant_context
 from tenants.models import Invitation, Membership, Tenant
 from tenants.tests.factories import TenantScopedFactory
-from whatsapp.models import AccessToken, PhoneNumber, WhatsAppAccount
+from whatsapp.models import AccessToken, MessageTemplate, PhoneNumber, WhatsAppAccount
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +72,24 @@ ROUTES = [
     Route("GET", "/api/v1/whatsapp/accounts/", "viewer", None, is_api=True),
     Route("GET", "/api/v1/whatsapp/validate", "viewer", None, is_api=True),
     Route("GET", "/api/v1/whatsapp/check-connection", "viewer", None, is_api=True),
+    Route("GET", "/whatsapp/templates/new/", "viewer", None),
+    Route("POST", "/whatsapp/templates/new/", "admin", "agent", {"name": "x"}, 400),
+    Route("POST", "/whatsapp/templates/preview/", "viewer", None, {"body": "Hi"}),
+    Route("GET", "/whatsapp/templates/{template}/", "viewer", None),
+    Route("POST", "/whatsapp/templates/{template}/", "admin", "agent", {"body": ""}, 400),
+    Route("POST", "/whatsapp/templates/{template}/submit/", "admin", "agent", {}, 302),
+    Route("POST", "/whatsapp/templates/{template}/refresh/", "viewer", None, {}, 302),
+    Route("POST", "/whatsapp/templates/{template}/delete/", "admin", "agent", {}, 302),
+    Route("POST", "/whatsapp/accounts/{account}/templates/sync/", "admin", "agent", {}, 302),
+    Route("GET", "/api/v1/templates/", "viewer", None, is_api=True),
+    Route("POST", "/api/v1/templates/", "admin", "agent", {"account_id": 0}, 400, is_api=True),
+    Route("GET", "/api/v1/templates/{template}/", "viewer", None, is_api=True),
+    Route("PATCH", "/api/v1/templates/{template}/", "admin", "agent", {"category": "NOPE"}, 400, is_api=True),
+    Route("DELETE", "/api/v1/templates/{template}/", "admin", "agent", {}, is_api=True),
+    Route("POST", "/api/v1/templates/{template}/submit/", "admin", "agent", {}, is_api=True),
+    Route("POST", "/api/v1/templates/{template}/refresh/", "viewer", None, {}, is_api=True),
+    Route("POST", "/api/v1/templates/{template}/render/", "viewer", None, {"values": {}}, is_api=True),
+    Route("POST", "/api/v1/whatsapp/accounts/{account}/templates/sync/", "admin", "agent", {}, is_api=True),
 ]
 
 # Routes deliberately outside the tenant suite, each with the reason.
@@ -112,11 +130,13 @@ class InvitationFactory(TenantScopedFactory):
 def ids(alpha, connected):
     with tenant_context(alpha.tenant):
         phone = connected.phone_numbers.get()
+        template_id = MessageTemplate.objects.get(account=connected, name="hello_world").pk
     return {
         "member": alpha.agent.pk,
         "invitation": InvitationFactory(tenant=alpha.tenant).pk,
         "account": connected.pk,
         "phone": phone.pk,
+        "template": template_id,
     }
 
 
@@ -129,8 +149,11 @@ def _snapshot(tenant: Tenant) -> tuple:
         whatsapp = sorted(WhatsAppAccount.all_tenants.filter(tenant=tenant).values_list("pk", "status"))
         phones = sorted(PhoneNumber.all_tenants.filter(tenant=tenant).values_list("pk", "is_registered", "is_active"))
         tokens = sorted(AccessToken.all_tenants.filter(tenant=tenant).values_list("pk", "status", "is_current"))
+        templates = sorted(
+            MessageTemplate.all_tenants.filter(tenant=tenant).values_list("pk", "status", "components", "category")
+        )
     queued = sum(django_rq.get_queue(name).count for name in ("default", "low", "sends", "campaigns"))
-    return members, invitations, tenant_row, business_events, queued, whatsapp, phones, tokens
+    return members, invitations, tenant_row, business_events, queued, whatsapp, phones, tokens, templates
 
 
 def _call(client, route: Route, ids: dict):
@@ -212,6 +235,7 @@ def test_every_route_is_in_the_isolation_suite_or_explicitly_exempt():
         "{invitation}": "<int:invitation_id>",
         "{account}": "<int:account_id>",
         "{phone}": "<int:phone_id>",
+        "{template}": "<int:template_id>",
     }
     covered = set()
     for route in ROUTES:

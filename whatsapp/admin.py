@@ -11,6 +11,7 @@ from aerostic.core.errors import DomainError
 from whatsapp.graph.breaker import CircuitBreaker
 from whatsapp.models import (
     AccessToken,
+    MessageTemplate,
     OnboardingSession,
     OrphanConnection,
     PhoneNumber,
@@ -298,3 +299,37 @@ class WebhookEventAdmin(TenantScopedAdmin):
 
         count = webhook_replay(event_ids=list(queryset.values_list("pk", flat=True)), actor=request.user)
         self.message_user(request, f"{count} event(s) queued again.")
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(TenantScopedAdmin):
+    """Read-only for staff: templates change through Meta (the portal's builder, sync, webhooks)."""
+
+    list_display = ("name", "language", "tenant", "account", "category", "status", "quality_score", "updated_at")
+    list_filter = ("status", "category", "language", "tenant")
+    search_fields = ("name", "meta_template_id")
+    readonly_fields = [field.name for field in MessageTemplate._meta.fields]
+    actions = ["sync_from_meta"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.method in ("GET", "HEAD") and super().has_change_permission(request, obj)
+
+    @admin.action(description="Sync the selected templates' accounts from Meta")
+    def sync_from_meta(self, request, queryset):
+        from tenants.context import tenant_context
+        from whatsapp.message_templates.services import templates_sync
+
+        accounts = {row.account_id: row.account for row in queryset.select_related("account")}
+        for account in accounts.values():
+            try:
+                with tenant_context(account.tenant_id):
+                    result = templates_sync(account=account, actor=request.user, request=request)
+            except DomainError as problem:
+                self.message_user(request, f"{account}: {problem.message}", level=messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"{account}: {result.created} new, {result.updated} updated, {result.deleted} deleted."
+                )

@@ -45,6 +45,30 @@ def expire_onboarding_sessions() -> int:
     return expire()
 
 
+@platform_job("nightly template sync")
+def sync_all_templates() -> int:
+    from whatsapp.models import WhatsAppAccount
+
+    rows = list(
+        WhatsAppAccount.all_tenants.filter(status=WhatsAppAccount.Status.CONNECTED).values_list("tenant_id", "pk")
+    )
+    for tenant_id, account_id in rows:
+        enqueue_on_commit(sync_templates, queue=LOW, tenant_id=tenant_id, account_id=account_id)
+    return len(rows)
+
+
+@tenant_job
+def sync_templates(*, tenant_id: int, account_id: int) -> dict[str, int] | None:
+    from whatsapp.message_templates.services import templates_sync
+    from whatsapp.models import WhatsAppAccount
+
+    account = WhatsAppAccount.objects.filter(pk=account_id, status=WhatsAppAccount.Status.CONNECTED).first()
+    if account is None:
+        return None
+    result = templates_sync(account=account)
+    return {"created": result.created, "updated": result.updated, "deleted": result.deleted}
+
+
 # ---- webhooks ----------------------------------------------------------------------------------
 
 MAX_WEBHOOK_ATTEMPTS = 3

@@ -221,3 +221,88 @@ class WebhookEvent(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"Webhook {self.pk} ({self.status})"
+
+
+class MessageTemplate(TenantScopedModel):
+    """One template in one language of a WABA (Meta keys templates by name + language).
+
+    DRAFT lives only here; every other status is Meta's, set by the status webhook, a refresh or a
+    sync. The category Meta applies may differ from the one asked for (re-categorisation) and may
+    change later (`template_category_update`): `category` is always the one in force,
+    `pending_category` / `pending_category_at` an announced change, `category_history` the trail.
+    """
+
+    class Category(models.TextChoices):
+        MARKETING = "MARKETING", "Marketing"
+        UTILITY = "UTILITY", "Utility"
+        AUTHENTICATION = "AUTHENTICATION", "Authentication"
+
+    class Status(models.TextChoices):
+        DRAFT = "DRAFT", "Draft"
+        PENDING = "PENDING", "In review"
+        APPROVED = "APPROVED", "Approved"
+        REJECTED = "REJECTED", "Rejected"
+        PAUSED = "PAUSED", "Paused"
+        DISABLED = "DISABLED", "Disabled"
+        FLAGGED = "FLAGGED", "Flagged"
+        IN_APPEAL = "IN_APPEAL", "In appeal"
+        REINSTATED = "REINSTATED", "Reinstated"
+        PENDING_DELETION = "PENDING_DELETION", "Pending deletion"
+        DELETED = "DELETED", "Deleted"
+        LIMIT_EXCEEDED = "LIMIT_EXCEEDED", "Limit exceeded"
+        ARCHIVED = "ARCHIVED", "Archived"
+
+    class ParameterFormat(models.TextChoices):
+        POSITIONAL = "POSITIONAL", "Numbered ({{1}})"
+        NAMED = "NAMED", "Named ({{first_name}})"
+
+    account = models.ForeignKey(WhatsAppAccount, on_delete=models.CASCADE, related_name="templates")
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=16)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    requested_category = models.CharField(
+        max_length=16, choices=Category.choices, blank=True, help_text="What the business asked for"
+    )
+    pending_category = models.CharField(max_length=16, choices=Category.choices, blank=True)
+    pending_category_at = models.DateTimeField(null=True, blank=True, help_text="When Meta applies it")
+    category_history = models.JSONField(default=list, blank=True)
+    parameter_format = models.CharField(
+        max_length=12, choices=ParameterFormat.choices, default=ParameterFormat.POSITIONAL
+    )
+    components = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    rejected_reason = models.CharField(max_length=255, blank=True)
+    quality_score = models.CharField(max_length=16, blank=True, help_text="GREEN, YELLOW, RED or UNKNOWN")
+    meta_template_id = models.CharField(max_length=64, blank=True)
+    paused_count = models.PositiveSmallIntegerField(default=0)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "name", "language"],
+                condition=~Q(status="DELETED"),
+                name="template_one_per_name_and_language",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "status"], name="template_tenant_status"),
+            models.Index(fields=["meta_template_id"], name="template_meta_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+
+def _register_template_auditlog() -> None:
+    from auditlog.registry import auditlog
+
+    auditlog.register(MessageTemplate, exclude_fields=["updated_at", "last_synced_at"])
+
+
+_register_template_auditlog()

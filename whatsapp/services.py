@@ -115,7 +115,7 @@ def account_connect(
     """Validate the token, read the WABA and its numbers, subscribe the app, optionally register a
     number with its PIN, then store everything (token encrypted) in one transaction."""
     with tenant_context(tenant):
-        return _account_connect(
+        account = _account_connect(
             tenant=tenant,
             waba_id=waba_id,
             token=token,
@@ -126,6 +126,19 @@ def account_connect(
             pin=pin,
             via=via,
         )
+    _first_template_sync(account)
+    return account
+
+
+def _first_template_sync(account: WhatsAppAccount) -> None:
+    """A new connection shows its templates at once (every WABA has Meta's `hello_world`, so a first
+    test send works). Best effort: the nightly sync and the "Sync from Meta" button catch up."""
+    from whatsapp.message_templates.services import templates_sync
+
+    try:
+        templates_sync(account=account)
+    except DomainError as error:
+        logger.warning("first template sync failed", extra={"account_id": account.pk, "reason": error.message[:200]})
 
 
 def _account_connect(

@@ -118,5 +118,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied("No workspace selected.")
     elif isinstance(exc, DomainError):
         set_rollback()
-        return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+        body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
+        problems = getattr(exc, "problems", None)
+        if problems:  # every rule broken at once (e.g. a template), each with where it is
+            body["problems"] = [{"where": p.where, "message": p.message} for p in problems]
+        return Response(body, status=exc.status_code)
     return drf_exception_handler(exc, context)

@@ -122,22 +122,6 @@ class SimulatorState:
         self.sandbox = self.create_business(
             name="Aerostic Sandbox", display_number="+1 555 010 0001", verified_name="Aerostic Sandbox"
         )
-        self.add_template(
-            self.sandbox["waba_id"],
-            name="hello_world",
-            language="en_US",
-            category="UTILITY",
-            components=[
-                {"type": "HEADER", "format": "TEXT", "text": "Hello World"},
-                {
-                    "type": "BODY",
-                    "text": "Welcome and congratulations!! This message "
-                    "demonstrates your ability to send a WhatsApp message notification.",
-                },
-                {"type": "FOOTER", "text": "WhatsApp Business Platform sample message"},
-            ],
-            status="APPROVED",
-        )
 
     # ---- persistence (so sandbox connections survive a restart of `make run`) ----------------
 
@@ -193,7 +177,27 @@ class SimulatorState:
             self.phones[phone_id] = PhoneNumber(phone_id, waba_id, display_number, verified_name)
             token = "EAAsim" + secrets.token_urlsafe(40)
             self.tokens[token] = Token(token, list(scopes or ALL_SCOPES), [waba_id])
+            self._add_hello_world(waba_id)
             return {"waba_id": waba_id, "phone_number_id": phone_id, "business_id": business_id, "token": token}
+
+    def _add_hello_world(self, waba_id: str) -> None:
+        """Meta gives every new WABA this approved sample template."""
+        self.add_template(
+            waba_id,
+            name="hello_world",
+            language="en_US",
+            category="UTILITY",
+            components=[
+                {"type": "HEADER", "format": "TEXT", "text": "Hello World"},
+                {
+                    "type": "BODY",
+                    "text": "Welcome and congratulations!! This message "
+                    "demonstrates your ability to send a WhatsApp message notification.",
+                },
+                {"type": "FOOTER", "text": "WhatsApp Business Platform sample message"},
+            ],
+            status="APPROVED",
+        )
 
     def create_signup(self, *, name: str = "New Business", display_number: str = "+1 555 010 0002") -> dict[str, str]:
         """What Embedded Signup hands the browser: a short-lived code plus the new WABA and number."""

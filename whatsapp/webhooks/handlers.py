@@ -11,9 +11,6 @@ from whatsapp.models import PhoneNumber, WhatsAppAccount
 # Fields stored and acknowledged now, processed by the parts of the product that arrive later; a
 # replay from Django admin re-runs them once their handler exists (events are kept 30 days).
 NOT_YET_HANDLED = {
-    "message_template_status_update": "templates arrive with the templates issue",
-    "template_category_update": "templates arrive with the templates issue",
-    "message_template_quality_update": "templates arrive with the templates issue",
     "smb_app_state_sync": "contacts arrive with the contacts issue",
 }
 
@@ -227,6 +224,18 @@ def user_preferences(target: Any, value: dict[str, Any]) -> dict[str, Any]:
     return {"result": "processed", "recorded": recorded_count}
 
 
+def _template_handler(name: str) -> Any:
+    def handle(target: Any, value: dict[str, Any]) -> dict[str, Any]:
+        from whatsapp.message_templates import services as templates
+
+        if target.account is None:
+            return {"result": "ignored", "reason": "no WhatsApp account for this WABA"}
+        return getattr(templates, name)(account=target.account, value=value)
+
+    handle.__name__ = name
+    return handle
+
+
 def recorded(target: Any, value: dict[str, Any]) -> dict[str, Any]:
     """Kinds that change nothing we store today (account review, capabilities): kept for the record."""
     return {"result": "processed", "note": "recorded"}
@@ -236,6 +245,10 @@ TENANT_HANDLERS = {
     "messages": messages,
     "smb_message_echoes": message_echoes,
     "history": history,
+    "message_template_status_update": _template_handler("template_status_apply"),
+    "template_category_update": _template_handler("template_category_apply"),
+    "message_template_quality_update": _template_handler("template_quality_apply"),
+    "message_template_components_update": _template_handler("template_components_apply"),
     "user_preferences": user_preferences,
     "phone_number_quality_update": phone_number_quality_update,
     "phone_number_name_update": phone_number_name_update,

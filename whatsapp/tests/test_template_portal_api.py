@@ -1,0 +1,155 @@
+"""The template builder page, its live preview, and the API: what a business user and an
+integrator see, including every refusal."""
+
+import pytest
+
+from tenants.context import tenant_context
+from whatsapp.models import MessageTemplate
+
+pytestmark = pytest.mark.django_db
+
+BUILDER = {
+    "name": "order_update",
+    "language": "en_US",
+    "category": "UTILITY",
+    "parameter_format": "POSITIONAL",
+    "header_format": "TEXT",
+    "header_text": "Order {{1}}",
+    "header_example": "#1042",
+    "body": "Hi {{1}}, your order {{2}} ships today. Track it any time.",
+    "body_examples": "Ana\n#1042",
+    "footer": "Lucky Shrub",
+    "button_0_type": "URL",
+    "button_0_text": "Track",
+    "button_0_value": "https://shop.example/t/{{1}}",
+    "button_0_example": "https://shop.example/t/1042",
+}
+
+
+def test_the_list_shows_templates_with_their_status(connected, alpha, login_client):
+    page = login_client(alpha.viewer).get("/templates/")
+    assert page.status_code == 200
+    assert "hello_world" in page.content.decode() and "Approved" in page.content.decode()
+    assert "New template" not in page.content.decode()  # viewers cannot create
+    admin_page = login_client(alpha.admin).get("/templates/?status=REJECTED")
+    assert "hello_world" not in admin_page.content.decode()
+
+
+def test_the_preview_renders_the_bubble_and_lists_problems(connected, alpha, login_client):
+    client = login_client(alpha.agent)
+    good = client.post("/whatsapp/templates/preview/", {**BUILDER, "account": connected.pk})
+    assert "Hi Ana, your order #1042 ships today." in good.content.decode()
+    assert "Meta would refuse" not in good.content.decode()
+    bad = client.post("/whatsapp/templates/preview/", {**BUILDER, "account": connected.pk, "body": "{{1}} ships {{3}}"})
+    text = bad.content.decode()
+    assert "Meta would refuse this template" in text and "{{2}} is missing" in text
+
+
+def test_builder_saves_a_draft_then_submits_it(simulator, connected, alpha, login_client):
+    client = login_client(alpha.admin)
+    saved = client.post("/whatsapp/templates/new/", {**BUILDER, "account": connected.pk, "action": "save"})
+    assert saved.status_code == 302
+    with tenant_context(alpha.tenant):
+        draft = MessageTemplate.objects.get(name="order_update")
+    assert draft.status == "DRAFT"
+    assert draft.components[-1] == {
+        "type": "BUTTONS",
+        "buttons": [
+            {
+                "type": "URL",
+                "text": "Track",
+                "url": "https://shop.example/t/{{1}}",
+                "example": ["https://shop.example/t/1042"],
+            }
+        ],
+    }
+    page = client.get(f"/whatsapp/templates/{draft.pk}/")
+    assert page.status_code == 200 and "Ana" in page.content.decode()
+    submitted = client.post(
+        f"/whatsapp/templates/{draft.pk}/", {**BUILDER, "account": connected.pk, "action": "submit"}
+    )
+    assert submitted.status_code == 302
+    with tenant_context(alpha.tenant):
+        draft.refresh_from_db()
+    assert draft.status == "PENDING" and draft.meta_template_id
+
+
+def test_builder_shows_every_rule_broken_and_keeps_nothing_half_made(connected, alpha, login_client):
+    client = login_client(alpha.admin)
+    response = client.post(
+        "/whatsapp/templates/new/",
+        {**BUILDER, "account": connected.pk, "name": "Bad Name", "action": "save"},
+    )
+    assert response.status_code == 400
+    assert "lowercase" in response.content.decode().lower()
+    with tenant_context(alpha.tenant):
+        assert not MessageTemplate.objects.filter(name__iexact="bad name").exists()
+
+
+def _components():
+    return [
+        {"type": "BODY", "text": "Hi {{1}}, your order {{2}} ships today.", "example": {"body_text": [["Ana", "#1"]]}}
+    ]
+
+
+def test_api_creates_a_draft_and_reports_problems(connected, alpha, api_client_for):
+    client = api_client_for(alpha.admin)
+    created = client.post(
+        "/api/v1/templates/",
+        {
+            "account_id": connected.pk,
+            "name": "ship_note",
+            "language": "en_US",
+            "category": "UTILITY",
+            "components": [{"type": "BODY", "text": "{{1}} ships"}],
+        },
+        format="json",
+    )
+    assert created.status_code == 201
+    assert created.data["status"] == "DRAFT" and created.data["problems"]
+    bad_name = client.post(
+        "/api/v1/templates/",
+        {
+            "account_id": connected.pk,
+            "name": "Ship Note",
+            "language": "xx",
+            "category": "UTILITY",
+            "components": _components(),
+        },
+        format="json",
+    )
+    assert bad_name.status_code == 400
+    assert {p["where"] for p in bad_name.data["problems"]} == {"name", "language"}
+
+
+def test_api_submit_render_and_refusals(simulator, connected, alpha, api_client_for):
+    admin = api_client_for(alpha.admin)
+    draft = admin.post(
+        "/api/v1/templates/",
+        {
+            "account_id": connected.pk,
+            "name": "ship_note",
+            "language": "en_US",
+            "category": "UTILITY",
+            "components": _components(),
+        },
+        format="json",
+    ).data
+    submitted = admin.post(f"/api/v1/templates/{draft['id']}/submit/", {}, format="json")
+    assert submitted.status_code == 200 and submitted.data["status"] == "PENDING"
+    again = admin.post(f"/api/v1/templates/{draft['id']}/submit/", {}, format="json")
+    assert again.status_code == 409
+    rendered = admin.post(
+        f"/api/v1/templates/{draft['id']}/render/", {"values": {"body": {"1": "Ana", "2": "#7"}}}, format="json"
+    )
+    assert rendered.data["template"] == {
+        "name": "ship_note",
+        "language": {"code": "en_US"},
+        "components": [
+            {"type": "body", "parameters": [{"type": "text", "text": "Ana"}, {"type": "text", "text": "#7"}]}
+        ],
+    }
+    missing = admin.post(f"/api/v1/templates/{draft['id']}/render/", {"values": {"body": {"1": "Ana"}}}, format="json")
+    assert missing.status_code == 400 and missing.data["missing"] == ["body.2"]
+    agent = api_client_for(alpha.agent)
+    assert agent.patch(f"/api/v1/templates/{draft['id']}/", {"category": "MARKETING"}, format="json").status_code == 403
