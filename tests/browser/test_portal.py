@@ -56,3 +56,20 @@ def test_admin_connects_the_sandbox_number_and_checks_it(page, live_server, alph
     page.click("text=Check connection")
     expect(page.get_by_role("cell", name="webhooks")).to_be_visible()
     expect(page.locator("[id^=checks-] .badge-danger")).to_have_count(0)
+
+
+def test_admin_builds_a_template_with_a_live_preview_and_submits_it(page, live_server, alpha, connected):
+    _sign_in(page, live_server, alpha.admin.user.email)
+    page.goto(f"{live_server.url}/templates/")
+    expect(page.get_by_role("link", name="hello_world")).to_be_visible()
+    page.click("text=New template")
+    page.fill("input[name=name]", "order_update")
+    page.fill("textarea[name=body]", "Hi {{1}}, your order {{2}} ships today. Thank you for shopping.")
+    expect(page.locator("#preview")).to_contain_text("{{2}}")  # no examples yet: Meta would refuse
+    expect(page.locator("#preview")).to_contain_text("Meta would refuse")
+    page.fill("textarea[name=body_examples]", "Ana\n#1042")
+    expect(page.locator("#preview")).to_contain_text("Hi Ana, your order #1042 ships today.")
+    expect(page.locator("#preview")).not_to_contain_text("Meta would refuse")
+    page.click("button[value=submit]")
+    expect(page.get_by_text("was sent to Meta for review")).to_be_visible()
+    expect(page.locator(".badge").first).to_have_text("In review")

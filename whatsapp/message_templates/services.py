@@ -131,10 +131,10 @@ def template_submit(*, template: MessageTemplate, actor: Any, request: Any = Non
             raise Conflict(f"A {template.get_status_display().lower()} template cannot be submitted now.")
         try:
             if editing:
-                _graph(account).edit_template(
-                    template.meta_template_id,
-                    {"components": template.components, "category": template.requested_category or template.category},
-                )
+                changes: dict[str, Any] = {"components": template.components}
+                if template.status != Status.APPROVED:  # Meta fixes an approved template's category
+                    changes["category"] = template.requested_category or template.category
+                _graph(account).edit_template(template.meta_template_id, changes)
                 answer: dict[str, Any] = {}
             else:
                 answer = _graph(account).create_template(

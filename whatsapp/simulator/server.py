@@ -603,6 +603,22 @@ class SimulatorServer:
                 subcode=2593107,
                 details=f"A {template.status} template cannot be edited",
             )
+        if template.status == "APPROVED":
+            now = time.time()
+            recent = [at for at in template.approved_edits if at > now - 30 * 86400]
+            if any(at > now - 86400 for at in recent) or len(recent) >= 10:
+                raise GraphFault(
+                    400,
+                    100,
+                    "Message template edit limit reached",
+                    subcode=2388299,
+                    details="An approved template can be edited once in 24 hours and up to 10 times in 30 days.",
+                )
+            if body.get("category") and body["category"] != template.category:
+                raise GraphFault(
+                    400, 100, "Invalid parameter", details="The category of an approved template cannot be changed."
+                )
+            template.approved_edits = [*recent, now]
         if "components" in body:
             template.components = body["components"]
         if "category" in body:

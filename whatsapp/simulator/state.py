@@ -101,6 +101,7 @@ class Template:
     rejected_reason: str = "NONE"
     parameter_format: str = "POSITIONAL"
     review_at: float = 0.0
+    approved_edits: list[float] = field(default_factory=list)  # when an approved version was edited
 
 
 class SimulatorState:

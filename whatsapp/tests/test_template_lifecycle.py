@@ -289,3 +289,22 @@ def test_sync_imports_hundreds_of_templates_across_pages(simulator, connected, a
         simulator.state.templates.pop(next(t.id for t in simulator.state.templates.values() if t.name == "bulk_000"))
         again = templates_sync(account=connected)
         assert (again.created, again.deleted) == (0, 1)
+
+
+def test_an_approved_template_edited_twice_in_a_day_meets_metas_limit(simulator, connected, alpha):
+    with tenant_context(alpha.tenant):
+        hello = MessageTemplate.objects.get(name="hello_world")
+        hello.components = [
+            *hello.components[:1],
+            {"type": "BODY", "text": "Welcome aboard, we are glad you are here."},
+        ]
+        template_submit(template=hello, actor=alpha.admin.user)
+        hello.status = "APPROVED"  # as if Meta approved the edit at once
+        hello.save()
+        simulator.state.templates[hello.meta_template_id].status = "APPROVED"
+        with pytest.raises(TemplateRefused) as refused:
+            template_submit(template=hello, actor=alpha.admin.user)
+    assert "edit limit reached" in refused.value.message
+    assert "once in 24 hours" in refused.value.message
+    simulator_copy = simulator.state.templates[hello.meta_template_id]
+    assert simulator_copy.status == "APPROVED"  # the refused edit changed nothing at Meta
