@@ -2,9 +2,9 @@
 
 Requests start on a fixed schedule whatever the server does (no coordinated omission): latency is
 measured from the moment a request was due to the moment its answer arrived, so a server that
-falls behind shows it in p99 instead of slowing the load down. One TCP connection per request,
-as gunicorn's sync workers close after each answer, and at most `--connections` in flight (a
-sender's connection pool); requests waiting for a connection still count their wait. Prints one JSON object on stdout.
+falls behind shows it in p99 instead of slowing the load down. At most `--connections`
+requests are in flight (a sender's connection pool), on kept-alive connections where the server
+allows; requests waiting for a connection still count their wait. Prints one JSON object on stdout.
 """
 
 from __future__ import annotations
@@ -52,23 +52,52 @@ def signed_body(args: argparse.Namespace, index: int) -> tuple[bytes, str]:
     return body, signature
 
 
-async def one(
-    host: str, port: int, index: int, request: bytes, due: float, results: dict, slots: asyncio.Semaphore
-) -> None:
-    async with slots:
-        await _one(host, port, index, request, due, results)
+class Pool:
+    """At most `size` connections, reused while the server keeps them open (HTTP/1.1 keep-alive,
+    as Meta's delivery does); a server that closes after each answer just costs a new one."""
+
+    def __init__(self, host: str, port: int, size: int) -> None:
+        self.host, self.port = host, port
+        self.slots = asyncio.Semaphore(size)
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def exchange(self, request: bytes) -> int:
+        async with self.slots:
+            reader, writer = (
+                self.idle.pop()
+                if self.idle
+                else await asyncio.wait_for(asyncio.open_connection(self.host, self.port), timeout=10)
+            )
+            try:
+                writer.write(request)
+                await writer.drain()
+                status_line = await asyncio.wait_for(reader.readline(), timeout=10)
+                length, keep = 0, True
+                while True:
+                    line = await asyncio.wait_for(reader.readline(), timeout=10)
+                    if line in (b"\r\n", b""):
+                        break
+                    name, _, value = line.decode("latin-1").partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value.strip())
+                    elif name.lower() == "connection" and value.strip().lower() == "close":
+                        keep = False
+                if length:
+                    await asyncio.wait_for(reader.readexactly(length), timeout=10)
+            except BaseException:
+                writer.close()
+                raise
+            if keep and status_line:
+                self.idle.append((reader, writer))
+            else:
+                writer.close()
+            return int(status_line.split()[1]) if status_line else 0
 
 
-async def _one(host: str, port: int, index: int, request: bytes, due: float, results: dict) -> None:
+async def one(pool: Pool, index: int, request: bytes, due: float, results: dict) -> None:
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=10)
-        writer.write(request)
-        await writer.drain()
-        status_line = await asyncio.wait_for(reader.readline(), timeout=10)
-        await reader.read()  # until the server closes: the whole answer
-        writer.close()
-        code = int(status_line.split()[1]) if status_line else 0
-    except (OSError, TimeoutError, IndexError, ValueError) as error:
+        code = await pool.exchange(request)
+    except (OSError, TimeoutError, IndexError, ValueError, asyncio.IncompleteReadError) as error:
         results["errors"][type(error).__name__] = results["errors"].get(type(error).__name__, 0) + 1
         return
     results["latencies"].append(time.perf_counter() - due)
@@ -87,19 +116,19 @@ async def run(args: argparse.Namespace) -> dict:
         head = (
             f"POST /webhooks/meta/ HTTP/1.1\r\nHost: {args.host}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nX-Hub-Signature-256: {signature}\r\n"
-            "X-Forwarded-Proto: https\r\nConnection: close\r\n\r\n"
+            "X-Forwarded-Proto: https\r\nConnection: keep-alive\r\n\r\n"
         )
         requests.append(head.encode() + body)
     results: dict = {"sent": total, "ok": 0, "acked": [], "errors": {}, "latencies": []}
     tasks = []
-    slots = asyncio.Semaphore(args.connections)
+    pool = Pool(args.host, args.port, args.connections)
     start = time.perf_counter() + 0.2
     for index, request in enumerate(requests):
         due = start + index / args.rate
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(args.host, args.port, index, request, due, results, slots)))
+        tasks.append(asyncio.create_task(one(pool, index, request, due, results)))
     await asyncio.gather(*tasks)
     results["elapsed"] = time.perf_counter() - start
     return results

@@ -133,6 +133,35 @@ def wait_until_processed(tag: str, expected: int, timeout: float) -> tuple[float
         time.sleep(0.5)
 
 
+def start_workers(count: int, env: dict[str, str]) -> list[subprocess.Popen]:
+    workers = []
+    for _ in range(count):
+        worker = subprocess.Popen(  # noqa: S603
+            # Lower CPU priority: on a shared 2-core box, answering Meta within its deadline matters
+            # more than processing a moment sooner (production runs them apart).
+            [NICE, "-n", "10", sys.executable, "manage.py", "rqworker", "webhooks", "--verbosity", "0"],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+        )
+        lower_group_priority(worker.pid)
+        workers.append(worker)
+    return workers
+
+
+def stop(children: list[subprocess.Popen]) -> None:
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+
+
 def lower_group_priority(pid: int) -> None:
     """With Linux's autogroup scheduling a process's nice value only counts inside its session:
     lower the session's own priority too, where the kernel offers it."""
@@ -187,6 +216,12 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--web-workers", type=int, default=max(2, (os.cpu_count() or 2) * 2))
     parser.add_argument("--rq-workers", type=int, default=2)
+    parser.add_argument(
+        "--drain-after",
+        action="store_true",
+        help="start the RQ workers only after each stage's load (the web tier alone, as when the workers "
+        "run on other machines); by default they process while the load runs, on the same cores",
+    )
     parser.add_argument("--drain-timeout", type=float, default=600.0)
     args = parser.parse_args()
     rates = [float(rate) for rate in args.rates.split(",")]
@@ -195,6 +230,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
     services = Services(Path(tempfile.mkdtemp(prefix="aerostic-bench-")), persistent=False)
     children: list[subprocess.Popen] = []
+    workers: list[subprocess.Popen] = []
     try:
         services.start()
         port = _free_port()
@@ -228,21 +264,12 @@ def main() -> int:
             start_new_session=True,
         )
         children.append(web)
-        for _ in range(args.rq_workers):
-            worker = subprocess.Popen(  # noqa: S603
-                # Lower CPU priority: on a shared 2-core box, answering Meta within its deadline
-                # matters more than processing a moment sooner (production runs them apart).
-                [NICE, "-n", "10", sys.executable, "manage.py", "rqworker", "webhooks", "--verbosity", "0"],
-                cwd=ROOT,
-                env=env,
-                start_new_session=True,
-                stdout=subprocess.DEVNULL,
-            )
-            children.append(worker)
-            lower_group_priority(worker.pid)
+        workers: list[subprocess.Popen] = [] if args.drain_after else start_workers(args.rq_workers, env)
+        children.extend(workers)
         wait_for_port(port)
         print(
-            f"gunicorn: {args.web_workers} sync workers; RQ workers on `webhooks`: {args.rq_workers}; "
+            f"gunicorn: {args.web_workers} sync workers; RQ workers on `webhooks`: {args.rq_workers}"
+            f"{' (started after each stage)' if args.drain_after else ' (processing during the load)'}; "
             f"{args.duration:.0f} s per rate; {os.cpu_count()} CPU cores\n",
             flush=True,
         )
@@ -256,7 +283,11 @@ def main() -> int:
         for rate in rates:
             tag = f"bench{int(rate)}x{secrets.token_hex(3)}"
             result = fire(port, env, tag, rate, args.duration)
+            if args.drain_after:
+                workers = start_workers(args.rq_workers, env)
             drain, state = wait_until_processed(tag, result["ok"], args.drain_timeout)
+            if args.drain_after:
+                stop(workers)
             lost = len(set(result["acked"]) - state["stored"])
             errors = sum(result["errors"].values())
             latencies = [value * 1000 for value in result["latencies"]]
@@ -273,14 +304,7 @@ def main() -> int:
             )
         return 0
     finally:
-        for child in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
+        stop(children + (workers if args.drain_after else []))
         services.stop()
         services.delete()
 

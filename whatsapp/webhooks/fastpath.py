@@ -34,8 +34,13 @@ class WebhookFastPath:
             response = self.handle(WSGIRequest(environ))
         finally:
             signals.request_finished.send(sender=self.__class__)
-        start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
-        return [response.content]
+        content = response.content
+        headers = [(name, value) for name, value in response.items() if name.lower() != "content-length"]
+        # A length lets the server keep the connection open for Meta's next delivery.
+        start_response(
+            f"{response.status_code} {response.reason_phrase}", [*headers, ("Content-Length", str(len(content)))]
+        )
+        return [content]
 
     @staticmethod
     def handle(request: WSGIRequest) -> HttpResponse:
