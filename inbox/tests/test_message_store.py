@@ -1,39 +1,22 @@
 """The message store fed by webhooks shaped as Meta sends them: every message type, statuses in any
 order, re-deliveries, echoes; monthly partitions; tenant isolation of the partitioned table."""
 
-import hashlib
-import hmac
-import json
 import time
 from datetime import date
 
 import pytest
 from django.db import connection
-from django.test import Client
 
+from aerostic.testsupport.webhooks import deliver_webhook
 from inbox.models import Conversation, Message, MessageStatusEvent
 from inbox.partitions import ensure_message_partitions, partition_name
-from tenants.context import no_tenant_context, platform_context, tenant_context
-from whatsapp.jobs import process_webhook_event
-from whatsapp.models import WebhookEvent
+from tenants.context import no_tenant_context, tenant_context
 
 pytestmark = pytest.mark.django_db
 
 
 def _deliver(payload: dict) -> str:
-    from django.conf import settings
-
-    raw = json.dumps(payload).encode()
-    signature = "sha256=" + hmac.new(settings.META_APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
-    assert (
-        Client()
-        .post("/webhooks/meta/", raw, content_type="application/json", HTTP_X_HUB_SIGNATURE_256=signature)
-        .status_code
-        == 200
-    )
-    with platform_context("test"):
-        event = WebhookEvent.all_tenants.order_by("-id").first()
-    return process_webhook_event(event_id=event.pk)
+    return deliver_webhook(payload).status
 
 
 def _envelope(phone, value: dict, field: str = "messages") -> dict:
@@ -100,29 +83,28 @@ def test_text_body_is_kept_for_the_inbox(phone, alpha):
         assert Message.objects.get().body == "Where is my order?"
 
 
+def _echo(wamid: str, sender: str = "15550100100") -> dict:
+    """A message the business sent from the WhatsApp Business app (coexistence)."""
+    return {
+        "message_echoes": [
+            {
+                "from": sender,
+                "to": "16505551234",
+                "id": wamid,
+                "timestamp": "1700000000",
+                "type": "text",
+                "text": {"body": "Hi from the phone"},
+            }
+        ]
+    }
+
+
 def _status(wamid: str, name: str, ts: int, **extra) -> dict:
     return {"statuses": [{"id": wamid, "status": name, "timestamp": str(ts), "recipient_id": "16505551234", **extra}]}
 
 
 def test_statuses_out_of_order_never_move_a_message_backwards(phone, alpha):
-    _deliver(
-        _envelope(
-            phone,
-            {
-                "message_echoes": [
-                    {
-                        "from": "15550100100",
-                        "to": "16505551234",
-                        "id": "wamid.out1",
-                        "timestamp": "1700000000",
-                        "type": "text",
-                        "text": {"body": "Hi from the phone"},
-                    }
-                ]
-            },
-            field="smb_message_echoes",
-        )
-    )
+    _deliver(_envelope(phone, _echo("wamid.out1"), field="smb_message_echoes"))
     pricing = {"billable": True, "pricing_model": "PMP", "category": "marketing", "type": "regular"}
     _deliver(_envelope(phone, _status("wamid.out1", "read", 1700000030)))
     _deliver(_envelope(phone, _status("wamid.out1", "delivered", 1700000020, pricing=pricing)))
@@ -138,48 +120,14 @@ def test_a_status_for_an_unknown_message_waits_and_applies_when_it_appears(phone
     _deliver(_envelope(phone, _status("wamid.later", "delivered", 1700000020)))
     with tenant_context(alpha.tenant):
         assert MessageStatusEvent.objects.get().applied is False
-    _deliver(
-        _envelope(
-            phone,
-            {
-                "message_echoes": [
-                    {
-                        "from": "15550100100",
-                        "to": "16505551234",
-                        "id": "wamid.later",
-                        "timestamp": "1700000000",
-                        "type": "text",
-                        "text": {"body": "x"},
-                    }
-                ]
-            },
-            field="smb_message_echoes",
-        )
-    )
+    _deliver(_envelope(phone, _echo("wamid.later"), field="smb_message_echoes"))
     with tenant_context(alpha.tenant):
         assert Message.objects.get().status == "delivered"
         assert MessageStatusEvent.objects.get().applied is True
 
 
 def test_failed_status_records_metas_error(phone, alpha):
-    _deliver(
-        _envelope(
-            phone,
-            {
-                "message_echoes": [
-                    {
-                        "from": "1",
-                        "to": "16505551234",
-                        "id": "wamid.f",
-                        "timestamp": "1700000000",
-                        "type": "text",
-                        "text": {"body": "x"},
-                    }
-                ]
-            },
-            field="smb_message_echoes",
-        )
-    )
+    _deliver(_envelope(phone, _echo("wamid.f"), field="smb_message_echoes"))
     errors = [{"code": 131026, "title": "Message undeliverable", "error_data": {"details": "..."}}]
     _deliver(_envelope(phone, _status("wamid.f", "failed", 1700000010, errors=errors)))
     with tenant_context(alpha.tenant):

@@ -1,19 +1,15 @@
 """Every webhook payload Meta documents, signed and delivered to the intake: each is processed or
 ignored with a reason — never dead, never a crashed job — and lands where it belongs."""
 
-import hashlib
-import hmac
 import json
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
+from aerostic.testsupport.webhooks import deliver_webhook
 from compliance.models import UserPreferenceEvent
 from inbox.models import Conversation, Message, MessageStatusEvent
-from tenants.context import platform_context, tenant_context
-from whatsapp.jobs import process_webhook_event
+from tenants.context import tenant_context
 from whatsapp.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -34,16 +30,7 @@ def _aim_at(payload: dict, phone) -> dict:
 
 
 def _deliver(raw: bytes) -> WebhookEvent:
-    signature = "sha256=" + hmac.new(settings.META_APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
-    response = Client().post(
-        "/webhooks/meta/", raw, content_type="application/json", HTTP_X_HUB_SIGNATURE_256=signature
-    )
-    assert response.status_code == 200
-    with platform_context("test"):
-        event = WebhookEvent.all_tenants.order_by("-id").first()
-    process_webhook_event(event_id=event.pk)
-    with platform_context("test"):
-        return WebhookEvent.all_tenants.get(pk=event.pk)
+    return deliver_webhook(raw)
 
 
 @pytest.fixture

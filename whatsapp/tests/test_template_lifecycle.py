@@ -2,19 +2,15 @@
 rejected → edited → resubmitted → approved, paused / disabled by Meta, category and quality
 updates, delete, and sync across many pages."""
 
-import hashlib
-import hmac
 import json
 import time
 
 import pytest
 import requests
-from django.conf import settings
-from django.test import Client
 
 from aerostic.core.models import Alert
-from tenants.context import platform_context, tenant_context
-from whatsapp.jobs import process_webhook_event
+from aerostic.testsupport.webhooks import deliver_webhook
+from tenants.context import tenant_context
 from whatsapp.message_templates.selectors import billing_category, is_sendable
 from whatsapp.message_templates.services import (
     TemplateInvalid,
@@ -25,7 +21,7 @@ from whatsapp.message_templates.services import (
     template_submit,
     templates_sync,
 )
-from whatsapp.models import MessageTemplate, WebhookEvent
+from whatsapp.models import MessageTemplate
 
 pytestmark = pytest.mark.django_db
 
@@ -53,15 +49,7 @@ ORDER_UPDATE = [
 
 def _relay(simulator, since: int = 0) -> list[str]:
     """Delivers what the simulator has 'sent' so far, signed, to our intake, and processes it."""
-    outcomes = []
-    for payload in simulator.webhooks.delivered[since:]:
-        raw = json.dumps(payload).encode()
-        signature = "sha256=" + hmac.new(settings.META_APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
-        Client().post("/webhooks/meta/", raw, content_type="application/json", HTTP_X_HUB_SIGNATURE_256=signature)
-        with platform_context("test"):
-            event = WebhookEvent.all_tenants.order_by("-id").first()
-        outcomes.append(process_webhook_event(event_id=event.pk))
-    return outcomes
+    return [deliver_webhook(payload).status for payload in simulator.webhooks.delivered[since:]]
 
 
 def _wait_for_review(simulator, count: int, timeout: float = 5.0) -> None:
@@ -162,14 +150,7 @@ def _template_webhook(connected, field: str, value: dict) -> list[str]:
         "object": "whatsapp_business_account",
         "entry": [{"id": connected.waba_id, "time": int(time.time()), "changes": [{"field": field, "value": value}]}],
     }
-    raw = json.dumps(payload).encode()
-    signature = "sha256=" + hmac.new(settings.META_APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
-    Client().post("/webhooks/meta/", raw, content_type="application/json", HTTP_X_HUB_SIGNATURE_256=signature)
-    with platform_context("test"):
-        event = WebhookEvent.all_tenants.order_by("-id").first()
-    process_webhook_event(event_id=event.pk)
-    with platform_context("test"):
-        return WebhookEvent.all_tenants.get(pk=event.pk).outcome["changes"]
+    return deliver_webhook(payload).outcome["changes"]
 
 
 def test_an_announced_recategorisation_counts_for_billing_from_its_date(connected, alpha):
