@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from aerostic.core.crypto import blind_index
 from inbox.models import Conversation, Message, MessageKey, MessageStatusEvent
@@ -65,14 +65,21 @@ def conversation_for(
     return conversation
 
 
-def _claim_wamid(wamid: str, created_at: datetime) -> bool:
-    """True when this wamid is new; False for a re-delivery (nothing is stored twice)."""
-    try:
-        with transaction.atomic():
-            MessageKey.objects.create(wamid=wamid, message_id=0, created_at=created_at)
-        return True
-    except IntegrityError:
-        return False
+# One statement claims the wamid and reserves the message's id: a re-delivery conflicts and gets
+# nothing back, so nothing is stored twice, with no savepoint and no second write to the key.
+_CLAIM_WAMID = (
+    "INSERT INTO inbox_messagekey (tenant_id, wamid, message_id, created_at)"
+    " VALUES (%s, %s, nextval('inbox_message_id_seq'), %s)"
+    " ON CONFLICT (wamid) DO NOTHING RETURNING message_id"
+)
+
+
+def _claim_wamid(tenant_id: int, wamid: str, created_at: datetime) -> int | None:
+    """The new message's id when this wamid is new; None for a re-delivery."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_WAMID, [tenant_id, wamid, created_at])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _store(*, conversation: Conversation, direction: str, message: dict[str, Any], status: str) -> Message | None:
@@ -80,12 +87,14 @@ def _store(*, conversation: Conversation, direction: str, message: dict[str, Any
     if not wamid:
         return None
     created_at = _when(message.get("timestamp"))
-    if not _claim_wamid(wamid, created_at):
+    message_id = _claim_wamid(conversation.tenant_id, wamid, created_at)
+    if message_id is None:
         return None
     kind = str(message.get("type") or "unknown")
     text = message.get("text", {}).get("body", "") if isinstance(message.get("text"), dict) else ""
     errors = message.get("errors") or []
     stored = Message.objects.create(
+        id=message_id,
         tenant_id=conversation.tenant_id,
         conversation=conversation,
         direction=direction,
@@ -99,8 +108,8 @@ def _store(*, conversation: Conversation, direction: str, message: dict[str, Any
         error_title=(str(errors[0].get("title", ""))[:255] if errors and isinstance(errors[0], dict) else ""),
         sent_at=created_at if direction == Message.Direction.OUTBOUND else None,
     )
-    MessageKey.objects.filter(wamid=wamid).update(message_id=stored.pk)
-    _apply_waiting_statuses(stored)
+    if direction == Message.Direction.OUTBOUND:  # statuses only ever concern what the business sent
+        _apply_waiting_statuses(stored)
     return stored
 
 

@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from aerostic import queues
@@ -90,12 +89,21 @@ def process_webhook_event(*, event_id: int) -> str | None:
     with platform_context("process a webhook event"), _event_lock(event_id) as locked:
         if not locked:
             return None  # another worker is on it right now
-        claimed = WebhookEvent.all_tenants.filter(
-            pk=event_id, status__in=[WebhookEvent.Status.PENDING, WebhookEvent.Status.PROCESSING]
-        ).update(status=WebhookEvent.Status.PROCESSING, attempts=F("attempts") + 1)
-        if not claimed:
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM_EVENT, [event_id])
+            claimed = cursor.fetchone()
+        if claimed is None:
             return None  # processed, ignored, dead or gone: nothing to do (re-delivered job)
-        return _process_claimed(WebhookEvent.all_tenants.get(pk=event_id))
+        body, attempts = claimed
+        event = WebhookEvent(pk=event_id, body=body, attempts=attempts, status=WebhookEvent.Status.PROCESSING)
+        return _process_claimed(event)
+
+
+# Claim and read in one round trip (the body is all processing needs).
+_CLAIM_EVENT = (
+    "UPDATE whatsapp_webhookevent SET status = 'processing', attempts = attempts + 1"
+    " WHERE id = %s AND status IN ('pending', 'processing') RETURNING body, attempts"
+)
 
 
 def drain_webhook_events(*, slot: int) -> int:
