@@ -64,11 +64,20 @@ class TemplateBuilderView(PortalView):
         template_id = self.kwargs.get("template_id")
         return self.scoped_get(selectors.template_get, template_id) if template_id else None
 
+    def _translation_of(self) -> dict[str, Any]:
+        """ "Add a language": a new template starts from an existing one, under the same name."""
+        source_id = self.request.GET.get("from", "")
+        if not source_id.isdigit():
+            return {}
+        initial = initial_from(self.scoped_get(selectors.template_get, int(source_id)))
+        initial.pop("language", None)
+        return initial
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         template = kwargs.get("template", self._template())
         form = kwargs.get("form") or TemplateBuilderForm(
-            initial=initial_from(template) if template else {}, accounts=connections.account_list()
+            initial=initial_from(template) if template else self._translation_of(), accounts=connections.account_list()
         )
         context.update(
             template=template,

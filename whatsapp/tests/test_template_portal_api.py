@@ -153,3 +153,13 @@ def test_api_submit_render_and_refusals(simulator, connected, alpha, api_client_
     assert missing.status_code == 400 and missing.data["missing"] == ["body.2"]
     agent = api_client_for(alpha.agent)
     assert agent.patch(f"/api/v1/templates/{draft['id']}/", {"category": "MARKETING"}, format="json").status_code == 403
+
+
+def test_add_a_language_starts_from_the_template_under_the_same_name(connected, alpha, login_client, bravo):
+    with tenant_context(alpha.tenant):
+        hello = MessageTemplate.objects.get(name="hello_world")
+    page = login_client(alpha.admin).get(f"/whatsapp/templates/new/?from={hello.pk}")
+    form = page.context["form"]
+    assert (form.initial["name"], form.initial["body"][:7]) == ("hello_world", "Welcome")
+    assert "language" not in form.initial
+    assert login_client(bravo.admin).get(f"/whatsapp/templates/new/?from={hello.pk}").status_code == 404
