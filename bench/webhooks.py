@@ -24,7 +24,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,16 +33,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devstack.services import Services  # noqa: E402
+from devstack.run import stop_process_groups, wait_for_port  # noqa: E402
+from devstack.services import Services, free_port  # noqa: E402
 
 PHONE_ID, WABA_ID = "109000000000001", "209000000000001"
 NICE = shutil.which("nice") or "nice"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def production_env(port: int) -> dict[str, str]:
@@ -150,32 +144,11 @@ def start_workers(count: int, env: dict[str, str]) -> list[subprocess.Popen]:
     return workers
 
 
-def stop(children: list[subprocess.Popen]) -> None:
-    for child in children:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(child.pid, signal.SIGTERM)
-    for child in children:
-        try:
-            child.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
-
-
 def lower_group_priority(pid: int) -> None:
     """With Linux's autogroup scheduling a process's nice value only counts inside its session:
     lower the session's own priority too, where the kernel offers it."""
     with contextlib.suppress(OSError):
         Path(f"/proc/{pid}/autogroup").write_text("10")
-
-
-def wait_for_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return
-        time.sleep(0.2)
-    raise SystemExit(f"gunicorn did not answer on port {port}")
 
 
 def fire(port: int, env: dict[str, str], tag: str, rate: float, duration: float) -> dict:
@@ -233,7 +206,7 @@ def main() -> int:
     workers: list[subprocess.Popen] = []
     try:
         services.start()
-        port = _free_port()
+        port = free_port()
         env = production_env(port)
         print("Preparing: migrate, one workspace with one number…", flush=True)
         manage(env, "migrate", "--noinput", "-v", "0")
@@ -266,7 +239,7 @@ def main() -> int:
         children.append(web)
         workers: list[subprocess.Popen] = [] if args.drain_after else start_workers(args.rq_workers, env)
         children.extend(workers)
-        wait_for_port(port)
+        wait_for_port(port, timeout=30)
         print(
             f"gunicorn: {args.web_workers} sync workers; RQ workers on `webhooks`: {args.rq_workers}"
             f"{' (started after each stage)' if args.drain_after else ' (processing during the load)'}; "
@@ -287,7 +260,7 @@ def main() -> int:
                 workers = start_workers(args.rq_workers, env)
             drain, state = wait_until_processed(tag, result["ok"], args.drain_timeout)
             if args.drain_after:
-                stop(workers)
+                stop_process_groups(workers)
             lost = len(set(result["acked"]) - state["stored"])
             errors = sum(result["errors"].values())
             latencies = [value * 1000 for value in result["latencies"]]
@@ -304,7 +277,7 @@ def main() -> int:
             )
         return 0
     finally:
-        stop(children + (workers if args.drain_after else []))
+        stop_process_groups(children + (workers if args.drain_after else []))
         services.stop()
         services.delete()
 

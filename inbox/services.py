@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 
 from aerostic.core.crypto import blind_index
 from inbox.models import Conversation, Message, MessageKey, MessageStatusEvent
+from whatsapp.webhooks.values import digits, meta_time
 
 CUSTOMER_INDEX_PURPOSE = "customer.wa_id"
 SERVICE_WINDOW = timedelta(hours=24)
@@ -18,22 +19,16 @@ TIMESTAMP_FIELD = {"sent": "sent_at", "delivered": "delivered_at", "read": "read
 
 
 def _when(unix: Any) -> datetime:
-    try:
-        return datetime.fromtimestamp(int(unix), tz=UTC)
-    except (TypeError, ValueError):
-        return datetime.now(tz=UTC)
-
-
-def _digits(value: Any) -> str:
-    return "".join(ch for ch in str(value or "") if ch.isdigit())
+    """When Meta says it happened, or now when the payload does not say."""
+    return meta_time(unix) or datetime.now(tz=UTC)
 
 
 def customer_index(*, wa_id: Any = "", user_id: Any = "") -> str:
     """The lookup key of a customer: their phone number when Meta gives it, else their
     business-scoped user id (users with a username may hide their number). "" when neither."""
-    digits = _digits(wa_id)
-    if digits:
-        return blind_index(digits, purpose=CUSTOMER_INDEX_PURPOSE)
+    number = digits(wa_id)
+    if number:
+        return blind_index(number, purpose=CUSTOMER_INDEX_PURPOSE)
     if user_id:
         return blind_index(f"user:{user_id}", purpose=CUSTOMER_INDEX_PURPOSE)
     return ""
@@ -52,7 +47,7 @@ def conversation_for(
                 conversation = Conversation.objects.create(
                     tenant_id=phone.tenant_id,
                     phone_number=phone,
-                    customer_wa_id=_digits(customer_wa_id),
+                    customer_wa_id=digits(customer_wa_id),
                     customer_index=index,
                     customer_user_id=str(customer_user_id or "")[:128],
                     customer_name=customer_name[:200],
@@ -159,11 +154,11 @@ HISTORY_STATUS = {"READ": "read", "PLAYED": "read", "DELIVERED": "delivered", "S
 def history_store(*, phone: Any, thread_id: str, message: dict[str, Any]) -> Message | None:
     """One message of a history sync (a number moved from the WhatsApp Business app brings up to
     six months of chats). Kept as history: it moves no window and no last-message time backwards."""
-    customer = _digits(thread_id)
+    customer = digits(thread_id)
     conversation = conversation_for(phone=phone, customer_wa_id=customer)
     if conversation is None:
         return None
-    inbound = _digits(message.get("from")) == customer
+    inbound = digits(message.get("from")) == customer
     context = message.get("history_context") or {}
     status = (
         Message.Status.RECEIVED
@@ -204,7 +199,7 @@ def status_record(*, status: dict[str, Any]) -> str:
             )
     except IntegrityError:
         return "duplicate"
-    key = MessageKey.objects.filter(wamid=wamid).exclude(message_id=0).first()
+    key = MessageKey.objects.filter(wamid=wamid).first()
     if key is None:
         return "waiting"
     message = Message.objects.filter(pk=key.message_id, created_at=key.created_at).first()

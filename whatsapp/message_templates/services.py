@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -22,6 +22,7 @@ from tenants.context import tenant_context
 from whatsapp.graph import GraphAuthError, GraphError
 from whatsapp.message_templates.rules import Problem, validate_template
 from whatsapp.models import MessageTemplate, WhatsAppAccount
+from whatsapp.webhooks.values import meta_time
 
 logger = logging.getLogger(__name__)
 
@@ -369,9 +370,8 @@ def template_category_apply(*, account: WhatsAppAccount, value: dict[str, Any]) 
     correct = str(value.get("correct_category") or "").upper()
     new = str(value.get("new_category") or "").upper()
     if correct in MessageTemplate.Category.values:
-        when = value.get("category_update_timestamp")
         template.pending_category = correct
-        template.pending_category_at = datetime.fromtimestamp(int(when), tz=UTC) if when else None
+        template.pending_category_at = meta_time(value.get("category_update_timestamp"))
         detail = f"Meta will bill it as {correct.lower()}" + (
             f" from {template.pending_category_at:%Y-%m-%d %H:%M} UTC." if template.pending_category_at else "."
         )

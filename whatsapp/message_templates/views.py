@@ -75,7 +75,7 @@ class TemplateBuilderView(PortalView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        template = kwargs.get("template", self._template())
+        template = kwargs["template"] if "template" in kwargs else self._template()
         form = kwargs.get("form") or TemplateBuilderForm(
             initial=initial_from(template) if template else self._translation_of(), accounts=connections.account_list()
         )

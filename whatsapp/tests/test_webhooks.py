@@ -1,8 +1,6 @@
 """Webhook intake and processing: signatures, size, malformed bodies, Redis down, routing,
 re-delivery, retries to dead letter and replay; the simulator's webhooks through the real intake."""
 
-import hashlib
-import hmac
 import json
 import time
 
@@ -11,6 +9,7 @@ import pytest
 from django.test import Client
 
 from aerostic.core.models import Alert
+from aerostic.testsupport.webhooks import meta_signature
 from tenants.context import platform_context, tenant_context
 from whatsapp.jobs import process_webhook_event, purge_webhook_events, sweep_pending_webhooks, webhook_replay
 from whatsapp.models import PhoneNumber, WebhookEvent
@@ -20,12 +19,9 @@ URL = "/webhooks/meta/"
 
 
 def _post(body: bytes | dict, *, secret: str | None = None, signature: str | None = None):
-    from django.conf import settings
-
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     if signature is None:
-        digest = hmac.new((secret or settings.META_APP_SECRET).encode(), raw, hashlib.sha256).hexdigest()
-        signature = f"sha256={digest}"
+        signature = meta_signature(raw, secret)
     headers = {"HTTP_X_HUB_SIGNATURE_256": signature} if signature else {}
     return Client().post(URL, raw, content_type="application/json", **headers)
 

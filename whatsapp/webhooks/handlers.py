@@ -7,6 +7,7 @@ from typing import Any
 
 from aerostic.core.alerts import raise_alert, resolve_alert
 from whatsapp.models import PhoneNumber, WhatsAppAccount
+from whatsapp.webhooks.values import digits
 
 # Fields stored and acknowledged now, processed by the parts of the product that arrive later; a
 # replay from Django admin re-runs them once their handler exists (events are kept 30 days).
@@ -15,16 +16,12 @@ NOT_YET_HANDLED = {
 }
 
 
-def _digits(value: Any) -> str:
-    return "".join(ch for ch in str(value or "") if ch.isdigit())
-
-
 def _phone_of(target: Any, value: dict[str, Any]) -> PhoneNumber | None:
     if target.phone is not None:
         return target.phone
-    wanted = _digits(value.get("display_phone_number"))
+    wanted = digits(value.get("display_phone_number"))
     for phone in PhoneNumber.objects.filter(account=target.account, is_active=True):
-        if _digits(phone.display_phone_number) == wanted:
+        if digits(phone.display_phone_number) == wanted:
             return phone
     return None
 
