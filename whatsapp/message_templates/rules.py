@@ -117,10 +117,7 @@ def _check_name(name: Any, problems: list[Problem]) -> None:
         problems.append(
             Problem("name", "The template name can only contain lowercase letters, digits and underscores.")
         )
-    if len(name) > MAX_NAME:
-        problems.append(
-            Problem("name", f"The template name must be at most {MAX_NAME} characters (it has {len(name)}).")
-        )
+    _too_long("name", "The template name", name, MAX_NAME, problems)
 
 
 def _components_by_type(components: Any, problems: list[Problem]) -> dict[str, list[dict]]:
@@ -142,6 +139,11 @@ def _components_by_type(components: Any, problems: list[Problem]) -> dict[str, l
             continue
         found[kind].append(component)
     return found
+
+
+def _too_long(where: str, what: str, value: str, limit: int, problems: list[Problem]) -> None:
+    if len(value) > limit:
+        problems.append(Problem(where, f"{what} must be at most {limit} characters (it has {len(value)})."))
 
 
 def _text_of(component: dict, where: str, label: str, problems: list[Problem]) -> str | None:
@@ -284,10 +286,7 @@ def _check_header(component: dict, fmt: str | None, is_auth: bool, problems: lis
         text = _text_of(component, "header", "header", problems)
         if text is None:
             return
-        if len(text) > MAX_HEADER_TEXT:
-            problems.append(
-                Problem("header", f"The header text must be at most {MAX_HEADER_TEXT} characters (it has {len(text)}).")
-            )
+        _too_long("header", "The header text", text, MAX_HEADER_TEXT, problems)
         variables = variables_in(text)
         if len(variables) > 1:
             problems.append(Problem("header", "The header can have at most one variable."))
@@ -314,10 +313,7 @@ def _check_body(component: dict, fmt: str | None, problems: list[Problem]) -> No
     text = _text_of(component, "body", "body", problems)
     if text is None:
         return
-    if len(text) > MAX_BODY_TEXT:
-        problems.append(
-            Problem("body", f"The body text must be at most {MAX_BODY_TEXT} characters (it has {len(text)}).")
-        )
+    _too_long("body", "The body text", text, MAX_BODY_TEXT, problems)
     variables = variables_in(text)
     kind = _check_variable_names(variables, fmt, "body", "Body", problems)
     _check_examples(component, variables, kind, "body", "body", problems)
@@ -362,10 +358,7 @@ def _check_footer(component: dict, is_auth: bool, problems: list[Problem]) -> No
     text = _text_of(component, "footer", "footer", problems)
     if text is None:
         return
-    if len(text) > MAX_FOOTER_TEXT:
-        problems.append(
-            Problem("footer", f"The footer text must be at most {MAX_FOOTER_TEXT} characters (it has {len(text)}).")
-        )
+    _too_long("footer", "The footer text", text, MAX_FOOTER_TEXT, problems)
     if variables_in(text):
         problems.append(Problem("footer", "The footer cannot contain variables."))
 
@@ -434,10 +427,8 @@ def _check_button(index: int, button: Any, is_auth: bool, problems: list[Problem
     elif kind != "COPY_CODE":  # copy-code buttons have a fixed label set by Meta
         if not isinstance(text, str) or not text.strip():
             problems.append(Problem(where, "The button needs a text."))
-        elif len(text) > MAX_BUTTON_TEXT:
-            problems.append(
-                Problem(where, f"The button text must be at most {MAX_BUTTON_TEXT} characters (it has {len(text)}).")
-            )
+        else:
+            _too_long(where, "The button text", text, MAX_BUTTON_TEXT, problems)
 
     if kind == "URL":
         _check_url_button(where, button, problems)
@@ -454,10 +445,8 @@ def _check_button(index: int, button: Any, is_auth: bool, problems: list[Problem
         code = button.get("example")
         if not isinstance(code, str) or not code.strip():
             problems.append(Problem(where, "Give an example offer code for the copy code button."))
-        elif len(code) > MAX_COUPON_CODE:
-            problems.append(
-                Problem(where, f"The offer code must be at most {MAX_COUPON_CODE} characters (it has {len(code)}).")
-            )
+        else:
+            _too_long(where, "The offer code", code, MAX_COUPON_CODE, problems)
     return kind
 
 
@@ -468,8 +457,7 @@ def _check_url_button(where: str, button: dict, problems: list[Problem]) -> None
         return
     if not url.startswith(("https://", "http://")):
         problems.append(Problem(where, "The URL must start with https:// or http://."))
-    if len(url) > MAX_URL:
-        problems.append(Problem(where, f"The URL must be at most {MAX_URL} characters (it has {len(url)})."))
+    _too_long(where, "The URL", url, MAX_URL, problems)
     variables = variables_in(url)
     if not variables:
         return
