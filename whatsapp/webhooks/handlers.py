@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from aerostic.core.alerts import raise_alert, resolve_alert
+from compliance.services import user_preference_record
+from inbox import services as inbox
+from whatsapp.message_templates import services as templates
 from whatsapp.models import PhoneNumber, WhatsAppAccount
 from whatsapp.webhooks.values import digits
 
@@ -130,8 +133,6 @@ def account_alerts(target: Any, value: dict[str, Any]) -> dict[str, Any]:
 def messages(target: Any, value: dict[str, Any]) -> dict[str, Any]:
     """Inbound messages (every type, stored as Meta sent them), statuses of outbound ones, and
     value-level errors (Meta reports some failures for the whole change, with no message)."""
-    from inbox import services as inbox
-
     phone = target.phone
     if phone is None:
         return {"result": "ignored", "reason": "no phone number in the metadata"}
@@ -163,8 +164,6 @@ def messages(target: Any, value: dict[str, Any]) -> dict[str, Any]:
 
 def message_echoes(target: Any, value: dict[str, Any]) -> dict[str, Any]:
     """Messages the business sent from the WhatsApp Business app on a shared number."""
-    from inbox import services as inbox
-
     if target.phone is None:
         return {"result": "ignored", "reason": "no phone number in the metadata"}
     stored = sum(
@@ -178,8 +177,6 @@ def message_echoes(target: Any, value: dict[str, Any]) -> dict[str, Any]:
 def history(target: Any, value: dict[str, Any]) -> dict[str, Any]:
     """History sync of a number shared with the WhatsApp Business app: each thread's messages go
     into its conversation (inbound or outbound by sender); media placeholders are kept as such."""
-    from inbox import services as inbox
-
     if target.phone is None:
         return {"result": "ignored", "reason": "no phone number in the metadata"}
     stored = seen = 0
@@ -209,8 +206,6 @@ def history(target: Any, value: dict[str, Any]) -> dict[str, Any]:
 def user_preferences(target: Any, value: dict[str, Any]) -> dict[str, Any]:
     """A customer stopped or resumed marketing messages in WhatsApp itself: recorded for the
     consent ledger."""
-    from compliance.services import user_preference_record
-
     if target.phone is None:
         return {"result": "ignored", "reason": "no phone number in the metadata"}
     recorded_count = sum(
@@ -221,15 +216,15 @@ def user_preferences(target: Any, value: dict[str, Any]) -> dict[str, Any]:
     return {"result": "processed", "recorded": recorded_count}
 
 
-def _template_handler(name: str) -> Any:
-    def handle(target: Any, value: dict[str, Any]) -> dict[str, Any]:
-        from whatsapp.message_templates import services as templates
+def _for_account(apply: Any) -> Any:
+    """Template updates name the WABA (entry id), not a number: they need the routed account."""
 
+    def handle(target: Any, value: dict[str, Any]) -> dict[str, Any]:
         if target.account is None:
             return {"result": "ignored", "reason": "no WhatsApp account for this WABA"}
-        return getattr(templates, name)(account=target.account, value=value)
+        return apply(account=target.account, value=value)
 
-    handle.__name__ = name
+    handle.__name__ = apply.__name__
     return handle
 
 
@@ -242,10 +237,10 @@ TENANT_HANDLERS = {
     "messages": messages,
     "smb_message_echoes": message_echoes,
     "history": history,
-    "message_template_status_update": _template_handler("template_status_apply"),
-    "template_category_update": _template_handler("template_category_apply"),
-    "message_template_quality_update": _template_handler("template_quality_apply"),
-    "message_template_components_update": _template_handler("template_components_apply"),
+    "message_template_status_update": _for_account(templates.template_status_apply),
+    "template_category_update": _for_account(templates.template_category_apply),
+    "message_template_quality_update": _for_account(templates.template_quality_apply),
+    "message_template_components_update": _for_account(templates.template_components_apply),
     "user_preferences": user_preferences,
     "phone_number_quality_update": phone_number_quality_update,
     "phone_number_name_update": phone_number_name_update,
