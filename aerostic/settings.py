@@ -61,6 +61,8 @@ WEBHOOK_MAX_BYTES = env_int("WEBHOOK_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 WEBHOOK_RATE_PER_MINUTE = env_int("WEBHOOK_RATE_PER_MINUTE", 1000, minimum=1)
 WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30, minimum=1)
 WEBHOOK_DRAINERS = env_int("WEBHOOK_DRAINERS", 2, minimum=1)
+# Postgres connections each web worker keeps for storing webhooks (whatsapp/webhooks/asgi.py).
+WEBHOOK_INTAKE_DB_CONNECTIONS = env_int("WEBHOOK_INTAKE_DB_CONNECTIONS", 4, minimum=1)
 # Meta batches up to 1,000 updates in one POST: let request.body hold a whole webhook.
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BYTES + 1024
 GRAPH_CONNECT_TIMEOUT_SECONDS = env_int("GRAPH_CONNECT_TIMEOUT_SECONDS", 3, minimum=1)

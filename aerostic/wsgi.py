@@ -1,4 +1,5 @@
-"""WSGI entry point for gunicorn. Meta's webhook POSTs take a short path (see WebhookFastPath)."""
+"""WSGI entry point, for servers that speak only WSGI. The Procfile runs the ASGI one
+(aerostic.asgi), whose webhook intake takes Meta's bursts without a thread per request."""
 
 import os
 
@@ -6,8 +7,4 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aerostic.settings")
 
-_django = get_wsgi_application()
-
-from whatsapp.webhooks.fastpath import WebhookFastPath  # noqa: E402  (after Django is set up)
-
-application = WebhookFastPath(_django)
+application = get_wsgi_application()

@@ -1,10 +1,11 @@
 """`make bench-webhooks`: the webhook intake under rising load, end to end.
 
 Starts throwaway PostgreSQL + Redis (or uses DATABASE_URL / REDIS_URL), migrates, creates one
-workspace with one connected number, then runs gunicorn with production settings and RQ workers
-on the `webhooks` queue. For each offered rate a separate process (bench.loadgen) fires signed
-POSTs, each carrying one new inbound message, on a fixed schedule; then we wait until every stored
-event is processed and count what was acknowledged, stored and turned into messages.
+workspace with one connected number, then runs gunicorn (uvicorn workers, aerostic.asgi) with
+production settings and RQ workers on the `webhooks` queue. For each offered rate a separate
+process (bench.loadgen) fires signed POSTs, each carrying one new inbound message, on a fixed
+schedule; then we wait until every stored event is processed and count what was acknowledged,
+stored and turned into messages.
 
     python -m bench.webhooks [--rates 100,500,1000,2000] [--duration 10] [--web-workers N] [--rq-workers N]
 
@@ -187,7 +188,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rates", default="100,500,1000,2000")
     parser.add_argument("--duration", type=float, default=10.0)
-    parser.add_argument("--web-workers", type=int, default=max(2, (os.cpu_count() or 2) * 2))
+    parser.add_argument("--web-workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--rq-workers", type=int, default=2)
     parser.add_argument(
         "--drain-after",
@@ -222,7 +223,9 @@ def main() -> int:
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "aerostic.wsgi:application",
+                "aerostic.asgi:application",
+                "--worker-class",
+                "aerostic.server.Worker",
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
@@ -241,7 +244,7 @@ def main() -> int:
         children.extend(workers)
         wait_for_port(port, timeout=30)
         print(
-            f"gunicorn: {args.web_workers} sync workers; RQ workers on `webhooks`: {args.rq_workers}"
+            f"gunicorn: {args.web_workers} uvicorn workers; RQ workers on `webhooks`: {args.rq_workers}"
             f"{' (started after each stage)' if args.drain_after else ' (processing during the load)'}; "
             f"{args.duration:.0f} s per rate; {os.cpu_count()} CPU cores\n",
             flush=True,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,6 +37,7 @@ class TemplateOutput(serializers.Serializer):
     quality_score = serializers.CharField()
     meta_template_id = serializers.CharField()
     sendable = serializers.SerializerMethodField()
+    pause_ends_at = serializers.SerializerMethodField()
     last_synced_at = serializers.DateTimeField(allow_null=True)
     updated_at = serializers.DateTimeField()
 
@@ -43,6 +46,10 @@ class TemplateOutput(serializers.Serializer):
 
     def get_sendable(self, template: MessageTemplate) -> bool:
         return selectors.is_sendable(template)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_pause_ends_at(self, template: MessageTemplate) -> datetime | None:
+        return selectors.pause_ends_at(template)
 
 
 class TemplateInput(serializers.Serializer):

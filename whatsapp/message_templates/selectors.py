@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
@@ -17,6 +17,19 @@ def is_sendable(template: MessageTemplate) -> bool:
     """Only an approved template can be sent. PAUSED and DISABLED block new campaign launches and
     pause running ones (the campaigns feature asks this before every batch)."""
     return template.status == Status.APPROVED and template.account.status != "disconnected"
+
+
+# Meta's template pausing: the first pause lasts 3 hours, the second 6, the third disables the template.
+PAUSE_LENGTHS = (timedelta(hours=3), timedelta(hours=6))
+
+
+def pause_ends_at(template: MessageTemplate) -> datetime | None:
+    """When Meta lifts a quality pause by itself (an APPROVED status webhook follows). Meta's
+    documented way to lift it sooner is to edit the template and submit it again for review."""
+    if template.status != Status.PAUSED or template.status_changed_at is None:
+        return None
+    length = PAUSE_LENGTHS[min(max(template.paused_count, 1), len(PAUSE_LENGTHS)) - 1]
+    return template.status_changed_at + length
 
 
 def billing_category(template: MessageTemplate, *, at: datetime | None = None) -> str:

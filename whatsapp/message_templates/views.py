@@ -85,6 +85,7 @@ class TemplateBuilderView(PortalView):
             status_kind=STATUS_KIND.get(template.status, "neutral") if template else "neutral",
             languages=selectors.template_languages(template) if template else [],
             billing_category=selectors.billing_category(template) if template else "",
+            pause_ends_at=selectors.pause_ends_at(template) if template else None,
             preview=_preview(form) if template or form.is_bound else None,
             can_edit=self.can(Perm.TEMPLATES_EDIT),
             can_submit=self.can(Perm.TEMPLATES_SUBMIT),

@@ -4,6 +4,7 @@ updates, delete, and sync across many pages."""
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 import requests
@@ -11,7 +12,7 @@ import requests
 from aerostic.core.models import Alert
 from aerostic.testsupport.webhooks import deliver_webhook
 from tenants.context import tenant_context
-from whatsapp.message_templates.selectors import billing_category, is_sendable
+from whatsapp.message_templates.selectors import billing_category, is_sendable, pause_ends_at
 from whatsapp.message_templates.services import (
     TemplateInvalid,
     TemplateRefused,
@@ -289,3 +290,50 @@ def test_an_approved_template_edited_twice_in_a_day_meets_metas_limit(simulator,
     assert "once in 24 hours" in refused.value.message
     simulator_copy = simulator.state.templates[hello.meta_template_id]
     assert simulator_copy.status == "APPROVED"  # the refused edit changed nothing at Meta
+
+
+def test_a_paused_template_says_when_the_pause_lifts_and_an_edit_unpauses_it_sooner(
+    simulator, connected, alpha, login_client
+):
+    template, _ = _draft(connected, alpha)
+    with tenant_context(alpha.tenant):
+        template_submit(template=template, actor=alpha.admin.user)
+    _wait_for_review(simulator, 1)
+    _relay(simulator)
+    with tenant_context(alpha.tenant):
+        template.refresh_from_db()
+    assert template.status == "APPROVED"
+
+    requests.post(
+        f"{simulator.url}/_sim/templates/{template.meta_template_id}/status", json={"status": "PAUSED"}, timeout=5
+    )
+    _relay(simulator, since=1)
+    with tenant_context(alpha.tenant):
+        template.refresh_from_db()
+        first_pause = pause_ends_at(template)
+    assert template.status == "PAUSED"
+    assert first_pause == template.status_changed_at + timedelta(hours=3)
+    page = login_client(alpha.admin).get(f"/whatsapp/templates/{template.pk}/")
+    assert "The pause lifts by itself around" in page.content.decode()
+    assert "To unpause it sooner" in page.content.decode()
+
+    # Meta's documented way out before the pause ends: change the content, submit, get approved.
+    with tenant_context(alpha.tenant):
+        template.components = [*ORDER_UPDATE[:1], {**ORDER_UPDATE[1], "text": "Hi {{1}}, order {{2}} ships today."}]
+        template_submit(template=template, actor=alpha.admin.user)
+        template.refresh_from_db()
+        assert (template.status, pause_ends_at(template)) == ("PENDING", None)
+    _wait_for_review(simulator, 3)  # approval, pause, then the review of the edit
+    _relay(simulator, since=2)
+    with tenant_context(alpha.tenant):
+        template.refresh_from_db()
+        assert template.status == "APPROVED" and is_sendable(template)
+
+    requests.post(
+        f"{simulator.url}/_sim/templates/{template.meta_template_id}/status", json={"status": "PAUSED"}, timeout=5
+    )
+    _relay(simulator, since=3)
+    with tenant_context(alpha.tenant):
+        template.refresh_from_db()
+        assert template.paused_count == 2
+        assert pause_ends_at(template) == template.status_changed_at + timedelta(hours=6)

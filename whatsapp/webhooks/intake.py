@@ -34,9 +34,13 @@ def signature_is_valid(body: bytes, header: str) -> bool:
     return hmac.compare_digest(expected, header[7:].strip().lower())
 
 
+def rate_key(ip: str | None) -> str:
+    return f"aerostic:webhooks:rate:{ip}:{int(time.time() // 60)}"
+
+
 def _over_rate(ip: str | None) -> bool:
     try:
-        key = f"aerostic:webhooks:rate:{ip}:{int(time.time() // 60)}"
+        key = rate_key(ip)
         pipe = queues.redis_connection().pipeline(transaction=False)
         pipe.incr(key)
         pipe.expire(key, 120)
@@ -77,19 +81,32 @@ def _fields(payload: object) -> list[str]:
     return found
 
 
-_INSERT = (
+INSERT_EVENT = (
     "INSERT INTO whatsapp_webhookevent"
     " (body, received_at, status, fields, attempts, last_error, outcome, tenant_id, processed_at)"
     " VALUES (%s, now(), %s, %s, 0, %s, '{}'::jsonb, NULL, NULL) RETURNING id"
 )
 
 
-def _store(body: str, fields: list[str], problem: str) -> int:
+def inspect_body(body: bytes) -> tuple[str, str, list[str], str]:
+    """(text, status, fields, problem) for a signed body. Signed but malformed bodies are kept as
+    dead events for inspection and acknowledged, so Meta stops re-sending garbage for days;
+    well-formed ones are stored pending and handed to processing."""
+    try:
+        text = body.decode("utf-8")
+        payload = json.loads(text)
+        problem = "" if isinstance(payload, dict) else "JSON is not an object"
+    except (UnicodeDecodeError, ValueError) as error:
+        text, payload, problem = body.decode("utf-8", errors="replace"), None, f"malformed body: {type(error).__name__}"
+    status = WebhookEvent.Status.DEAD if problem else WebhookEvent.Status.PENDING
+    return text, str(status), _fields(payload), problem
+
+
+def _store(text: str, status: str, fields: list[str], problem: str) -> int:
     """One INSERT (the hottest statement of the product): the ORM's model machinery cost more
     than the database here. Columns mirror WebhookEvent; test_webhooks checks the stored row."""
-    status = WebhookEvent.Status.DEAD if problem else WebhookEvent.Status.PENDING
     with platform_context("store an incoming webhook"), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_INSERT, [body, status, json.dumps(fields), problem])
+        cursor.execute(INSERT_EVENT, [text, status, json.dumps(fields), problem])
         return cursor.fetchone()[0]
 
 
@@ -124,16 +141,9 @@ def meta_webhook(request: HttpRequest) -> HttpResponse:
         _count_rejection()
         return JsonResponse({"error": "Invalid signature."}, status=401)
 
-    # Signed but malformed bodies are kept as dead events for inspection and acknowledged, so Meta
-    # stops re-sending garbage for days; well-formed ones are stored pending and enqueued.
+    text, status, fields, problem = inspect_body(body)
     try:
-        text = body.decode("utf-8")
-        payload = json.loads(text)
-        problem = "" if isinstance(payload, dict) else "JSON is not an object"
-    except (UnicodeDecodeError, ValueError) as error:
-        text, payload, problem = body.decode("utf-8", errors="replace"), None, f"malformed body: {type(error).__name__}"
-    try:
-        event_id = _store(text, _fields(payload), problem)
+        event_id = _store(text, status, fields, problem)
     except DatabaseError:
         logger.exception("webhook not stored: database unavailable")
         return JsonResponse({"error": "Temporarily unavailable."}, status=503)

@@ -27,7 +27,7 @@ DRAINER_TTL_SECONDS = 60
 BATCH = 100
 
 # LPUSH the ids, then claim a free drainer slot (1..N) if there is one: returns its number or 0.
-_PUSH_AND_CLAIM = """
+PUSH_AND_CLAIM = """
 redis.call('LPUSH', KEYS[1], unpack(ARGV, 3))
 for slot = 1, tonumber(ARGV[1]) do
   if redis.call('SET', KEYS[2] .. slot, '1', 'NX', 'EX', tonumber(ARGV[2])) then return slot end
@@ -44,17 +44,17 @@ def mark_ready(event_ids: Iterable[int]) -> bool:
     try:
         redis = queues.redis_connection()
         slot = int(
-            redis.eval(_PUSH_AND_CLAIM, 2, READY_KEY, DRAINER_KEY, settings.WEBHOOK_DRAINERS, DRAINER_TTL_SECONDS, *ids)
+            redis.eval(PUSH_AND_CLAIM, 2, READY_KEY, DRAINER_KEY, settings.WEBHOOK_DRAINERS, DRAINER_TTL_SECONDS, *ids)
         )
         if slot:
-            _start_drainer(slot)
+            start_drainer(slot)
         return True
     except Exception:
         logger.warning("webhook events kept pending: queue unavailable", extra={"count": len(ids)})
         return False
 
 
-def _start_drainer(slot: int) -> None:
+def start_drainer(slot: int) -> None:
     from whatsapp.jobs import drain_webhook_events
 
     try:
@@ -86,5 +86,5 @@ def drain(slot: int, *, max_seconds: float = 30.0) -> int:
             process_webhook_event(event_id=int(raw))
             done += 1
         if time.monotonic() > deadline:
-            _start_drainer(slot)
+            start_drainer(slot)
             return done

@@ -1,0 +1,238 @@
+"""The webhook intake as the web tier runs it (aerostic.asgi under uvicorn workers): the same rules
+as the view, on the event loop, against the real Postgres and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from django.core.asgi import get_asgi_application
+
+from aerostic import queues
+from aerostic.testsupport.webhooks import meta_signature
+from tenants.context import platform_context, tenant_context
+from whatsapp.jobs import process_webhook_event
+from whatsapp.models import PhoneNumber, WebhookEvent
+from whatsapp.webhooks import intake, ready
+from whatsapp.webhooks.asgi import WebhookIntake
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _exchange(
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    *,
+    chunks: int = 1,
+    query: bytes = b"",
+) -> tuple[int, dict[str, str], bytes]:
+    """One request through a fresh intake (its pools belong to this event loop), then closed."""
+    header_list = [(b"host", b"testserver")] + [
+        (name.lower().encode(), value.encode()) for name, value in (headers or {}).items()
+    ]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": header_list,
+        "client": ("203.0.113.9", 40000),
+        "server": ("testserver", 80),
+    }
+    size = max(1, -(-len(body) // chunks))
+    parts = [body[index : index + size] for index in range(0, len(body), size)] or [b""]
+    incoming = [
+        {"type": "http.request", "body": part, "more_body": index < len(parts) - 1} for index, part in enumerate(parts)
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if incoming:
+            return incoming.pop(0)
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def run() -> None:
+        intake = WebhookIntake(get_asgi_application())
+        try:
+            await intake(scope, receive, send)
+        finally:
+            await intake.close()
+
+    asyncio.run(run())
+    start = next(message for message in sent if message["type"] == "http.response.start")
+    content = b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, content
+
+
+def _post(raw: bytes, *, signature: str | None = None, **kwargs: Any) -> tuple[int, dict[str, str], bytes]:
+    headers = {"content-type": "application/json", "content-length": str(len(raw))}
+    if signature is None:
+        signature = meta_signature(raw)
+    if signature:
+        headers["x-hub-signature-256"] = signature
+    headers.update(kwargs.pop("headers", {}))
+    return _exchange("POST", "/webhooks/meta/", raw, headers, **kwargs)
+
+
+def _events() -> list[WebhookEvent]:
+    with platform_context("test"):
+        return list(WebhookEvent.all_tenants.order_by("id"))
+
+
+def _message(wamid: str, phone_id: str) -> bytes:
+    return json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "0",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {"display_phone_number": "15550100100", "phone_number_id": phone_id},
+                                "contacts": [{"profile": {"name": "Asha"}, "wa_id": "919812345621"}],
+                                "messages": [
+                                    {
+                                        "from": "919812345621",
+                                        "id": wamid,
+                                        "timestamp": "1748454394",
+                                        "type": "text",
+                                        "text": {"body": "Hello"},
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
+
+
+@pytest.fixture(autouse=True)
+def _empty_ready_list():
+    redis = queues.redis_connection()
+    redis.delete(ready.READY_KEY, *(f"{ready.DRAINER_KEY}{slot}" for slot in range(1, 10)))
+    yield
+    redis.delete(ready.READY_KEY)
+
+
+def test_a_signed_delivery_is_stored_pending_handed_over_and_processed(simulator, connected, alpha):
+    with tenant_context(alpha.tenant):
+        phone = PhoneNumber.objects.get(account=connected)
+    status, headers, content = _post(_message("wamid.asgi.1", phone.phone_number_id), chunks=3)
+
+    assert (status, json.loads(content)) == (200, {"received": True})
+    assert headers["content-length"] == str(len(content))
+    [event] = _events()
+    assert (event.status, event.attempts, event.fields, event.tenant_id) == ("pending", 0, ["messages"], None)
+    assert queues.redis_connection().lrange(ready.READY_KEY, 0, -1) == [str(event.pk).encode()]
+    assert process_webhook_event(event_id=event.pk) == "processed"
+
+
+@pytest.mark.parametrize("signature", ["", "sha256=" + "0" * 64, "md5=abc"])
+def test_unsigned_or_forged_deliveries_get_401_and_nothing_is_stored(signature):
+    status, _, content = _post(b'{"object": "whatsapp_business_account"}', signature=signature)
+    assert status == 401 and json.loads(content) == {"error": "Invalid signature."}
+    assert _events() == []
+
+
+def test_a_body_signed_with_another_secret_is_refused():
+    raw = b'{"object": "whatsapp_business_account"}'
+    assert _post(raw, signature=meta_signature(raw, "not-the-app-secret"))[0] == 401
+    assert _events() == []
+
+
+def test_oversize_bodies_get_413_whether_declared_or_streamed(settings):
+    settings.WEBHOOK_MAX_BYTES = 2048
+    raw = b'{"pad": "' + b"x" * 4096 + b'"}'
+    assert _post(raw)[0] == 413
+    # No Content-Length (chunked upload): the limit holds while reading.
+    assert _exchange("POST", "/webhooks/meta/", raw, {"x-hub-signature-256": meta_signature(raw)}, chunks=4)[0] == 413
+    assert _events() == []
+
+
+def test_signed_malformed_json_is_kept_dead_and_acknowledged():
+    status, _, _ = _post(b"{not json")
+    [event] = _events()
+    assert status == 200
+    assert (event.status, event.body, event.last_error) == ("dead", "{not json", "malformed body: JSONDecodeError")
+    assert queues.redis_connection().llen(ready.READY_KEY) == 0
+
+
+def test_the_per_address_rate_limit_answers_429(settings):
+    settings.WEBHOOK_RATE_PER_MINUTE = 2
+    queues.redis_connection().delete(intake.rate_key("203.0.113.9"))
+    raw = b'{"object": "whatsapp_business_account", "entry": []}'
+    assert [_post(raw)[0] for _ in range(3)] == [200, 200, 429]
+    assert len(_events()) == 2
+
+
+def test_redis_down_keeps_the_event_pending_for_the_sweeper(settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    status, _, _ = _post(b'{"object": "whatsapp_business_account", "entry": []}')
+    [event] = _events()
+    assert (status, event.status) == (200, "pending")
+
+
+def test_postgres_down_answers_503_so_meta_retries(monkeypatch):
+    def unreachable() -> dict[str, Any]:
+        return {"host": "127.0.0.1", "port": 1, "dbname": "nowhere", "connect_timeout": 1}
+
+    monkeypatch.setattr("whatsapp.webhooks.asgi._connection_kwargs", unreachable)
+    monkeypatch.setattr(WebhookIntake, "POOL_TIMEOUT", 1.0)
+    status, _, content = _post(b'{"object": "whatsapp_business_account", "entry": []}')
+    assert (status, json.loads(content)) == (503, {"error": "Temporarily unavailable."})
+
+
+def test_unknown_hosts_are_refused():
+    status, _, _ = _post(b"{}", headers={"host": "evil.example"})
+    assert status == 400
+    assert _events() == []
+
+
+def test_production_takes_deliveries_over_https_only(settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    raw = b'{"object": "whatsapp_business_account", "entry": []}'
+    assert _post(raw)[0] == 403
+    assert _post(raw, headers={"x-forwarded-proto": "https"})[0] == 200
+    assert len(_events()) == 1
+
+
+def test_subscription_verification_and_other_pages_go_to_django(settings):
+    settings.META_WEBHOOK_VERIFY_TOKEN = "verify-me"
+    query = b"hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444"
+    status, _, content = _exchange("GET", "/webhooks/meta/", query=query)
+    assert (status, content) == (200, b"1158201444")
+    assert _exchange("GET", "/webhooks/meta/", query=b"hub.mode=subscribe&hub.verify_token=no")[0] == 403
+    assert _exchange("GET", "/accounts/login/")[0] == 200
+
+
+def test_the_server_lifespan_opens_and_closes_cleanly():
+    messages = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[str] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message["type"])
+
+    asyncio.run(WebhookIntake(get_asgi_application())({"type": "lifespan"}, receive, send))
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]

@@ -1,0 +1,263 @@
+"""Meta's webhook POSTs on the ASGI server: verify, store, hand over, 200 — on the event loop.
+
+The web tier runs gunicorn with uvicorn workers (aerostic.server). Every `POST /webhooks/meta/`
+is answered here without Django's request machinery, middleware or thread hop: the body is read
+from the socket, its HMAC checked, one row inserted through a small async connection pool and the
+id pushed onto the ready list (webhooks/ready.py) with one Redis call. Thousands of deliveries can
+wait on Postgres at once without a thread each, which is what let a 2-core machine take Meta's
+bursts. The rules are the intake view's (webhooks/intake.py shares them: signature, body
+inspection, the stored row, the rate limit key); GET verification and every other request go to
+Django unchanged.
+
+What the sync view gets from Django is done here by hand: the host check (ALLOWED_HOSTS), HTTPS
+only in production (SECURE_PROXY_SSL_HEADER), the client address (TRUSTED_PROXY_COUNT, as
+django-axes reads it), the body size limit while reading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import psycopg
+import redis.asyncio as aioredis
+from django.conf import settings
+from django.http import HttpRequest
+from django.http.request import split_domain_port, validate_host
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from aerostic.core.audit import client_ip
+from whatsapp.webhooks import intake, ready
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhooks/meta/"
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class WebhookIntake:
+    """ASGI wrapper: webhook POSTs here, everything else to `app` (Django's ASGI handler)."""
+
+    POOL_TIMEOUT = 5.0  # seconds to wait for a database connection before answering 503
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+        self._pool: AsyncConnectionPool | None = None
+        self._redis: aioredis.Redis | None = None
+        self._opening = asyncio.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http" and scope["path"] == WEBHOOK_PATH and scope["method"] == "POST":
+            status, answer = await self.handle(scope, receive)
+            await _respond(send, status, answer)
+        else:
+            await self.app(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive) -> tuple[int, dict[str, Any]]:
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        if not _host_allowed(headers):
+            return 400, {"error": "Unknown host."}
+        if getattr(settings, "SECURE_SSL_REDIRECT", False) and not _is_secure(scope, headers):
+            return 403, {"error": "HTTPS required."}
+        try:
+            declared = int(headers.get("content-length") or 0)
+        except ValueError:
+            declared = 0
+        if declared > settings.WEBHOOK_MAX_BYTES:
+            return 413, {"error": "Body too large."}
+        if await self._over_rate(_client_ip(scope, headers)):
+            return 429, {"error": "Too many requests."}
+        try:
+            body = await _read_body(receive, settings.WEBHOOK_MAX_BYTES)
+        except BodyTooLarge:
+            return 413, {"error": "Body too large."}
+        if not intake.signature_is_valid(body, headers.get("x-hub-signature-256", "")):
+            await self._count_rejection()
+            return 401, {"error": "Invalid signature."}
+
+        text, status, fields, problem = intake.inspect_body(body)
+        try:
+            event_id = await self._store(text, status, fields, problem)
+        except (psycopg.Error, PoolTimeout, OSError):
+            logger.exception("webhook not stored: database unavailable")
+            return 503, {"error": "Temporarily unavailable."}
+        if not problem:
+            await self._mark_ready(event_id)
+        return 200, {"received": True}
+
+    # --- Postgres
+
+    async def _database(self) -> AsyncConnectionPool:
+        if self._pool is None:
+            async with self._opening:  # one pool per worker process, opened on first use
+                if self._pool is None:
+                    pool = AsyncConnectionPool(
+                        kwargs=_connection_kwargs(),
+                        min_size=1,
+                        max_size=settings.WEBHOOK_INTAKE_DB_CONNECTIONS,
+                        timeout=self.POOL_TIMEOUT,
+                        open=False,
+                        name="webhook-intake",
+                    )
+                    await pool.open(wait=False)
+                    self._pool = pool
+        return self._pool
+
+    async def _store(self, text: str, status: str, fields: list[str], problem: str) -> int:
+        pool = await self._database()
+        async with pool.connection() as conn:
+            # The platform scope is transaction-local, as everywhere (tenants.rls): the pooled
+            # connection carries nothing into its next use. Both statements go in one round trip.
+            async with conn.pipeline():
+                await conn.execute("SELECT set_config('app.platform', 'on', true)")
+                cursor = await conn.execute(intake.INSERT_EVENT, [text, status, json.dumps(fields), problem])
+            row = await cursor.fetchone()
+        return row[0]
+
+    # --- Redis: rate limit, rejection counter, hand-over to processing
+
+    def _cache(self) -> aioredis.Redis:
+        if self._redis is None:
+            # Short timeouts: a Redis outage must cost an ACK milliseconds, not seconds.
+            self._redis = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=1)
+        return self._redis
+
+    async def _over_rate(self, ip: str | None) -> bool:
+        try:
+            key = intake.rate_key(ip)
+            async with self._cache().pipeline(transaction=False) as pipe:
+                count, _ = await pipe.incr(key).expire(key, 120).execute()
+            return count > settings.WEBHOOK_RATE_PER_MINUTE
+        except Exception:  # Redis down must not refuse Meta: the event store does not need it
+            return False
+
+    async def _count_rejection(self) -> None:
+        try:
+            rejected = await self._cache().incr(intake.REJECTED_COUNTER)
+        except Exception:
+            rejected = 1
+        if rejected % 100 == 1:  # one log line per hundred, not a flood
+            logger.warning("webhook with a missing or wrong signature refused")
+
+    async def _mark_ready(self, event_id: int) -> None:
+        """Redis down → the row stays pending and the sweeper hands it over later."""
+        try:
+            slot = int(
+                await self._cache().eval(
+                    ready.PUSH_AND_CLAIM,
+                    2,
+                    ready.READY_KEY,
+                    ready.DRAINER_KEY,
+                    settings.WEBHOOK_DRAINERS,
+                    ready.DRAINER_TTL_SECONDS,
+                    event_id,
+                )
+            )
+            if slot:
+                # RQ's enqueue is synchronous; it runs only when a drainer slot was free.
+                await asyncio.to_thread(ready.start_drainer, slot)
+        except Exception:
+            logger.warning("webhook event kept pending: queue unavailable")
+
+    # --- lifecycle
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+
+
+def _connection_kwargs() -> dict[str, Any]:
+    """Django's own connection parameters (DATABASE_URL, OPTIONS), minus its sync-only classes."""
+    from django.db import connections
+
+    params = connections["default"].get_connection_params()
+    for sync_only in ("cursor_factory", "context"):
+        params.pop(sync_only, None)
+    return {**params, "autocommit": False}
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def _host_allowed(headers: dict[str, str]) -> bool:
+    """Django's HttpRequest.get_host() rules, without building a request."""
+    host = headers.get("x-forwarded-host") if settings.USE_X_FORWARDED_HOST else None
+    host = host or headers.get("host", "")
+    allowed = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    domain, _port = split_domain_port(host)
+    return bool(domain) and validate_host(domain, allowed)
+
+
+def _is_secure(scope: Scope, headers: dict[str, str]) -> bool:
+    """Django's HttpRequest.is_secure(): the trusted proxy header when configured, else the scheme."""
+    proxy_header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if proxy_header:
+        name, secure_value = proxy_header
+        value = headers.get(name.removeprefix("HTTP_").replace("_", "-").lower())
+        if value is not None:
+            return value.split(",", 1)[0].strip() == secure_value
+    return scope.get("scheme") == "https"
+
+
+def _client_ip(scope: Scope, headers: dict[str, str]) -> str | None:
+    """The same address django-axes and the audit log would see (TRUSTED_PROXY_COUNT applies)."""
+    request = HttpRequest()
+    client = scope.get("client")
+    request.META["REMOTE_ADDR"] = client[0] if client else ""
+    if "x-forwarded-for" in headers:
+        request.META["HTTP_X_FORWARDED_FOR"] = headers["x-forwarded-for"]
+    return client_ip(request)
+
+
+async def _respond(send: Send, status: int, answer: dict[str, Any]) -> None:
+    body = json.dumps(answer).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
