@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint fmt clean-data bench-webhooks
+.PHONY: install run test lint fmt clean-data bench-webhooks bench-import
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: install
 # Webhook intake under rising load (prints a table; see bench/webhooks.py for the options).
 bench-webhooks: install
 	$(PY) -m bench.webhooks $(ARGS)
+
+# Contacts CSV import: 100,000 rows upload → run, then the same file again (see bench/imports.py).
+bench-import: install
+	$(PY) -m bench.imports $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

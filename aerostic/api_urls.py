@@ -4,6 +4,8 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts import api as accounts_api
+from compliance import api as compliance_api
+from contacts import api as contacts_api
 from tenants import api as tenants_api
 from whatsapp import api as whatsapp_api
 from whatsapp.message_templates import api as templates_api
@@ -33,6 +35,22 @@ urlpatterns = [
         templates_api.TemplateSyncApi.as_view(),
         name="template-sync",
     ),
+    path("contacts/", contacts_api.ContactListApi.as_view(), name="contact-list"),
+    path("contacts/<int:contact_id>/", contacts_api.ContactDetailApi.as_view(), name="contact-detail"),
+    path("contacts/<int:contact_id>/reveal/", contacts_api.ContactRevealApi.as_view(), name="contact-reveal"),
+    path("contacts/<int:contact_id>/consent/", contacts_api.ContactConsentApi.as_view(), name="contact-consent"),
+    path("contacts/<int:contact_id>/export/", contacts_api.ContactDataExportApi.as_view(), name="contact-export"),
+    path("contacts/<int:contact_id>/can-send/", compliance_api.CanSendApi.as_view(), name="contact-can-send"),
+    path("compliance/settings/", compliance_api.ComplianceSettingsApi.as_view(), name="compliance-settings"),
+    path("contact-lists/", contacts_api.ListListApi.as_view(), name="contact-list-list"),
+    path("contact-lists/<int:list_id>/", contacts_api.ListDetailApi.as_view(), name="contact-list-detail"),
+    path("contact-lists/<int:list_id>/members/", contacts_api.ListMembersApi.as_view(), name="contact-list-members"),
+    path("segments/", contacts_api.SegmentListApi.as_view(), name="segment-list"),
+    path("segments/<int:segment_id>/", contacts_api.SegmentDetailApi.as_view(), name="segment-detail"),
+    path("contact-attributes/", contacts_api.AttributeListApi.as_view(), name="contact-attribute-list"),
+    path("contact-imports/", contacts_api.ImportListApi.as_view(), name="contact-import-list"),
+    path("contact-imports/<int:import_id>/", contacts_api.ImportDetailApi.as_view(), name="contact-import-detail"),
+    path("contact-imports/<int:import_id>/start/", contacts_api.ImportStartApi.as_view(), name="contact-import-start"),
     path("audit/events/", tenants_api.AuditEventListApi.as_view(), name="audit-list"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularRedocView.as_view(url_name="api:schema"), name="docs"),

@@ -35,6 +35,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("whatsapp.jobs.purge_webhook_events", LOW, "15 0 * * *", "Purge old webhook events"),
     PeriodicJob("whatsapp.jobs.sync_all_templates", LOW, "45 2 * * *", "Sync message templates from Meta"),
     PeriodicJob("inbox.jobs.ensure_message_partitions", LOW, "30 1 * * *", "Create next months' message partitions"),
+    PeriodicJob("compliance.jobs.purge_expired_message_bodies", LOW, "20 1 * * *", "Message body retention"),
+    PeriodicJob("compliance.jobs.apply_pending_user_preferences", LOW, "7 * * * *", "WhatsApp stop/resume → consent"),
 ]
 
 

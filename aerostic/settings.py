@@ -63,6 +63,8 @@ WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30, minimum=1)
 WEBHOOK_DRAINERS = env_int("WEBHOOK_DRAINERS", 2, minimum=1)
 # Postgres connections each web worker keeps for storing webhooks (whatsapp/webhooks/asgi.py).
 WEBHOOK_INTAKE_DB_CONNECTIONS = env_int("WEBHOOK_INTAKE_DB_CONNECTIONS", 4, minimum=1)
+# Contacts: the largest CSV accepted for import (a clear error above it).
+CONTACT_IMPORT_MAX_BYTES = env_int("CONTACT_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 # Meta batches up to 1,000 updates in one POST: let request.body hold a whole webhook.
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BYTES + 1024
 GRAPH_CONNECT_TIMEOUT_SECONDS = env_int("GRAPH_CONNECT_TIMEOUT_SECONDS", 3, minimum=1)
@@ -100,6 +102,7 @@ INSTALLED_APPS = [
     "accounts",
     "tenants",
     "compliance",
+    "contacts",
     "whatsapp",
     "campaigns",
     "inbox",
@@ -256,6 +259,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"ConsentKindEnum": "compliance.models.ConsentEvent.Kind"},
 }
 
 # --- Internationalisation.

@@ -21,5 +21,7 @@ urlpatterns = [
     path("api/v1/", include("aerostic.api_urls")),
     path("workspace/", include("tenants.urls")),
     path("whatsapp/", include("whatsapp.urls")),
+    path("contacts/", include("contacts.urls")),
+    path("compliance/", include("compliance.urls")),
     path("", include("tenants.portal_urls")),
 ]

@@ -1,10 +1,11 @@
-"""Platform console: the global kill-switch; customers' WhatsApp marketing preferences."""
+"""Platform console: the global kill-switch; customers' WhatsApp marketing preferences; the consent
+ledger (read-only: it is append-only) and each workspace's compliance settings."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from aerostic.core.admin_site import TenantScopedAdmin
-from compliance.models import PlatformSwitch, UserPreferenceEvent
+from compliance.models import ComplianceSettings, ConsentEvent, PlatformSwitch, UserPreferenceEvent
 from compliance.services import platform_sending_set
 
 
@@ -39,3 +40,36 @@ class UserPreferenceEventAdmin(TenantScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(TenantScopedAdmin):
+    list_display = ("id", "tenant", "contact", "kind", "source", "occurred_at", "recorded_at")
+    list_filter = ("kind", "source", "tenant")
+    readonly_fields = (
+        "tenant",
+        "contact",
+        "kind",
+        "channel",
+        "source",
+        "evidence",
+        "actor",
+        "occurred_at",
+        "recorded_at",
+    )
+    exclude = ("dedupe_key",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ComplianceSettings)
+class ComplianceSettingsAdmin(TenantScopedAdmin):
+    list_display = ("tenant", "quiet_hours_enabled", "quiet_hours_start", "quiet_hours_end", "marketing_cap_messages")
+    readonly_fields = ("tenant", "updated_at")

@@ -1,9 +1,9 @@
 """The message store: conversations and messages (Message is range-partitioned by month in Postgres).
 
 A customer's WhatsApp id is a phone number: stored encrypted with a keyed blind index for lookups
-(DESIGN §5); the contacts issue links conversations to Contact rows later. Users who adopted a
-WhatsApp username may reach us without a phone number (`from` empty, `from_user_id` set): their
-conversation is keyed by Meta's business-scoped user id instead.
+(DESIGN §5); an inbound message links its conversation to the customer's `contacts.Contact`. Users
+who adopted a WhatsApp username may reach us without a phone number (`from` empty, `from_user_id`
+set): their conversation is keyed by Meta's business-scoped user id instead, with no contact.
 """
 
 from __future__ import annotations
@@ -28,6 +28,14 @@ class Conversation(TenantScopedModel):
         max_length=128, blank=True, help_text="Meta's business-scoped user id (users with a username)"
     )
     customer_name = models.CharField(max_length=200, blank=True)
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+        help_text="The customer's contact; empty for users who hide their number behind a username",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     last_message_at = models.DateTimeField(null=True, blank=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True)

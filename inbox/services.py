@@ -1,5 +1,6 @@
 """Writes to the message store: inbound messages, echoes, and statuses — idempotent under Meta's
-re-deliveries and out-of-order arrivals (a late `delivered` never overwrites `read`)."""
+re-deliveries and out-of-order arrivals (a late `delivered` never overwrites `read`). An inbound
+message links its conversation to the sender's contact; a 131047 failure closes the service window."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 
 from aerostic.core.crypto import blind_index
 from inbox.models import Conversation, Message, MessageKey, MessageStatusEvent
@@ -124,11 +126,28 @@ def inbound_store(*, phone: Any, message: dict[str, Any], profile_name: str = ""
     )
     if stored is not None:
         at = stored.created_at
-        updates = {"last_message_at": max(filter(None, [conversation.last_message_at, at]))}
+        updates: dict[str, Any] = {"last_message_at": max(filter(None, [conversation.last_message_at, at]))}
         if conversation.last_inbound_at is None or at >= conversation.last_inbound_at:
             updates.update(last_inbound_at=at, window_expires_at=at + SERVICE_WINDOW, status=Conversation.Status.OPEN)
+        contact = _contact_of_sender(message, profile_name=profile_name, at=at)
+        if contact is not None and conversation.contact_id != contact.pk:
+            updates["contact"] = contact
         Conversation.objects.filter(pk=conversation.pk).update(**updates)
+        for field, value in updates.items():
+            setattr(conversation, field, value)
     return stored
+
+
+def _contact_of_sender(message: dict[str, Any], *, profile_name: str, at: datetime) -> Any:
+    """The sender's contact (created on their first message, `last_inbound_at` kept). None for
+    users who hide their number behind a username, and for system notices, which Meta sends
+    "from" the customer but which the customer did not write."""
+    wa_id = digits(message.get("from"))
+    if not wa_id or message.get("type") == "system":
+        return None
+    from contacts.services import contact_for_customer
+
+    return contact_for_customer(wa_id=wa_id, profile_name=profile_name, at=at)
 
 
 def echo_store(*, phone: Any, message: dict[str, Any]) -> Message | None:
@@ -177,6 +196,42 @@ def history_store(*, phone: Any, thread_id: str, message: dict[str, Any]) -> Mes
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=stored.created_at)
         conversation.last_message_at = stored.created_at
     return stored
+
+
+# Meta's "re-engagement message" error: more than 24 hours since the customer last wrote.
+WINDOW_CLOSED_ERROR = 131047
+
+
+def window_close(*, conversation: Conversation, at: datetime) -> bool:
+    """Meta refused a free-form message because the service window had closed (error 131047): the
+    window ends at `at`, whatever our clock said. A customer message newer than `at` opened a new
+    window that this older refusal must not close. True when the window moved."""
+    closed = _close_window(conversation.pk, at)
+    if closed:
+        conversation.window_expires_at = at
+    return closed
+
+
+def _close_window(conversation_id: int, at: datetime) -> bool:
+    # One conditional UPDATE: concurrent inbound messages and refusals settle in the database.
+    return bool(
+        Conversation.objects.filter(pk=conversation_id)
+        .filter(Q(window_expires_at__isnull=True) | Q(window_expires_at__gt=at))
+        .filter(Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lte=at))
+        .update(window_expires_at=at)
+    )
+
+
+def error_codes(errors: Any) -> set[int]:
+    """The numeric codes of Meta's `errors[]` (ints or strings; anything else skipped)."""
+    codes: set[int] = set()
+    for error in errors or []:
+        if isinstance(error, dict):
+            try:
+                codes.add(int(error.get("code")))
+            except (TypeError, ValueError):
+                continue
+    return codes
 
 
 def status_record(*, status: dict[str, Any]) -> str:
@@ -231,6 +286,8 @@ def _apply(message: Message, events: list[MessageStatusEvent]) -> None:
                 message.error_code = errors[0].get("code")
                 message.error_title = str(errors[0].get("title", ""))[:255]
                 changed.update({"error_code", "error_title"})
+            if WINDOW_CLOSED_ERROR in error_codes(errors):
+                _close_window(message.conversation_id, event.occurred_at)
         elif event.status == "deleted":
             message.status = Message.Status.DELETED
             changed.add("status")

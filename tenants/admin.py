@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.template.response import TemplateResponse
 
 from aerostic.core.admin_site import TenantScopedAdmin
 from compliance.services import tenant_sending_set
@@ -28,7 +31,7 @@ class TenantAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug")
     readonly_fields = ("created_at", "updated_at")
     inlines = [MembershipInline]
-    actions = ["stop_sending", "resume_sending"]
+    actions = ["stop_sending", "resume_sending", "erase_workspace_data"]
 
     def save_model(self, request, obj, form, change):
         # The kill-switch goes through its service so the flip is audited with its reason.
@@ -64,6 +67,38 @@ class TenantAdmin(admin.ModelAdmin):
         for tenant in queryset:
             tenant_sending_set(tenant=tenant, enabled=True, reason="", actor=request.user, request=request)
         self.message_user(request, f"Sending resumed for {queryset.count()} tenant(s).")
+
+    @admin.action(description="Erase workspace data (GDPR)")
+    def erase_workspace_data(self, request, queryset):
+        """Asks first (a page listing what goes); on "yes" each workspace is closed, its sending
+        stopped and `compliance.jobs.erase_tenant` queued, audited as `tenant.erase_requested`."""
+        from compliance.privacy import tenant_erase_request
+
+        if request.POST.get("confirm") == "yes":
+            tenants = list(queryset)
+            for tenant in tenants:
+                tenant_erase_request(tenant=tenant, actor=request.user, request=request)
+            self.message_user(
+                request,
+                f"Erase queued for {len(tenants)} workspace(s); they are closed until it runs.",
+                messages.WARNING,
+            )
+            return None
+        counts = dict(
+            Membership.all_tenants.filter(tenant__in=queryset)
+            .values("tenant_id")
+            .annotate(members=Count("id"))
+            .values_list("tenant_id", "members")
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Erase workspace data?",
+            "opts": self.model._meta,
+            "tenants": [(tenant, counts.get(tenant.pk, 0)) for tenant in queryset],
+            "action_name": "erase_workspace_data",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/tenants/erase_confirmation.html", context)
 
 
 @admin.register(Membership)

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from contacts.views import ContactListView
 from tenants import views
 from whatsapp.message_templates.views import TemplateListView
 from whatsapp.views import WhatsAppView
@@ -31,16 +32,7 @@ urlpatterns = [
         ),
         name="inbox",
     ),
-    path(
-        "contacts/",
-        _soon(
-            "Contacts",
-            "Import contacts with their consent and keep opt-outs honoured.",
-            ["CSV import with column mapping", "Opt-in / opt-out history per contact", "Lists and segments"],
-            "contacts.view",
-        ),
-        name="contacts",
-    ),
+    path("contacts/", ContactListView.as_view(), name="contacts"),
     path(
         "campaigns/",
         _soon(

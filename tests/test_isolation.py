@@ -18,6 +18,10 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from aerostic.core.models import AuditEvent
+from compliance.models import ConsentEvent
+from contacts.importing import import_upload
+from contacts.models import AttributeDefinition, Contact, ContactImport, ContactList, ContactListMember, Segment
+from contacts.services import contact_create, list_create, list_members_add, segment_save
 from tenants.context import platform_context, tenant_context
 from tenants.models import Invitation, Membership, Tenant
 from tenants.tests.factories import TenantScopedFactory
@@ -90,6 +94,63 @@ ROUTES = [
     Route("POST", "/api/v1/templates/{template}/refresh/", "viewer", None, {}, is_api=True),
     Route("POST", "/api/v1/templates/{template}/render/", "viewer", None, {"values": {}}, is_api=True),
     Route("POST", "/api/v1/whatsapp/accounts/{account}/templates/sync/", "admin", "agent", {}, is_api=True),
+    Route("GET", "/contacts/new/", "agent", "viewer"),
+    Route("POST", "/contacts/new/", "agent", "viewer", {"phone": "not a number"}),
+    Route("GET", "/contacts/export.csv", "admin", "agent"),
+    Route("GET", "/contacts/{contact}/", "viewer", None),
+    Route("POST", "/contacts/{contact}/", "agent", "viewer", {"phone": ""}),
+    Route("POST", "/contacts/{contact}/reveal/", "admin", "agent", {}),
+    Route("POST", "/contacts/{contact}/erase/", "admin", "agent", {}, 302),
+    Route("GET", "/contacts/{contact}/export.json", "admin", "agent"),
+    Route("GET", "/contacts/lists/", "viewer", None),
+    Route("POST", "/contacts/lists/", "agent", "viewer", {"name": ""}),
+    Route("POST", "/contacts/lists/add/", "agent", "viewer", {}, 302),
+    Route("GET", "/contacts/lists/{list}/", "viewer", None),
+    Route("POST", "/contacts/lists/{list}/", "agent", "viewer", {"action": "remove"}, 302),
+    Route("GET", "/contacts/segments/", "viewer", None),
+    Route("POST", "/contacts/segments/", "agent", "viewer", {"name": ""}),
+    Route("GET", "/contacts/segments/{segment}/", "viewer", None),
+    Route("POST", "/contacts/segments/{segment}/", "agent", "viewer", {}, 302),
+    Route("GET", "/contacts/attributes/", "viewer", None),
+    Route("POST", "/contacts/attributes/", "agent", "viewer", {"label": ""}),
+    Route("GET", "/contacts/import/", "admin", "agent"),
+    Route("POST", "/contacts/import/", "admin", "agent", {}),
+    Route("GET", "/contacts/import/{import}/", "admin", "agent"),
+    Route("POST", "/contacts/import/{import}/", "admin", "agent", {}),
+    Route("GET", "/contacts/import/{import}/progress/", "admin", "agent"),
+    Route("GET", "/contacts/import/{import}/errors.csv", "admin", "agent"),
+    Route("GET", "/api/v1/contacts/", "viewer", None, is_api=True),
+    Route("POST", "/api/v1/contacts/", "agent", "viewer", {"phone": "not a number"}, 400, is_api=True),
+    Route("GET", "/api/v1/contacts/{contact}/", "viewer", None, is_api=True),
+    Route("PATCH", "/api/v1/contacts/{contact}/", "agent", "viewer", {"name": "Renamed"}, is_api=True),
+    Route("DELETE", "/api/v1/contacts/{contact}/", "admin", "agent", {}, is_api=True),
+    Route("POST", "/api/v1/contacts/{contact}/reveal/", "admin", "agent", {}, is_api=True),
+    Route("GET", "/api/v1/contacts/{contact}/consent/", "viewer", None, is_api=True),
+    Route("POST", "/api/v1/contacts/{contact}/consent/", "agent", "viewer", {"kind": "maybe"}, 400, is_api=True),
+    Route("GET", "/api/v1/contacts/{contact}/export/", "admin", "agent", is_api=True),
+    Route("GET", "/api/v1/contacts/{contact}/can-send/?category=MARKETING", "viewer", None, is_api=True),
+    Route("GET", "/api/v1/compliance/settings/", "viewer", None, is_api=True),
+    Route("PATCH", "/api/v1/compliance/settings/", "admin", "agent", {"marketing_cap_days": 0}, 400, is_api=True),
+    Route("GET", "/compliance/settings/", "viewer", None),
+    Route("POST", "/compliance/settings/", "admin", "agent", {"marketing_cap_days": "x"}, 400),
+    Route("GET", "/api/v1/contact-lists/", "viewer", None, is_api=True),
+    Route("POST", "/api/v1/contact-lists/", "agent", "viewer", {"name": ""}, 400, is_api=True),
+    Route("GET", "/api/v1/contact-lists/{list}/", "viewer", None, is_api=True),
+    Route("DELETE", "/api/v1/contact-lists/{list}/", "agent", "viewer", {}, 204, is_api=True),
+    Route("GET", "/api/v1/contact-lists/{list}/members/", "viewer", None, is_api=True),
+    Route("POST", "/api/v1/contact-lists/{list}/members/", "agent", "viewer", {"contact_ids": []}, is_api=True),
+    Route("DELETE", "/api/v1/contact-lists/{list}/members/", "agent", "viewer", {"contact_ids": []}, is_api=True),
+    Route("GET", "/api/v1/segments/", "viewer", None, is_api=True),
+    Route("POST", "/api/v1/segments/", "agent", "viewer", {"name": ""}, 400, is_api=True),
+    Route("GET", "/api/v1/segments/{segment}/", "viewer", None, is_api=True),
+    Route("PUT", "/api/v1/segments/{segment}/", "agent", "viewer", {"name": ""}, 400, is_api=True),
+    Route("DELETE", "/api/v1/segments/{segment}/", "agent", "viewer", {}, 204, is_api=True),
+    Route("GET", "/api/v1/contact-attributes/", "viewer", None, is_api=True),
+    Route("POST", "/api/v1/contact-attributes/", "agent", "viewer", {"label": ""}, 400, is_api=True),
+    Route("GET", "/api/v1/contact-imports/", "admin", "agent", is_api=True),
+    Route("POST", "/api/v1/contact-imports/", "admin", "agent", {}, 400, is_api=True),
+    Route("GET", "/api/v1/contact-imports/{import}/", "admin", "agent", is_api=True),
+    Route("POST", "/api/v1/contact-imports/{import}/start/", "admin", "agent", {"mapping": {}}, 400, is_api=True),
 ]
 
 # Routes deliberately outside the tenant suite, each with the reason.
@@ -131,7 +192,16 @@ def ids(alpha, connected):
     with tenant_context(alpha.tenant):
         phone = connected.phone_numbers.get()
         template_id = MessageTemplate.objects.get(account=connected, name="hello_world").pk
+        contact = contact_create(phone="+919812345621", name="Asha Alpha", actor=alpha.admin.user)
+        contact_list = list_create(name="Alpha VIPs", actor=alpha.admin.user)
+        list_members_add(contact_list=contact_list, contact_ids=[contact.pk], actor=alpha.admin.user)
+        segment = segment_save(name="Alpha opted in", filters={"consent": "opted_in"}, actor=alpha.admin.user)
+        upload = import_upload(data=b"phone,name\n+919812345622,Ravi\n", filename="alpha.csv", actor=alpha.admin.user)
     return {
+        "contact": contact.pk,
+        "list": contact_list.pk,
+        "segment": segment.pk,
+        "import": upload.pk,
         "member": alpha.agent.pk,
         "invitation": InvitationFactory(tenant=alpha.tenant).pk,
         "account": connected.pk,
@@ -152,8 +222,19 @@ def _snapshot(tenant: Tenant) -> tuple:
         templates = sorted(
             MessageTemplate.all_tenants.filter(tenant=tenant).values_list("pk", "status", "components", "category")
         )
+        contacts = sorted(
+            Contact.all_tenants.filter(tenant=tenant).values_list("pk", "name", "phone_index", "consent_state", "tags")
+        )
+        contacts += [
+            ("lists", ContactList.all_tenants.filter(tenant=tenant).count()),
+            ("members", ContactListMember.all_tenants.filter(tenant=tenant).count()),
+            ("segments", Segment.all_tenants.filter(tenant=tenant).count()),
+            ("attributes", AttributeDefinition.all_tenants.filter(tenant=tenant).count()),
+            ("consent", ConsentEvent.all_tenants.filter(tenant=tenant).count()),
+            ("imports", sorted(ContactImport.all_tenants.filter(tenant=tenant).values_list("pk", "status"))),
+        ]
     queued = sum(django_rq.get_queue(name).count for name in ("default", "low", "sends", "campaigns"))
-    return members, invitations, tenant_row, business_events, queued, whatsapp, phones, tokens, templates
+    return members, invitations, tenant_row, business_events, queued, whatsapp, phones, tokens, templates, contacts
 
 
 def _call(client, route: Route, ids: dict):
@@ -236,10 +317,14 @@ def test_every_route_is_in_the_isolation_suite_or_explicitly_exempt():
         "{account}": "<int:account_id>",
         "{phone}": "<int:phone_id>",
         "{template}": "<int:template_id>",
+        "{contact}": "<int:contact_id>",
+        "{list}": "<int:list_id>",
+        "{segment}": "<int:segment_id>",
+        "{import}": "<int:import_id>",
     }
     covered = set()
     for route in ROUTES:
-        path = route.path
+        path = route.path.split("?")[0]
         for placeholder, converter in placeholders.items():
             path = path.replace(placeholder, converter)
         covered.add(path)

@@ -120,7 +120,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         set_rollback()
         body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
         problems = getattr(exc, "problems", None)
-        if problems:  # every rule broken at once (e.g. a template), each with where it is
+        if isinstance(problems, dict):  # field → what is wrong with it (e.g. a contact)
+            body["problems"] = [{"where": where, "message": message} for where, message in problems.items()]
+        elif problems:  # every rule broken at once (e.g. a template), each with where it is
             body["problems"] = [{"where": p.where, "message": p.message} for p in problems]
         return Response(body, status=exc.status_code)
     return drf_exception_handler(exc, context)

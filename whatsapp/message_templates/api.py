@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_field

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from aerostic.core.alerts import raise_alert, resolve_alert
-from compliance.services import user_preference_record
+from compliance import services as compliance
+from contacts import services as contacts
 from inbox import services as inbox
 from whatsapp.message_templates import services as templates
 from whatsapp.models import PhoneNumber, WhatsAppAccount
@@ -14,9 +15,7 @@ from whatsapp.webhooks.values import digits
 
 # Fields stored and acknowledged now, processed by the parts of the product that arrive later; a
 # replay from Django admin re-runs them once their handler exists (events are kept 30 days).
-NOT_YET_HANDLED = {
-    "smb_app_state_sync": "contacts arrive with the contacts issue",
-}
+NOT_YET_HANDLED: dict[str, str] = {}
 
 
 def _phone_of(target: Any, value: dict[str, Any]) -> PhoneNumber | None:
@@ -132,7 +131,9 @@ def account_alerts(target: Any, value: dict[str, Any]) -> dict[str, Any]:
 
 def messages(target: Any, value: dict[str, Any]) -> dict[str, Any]:
     """Inbound messages (every type, stored as Meta sent them), statuses of outbound ones, and
-    value-level errors (Meta reports some failures for the whole change, with no message)."""
+    value-level errors (Meta reports some failures for the whole change, with no message). A new
+    inbound message that is a STOP / START keyword, and a 131050 failure ("user stopped marketing"),
+    become consent events; a 131047 failure closes the service window (inbox.services)."""
     phone = target.phone
     if phone is None:
         return {"result": "ignored", "reason": "no phone number in the metadata"}
@@ -143,19 +144,25 @@ def messages(target: Any, value: dict[str, Any]) -> dict[str, Any]:
             for key in (contact.get("wa_id"), contact.get("user_id")):
                 if key:
                     names[str(key)] = name
-    stored = duplicates = 0
+    stored = duplicates = consent = 0
     for message in value.get("messages") or []:
         if not isinstance(message, dict):
             continue
         sender = str(message.get("from") or message.get("from_user_id") or "")
         result = inbox.inbound_store(phone=phone, message=message, profile_name=names.get(sender, ""))
         stored, duplicates = stored + (result is not None), duplicates + (result is None)
+        if result is not None and compliance.keyword_apply(message=result) is not None:
+            consent += 1
     statuses: dict[str, int] = {}
     for status in value.get("statuses") or []:
         if isinstance(status, dict):
             outcome = inbox.status_record(status=status)
             statuses[outcome] = statuses.get(outcome, 0) + 1
+            if outcome != "duplicate" and compliance.marketing_refusal_apply(status=status) is not None:
+                consent += 1
     outcome: dict[str, Any] = {"result": "processed", "stored": stored, "duplicates": duplicates, "statuses": statuses}
+    if consent:
+        outcome["consent_events"] = consent
     errors = [e for e in value.get("errors") or [] if isinstance(e, dict)]
     if errors:
         outcome["errors"] = [{"code": e.get("code"), "title": str(e.get("title", ""))[:255]} for e in errors]
@@ -204,16 +211,40 @@ def history(target: Any, value: dict[str, Any]) -> dict[str, Any]:
 
 
 def user_preferences(target: Any, value: dict[str, Any]) -> dict[str, Any]:
-    """A customer stopped or resumed marketing messages in WhatsApp itself: recorded for the
-    consent ledger."""
+    """A customer stopped or resumed marketing messages in WhatsApp itself: kept, then taken into
+    the consent ledger (opt-out / opt-in) when the customer is a contact."""
     if target.phone is None:
         return {"result": "ignored", "reason": "no phone number in the metadata"}
-    recorded_count = sum(
-        user_preference_record(phone=target.phone, preference=item)
-        for item in value.get("user_preferences") or []
-        if isinstance(item, dict)
-    )
-    return {"result": "processed", "recorded": recorded_count}
+    recorded_count = applied = 0
+    for item in value.get("user_preferences") or []:
+        if not isinstance(item, dict):
+            continue
+        preference = compliance.user_preference_record(phone=target.phone, preference=item)
+        if preference is not None:
+            recorded_count += 1
+            applied += compliance.user_preference_apply(preference=preference)
+    return {"result": "processed", "recorded": recorded_count, "applied": applied}
+
+
+def app_state_sync(target: Any, value: dict[str, Any]) -> dict[str, Any]:
+    """Contacts of a number shared with the WhatsApp Business app, as the app adds, edits or removes
+    them. Added and edited ones become (or update) contacts; a removal in the app keeps the contact
+    here (it may carry consent history), recorded in the outcome. No consent comes with them."""
+    results = {"added": 0, "updated": 0, "kept": 0, "ignored": 0}
+    for item in value.get("state_sync") or []:
+        if not isinstance(item, dict) or item.get("type") != "contact" or not isinstance(item.get("contact"), dict):
+            results["ignored"] += 1
+            continue
+        action = str(item.get("action") or "").lower()
+        if action == "remove":
+            results["kept"] += 1
+            continue
+        person = item["contact"]
+        outcome = contacts.contact_from_business_app(
+            phone=person.get("phone_number"), name=str(person.get("full_name") or person.get("first_name") or "")
+        )
+        results[outcome] += 1
+    return {"result": "processed", **results}
 
 
 def _for_account(apply: Any) -> Any:
@@ -242,6 +273,7 @@ TENANT_HANDLERS = {
     "message_template_quality_update": _for_account(templates.template_quality_apply),
     "message_template_components_update": _for_account(templates.template_components_apply),
     "user_preferences": user_preferences,
+    "smb_app_state_sync": app_state_sync,
     "phone_number_quality_update": phone_number_quality_update,
     "phone_number_name_update": phone_number_name_update,
     "account_update": account_update,

@@ -1,0 +1,281 @@
+"""The sending rules: may this contact get a message of this category now, and is the 24-hour
+customer service window of this conversation open? Reads only; the dispatcher asks before each send.
+
+`can_send` checks, in this order (the first that says no decides; refusals before deferrals):
+
+1. Erased contact: never.
+2. SERVICE (a free-form reply): governed by the 24-hour window, not by consent — allowed while one
+   of the contact's conversations has its window open. The dispatcher, which knows the exact
+   conversation, asks `free_form_allowed(conversation, at)` instead.
+3. Opted out: no MARKETING; no UTILITY when the workspace blocks it (the default); AUTHENTICATION
+   only when the customer asked for the code (`authentication_requested=True`).
+4. MARKETING needs an opt-in: no consent, no marketing sends.
+5. US numbers: Meta has not delivered marketing templates to US (+1) numbers since 1 April 2025.
+6. Deferrals (allowed=False with `send_after`, to be retried then, never dropped): quiet hours in
+   the contact's time zone (else the workspace's) for the workspace's quiet-hour categories, and
+   the per-contact marketing frequency cap. When both apply, `send_after` is the first moment
+   that satisfies both.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.fields.json import KT
+
+from compliance.models import ComplianceSettings
+from contacts.models import ConsentState, Contact
+from inbox.models import Conversation, Message
+
+logger = logging.getLogger(__name__)
+
+MARKETING = "MARKETING"
+UTILITY = "UTILITY"
+AUTHENTICATION = "AUTHENTICATION"
+SERVICE = "SERVICE"
+CATEGORIES = (MARKETING, UTILITY, AUTHENTICATION, SERVICE)
+
+SERVICE_WINDOW = timedelta(hours=24)
+US_MARKETING_STOPPED_ON = datetime(2025, 4, 1, tzinfo=UTC)
+WINDOW_CLOSED = "The 24-hour customer service window is closed: send an approved template instead."
+
+
+@dataclass(frozen=True)
+class SendDecision:
+    allowed: bool
+    reason: str = ""
+    send_after: datetime | None = None
+
+    @property
+    def is_deferred(self) -> bool:
+        """Not now, but later: retry at `send_after` rather than dropping the message."""
+        return not self.allowed and self.send_after is not None
+
+
+def compliance_settings_for(tenant_id: int) -> ComplianceSettings:
+    """The workspace's rules, created with the defaults on first use (inside the tenant's context)."""
+    found = ComplianceSettings.objects.filter(tenant_id=tenant_id).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return ComplianceSettings.objects.create(tenant_id=tenant_id)
+    except IntegrityError:  # created by a parallel request a moment ago
+        return ComplianceSettings.objects.get(tenant_id=tenant_id)
+
+
+# --- The 24-hour customer service window.
+
+
+def window_closes_at(conversation: Conversation) -> datetime | None:
+    """When the window ends: last inbound + 24 h, or earlier when Meta told us it had closed
+    (error 131047, see `inbox.services.window_close`). None when the customer never wrote."""
+    if conversation.window_expires_at is not None:
+        return conversation.window_expires_at
+    if conversation.last_inbound_at is not None:
+        return conversation.last_inbound_at + SERVICE_WINDOW
+    return None
+
+
+def window_open(conversation: Conversation, at: datetime) -> bool:
+    closes_at = window_closes_at(conversation)
+    return closes_at is not None and at < closes_at
+
+
+def free_form_allowed(conversation: Conversation, at: datetime) -> SendDecision:
+    """A free-form (non-template) message needs the window open; consent does not matter here."""
+    if conversation.contact_id is not None and conversation.contact.is_erased:
+        return SendDecision(False, "This contact was erased.")
+    if not window_open(conversation, at):
+        return SendDecision(False, WINDOW_CLOSED)
+    return SendDecision(True, "The customer wrote in the last 24 hours.")
+
+
+# --- can_send
+
+
+def can_send(contact: Contact, category: str, at: datetime, *, authentication_requested: bool = False) -> SendDecision:
+    """May `contact` get a message of `category` (MARKETING, UTILITY, AUTHENTICATION or SERVICE)
+    at `at`? See the module docstring for the order of the checks."""
+    category = str(category or "").upper()
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown message category {category!r}")
+    if contact.is_erased:
+        return SendDecision(False, "This contact was erased.")
+    if category == SERVICE:
+        conversations = Conversation.objects.filter(contact=contact)
+        if any(window_open(conversation, at) for conversation in conversations):
+            return SendDecision(True, "The customer wrote in the last 24 hours.")
+        return SendDecision(False, WINDOW_CLOSED)
+
+    settings = compliance_settings_for(contact.tenant_id)
+    if contact.consent_state == ConsentState.OPTED_OUT:
+        if category == MARKETING:
+            return SendDecision(False, "The contact opted out: no marketing messages.")
+        if category == UTILITY and settings.block_utility_when_opted_out:
+            return SendDecision(False, "The contact opted out, and this workspace blocks utility messages then.")
+        if category == AUTHENTICATION and not authentication_requested:
+            return SendDecision(False, "The contact opted out: authentication codes only when they ask for one.")
+    if category == MARKETING:
+        if contact.consent_state != ConsentState.OPTED_IN:
+            return SendDecision(False, "No marketing consent recorded for this contact: no consent, no marketing.")
+        if _is_us_number(contact) and at >= US_MARKETING_STOPPED_ON:
+            return SendDecision(
+                False, "Meta does not deliver marketing templates to US (+1) numbers since 1 April 2025."
+            )
+    return _deferral(contact, category, at, settings)
+
+
+def _is_us_number(contact: Contact) -> bool:
+    # +1 is shared by the US, Canada and the Caribbean: the region decides; a +1 number whose region
+    # is unknown is treated as American, the side on which Meta refuses.
+    return contact.country == "US" or (not contact.country and contact.calling_code == 1)
+
+
+def _deferral(contact: Contact, category: str, at: datetime, settings: ComplianceSettings) -> SendDecision:
+    """Quiet hours and the frequency cap: the earliest moment both allow, when it is not now."""
+    quiet = settings.quiet_hours_enabled and category in {c.upper() for c in settings.quiet_hours_categories}
+    capped = category == MARKETING and settings.marketing_cap_messages > 0
+    reasons: list[str] = []
+    moment = at
+    # A cap deferral may land in quiet hours and a quiet-hours end may still be capped: a few
+    # rounds settle it (each round only moves forward).
+    for _ in range(4):
+        later = moment
+        if quiet:
+            quiet_end = quiet_hours_end(contact, later, settings)
+            if quiet_end is not None:
+                later = quiet_end
+                reasons.append("quiet hours")
+        if capped:
+            cap_free = frequency_cap_frees_at(contact, later, settings)
+            if cap_free is not None:
+                later = cap_free
+                reasons.append("frequency cap")
+        if later == moment:
+            break
+        moment = later
+    if moment == at:
+        return SendDecision(True, "Allowed.")
+    if "quiet hours" in reasons and "frequency cap" in reasons:
+        why = "quiet hours and the marketing frequency cap"
+    elif "quiet hours" in reasons:
+        why = "the contact's quiet hours"
+    else:
+        why = f"the marketing frequency cap ({settings.marketing_cap_messages} per {settings.marketing_cap_days} days)"
+    return SendDecision(False, f"Deferred by {why}: send after {moment:%Y-%m-%d %H:%M} UTC.", moment)
+
+
+# --- Quiet hours
+
+
+def contact_zone(contact: Contact) -> ZoneInfo:
+    """The contact's time zone, else the workspace's, else UTC (an unknown name is skipped)."""
+    from tenants.models import Tenant
+
+    names = [contact.timezone]
+    if not contact.timezone:
+        names.append(Tenant.objects.filter(pk=contact.tenant_id).values_list("timezone", flat=True).first() or "")
+    for name in names:
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                logger.warning("unknown time zone skipped", extra={"contact_id": contact.pk})
+    return ZoneInfo("UTC")
+
+
+def quiet_hours_end(contact: Contact, at: datetime, settings: ComplianceSettings) -> datetime | None:
+    """When the quiet period `at` falls in ends (UTC), or None when `at` is not in quiet hours.
+    A period may cross midnight (21:00–09:00) and is read in the contact's local time."""
+    start, end = settings.quiet_hours_start, settings.quiet_hours_end
+    if start == end:
+        return None
+    zone = contact_zone(contact)
+    local = at.astimezone(zone)
+    now = local.time().replace(tzinfo=None)
+    if start < end:  # e.g. 13:00–15:00, the same day
+        if start <= now < end:
+            return _local_to_utc(local.date(), end, zone)
+        return None
+    if now >= start:  # across midnight: evening part, ends tomorrow morning
+        return _local_to_utc(local.date() + timedelta(days=1), end, zone)
+    if now < end:  # across midnight: morning part, ends today
+        return _local_to_utc(local.date(), end, zone)
+    return None
+
+
+def _local_to_utc(day: date, clock: time, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
+
+
+# --- Marketing frequency cap
+
+
+def marketing_messages_sent(contact: Contact, *, since: datetime, until: datetime) -> list[datetime]:
+    """When each marketing message to the contact in (since, until] was created, oldest first.
+
+    A message counts as marketing when Meta priced it so (`pricing_category`, set by the status
+    webhook: "marketing" or "marketing_lite") or, before any status arrived, when it is a template
+    message whose template is in the MARKETING category on the sending account. Failed messages
+    reached no one and do not count.
+    """
+    from whatsapp.models import MessageTemplate
+
+    marketing_template = MessageTemplate.objects.filter(
+        account_id=OuterRef("sending_account_id"),
+        name=OuterRef("template_name"),
+        category=MessageTemplate.Category.MARKETING,
+    )
+    return list(
+        Message.objects.filter(
+            conversation__contact=contact,
+            direction=Message.Direction.OUTBOUND,
+            created_at__gt=since,
+            created_at__lte=until,
+        )
+        .exclude(status=Message.Status.FAILED)
+        .annotate(
+            sending_account_id=F("conversation__phone_number__account_id"),
+            template_name=KT("payload__template__name"),
+        )
+        .filter(
+            Q(pricing_category__istartswith="marketing")
+            | (Q(type="template", pricing_category="") & Q(Exists(marketing_template)))
+        )
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+    )
+
+
+def frequency_cap_frees_at(contact: Contact, at: datetime, settings: ComplianceSettings) -> datetime | None:
+    """None when another marketing message fits the cap at `at`; else when the oldest message that
+    keeps the contact at the cap leaves the window."""
+    limit, period = settings.marketing_cap_messages, timedelta(days=settings.marketing_cap_days)
+    if limit <= 0 or period <= timedelta(0):
+        return None
+    sent = marketing_messages_sent(contact, since=at - period, until=at)
+    if len(sent) < limit:
+        return None
+    # With n sent in the window, n - limit + 1 must leave it: the (n - limit)-th oldest decides.
+    return sent[len(sent) - limit] + period
+
+
+__all__ = [
+    "AUTHENTICATION",
+    "MARKETING",
+    "SERVICE",
+    "UTILITY",
+    "WINDOW_CLOSED",
+    "SendDecision",
+    "can_send",
+    "compliance_settings_for",
+    "free_form_allowed",
+    "window_closes_at",
+    "window_open",
+]

@@ -1,0 +1,147 @@
+"""Uploading a CSV: refuse what cannot be imported, keep the file encrypted, suggest a mapping."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from aerostic.core import audit
+from contacts.importing.errors import ImportRefused
+from contacts.importing.reading import read_rows, sniff
+from contacts.models import AttributeDefinition, ContactImport
+from tenants.context import require_tenant_id
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+
+PHONE_NAMES = {"phone", "mobile", "whatsapp", "number", "cell", "msisdn", "tel", "telephone", "wa_id"}
+_PHONE_WORDS = ("phone", "mobile", "whatsapp", "msisdn")
+_SIMPLE_TARGETS = {
+    "name": {"name", "full_name", "fullname", "contact_name", "customer_name", "display_name"},
+    "tags": {"tags", "tag", "labels", "label", "groups"},
+    "language": {"language", "lang", "locale", "preferred_language"},
+    "timezone": {"timezone", "time_zone", "tz"},
+}
+CONSENT_NAMES = {
+    "consent",
+    "opt_in",
+    "optin",
+    "opted_in",
+    "subscribed",
+    "marketing_consent",
+    "whatsapp_consent",
+    "marketing_opt_in",
+    "accepts_marketing",
+}
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "CONTACT_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def _clean_filename(filename: str) -> str:
+    # Browsers on Windows may send a full path; keep only the name.
+    name = PureWindowsPath(PurePosixPath(filename or "").name).name.strip()
+    return (name or "contacts.csv")[:255]
+
+
+@transaction.atomic
+def import_upload(*, data: bytes, filename: str, actor: Any, request: Any = None) -> ContactImport:
+    """Stores an uploaded CSV (encrypted) with its encoding, separator, header and row count, or
+    raises ImportRefused with the reason; nothing is stored for a refused file."""
+    limit = max_upload_bytes()
+    if len(data) > limit:
+        raise ImportRefused(
+            f"The file is {len(data) / 1024 / 1024:.1f} MB; files up to {limit / 1024 / 1024:.0f} MB can be "
+            "imported. Split it into smaller files.",
+            code="too_large",
+        )
+    if not data.strip():
+        raise ImportRefused("The file is empty.", code="empty")
+    dialect, text, header = sniff(data)
+    total = sum(1 for _ in read_rows(text, dialect.delimiter))
+    if total == 0:
+        raise ImportRefused("The file has a header row but no contacts below it.", code="empty")
+    contact_import = ContactImport(
+        tenant_id=require_tenant_id(),
+        filename=_clean_filename(filename),
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        content=base64.b64encode(data).decode("ascii"),
+        encoding=dialect.encoding,
+        delimiter=dialect.delimiter,
+        header=header,
+        mapping=suggest_mapping(header),
+        consent_column=suggest_consent_column(header),
+        total_rows=total,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    contact_import.save()
+    audit.record(
+        "contact.import_upload",
+        actor=actor,
+        tenant=contact_import.tenant_id,
+        target=contact_import,
+        request=request,
+        metadata={"rows": total, "size_bytes": len(data), "encoding": dialect.encoding},
+    )
+    return contact_import
+
+
+def file_text(contact_import: ContactImport) -> str:
+    """The uploaded file as text (decrypted, decoded with the encoding found at upload)."""
+    if not contact_import.content:
+        raise ImportRefused("The file of this import is no longer kept: upload it again.", code="gone")
+    data = base64.b64decode(contact_import.content.reveal())
+    return data.decode(contact_import.encoding or "utf-8")
+
+
+def import_preview(contact_import: ContactImport, *, rows: int = 5) -> list[dict[str, str]]:
+    """The first `rows` contacts of the file as column → value, for the mapping page."""
+    header = list(contact_import.header)
+    preview: list[dict[str, str]] = []
+    for _number, cells in read_rows(file_text(contact_import), contact_import.delimiter or ","):
+        if len(preview) >= rows:
+            break
+        preview.append({column: (cells[i] if i < len(cells) else "") for i, column in enumerate(header)})
+    return preview
+
+
+def _slug(column: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", column.strip().lower()).strip("_")
+
+
+def suggest_mapping(header: list[str]) -> dict[str, str]:
+    """column → target (phone / name / tags / language / timezone / attr:<key> / ignore), guessed
+    from the column names; the first phone-like column is the phone, every other guess once."""
+    attribute_keys = {_slug(key): key for key in AttributeDefinition.objects.values_list("key", flat=True)}
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    slugs = [_slug(column) for column in header]
+    phone_column = next((c for c, s in zip(header, slugs, strict=True) if s in PHONE_NAMES), None)
+    if phone_column is None:
+        phone_column = next(
+            (c for c, s in zip(header, slugs, strict=True) if any(word in s for word in _PHONE_WORDS)), None
+        )
+    for column, slug in zip(header, slugs, strict=True):
+        target = "ignore"
+        if column == phone_column:
+            target = "phone"
+        elif slug in attribute_keys:
+            target = f"attr:{attribute_keys[slug]}"
+        else:
+            target = next((t for t, names in _SIMPLE_TARGETS.items() if slug in names), "ignore")
+        if target != "ignore" and target in taken and target != "tags":
+            target = "ignore"
+        taken.add(target)
+        mapping[column] = target
+    return mapping
+
+
+def suggest_consent_column(header: list[str]) -> str:
+    return next((column for column in header if _slug(column) in CONSENT_NAMES), "")

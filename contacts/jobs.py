@@ -1,0 +1,21 @@
+"""Jobs of the contacts app: running a CSV import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tenants.context import tenant_context
+
+
+def run_contact_import(*, tenant_id: int, contact_import_id: int) -> dict[str, Any] | None:
+    """Runs one queued import. Not a `tenant_job`: that wraps the job in one transaction, while an
+    import commits batch by batch (progress shows, a crash keeps what was done)."""
+    if not isinstance(tenant_id, int) or isinstance(tenant_id, bool):
+        raise TypeError("run_contact_import is a tenant job and needs tenant_id=<int>.")
+    from contacts.importing import import_run
+
+    with tenant_context(tenant_id):
+        contact_import = import_run(contact_import_id)
+        if contact_import is None:
+            return None  # gone, or already run / running
+        return {"status": contact_import.status, "created": contact_import.created_count}

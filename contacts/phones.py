@@ -1,0 +1,112 @@
+"""Phone numbers: parse to E.164 (phonenumbers), mask for display, derive country and time zone.
+
+Everything that turns user input into a stored number goes through `normalize`, so the blind
+index (computed over the E.164 string) always matches for the same person however the number
+was typed: "+91 98123 45621", "098123 45621" with default country IN, "919812345621" from Meta.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+from phonenumbers import timezone as number_timezones
+
+from aerostic.core.crypto import blind_index
+
+PHONE_INDEX_PURPOSE = "contacts.Contact.phone"
+_MASK = "••••"
+_UNKNOWN_ZONE = "Etc/Unknown"
+
+
+class InvalidPhoneNumber(ValueError):
+    """A number that is not a possible, valid number: the message says why, in plain words."""
+
+
+@dataclass(frozen=True)
+class NormalizedNumber:
+    e164: str  # "+919812345621"
+    country: str  # ISO region, "IN"; "" for non-geographic numbers
+    calling_code: int  # 91
+    timezone: str  # IANA zone when the number maps to exactly one, else ""
+    hint: str  # "+91 98••••21"
+
+    @property
+    def index(self) -> str:
+        return phone_index(self.e164)
+
+    @property
+    def wa_id(self) -> str:
+        """The number as WhatsApp writes it (digits, no plus)."""
+        return self.e164[1:]
+
+
+def normalize(raw: object, *, default_country: str = "") -> NormalizedNumber:
+    """E.164 and what follows from it. Numbers without a "+" are read in `default_country` (the
+    workspace's); a bare run of digits that is already a full international number (as Meta sends
+    `wa_id`) is accepted too."""
+    text = str(raw or "").strip()
+    if not text:
+        raise InvalidPhoneNumber("No phone number.")
+    if len(text) > 40:
+        raise InvalidPhoneNumber("Too long to be a phone number.")
+    number = _parse(text, default_country.upper() or None)
+    if (number is None or not phonenumbers.is_valid_number(number)) and not text.startswith("+"):
+        # Meta's wa_id and many exports write the full international number without the "+".
+        international = _parse("+" + "".join(ch for ch in text if ch.isdigit()), None)
+        if international is not None and phonenumbers.is_valid_number(international):
+            number = international
+    if number is None:
+        hint = "" if default_country else " (add the country code, e.g. +91…, or set a default country)"
+        raise InvalidPhoneNumber(f"Not a phone number{hint}.")
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhoneNumber("Not a valid number for its country.")
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    region = phonenumbers.region_code_for_number(number) or ""
+    return NormalizedNumber(
+        e164=e164,
+        country="" if region == "001" else region,
+        calling_code=number.country_code,
+        timezone=_single_timezone(number),
+        hint=mask(e164),
+    )
+
+
+def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException:
+        return None
+    return number if phonenumbers.is_possible_number(number) else None
+
+
+def _single_timezone(number: phonenumbers.PhoneNumber) -> str:
+    if phonenumbers.number_type(number) == PhoneNumberType.UNKNOWN:
+        return ""
+    zones = [zone for zone in number_timezones.time_zones_for_number(number) if zone != _UNKNOWN_ZONE]
+    return zones[0] if len(zones) == 1 else ""
+
+
+def phone_index(e164: str) -> str:
+    return blind_index(e164, purpose=PHONE_INDEX_PURPOSE)
+
+
+def mask(e164: str) -> str:
+    """ "+91 98••••21": the calling code, the first two and the last two digits of the rest."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except NumberParseException:
+        return _MASK
+    national = str(number.national_number)
+    if len(national) <= 4:
+        return f"+{number.country_code} {_MASK}"
+    return f"+{number.country_code} {national[:2]}{_MASK}{national[-2:]}"
+
+
+def index_for_search(text: str, *, default_country: str = "") -> str | None:
+    """The blind index to look a typed number up by, or None when the text is no full number."""
+    try:
+        return normalize(text, default_country=default_country).index
+    except InvalidPhoneNumber:
+        return None

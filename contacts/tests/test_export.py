@@ -1,0 +1,103 @@
+"""Contacts CSV export: columns, masked vs full numbers, attributes, formula injection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from contacts.exporting import BASE_COLUMNS, contacts_csv, safe_cell
+from contacts.models import AttributeDefinition, Contact
+from contacts.tests.factories import AttributeDefinitionFactory, ContactFactory, csv_rows
+from tenants.context import tenant_context
+
+pytestmark = pytest.mark.django_db
+
+
+def export(workspace, *, include_phone: bool) -> list[list[str]]:
+    with tenant_context(workspace.tenant):
+        lines = list(contacts_csv(Contact.objects.order_by("id"), include_phone=include_phone))
+    assert all(line.endswith("\r\n") for line in lines)
+    return list(csv_rows("".join(lines)))
+
+
+@pytest.fixture
+def jonas(alpha):
+    with tenant_context(alpha.tenant):
+        AttributeDefinitionFactory(tenant=alpha.tenant, key="orders", kind=AttributeDefinition.Kind.NUMBER)
+        AttributeDefinitionFactory(tenant=alpha.tenant, key="vip", kind=AttributeDefinition.Kind.BOOLEAN)
+        return ContactFactory(
+            tenant=alpha.tenant,
+            phone="+4915123456789",
+            name="Jonas",
+            language="de",
+            timezone="Europe/Berlin",
+            tags=["vip", "berlin"],
+            attributes={"orders": 3, "vip": True},
+            last_inbound_at=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
+        )
+
+
+def test_export_has_one_column_per_attribute_and_masks_numbers_by_default(alpha, jonas):
+    header, row = export(alpha, include_phone=False)
+
+    assert header == [*BASE_COLUMNS, "orders", "vip"]
+    values = dict(zip(header, row, strict=True))
+    assert values["phone"] == "+49 15••••89"
+    assert (values["name"], values["country"], values["language"], values["timezone"]) == (
+        "Jonas",
+        "DE",
+        "de",
+        "Europe/Berlin",
+    )
+    assert values["tags"] == "vip,berlin"
+    assert values["consent_state"] == "unknown"
+    assert values["last_inbound_at"] == "2025-01-02T03:04:05+00:00"
+    assert values["created_at"].startswith(str(jonas.created_at.year))
+    assert (values["orders"], values["vip"]) == ("3", "true")
+
+
+def test_export_with_phone_has_the_full_e164_number_unprefixed(alpha, jonas):
+    _, row = export(alpha, include_phone=True)
+
+    assert row[0] == "+4915123456789"
+
+
+def test_formula_cells_are_neutralised_in_the_export(alpha):
+    with tenant_context(alpha.tenant):
+        ContactFactory(tenant=alpha.tenant, name='=HYPERLINK("http://evil.test","click")', tags=["@sum(a1)"])
+
+    _, row = export(alpha, include_phone=False)
+
+    assert row[1] == '\'=HYPERLINK("http://evil.test","click")'
+    assert row[5] == "'@sum(a1)"
+
+
+def test_export_shows_only_the_current_workspace(alpha, bravo, jonas):
+    with tenant_context(bravo.tenant):
+        ContactFactory(tenant=bravo.tenant, name="Bravo's")
+
+    rows = export(alpha, include_phone=True)
+
+    assert [row[1] for row in rows[1:]] == ["Jonas"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("=1+2", "'=1+2", id="equals"),
+        pytest.param("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0", id="plus-dde"),
+        pytest.param("-2+3", "'-2+3", id="minus-formula"),
+        pytest.param("@SUM(A1)", "'@SUM(A1)", id="at"),
+        pytest.param("\t=1", "'\t=1", id="tab"),
+        pytest.param("\r=1", "'\r=1", id="carriage-return"),
+        pytest.param("+4915123456789", "+4915123456789", id="e164-number"),
+        pytest.param("+49 15••••89", "+49 15••••89", id="masked-number"),
+        pytest.param("-12.5", "-12.5", id="negative-number"),
+        pytest.param("Jonas", "Jonas", id="plain-text"),
+        pytest.param(None, "", id="none"),
+        pytest.param(False, "false", id="boolean"),
+    ],
+)
+def test_safe_cell(value, expected):
+    assert safe_cell(value) == expected
