@@ -8,6 +8,7 @@ from compliance import api as compliance_api
 from contacts import api as contacts_api
 from tenants import api as tenants_api
 from whatsapp import api as whatsapp_api
+from whatsapp import messages_api
 from whatsapp.message_templates import api as templates_api
 
 app_name = "api"
@@ -25,6 +26,8 @@ urlpatterns = [
     path("whatsapp/accounts/", whatsapp_api.AccountListApi.as_view(), name="whatsapp-accounts"),
     path("whatsapp/validate", whatsapp_api.ValidateApi.as_view(), name="whatsapp-validate"),
     path("whatsapp/check-connection", whatsapp_api.CheckConnectionApi.as_view(), name="whatsapp-check"),
+    path("messages", messages_api.MessageSendApi.as_view(), name="message-send"),
+    path("messages/<int:message_id>/", messages_api.MessageDetailApi.as_view(), name="message-detail"),
     path("templates/", templates_api.TemplateListApi.as_view(), name="template-list"),
     path("templates/<int:template_id>/", templates_api.TemplateDetailApi.as_view(), name="template-detail"),
     path("templates/<int:template_id>/submit/", templates_api.TemplateSubmitApi.as_view(), name="template-submit"),

@@ -150,6 +150,27 @@ def _contact_of_sender(message: dict[str, Any], *, profile_name: str, at: dateti
     return contact_for_customer(wa_id=wa_id, profile_name=profile_name, at=at)
 
 
+def outbound_store(
+    *, phone: Any, to: str, wamid: str, content: dict[str, Any], category: str = "", contact: Any = None
+) -> Message | None:
+    """A message the dispatcher just sent (Meta answered with its wamid): kept in the conversation
+    as outbound `sent`, so its status webhooks find it. None when the wamid is already stored."""
+    conversation = conversation_for(phone=phone, customer_wa_id=to)
+    if conversation is None:
+        return None
+    if contact is not None and conversation.contact_id is None:
+        Conversation.objects.filter(pk=conversation.pk).update(contact=contact)
+    message = {**content, "id": wamid, "to": digits(to), "timestamp": str(int(datetime.now(tz=UTC).timestamp()))}
+    stored = _store(conversation=conversation, direction=Message.Direction.OUTBOUND, message=message, status="sent")
+    if stored is not None:
+        updates: dict[str, Any] = {"last_message_at": stored.created_at}
+        if category:
+            stored.pricing_category = category
+            Message.objects.filter(pk=stored.pk, created_at=stored.created_at).update(pricing_category=category)
+        Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    return stored
+
+
 def echo_store(*, phone: Any, message: dict[str, Any]) -> Message | None:
     """A message the business sent from the WhatsApp Business app (coexistence): shown as outbound."""
     conversation = conversation_for(

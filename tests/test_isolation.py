@@ -25,7 +25,8 @@ from contacts.services import contact_create, list_create, list_members_add, seg
 from tenants.context import platform_context, tenant_context
 from tenants.models import Invitation, Membership, Tenant
 from tenants.tests.factories import TenantScopedFactory
-from whatsapp.models import AccessToken, MessageTemplate, PhoneNumber, WhatsAppAccount
+from whatsapp.dispatch import message_enqueue
+from whatsapp.models import AccessToken, MessageTemplate, OutboundMessage, PhoneNumber, WhatsAppAccount
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +86,8 @@ ROUTES = [
     Route("POST", "/whatsapp/templates/{template}/refresh/", "viewer", None, {}, 302),
     Route("POST", "/whatsapp/templates/{template}/delete/", "admin", "agent", {}, 302),
     Route("POST", "/whatsapp/accounts/{account}/templates/sync/", "admin", "agent", {}, 302),
+    Route("POST", "/api/v1/messages", "agent", "viewer", {"phone_number_id": 0}, 400, is_api=True),
+    Route("GET", "/api/v1/messages/{outbound}/", "agent", "viewer", is_api=True),
     Route("GET", "/api/v1/templates/", "viewer", None, is_api=True),
     Route("POST", "/api/v1/templates/", "admin", "agent", {"account_id": 0}, 400, is_api=True),
     Route("GET", "/api/v1/templates/{template}/", "viewer", None, is_api=True),
@@ -197,11 +200,19 @@ def ids(alpha, connected):
         list_members_add(contact_list=contact_list, contact_ids=[contact.pk], actor=alpha.admin.user)
         segment = segment_save(name="Alpha opted in", filters={"consent": "opted_in"}, actor=alpha.admin.user)
         upload = import_upload(data=b"phone,name\n+919812345622,Ravi\n", filename="alpha.csv", actor=alpha.admin.user)
+        outbound = message_enqueue(
+            phone=phone,
+            to="919812345621",
+            content={"type": "text", "text": {"body": "Hi"}},
+            category="SERVICE",
+            origin="api",
+        )
     return {
         "contact": contact.pk,
         "list": contact_list.pk,
         "segment": segment.pk,
         "import": upload.pk,
+        "outbound": outbound.pk,
         "member": alpha.agent.pk,
         "invitation": InvitationFactory(tenant=alpha.tenant).pk,
         "account": connected.pk,
@@ -232,6 +243,7 @@ def _snapshot(tenant: Tenant) -> tuple:
             ("attributes", AttributeDefinition.all_tenants.filter(tenant=tenant).count()),
             ("consent", ConsentEvent.all_tenants.filter(tenant=tenant).count()),
             ("imports", sorted(ContactImport.all_tenants.filter(tenant=tenant).values_list("pk", "status"))),
+            ("outbound", sorted(OutboundMessage.all_tenants.filter(tenant=tenant).values_list("pk", "state"))),
         ]
     queued = sum(django_rq.get_queue(name).count for name in ("default", "low", "sends", "campaigns"))
     return members, invitations, tenant_row, business_events, queued, whatsapp, phones, tokens, templates, contacts
@@ -321,6 +333,7 @@ def test_every_route_is_in_the_isolation_suite_or_explicitly_exempt():
         "{list}": "<int:list_id>",
         "{segment}": "<int:segment_id>",
         "{import}": "<int:import_id>",
+        "{outbound}": "<int:message_id>",
     }
     covered = set()
     for route in ROUTES:

@@ -14,6 +14,7 @@ from whatsapp.models import (
     MessageTemplate,
     OnboardingSession,
     OrphanConnection,
+    OutboundMessage,
     PhoneNumber,
     WebhookEvent,
     WhatsAppAccount,
@@ -333,3 +334,40 @@ class MessageTemplateAdmin(TenantScopedAdmin):
                 self.message_user(
                     request, f"{account}: {result.created} new, {result.updated} updated, {result.deleted} deleted."
                 )
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(TenantScopedAdmin):
+    """Sends and what became of them (read-only; the recipient and the content are customer data)."""
+
+    list_display = ("id", "tenant", "origin", "category", "state", "attempts", "error_code", "created_at", "sent_at")
+    list_filter = ("state", "origin", "category", "tenant")
+    exclude = ("recipient", "recipient_index", "content", "idempotency_key")
+    readonly_fields = (
+        "tenant",
+        "phone_number",
+        "contact",
+        "category",
+        "template",
+        "origin",
+        "authentication_requested",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "hold_reason",
+        "wamid",
+        "error_code",
+        "error_title",
+        "error_detail",
+        "created_by",
+        "created_at",
+        "claimed_at",
+        "sent_at",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

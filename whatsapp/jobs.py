@@ -217,3 +217,27 @@ def webhook_replay(*, event_ids: list[int], actor: Any) -> int:
         audit.record("webhooks.replayed", actor=actor, metadata={"events": len(ids)})
         transaction.on_commit(lambda: enqueue_processing(*ids))
     return len(ids)
+
+
+def send_outbound(*, tenant_id: int, message_id: int) -> str:
+    """One message through the dispatcher. Not one transaction: the claim commits before Meta is
+    called (whatsapp/dispatch.py), so a crash leaves `sending`, never a second send."""
+    from tenants.context import tenant_context
+    from whatsapp.dispatch import dispatch
+
+    with tenant_context(tenant_id):
+        return dispatch(message_id)
+
+
+@platform_job("outbound messages: due retries and lost answers")
+def sweep_outbound() -> dict[str, int]:
+    """Every minute: sends whose worker died before Meta answered become `unknown`; queued messages
+    whose time has come (held by limits or quiet hours, or lost by Redis) go back on the queue."""
+    from whatsapp.dispatch import due_messages, stale_sends_mark_unknown
+
+    unknown = stale_sends_mark_unknown()
+    due = due_messages()
+    sends = queues.get_queue("sends")
+    for tenant_id, message_id in due:
+        sends.enqueue(send_outbound, tenant_id=tenant_id, message_id=message_id)
+    return {"unknown": unknown, "requeued": len(due)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -120,6 +121,81 @@ class AccessToken(TenantScopedModel):
     @property
     def key_id(self) -> str:
         return self.token.key_id if self.token else ""
+
+
+class OutboundMessage(TenantScopedModel):
+    """One message to send, from any origin (API, inbox reply, keyword confirmation, campaign).
+    The dispatcher (whatsapp/dispatch.py) is the only code that moves it: queued → sending (an
+    atomic claim) → sent / failed / unknown, or skipped when a rule refused it. Never sent twice:
+    only a `queued` row can be claimed, and a send whose answer was lost becomes `unknown` and
+    is resolved from Meta's status webhooks (`biz_opaque_callback_data` carries its id)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Not sent (a rule refused it)"
+        UNKNOWN = "unknown", "Unknown (the answer was lost)"
+
+    class Origin(models.TextChoices):
+        API = "api", "API"
+        INBOX = "inbox", "Inbox reply"
+        KEYWORD_REPLY = "keyword_reply", "Opt-out / opt-in confirmation"
+        CAMPAIGN = "campaign", "Campaign"
+
+    class Category(models.TextChoices):
+        MARKETING = "MARKETING", "Marketing"
+        UTILITY = "UTILITY", "Utility"
+        AUTHENTICATION = "AUTHENTICATION", "Authentication"
+        SERVICE = "SERVICE", "Service (free-form reply)"
+
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="outbound_messages")
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="outbound_messages"
+    )
+    recipient = EncryptedTextField(help_text="The recipient's WhatsApp id (digits), encrypted")
+    recipient_index = models.CharField(max_length=64, help_text="Blind index of the recipient (as conversations)")
+    category = models.CharField(max_length=16, choices=Category.choices)
+    content = models.JSONField(help_text="The Graph message object without `to` (customer data: never logged)")
+    template = models.ForeignKey(
+        "whatsapp.MessageTemplate", on_delete=models.SET_NULL, null=True, blank=True, related_name="outbound_messages"
+    )
+    origin = models.CharField(max_length=16, choices=Origin.choices)
+    authentication_requested = models.BooleanField(default=False)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    hold_reason = models.CharField(max_length=255, blank=True, help_text="Why it waits (limits, quiet hours, pause)")
+    wamid = models.CharField(max_length=255, blank=True)
+    error_code = models.IntegerField(null=True, blank=True)
+    error_title = models.CharField(max_length=255, blank=True)
+    error_detail = models.CharField(max_length=500, blank=True, help_text="What it means, in plain words")
+    idempotency_key = models.CharField(max_length=128, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="outbound_once_per_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="outbound_due"),
+            models.Index(fields=["tenant", "-created_at"], name="outbound_tenant_created"),
+            models.Index(fields=["wamid"], name="outbound_wamid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_origin_display()} message {self.pk} ({self.state})"
 
 
 def _register_auditlog() -> None:

@@ -34,12 +34,18 @@ def base_url_for(mode: str) -> str:
     return settings.META_SANDBOX_URL if mode == WhatsAppAccount.Mode.SANDBOX else settings.META_GRAPH_BASE_URL
 
 
-def graph_for(account: WhatsAppAccount) -> GraphClient:
-    """The client for an account: its current token, its mode's base URL, its own circuit breaker."""
+def graph_for(account: WhatsAppAccount, *, max_attempts: int | None = None) -> GraphClient:
+    """The client for an account: its current token, its mode's base URL, its own circuit breaker.
+    Message sends pass `max_attempts=1`: the dispatcher decides what may be sent again."""
     token = account.tokens.filter(is_current=True).exclude(token=None).first()
     if token is None:
         raise ConnectionProblem("This WhatsApp account has no usable token: reconnect it.")
-    return GraphClient(token=token.token, base_url=base_url_for(account.mode), breaker_key=f"waba:{account.waba_id}")
+    return GraphClient(
+        token=token.token,
+        base_url=base_url_for(account.mode),
+        breaker_key=f"waba:{account.waba_id}",
+        max_attempts=max_attempts,
+    )
 
 
 def _problem(step: str, error: GraphError) -> ConnectionProblem:

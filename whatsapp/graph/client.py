@@ -142,8 +142,14 @@ class GraphClient:
             response = self._session.request(
                 method, url, params=params, json=json, data=data, files=files, headers=headers, timeout=self.timeout
             )
+        except requests.ConnectTimeout:
+            raise GraphNetworkError("Could not reach Meta in time.", maybe_delivered=False) from None
         except requests.Timeout:
             raise GraphNetworkError("Meta did not answer in time.") from None
+        except requests.ConnectionError as error:
+            raise GraphNetworkError(
+                f"Could not reach Meta ({type(error).__name__}).", maybe_delivered=not _never_connected(error)
+            ) from None
         except requests.RequestException as error:
             raise GraphNetworkError(f"Could not reach Meta ({type(error).__name__}).") from None
         try:
@@ -286,3 +292,12 @@ class GraphClient:
 def app_token() -> str:
     """The app access token (`app_id|app_secret`) used for debug_token."""
     return f"{settings.META_APP_ID}|{settings.META_APP_SECRET}"
+
+
+def _never_connected(error: requests.ConnectionError) -> bool:
+    """True when the request never left this machine (no connection was made): safe to send again.
+    A connection dropped after the request went out may have delivered it."""
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+    reason = error.args[0] if error.args else None
+    return isinstance(reason, MaxRetryError) and isinstance(reason.reason, NewConnectionError)

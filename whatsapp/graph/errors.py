@@ -139,7 +139,13 @@ class GraphAuthError(GraphError):
 
 
 class GraphNetworkError(GraphRetryableError):
-    """No answer from Meta: connection refused or reset, DNS failure, timeout."""
+    """No answer from Meta. `maybe_delivered`: the request may have reached Meta (a read timeout,
+    a dropped connection), so a message send must not be repeated blindly; False when no
+    connection was ever made."""
+
+    def __init__(self, message: str, *, maybe_delivered: bool = True, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.maybe_delivered = maybe_delivered
 
 
 class CircuitOpenError(GraphRetryableError):

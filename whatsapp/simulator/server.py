@@ -458,7 +458,7 @@ class SimulatorServer:
             self.state.messages.append(
                 {"wamid": wamid, "to": to, "type": kind, "phone_number_id": phone.id, "ts": time.time()}
             )
-        self._schedule_statuses(phone, wamid, to, category)
+        self._schedule_statuses(phone, wamid, to, category, str(body.get("biz_opaque_callback_data") or "")[:512])
         answer: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "contacts": [{"input": body["to"], "wa_id": to}],
@@ -487,12 +487,14 @@ class SimulatorServer:
             details=f"template name ({name}) does not exist in {language}",
         )
 
-    def _schedule_statuses(self, phone: Any, wamid: str, to: str, category: str) -> None:
+    def _schedule_statuses(self, phone: Any, wamid: str, to: str, category: str, callback_data: str = "") -> None:
         undeliverable = self.state.faults.undeliverable.get(to)
         sent = webhooks.envelope(
             phone.waba_id,
             "messages",
-            webhooks.status_value(phone, wamid=wamid, status="sent", to=to, category=category),
+            webhooks.status_value(
+                phone, wamid=wamid, status="sent", to=to, category=category, callback_data=callback_data
+            ),
         )
         self.webhooks.send_later(0.05, sent)
         if undeliverable:
@@ -504,13 +506,17 @@ class SimulatorServer:
                     "error_data": {"details": "Message could not be delivered"},
                 }
             ]
-            failed = webhooks.status_value(phone, wamid=wamid, status="failed", to=to, category="", errors=errors)
+            failed = webhooks.status_value(
+                phone, wamid=wamid, status="failed", to=to, category="", errors=errors, callback_data=callback_data
+            )
             self.webhooks.send_later(
                 self.state.delivery_delays[0], webhooks.envelope(phone.waba_id, "messages", failed)
             )
             return
         for delay, status in zip(self.state.delivery_delays, ("delivered", "read"), strict=True):
-            value = webhooks.status_value(phone, wamid=wamid, status=status, to=to, category=category)
+            value = webhooks.status_value(
+                phone, wamid=wamid, status=status, to=to, category=category, callback_data=callback_data
+            )
             self.webhooks.send_later(delay, webhooks.envelope(phone.waba_id, "messages", value))
 
     def _template_json(self, template: Template) -> dict[str, Any]:

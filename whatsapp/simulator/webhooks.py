@@ -34,9 +34,18 @@ def metadata(phone: Any) -> dict[str, str]:
 
 
 def status_value(
-    phone: Any, *, wamid: str, status: str, to: str, category: str, errors: list | None = None
+    phone: Any,
+    *,
+    wamid: str,
+    status: str,
+    to: str,
+    category: str,
+    errors: list | None = None,
+    callback_data: str = "",
 ) -> dict[str, Any]:
     item: dict[str, Any] = {"id": wamid, "status": status, "timestamp": str(int(time.time())), "recipient_id": to}
+    if callback_data:  # Meta echoes the sender's biz_opaque_callback_data in every status
+        item["biz_opaque_callback_data"] = callback_data
     if status in ("sent", "delivered") or (status == "read" and category):
         item["pricing"] = {
             "billable": category != "service",

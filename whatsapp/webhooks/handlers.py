@@ -9,6 +9,7 @@ from aerostic.core.alerts import raise_alert, resolve_alert
 from compliance import services as compliance
 from contacts import services as contacts
 from inbox import services as inbox
+from whatsapp import dispatch
 from whatsapp.message_templates import services as templates
 from whatsapp.models import PhoneNumber, WhatsAppAccount
 from whatsapp.webhooks.values import digits
@@ -151,11 +152,14 @@ def messages(target: Any, value: dict[str, Any]) -> dict[str, Any]:
         sender = str(message.get("from") or message.get("from_user_id") or "")
         result = inbox.inbound_store(phone=phone, message=message, profile_name=names.get(sender, ""))
         stored, duplicates = stored + (result is not None), duplicates + (result is None)
-        if result is not None and compliance.keyword_apply(message=result) is not None:
+        event = compliance.keyword_apply(message=result) if result is not None else None
+        if event is not None:
             consent += 1
+            _confirm_keyword(phone, result, event)
     statuses: dict[str, int] = {}
     for status in value.get("statuses") or []:
         if isinstance(status, dict):
+            dispatch.status_settle(status=status)  # a send whose answer was lost learns its fate
             outcome = inbox.status_record(status=status)
             statuses[outcome] = statuses.get(outcome, 0) + 1
             if outcome != "duplicate" and compliance.marketing_refusal_apply(status=status) is not None:
@@ -167,6 +171,23 @@ def messages(target: Any, value: dict[str, Any]) -> dict[str, Any]:
     if errors:
         outcome["errors"] = [{"code": e.get("code"), "title": str(e.get("title", ""))[:255]} for e in errors]
     return outcome
+
+
+def _confirm_keyword(phone: PhoneNumber, message: Any, event: Any) -> None:
+    """The workspace's reply to STOP / START, sent through the dispatcher as a service message
+    (the keyword itself opened the window); once per keyword message, even when re-delivered."""
+    reply = compliance.keyword_confirmation(event.contact, event.kind)
+    if not reply.strip():
+        return
+    dispatch.message_enqueue(
+        phone=phone,
+        to=event.contact.phone.reveal(),
+        content={"type": "text", "text": {"body": reply}},
+        category="SERVICE",
+        origin="keyword_reply",
+        contact=event.contact,
+        idempotency_key=f"keyword-reply:{message.wamid}",
+    )
 
 
 def message_echoes(target: Any, value: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,298 @@
+"""Redis-based send limits for the outbound dispatcher, shared by every worker process and host.
+
+- One round trip per check: each limit is one Lua script (EVALSHA), so check-and-take is atomic and
+  many concurrent workers never overshoot a limit.
+- Clocks: `now` (default `time.time()`) comes from the caller, so tests can simulate time. Scripts
+  never let a worker whose clock runs behind mint tokens or move state backwards.
+- Fail closed: any Redis error raises `RateLimitUnavailable`; sending blind risks Meta blocking the
+  number, so the dispatcher should retry the job later instead.
+- Keys live under `aerostic:rl:` and expire on their own once they carry no information. Recipients
+  appear only as blind indexes, never as phone numbers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from aerostic import queues
+
+
+@dataclass(frozen=True)
+class Permit:
+    allowed: bool
+    retry_after: float  # seconds until a retry may succeed (0.0 when allowed)
+    reason: str = ""  # short human sentence when refused
+
+
+class RateLimitUnavailable(RuntimeError):
+    """Redis could not be asked: the caller must not send (retry later), since the limits are unknown."""
+
+
+DEFAULT_NUMBER_RATE = 80.0  # Meta's default throughput per phone number (msg/s)
+SHARED_NUMBER_RATE = 20.0  # numbers shared with the WhatsApp Business app (coexistence)
+HIGH_NUMBER_RATE = 1000.0  # throughput_level "HIGH"
+PAIR_INTERVAL_SECONDS = 6.0  # Meta refuses more than ~1 message per 6 s to the same user (131056)
+MESSAGING_LIMITS: dict[str, int | None] = {
+    "TIER_250": 250,
+    "TIER_1K": 1000,
+    "TIER_2K": 2000,
+    "TIER_10K": 10000,
+    "TIER_100K": 100000,
+    "TIER_UNLIMITED": None,
+}
+
+MIN_FACTOR = 1 / 64
+RECOVERY_STEP = 1 / 32
+RECOVERY_INTERVAL = 0.1  # at most one recovery step per 100 ms, so a burst of successes is one step
+THROTTLE_INTERVAL = 1.0  # the throttle errors of one burst arrive together: halve once for all of them
+FACTOR_TTL = 3600  # an hour without throttles or successes: start again at the full rate
+REACH_WINDOW = 86400.0
+
+_PREFIX = "aerostic:rl:"
+
+
+def _num(x: Any) -> float:
+    return float(x)  # script replies are bytes or str depending on decode_responses; float() takes both
+
+
+class _Script:
+    """A Lua script run with EVALSHA on the current process's connection (loaded once on NOSCRIPT)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = "local function fmt(x) return string.format('%.17g', x) end\n" + source
+        self._script: Any = None
+
+    def __call__(self, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        def run(redis: Any) -> Any:
+            if self._script is None:  # a benign race: two threads may both build the same object
+                self._script = redis.register_script(self.source)
+            return self._script(keys=list(keys), args=list(args), client=redis)
+
+        return _call(run)
+
+
+def _call(operation: Callable[[Any], Any]) -> Any:
+    try:
+        return operation(queues.redis_connection())
+    except RedisError as exc:
+        raise RateLimitUnavailable(f"Rate limits unavailable ({exc.__class__.__name__}); not sending.") from exc
+
+
+def _now(now: float | None) -> float:
+    return time.time() if now is None else float(now)
+
+
+# ---- Per phone number: token bucket with an adaptive (AIMD) rate factor ----------------------------
+
+_TAKE_TOKEN = _Script("""
+local rate, now = tonumber(ARGV[1]), tonumber(ARGV[2])
+local f = tonumber(redis.call('HGET', KEYS[2], 'f')) or 1
+local eff = rate * math.min(1, math.max(tonumber(ARGV[3]), f))
+local cap = math.max(1, eff)
+local s = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens, ts = tonumber(s[1]), tonumber(s[2])
+if tokens == nil then tokens, ts = cap, now end
+if now > ts then tokens, ts = tokens + (now - ts) * eff, now end
+tokens = math.min(cap, tokens)
+local allowed, retry = 0, 0
+if tokens >= 1 then tokens, allowed = tokens - 1, 1 else retry = (1 - tokens) / eff end
+redis.call('HSET', KEYS[1], 'tokens', fmt(tokens), 'ts', fmt(ts), 'cap', fmt(cap))
+redis.call('PEXPIRE', KEYS[1], math.ceil((cap / eff + 1) * 1000))
+return {allowed, fmt(retry), fmt(eff)}
+""")
+
+_REFUND_TOKEN = _Script("""
+local s = redis.call('HMGET', KEYS[1], 'tokens', 'cap')
+if s[1] then redis.call('HSET', KEYS[1], 'tokens', fmt(math.min(tonumber(s[2]), tonumber(s[1]) + 1))) end
+return 1
+""")
+
+_THROTTLED = _Script("""
+local now, interval = tonumber(ARGV[1]), tonumber(ARGV[2])
+local s = redis.call('HMGET', KEYS[1], 'f', 'cut')
+local f, cut = tonumber(s[1]) or 1, tonumber(s[2])
+if cut == nil or now - cut >= interval then
+  f = math.max(tonumber(ARGV[3]), f / 2)
+  redis.call('HSET', KEYS[1], 'f', fmt(f), 'cut', fmt(now), 'up', fmt(now))
+end
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return fmt(f)
+""")
+
+_SUCCEEDED = _Script("""
+local now = tonumber(ARGV[1])
+local s = redis.call('HMGET', KEYS[1], 'f', 'up')
+local f = tonumber(s[1])
+if f == nil then return '1' end
+if now - (tonumber(s[2]) or 0) >= tonumber(ARGV[2]) then
+  f = f + tonumber(ARGV[3])
+  if f >= 1 then redis.call('DEL', KEYS[1]) return '1' end
+  redis.call('HSET', KEYS[1], 'f', fmt(f), 'up', fmt(now))
+  redis.call('EXPIRE', KEYS[1], ARGV[4])
+end
+return fmt(f)
+""")
+
+
+def _bucket_key(phone_number_id: str) -> str:
+    return f"{_PREFIX}num:{phone_number_id}:bucket"
+
+
+def _factor_key(phone_number_id: str) -> str:
+    return f"{_PREFIX}num:{phone_number_id}:factor"
+
+
+def number_rate_for(throughput_level: str, *, shared_with_app: bool = False) -> float:
+    """Messages per second a number may send, from Meta's `throughput_level` ("STANDARD" / "HIGH")."""
+    if shared_with_app:
+        return SHARED_NUMBER_RATE
+    return HIGH_NUMBER_RATE if (throughput_level or "").strip().upper() == "HIGH" else DEFAULT_NUMBER_RATE
+
+
+def take_number_token(phone_number_id: str, *, rate: float, now: float | None = None) -> Permit:
+    """Take one token from the number's bucket. It refills at the effective rate (rate × adaptive factor)
+    and holds one second of it (at least one token), so a throttled number also loses its burst."""
+    if rate <= 0:
+        raise ValueError("rate must be positive")
+    keys = [_bucket_key(phone_number_id), _factor_key(phone_number_id)]
+    allowed, retry, eff = _TAKE_TOKEN(keys, [rate, _now(now), MIN_FACTOR])
+    if allowed:
+        return Permit(True, 0.0)
+    return Permit(False, _num(retry), f"The number's sending rate ({_num(eff):g} msg/s) is reached.")
+
+
+def refund_number_token(phone_number_id: str) -> None:
+    """Give back a token taken for a send that did not happen (never above the bucket's capacity)."""
+    _REFUND_TOKEN([_bucket_key(phone_number_id)], [])
+
+
+def number_throttled(phone_number_id: str, *, now: float | None = None) -> float:
+    """Meta throttled the number (130429 / 80007): halve its rate factor, at most once per second."""
+    args = [_now(now), THROTTLE_INTERVAL, MIN_FACTOR, FACTOR_TTL]
+    return _num(_THROTTLED([_factor_key(phone_number_id)], args))
+
+
+def number_succeeded(phone_number_id: str, *, now: float | None = None) -> float:
+    """A send went through: grow the factor back by 1/32, at most once per 100 ms, up to 1.0."""
+    args = [_now(now), RECOVERY_INTERVAL, RECOVERY_STEP, FACTOR_TTL]
+    return _num(_SUCCEEDED([_factor_key(phone_number_id)], args))
+
+
+def number_rate_factor(phone_number_id: str) -> float:
+    value = _call(lambda redis: redis.hget(_factor_key(phone_number_id), "f"))
+    return 1.0 if value is None else _num(value)
+
+
+# ---- Per tenant: fixed windows (per UTC minute, per UTC day) ----------------------------------------
+
+# All or nothing: refused takes leave the counter as it was, so a refusal never eats the quota.
+_TAKE_WINDOW = _Script("""
+local limit, count = tonumber(ARGV[1]), tonumber(ARGV[2])
+local used = tonumber(redis.call('GET', KEYS[1])) or 0
+if used + count > limit then return 0 end
+redis.call('INCRBY', KEYS[1], count)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+""")
+
+
+def take_tenant_minute(tenant_id: int, *, per_minute: int, now: float | None = None) -> Permit:
+    """One message against the tenant's per-minute limit. Fixed UTC-minute windows: simple and one key,
+    at the cost of allowing up to twice the limit across a minute boundary."""
+    t = _now(now)
+    window = int(t // 60)
+    if _TAKE_WINDOW([f"{_PREFIX}tenant:{tenant_id}:minute:{window}"], [per_minute, 1, 120]):
+        return Permit(True, 0.0)
+    reason = f"The workspace's limit of {per_minute} messages per minute is reached."
+    return Permit(False, (window + 1) * 60 - t, reason)
+
+
+def take_tenant_campaign_day(tenant_id: int, *, per_day: int, count: int = 1, now: float | None = None) -> Permit:
+    """`count` campaign sends against the tenant's daily limit (UTC day), all or nothing."""
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    t = _now(now)
+    day = datetime.fromtimestamp(t, tz=UTC).strftime("%Y%m%d")
+    if _TAKE_WINDOW([f"{_PREFIX}tenant:{tenant_id}:campaign-day:{day}"], [per_day, count, 2 * 86400]):
+        return Permit(True, 0.0)
+    reason = f"The workspace's limit of {per_day} campaign messages per day is reached."
+    return Permit(False, (int(t // 86400) + 1) * 86400 - t, reason)
+
+
+# ---- Per (number, recipient) pair ------------------------------------------------------------------
+
+# SET NX PX, but the value is the reservation time: the refusal carries the exact remaining wait in
+# the same round trip, and a simulated `now` works although PX runs on the server's clock.
+_TAKE_PAIR = _Script("""
+local now, interval = tonumber(ARGV[1]), tonumber(ARGV[2])
+local last = tonumber(redis.call('GET', KEYS[1]))
+if last ~= nil and now - last < interval then
+  return {0, fmt(math.min(interval, interval - (now - last)))}
+end
+redis.call('SET', KEYS[1], fmt(now), 'PX', math.ceil(interval * 1000))
+return {1, '0'}
+""")
+
+
+def _pair_key(phone_number_id: str, recipient_index: str) -> str:
+    return f"{_PREFIX}pair:{phone_number_id}:{recipient_index}"
+
+
+def take_pair(phone_number_id: str, recipient_index: str, *, now: float | None = None) -> Permit:
+    """Reserve the next PAIR_INTERVAL_SECONDS for this number → recipient (a blind index)."""
+    allowed, retry = _TAKE_PAIR([_pair_key(phone_number_id, recipient_index)], [_now(now), PAIR_INTERVAL_SECONDS])
+    if allowed:
+        return Permit(True, 0.0)
+    reason = f"This recipient got a message from this number less than {PAIR_INTERVAL_SECONDS:g} s ago."
+    return Permit(False, _num(retry), reason)
+
+
+def release_pair(phone_number_id: str, recipient_index: str) -> None:
+    """Undo a reservation whose send did not happen."""
+    _call(lambda redis: redis.delete(_pair_key(phone_number_id, recipient_index)))
+
+
+# ---- Per business portfolio: messaging limit (unique users in a rolling 24 h) -----------------------
+
+# A user reached again keeps counting until 24 h after the *latest* message (as Meta counts), so the
+# score moves forward, never back. limit < 0 means unlimited: still recorded, so users_reached stays
+# true and a later lower tier applies at once.
+_REACH = _Script("""
+local now, member, limit, window = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', fmt(now - window))
+local score = tonumber(redis.call('ZSCORE', KEYS[1], member))
+if score == nil and limit >= 0 and redis.call('ZCARD', KEYS[1]) >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  if oldest[2] == nil then return {0, fmt(window)} end
+  return {0, fmt(math.max(0, tonumber(oldest[2]) + window - now))}
+end
+if score == nil or now > score then redis.call('ZADD', KEYS[1], fmt(now), member) end
+redis.call('PEXPIRE', KEYS[1], math.ceil((window + 60) * 1000))
+return {1, '0'}
+""")
+
+
+def _reach_key(portfolio_id: str) -> str:
+    return f"{_PREFIX}reach:{portfolio_id}"
+
+
+def reach_user(portfolio_id: str, recipient_index: str, *, limit: int | None, now: float | None = None) -> Permit:
+    """Count a business-initiated message to a user against the portfolio's messaging limit."""
+    args = [_now(now), recipient_index, -1 if limit is None else limit, REACH_WINDOW]
+    allowed, retry = _REACH([_reach_key(portfolio_id)], args)
+    if allowed:
+        return Permit(True, 0.0)
+    reason = f"The messaging limit ({limit} users per 24 hours) is reached."
+    return Permit(False, _num(retry), reason)
+
+
+def users_reached(portfolio_id: str, *, now: float | None = None) -> int:
+    """Distinct users reached by the portfolio in the 24 h before `now` (a read: no trimming)."""
+    since = f"({_now(now) - REACH_WINDOW!r}"
+    return int(_call(lambda redis: redis.zcount(_reach_key(portfolio_id), since, "+inf")))

@@ -1,0 +1,283 @@
+"""The dispatcher against the simulator: one-off sends through the API, the rules in their order,
+the claim that makes a second send impossible, classified failures, lost answers settled by
+status webhooks, and the STOP confirmation reply."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from aerostic.core.models import Alert
+from aerostic.testsupport.webhooks import deliver_webhook
+from compliance.consent import consent_record
+from compliance.services import platform_sending_set
+from contacts.services import contact_create
+from inbox.models import Message
+from tenants.context import platform_context, tenant_context
+from tenants.models import Tenant
+from whatsapp import dispatch, ratelimits
+from whatsapp.jobs import send_outbound, sweep_outbound
+from whatsapp.models import MessageTemplate, OutboundMessage, PhoneNumber
+from whatsapp.simulator.state import Faults
+
+pytestmark = pytest.mark.django_db
+
+CUSTOMER = "919812345621"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits():
+    from aerostic import queues
+
+    redis = queues.redis_connection()
+    keys = list(redis.scan_iter("aerostic:rl:*"))
+    if keys:
+        redis.delete(*keys)
+
+
+@pytest.fixture
+def phone(alpha, connected):
+    with tenant_context(alpha.tenant):
+        return PhoneNumber.objects.select_related("account").get(account=connected)
+
+
+def _inbound(phone, text: str, wamid: str) -> None:
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": phone.display_phone_number, "phone_number_id": phone.phone_number_id},
+        "contacts": [{"profile": {"name": "Asha"}, "wa_id": CUSTOMER}],
+        "messages": [
+            {"from": CUSTOMER, "id": wamid, "timestamp": str(int(time.time())), "type": "text", "text": {"body": text}}
+        ],
+    }
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "0", "changes": [{"field": "messages", "value": value}]}],
+    }
+    assert deliver_webhook(payload).status == "processed"
+
+
+def _run(alpha, message_id: int) -> OutboundMessage:
+    send_outbound(tenant_id=alpha.tenant.pk, message_id=message_id)
+    with tenant_context(alpha.tenant):
+        return OutboundMessage.objects.get(pk=message_id)
+
+
+def _api_send(api, phone, body: dict, *, key: str = "") -> dict:
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    response = api.post("/api/v1/messages", {"phone_number_id": phone.pk, **body}, format="json", **headers)
+    assert response.status_code == 202, response.content
+    return response.json()
+
+
+def test_a_reply_inside_the_window_is_sent_once_and_lands_in_the_conversation(
+    alpha, phone, simulator, api_client_for, django_capture_on_commit_callbacks
+):
+    _inbound(phone, "Is my order on its way?", "wamid.in.1")
+    api = api_client_for(alpha.agent)
+    with django_capture_on_commit_callbacks(execute=False):
+        queued = _api_send(api, phone, {"to": "+91 98123 45621", "text": "Yes, it ships today."}, key="reply-1")
+        again = _api_send(api, phone, {"to": "+91 98123 45621", "text": "Yes, it ships today."}, key="reply-1")
+    assert queued["id"] == again["id"] and queued["state"] == "queued"
+
+    sent = _run(alpha, queued["id"])
+    assert sent.state == "sent" and sent.wamid.startswith("wamid.SIM")
+    assert _run(alpha, queued["id"]).state == "sent"  # a re-run job finds nothing to send
+    assert simulator.state.sends_per_recipient() == {CUSTOMER: 1}
+    with tenant_context(alpha.tenant):
+        stored = Message.objects.get(wamid=sent.wamid)
+    assert (stored.direction, stored.body, stored.status) == ("out", "Yes, it ships today.", "sent")
+    detail = api.get(f"/api/v1/messages/{queued['id']}/").json()
+    assert detail["state"] == "sent" and "content" not in detail and "recipient" not in detail
+
+
+def test_free_form_outside_the_window_is_skipped_with_the_reason(alpha, phone, simulator, api_client_for):
+    queued = _api_send(api_client_for(alpha.agent), phone, {"to": "+14155552671", "text": "Hello"})
+    message = _run(alpha, queued["id"])
+    assert message.state == "skipped" and "has not written" in message.error_detail
+    assert simulator.state.sends_per_recipient() == {}
+
+
+def test_templates_follow_consent_utility_goes_marketing_needs_an_opt_in(alpha, phone, simulator):
+    with tenant_context(alpha.tenant):
+        contact = contact_create(phone="+91 98123 45621", actor=alpha.admin.user)
+        hello = MessageTemplate.objects.get(account=phone.account, name="hello_world")
+        content = {"type": "template", "template": {"name": "hello_world", "language": {"code": "en_US"}}}
+        utility = dispatch.message_enqueue(
+            phone=phone, to=CUSTOMER, content=content, category="UTILITY", origin="api", contact=contact, template=hello
+        )
+        marketing = dispatch.message_enqueue(
+            phone=phone,
+            to=CUSTOMER,
+            content=content,
+            category="MARKETING",
+            origin="api",
+            contact=contact,
+            template=hello,
+        )
+    assert _run(alpha, utility.pk).state == "sent"
+    skipped = _run(alpha, marketing.pk)
+    assert skipped.state == "skipped" and "no consent, no marketing" in skipped.error_detail
+    with tenant_context(alpha.tenant):
+        consent_record(
+            contact=contact, kind="opt_out", source="agent", evidence="asked to stop", actor=alpha.admin.user
+        )
+        again = dispatch.message_enqueue(
+            phone=phone, to=CUSTOMER, content=content, category="UTILITY", origin="api", contact=contact, template=hello
+        )
+    assert _run(alpha, again.pk).state == "skipped"  # opted out: no utility either (the default)
+
+
+def test_the_kill_switch_holds_messages_and_the_sweeper_sends_them_when_it_is_back(alpha, phone, simulator):
+    _inbound(phone, "Hi", "wamid.in.2")
+    platform_sending_set(enabled=False, reason="incident", actor=None)
+    with tenant_context(alpha.tenant):
+        message = dispatch.message_enqueue(
+            phone=phone,
+            to=CUSTOMER,
+            content={"type": "text", "text": {"body": "Hello"}},
+            category="SERVICE",
+            origin="api",
+        )
+    held = _run(alpha, message.pk)
+    assert held.state == "queued" and "paused platform-wide" in held.hold_reason
+    assert simulator.state.sends_per_recipient() == {}
+
+    platform_sending_set(enabled=True, reason="", actor=None)
+    with tenant_context(alpha.tenant):
+        OutboundMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert sweep_outbound()["requeued"] == 1
+    assert _run(alpha, message.pk).state == "sent"
+
+
+def test_throttling_requeues_with_backoff_and_slows_the_number(alpha, phone, simulator):
+    _inbound(phone, "Hi", "wamid.in.3")
+    simulator.state.faults = Faults(throttle_rate=1.0)
+    with tenant_context(alpha.tenant):
+        message = dispatch.message_enqueue(
+            phone=phone,
+            to=CUSTOMER,
+            content={"type": "text", "text": {"body": "Hello"}},
+            category="SERVICE",
+            origin="api",
+        )
+    requeued = _run(alpha, message.pk)
+    assert requeued.state == "queued" and requeued.error_code == 130429 and requeued.next_attempt_at > timezone.now()
+    assert ratelimits.number_rate_factor(phone.phone_number_id) == 0.5
+
+
+def test_a_permanent_refusal_fails_with_an_explanation(alpha, phone, simulator):
+    _inbound(phone, "Hi", "wamid.in.4")
+    simulator.state.faults = Faults(rejected={CUSTOMER: 131026})
+    with tenant_context(alpha.tenant):
+        message = dispatch.message_enqueue(
+            phone=phone,
+            to=CUSTOMER,
+            content={"type": "text", "text": {"body": "Hello"}},
+            category="SERVICE",
+            origin="api",
+        )
+    failed = _run(alpha, message.pk)
+    assert (failed.state, failed.error_code) == ("failed", 131026)
+    assert "cannot receive WhatsApp messages" in failed.error_detail
+
+
+def test_an_account_danger_code_pauses_the_workspace_and_alerts(alpha, phone, simulator):
+    _inbound(phone, "Hi", "wamid.in.5")
+    simulator.state.faults = Faults(rejected={CUSTOMER: 131048})
+    with tenant_context(alpha.tenant):
+        message = dispatch.message_enqueue(
+            phone=phone,
+            to=CUSTOMER,
+            content={"type": "text", "text": {"body": "Hello"}},
+            category="SERVICE",
+            origin="api",
+        )
+    assert _run(alpha, message.pk).state == "failed"
+    tenant = Tenant.objects.get(pk=alpha.tenant.pk)
+    assert not tenant.sending_enabled and "131048" in tenant.sending_disabled_reason
+    with tenant_context(alpha.tenant):
+        assert Alert.objects.filter(key="sending:account_danger", level="critical").exists()
+
+
+def test_a_lost_answer_is_unknown_never_resent_and_a_status_settles_it(alpha, phone, simulator, settings):
+    _inbound(phone, "Hi", "wamid.in.6")
+    settings.GRAPH_READ_TIMEOUT_SECONDS = 0.3
+    simulator.state.faults = Faults(timeout_rate=1.0, timeout_seconds=1.0)
+    with tenant_context(alpha.tenant):
+        message = dispatch.message_enqueue(
+            phone=phone,
+            to=CUSTOMER,
+            content={"type": "text", "text": {"body": "Hello"}},
+            category="SERVICE",
+            origin="api",
+        )
+    unknown = _run(alpha, message.pk)
+    assert unknown.state == "unknown"
+    assert sweep_outbound()["requeued"] == 0  # never sent again blindly
+
+    status = {
+        "id": "wamid.LATE1",
+        "status": "delivered",
+        "timestamp": str(int(time.time())),
+        "recipient_id": CUSTOMER,
+        "biz_opaque_callback_data": dispatch.callback_data(unknown),
+    }
+    value = {"metadata": {"phone_number_id": phone.phone_number_id}, "statuses": [status]}
+    deliver_webhook(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "0", "changes": [{"field": "messages", "value": value}]}],
+        }
+    )
+    with tenant_context(alpha.tenant):
+        settled = OutboundMessage.objects.get(pk=message.pk)
+        stored = Message.objects.get(wamid="wamid.LATE1")
+    assert (settled.state, settled.wamid) == ("sent", "wamid.LATE1")
+    assert stored.status == "delivered"  # the waiting status applied once the message appeared
+
+
+def test_a_worker_killed_after_the_claim_leaves_unknown_after_the_timeout(alpha, phone):
+    with tenant_context(alpha.tenant):
+        message = dispatch.message_enqueue(
+            phone=phone,
+            to=CUSTOMER,
+            content={"type": "text", "text": {"body": "Hello"}},
+            category="SERVICE",
+            origin="api",
+        )
+        OutboundMessage.objects.filter(pk=message.pk).update(
+            state="sending", claimed_at=timezone.now() - dispatch.SENDING_TIMEOUT - timedelta(seconds=1)
+        )
+    assert sweep_outbound()["unknown"] == 1
+    with platform_context("test"):
+        assert OutboundMessage.all_tenants.get(pk=message.pk).state == "unknown"
+
+
+def test_stop_is_confirmed_through_the_dispatcher_once(alpha, phone, simulator, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _inbound(phone, "STOP", "wamid.in.stop")
+        _inbound(phone, "STOP", "wamid.in.stop")  # Meta re-delivers: one reply only
+    with tenant_context(alpha.tenant):
+        [reply] = OutboundMessage.objects.filter(origin="keyword_reply")
+    assert reply.category == "SERVICE" and "no longer receive" in json.dumps(reply.content)
+    assert _run(alpha, reply.pk).state == "sent"  # the keyword itself opened the window
+    assert simulator.state.sends_per_recipient() == {CUSTOMER: 1}
+
+
+def test_bad_requests_are_refused_with_a_reason(alpha, phone, api_client_for):
+    api = api_client_for(alpha.agent)
+    both = api.post("/api/v1/messages", {"phone_number_id": phone.pk, "to": CUSTOMER}, format="json")
+    assert both.status_code == 400
+    bad_number = api.post("/api/v1/messages", {"phone_number_id": phone.pk, "to": "12", "text": "x"}, format="json")
+    assert bad_number.status_code == 400 and "to:" in bad_number.json()["detail"]
+    viewer = api_client_for(alpha.viewer).post(
+        "/api/v1/messages", {"phone_number_id": phone.pk, "to": CUSTOMER, "text": "x"}, format="json"
+    )
+    assert viewer.status_code == 403
+    with tenant_context(alpha.tenant):
+        assert OutboundMessage.objects.count() == 0

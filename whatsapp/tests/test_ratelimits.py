@@ -1,0 +1,258 @@
+"""Send limits against the real Redis, with simulated time passed as `now`."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import redis
+
+from aerostic import queues
+from whatsapp import ratelimits as rl
+
+T0 = 1_700_000_000.0  # a fixed simulated clock (2023-11-14 22:13:20 UTC)
+NUMBER = "pn-1"
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limit_keys():
+    connection = queues.redis_connection()
+    keys = list(connection.scan_iter("aerostic:rl:*"))
+    if keys:
+        connection.delete(*keys)
+    yield
+
+
+def _take_many(n: int, *, rate: float, now: float, number: str = NUMBER) -> int:
+    return sum(rl.take_number_token(number, rate=rate, now=now).allowed for _ in range(n))
+
+
+# ---- token bucket ----
+
+
+def test_a_burst_of_rate_is_allowed_then_refused_until_one_token_refills():
+    assert _take_many(80, rate=80, now=T0) == 80
+
+    permit = rl.take_number_token(NUMBER, rate=80, now=T0)
+
+    assert not permit.allowed
+    assert permit.retry_after == pytest.approx(1 / 80)
+    assert permit.reason == "The number's sending rate (80 msg/s) is reached."
+
+
+def test_the_bucket_refills_with_simulated_time():
+    _take_many(10, rate=10, now=T0)
+
+    assert _take_many(10, rate=10, now=T0 + 0.5) == 5
+    assert _take_many(20, rate=10, now=T0 + 10) == 10  # never more than one second of burst
+
+
+def test_concurrent_workers_never_exceed_the_capacity():
+    allowed: list[bool] = []
+
+    def worker():
+        allowed.extend(rl.take_number_token(NUMBER, rate=50, now=T0).allowed for _ in range(100))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(allowed) == 50
+
+
+def test_rate_80_over_two_simulated_seconds_allows_the_burst_plus_160():
+    allowed = 0
+    for ms in range(2001):
+        now = T0 + ms / 1000
+        while rl.take_number_token(NUMBER, rate=80, now=now).allowed:
+            allowed += 1
+
+    assert abs(allowed - (80 + 160)) <= 1
+
+
+def test_numbers_have_separate_buckets():
+    _take_many(5, rate=5, now=T0)
+
+    assert rl.take_number_token("pn-2", rate=5, now=T0).allowed
+
+
+def test_a_refund_gives_a_token_back_but_not_beyond_the_capacity():
+    _take_many(3, rate=3, now=T0)
+
+    rl.refund_number_token(NUMBER)
+    rl.refund_number_token(NUMBER)
+    rl.refund_number_token(NUMBER)
+    rl.refund_number_token(NUMBER)
+
+    assert _take_many(5, rate=3, now=T0) == 3
+
+
+@pytest.mark.parametrize(
+    ("level", "shared", "rate"),
+    [
+        ("STANDARD", False, 80.0),
+        ("HIGH", False, 1000.0),
+        ("", False, 80.0),
+        ("WEIRD", False, 80.0),
+        ("HIGH", True, 20.0),
+    ],
+    ids=["standard", "high", "blank", "unknown", "shared-with-app"],
+)
+def test_number_rate_for_throughput_level(level, shared, rate):
+    assert rl.number_rate_for(level, shared_with_app=shared) == rate
+
+
+# ---- adaptive rate ----
+
+
+def test_throttled_halves_the_factor_and_the_refill():
+    assert rl.number_rate_factor(NUMBER) == 1.0
+
+    assert rl.number_throttled(NUMBER, now=T0) == 0.5
+    assert rl.number_rate_factor(NUMBER) == 0.5
+
+    _take_many(100, rate=80, now=T0)  # the capacity follows the effective rate: one second of 40
+    assert _take_many(100, rate=80, now=T0 + 1) == 40
+    refused = rl.take_number_token(NUMBER, rate=80, now=T0 + 1)
+    assert refused.retry_after == pytest.approx(1 / 40)
+    assert "(40 msg/s)" in refused.reason
+
+
+def test_the_throttle_errors_of_one_burst_halve_once_and_the_factor_has_a_floor():
+    assert rl.number_throttled(NUMBER, now=T0) == 0.5
+    assert rl.number_throttled(NUMBER, now=T0 + 0.2) == 0.5
+
+    factors = [rl.number_throttled(NUMBER, now=T0 + second) for second in range(1, 10)]
+
+    assert factors[:3] == [0.25, 0.125, 0.0625]
+    assert factors[-1] == 1 / 64
+
+
+def test_successes_recover_the_factor_gradually_not_in_one_burst():
+    rl.number_throttled(NUMBER, now=T0)
+
+    burst = [rl.number_succeeded(NUMBER, now=T0 + 0.2) for _ in range(50)]
+    assert burst[-1] == pytest.approx(0.5 + 1 / 32)
+
+    factors = [rl.number_succeeded(NUMBER, now=T0 + 0.2 * step) for step in range(2, 40)]
+    assert all(a <= b for a, b in zip(factors, factors[1:], strict=False))
+    assert factors[0] < 0.6
+    assert factors[-1] == 1.0
+    assert rl.number_rate_factor(NUMBER) == 1.0
+
+
+def test_success_on_an_unthrottled_number_stays_at_one():
+    assert rl.number_succeeded(NUMBER, now=T0) == 1.0
+
+
+# ---- pair ----
+
+
+def test_a_second_message_to_the_same_recipient_within_6_s_is_refused():
+    assert rl.take_pair(NUMBER, "bi-alice", now=T0).allowed
+
+    permit = rl.take_pair(NUMBER, "bi-alice", now=T0 + 2)
+
+    assert not permit.allowed
+    assert permit.retry_after == pytest.approx(4.0)
+    assert rl.take_pair(NUMBER, "bi-alice", now=T0 + 6).allowed
+
+
+def test_other_recipients_and_other_numbers_are_independent():
+    rl.take_pair(NUMBER, "bi-alice", now=T0)
+
+    assert rl.take_pair(NUMBER, "bi-bob", now=T0).allowed
+    assert rl.take_pair("pn-2", "bi-alice", now=T0).allowed
+
+
+def test_a_released_pair_can_be_taken_again():
+    rl.take_pair(NUMBER, "bi-alice", now=T0)
+
+    rl.release_pair(NUMBER, "bi-alice")
+
+    assert rl.take_pair(NUMBER, "bi-alice", now=T0 + 1).allowed
+
+
+# ---- messaging limit (portfolio reach) ----
+
+
+def test_reach_counts_distinct_users_and_rolls_over_after_24_hours():
+    assert rl.reach_user("bp-1", "A", limit=2, now=T0).allowed
+    assert rl.reach_user("bp-1", "B", limit=2, now=T0 + 10).allowed
+
+    refused = rl.reach_user("bp-1", "C", limit=2, now=T0 + 60)
+    assert not refused.allowed
+    assert refused.retry_after == pytest.approx(86400 - 60)
+    assert refused.reason == "The messaging limit (2 users per 24 hours) is reached."
+    assert rl.reach_user("bp-1", "A", limit=2, now=T0 + 60).allowed
+    assert rl.users_reached("bp-1", now=T0 + 60) == 2
+
+    assert rl.reach_user("bp-1", "C", limit=2, now=T0 + 86400 + 10).allowed  # B has rolled out
+    assert rl.users_reached("bp-1", now=T0 + 86400 + 10) == 2  # A (again at +60) and C
+
+
+def test_numbers_of_one_portfolio_share_the_count():
+    # The portfolio id is the key: the dispatcher passes the same one for every number of it.
+    rl.reach_user("bp-1", "A", limit=1, now=T0)
+
+    assert not rl.reach_user("bp-1", "B", limit=1, now=T0).allowed
+    assert rl.reach_user("bp-2", "B", limit=1, now=T0).allowed
+
+
+def test_an_unlimited_portfolio_is_always_allowed_and_still_counted():
+    assert all(rl.reach_user("bp-1", f"user-{i}", limit=None, now=T0).allowed for i in range(300))
+    assert rl.users_reached("bp-1", now=T0) == 300
+
+
+# ---- tenant windows ----
+
+
+def test_tenant_minute_limit_resets_with_the_next_minute():
+    minute = 28_333_334 * 60.0
+    assert all(rl.take_tenant_minute(7, per_minute=3, now=minute + 1).allowed for _ in range(3))
+
+    refused = rl.take_tenant_minute(7, per_minute=3, now=minute + 15)
+
+    assert not refused.allowed
+    assert refused.retry_after == pytest.approx(45)
+    assert rl.take_tenant_minute(8, per_minute=3, now=minute + 15).allowed
+    assert rl.take_tenant_minute(7, per_minute=3, now=minute + 60).allowed
+
+
+def test_campaign_day_limit_is_all_or_nothing_and_resets_at_utc_midnight():
+    midnight = 19_675 * 86400.0
+    assert rl.take_tenant_campaign_day(7, per_day=10, count=8, now=midnight + 3600).allowed
+
+    refused = rl.take_tenant_campaign_day(7, per_day=10, count=3, now=midnight + 3600)
+
+    assert not refused.allowed
+    assert refused.retry_after == pytest.approx(86400 - 3600)
+    assert rl.take_tenant_campaign_day(7, per_day=10, count=2, now=midnight + 3600).allowed
+    assert not rl.take_tenant_campaign_day(7, per_day=10, now=midnight + 86399).allowed
+    assert rl.take_tenant_campaign_day(7, per_day=10, count=10, now=midnight + 86400).allowed
+
+
+# ---- Redis down ----
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        lambda: rl.take_number_token(NUMBER, rate=80),
+        lambda: rl.number_throttled(NUMBER),
+        lambda: rl.number_rate_factor(NUMBER),
+        lambda: rl.take_pair(NUMBER, "bi-alice"),
+        lambda: rl.release_pair(NUMBER, "bi-alice"),
+        lambda: rl.reach_user("bp-1", "A", limit=None),
+        lambda: rl.take_tenant_minute(7, per_minute=10),
+    ],
+    ids=["token", "throttled", "factor", "pair", "release", "reach", "tenant-minute"],
+)
+def test_redis_down_raises_rate_limit_unavailable(monkeypatch, check):
+    dead = redis.Redis(port=1, socket_connect_timeout=0.2, retry_on_error=[], retry=None)
+    monkeypatch.setattr(queues, "redis_connection", lambda: dead)
+
+    with pytest.raises(rl.RateLimitUnavailable):
+        check()
