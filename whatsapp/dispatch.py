@@ -22,6 +22,7 @@ commit. `dispatch` (the job) walks the rules in this order, each able to stop th
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 from dataclasses import dataclass
@@ -265,7 +266,8 @@ def _send(message: OutboundMessage) -> str:
     except GraphError as error:
         return _failed_send(message, error).state
     wamid = str(((answer.get("messages") or [{}])[0]).get("id") or "")
-    ratelimits.number_succeeded(phone.phone_number_id)
+    with contextlib.suppress(ratelimits.RateLimitUnavailable):  # the send happened: record it whatever Redis does
+        ratelimits.number_succeeded(phone.phone_number_id)
     return _sent(message, wamid).state
 
 
@@ -299,8 +301,11 @@ def _failed_send(message: OutboundMessage, error: GraphError) -> Outcome:
     if isinstance(error, GraphNetworkError) and error.maybe_delivered and not isinstance(error, CircuitOpenError):
         # The request may have reached Meta: sending again could send twice.
         return _finish(message, State.UNKNOWN, error=error, detail="Meta's answer was lost; the status will tell.")
-    if code in (130429, 80007, 4, 613) or error.http_status == 429:
-        ratelimits.number_throttled(phone.phone_number_id)
+    # Meta did not take the message: the person's 6-second slot is free again for the retry.
+    with contextlib.suppress(ratelimits.RateLimitUnavailable):
+        ratelimits.release_pair(phone.phone_number_id, message.recipient_index)
+        if code in (130429, 80007, 4, 613) or error.http_status == 429:
+            ratelimits.number_throttled(phone.phone_number_id)
     if code == 131050:
         _record_marketing_stop(message)
         return _finish(message, State.FAILED, error=error)

@@ -281,3 +281,51 @@ def test_bad_requests_are_refused_with_a_reason(alpha, phone, api_client_for):
     assert viewer.status_code == 403
     with tenant_context(alpha.tenant):
         assert OutboundMessage.objects.count() == 0
+
+
+def _until_final(alpha, message_id: int, *, rounds: int = 10) -> OutboundMessage:
+    """Runs the job again and again, as the sweeper would once each retry is due."""
+    for _ in range(rounds):
+        message = _run(alpha, message_id)
+        if message.state != "queued":
+            return message
+        with tenant_context(alpha.tenant):
+            OutboundMessage.objects.filter(pk=message_id).update(next_attempt_at=timezone.now())
+    return message
+
+
+def test_meta_unreachable_for_the_whole_run_retries_with_backoff_then_fails_clearly(alpha, phone, simulator, settings):
+    _inbound(phone, "Hi", "wamid.in.7")
+    settings.META_SANDBOX_URL = "http://127.0.0.1:9"  # nothing listens: connection refused
+    with tenant_context(alpha.tenant):
+        message = dispatch.message_enqueue(
+            phone=phone,
+            to=CUSTOMER,
+            content={"type": "text", "text": {"body": "Hello"}},
+            category="SERVICE",
+            origin="api",
+        )
+    first = _run(alpha, message.pk)
+    assert first.state == "queued" and first.next_attempt_at > timezone.now()  # not `unknown`: never connected
+    final = _until_final(alpha, message.pk)
+    assert (final.state, final.attempts) == ("failed", dispatch.MAX_ATTEMPTS)
+    assert "Gave up after 6 attempts" in final.error_detail
+
+
+def test_throttling_for_a_while_slows_down_then_everything_is_sent(alpha, phone, simulator):
+    _inbound(phone, "Hi", "wamid.in.8")
+    simulator.state.faults = Faults(throttle_rate=1.0)
+    with tenant_context(alpha.tenant):
+        message = dispatch.message_enqueue(
+            phone=phone,
+            to=CUSTOMER,
+            content={"type": "text", "text": {"body": "Hello"}},
+            category="SERVICE",
+            origin="api",
+        )
+    assert _run(alpha, message.pk).state == "queued"
+    simulator.state.faults = Faults()  # Meta lets us through again
+    with tenant_context(alpha.tenant):
+        OutboundMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+    assert _until_final(alpha, message.pk).state == "sent"
+    assert simulator.state.sends_per_recipient() == {CUSTOMER: 1}
