@@ -152,24 +152,35 @@ def _schedule(message: OutboundMessage) -> None:
 
 
 def dispatch(message_id: int) -> str:
-    """Moves one queued message as far as the rules allow. Runs inside the tenant's context, not in
-    one transaction: the claim must be committed before Meta is called. Returns the state."""
-    message = (
-        OutboundMessage.objects.select_related("phone_number__account", "contact", "template")
-        .filter(pk=message_id)
-        .first()
-    )
-    if message is None or message.state != State.QUEUED:
-        return message.state if message else "gone"
-    now = timezone.now()
-    if message.next_attempt_at and message.next_attempt_at > now:
-        return State.QUEUED  # an early duplicate job: the sweeper brings it back when due
-    outcome = _check_rules(message, now)
-    if outcome is not None:
-        return outcome.state
-    if not _claim(message, now):
-        return "claimed elsewhere"
-    return _send(message)
+    """Moves one queued message as far as the rules allow. Runs inside the tenant's context in
+    two transactions with Meta's call between them: read + rules + claim commit before the call
+    (a crash after it leaves `sending`, never a second send), the outcome is written after it.
+    Returns the state."""
+    with transaction.atomic():
+        message = (
+            OutboundMessage.objects.select_related(
+                "phone_number__account", "phone_number__tenant", "contact", "template"
+            )
+            .filter(pk=message_id)
+            .first()
+        )
+        if message is None or message.state != State.QUEUED:
+            return message.state if message else "gone"
+        now = timezone.now()
+        if message.next_attempt_at and message.next_attempt_at > now:
+            return State.QUEUED  # an early duplicate job: the sweeper brings it back when due
+        outcome = _check_rules(message, now)
+        if outcome is not None:
+            return outcome.state
+        if not _claim(message, now):
+            return "claimed elsewhere"
+        from whatsapp.services import ConnectionProblem, graph_for
+
+        try:
+            client = graph_for(message.phone_number.account, max_attempts=1)
+        except ConnectionProblem as problem:
+            return _finish(message, State.FAILED, detail=problem.message).state
+    return _send(message, client)
 
 
 def _check_rules(message: OutboundMessage, now: datetime) -> Outcome | None:
@@ -254,21 +265,19 @@ def _claim(message: OutboundMessage, now: datetime) -> bool:
     return bool(claimed)
 
 
-def _send(message: OutboundMessage) -> str:
-    from whatsapp.services import ConnectionProblem, graph_for
-
+def _send(message: OutboundMessage, client: Any) -> str:
     phone = message.phone_number
     payload = {**message.content, "to": message.recipient.reveal(), "biz_opaque_callback_data": callback_data(message)}
     try:
-        answer = graph_for(phone.account, max_attempts=1).send_message(phone.phone_number_id, payload)
-    except ConnectionProblem as problem:
-        return _finish(message, State.FAILED, detail=problem.message).state
+        answer = client.send_message(phone.phone_number_id, payload)
     except GraphError as error:
-        return _failed_send(message, error).state
+        with transaction.atomic():
+            return _failed_send(message, error).state
     wamid = str(((answer.get("messages") or [{}])[0]).get("id") or "")
     with contextlib.suppress(ratelimits.RateLimitUnavailable):  # the send happened: record it whatever Redis does
         ratelimits.number_succeeded(phone.phone_number_id)
-    return _sent(message, wamid).state
+    with transaction.atomic():
+        return _sent(message, wamid).state
 
 
 def callback_data(message: OutboundMessage) -> str:
@@ -374,11 +383,16 @@ def _schedule_retry(message: OutboundMessage, at: datetime | None) -> None:
     from aerostic import queues
     from whatsapp.jobs import send_outbound
 
-    delay = max(timedelta(0), at - timezone.now())
-    try:
-        queues.get_queue("sends").enqueue_in(delay, send_outbound, tenant_id=message.tenant_id, message_id=message.pk)
-    except Exception:  # Redis down: the sweeper finds the row when it is due
-        logger.warning("outbound retry not scheduled: queue unavailable")
+    def schedule() -> None:
+        delay = max(timedelta(0), at - timezone.now())
+        try:
+            queues.get_queue("sends").enqueue_in(
+                delay, send_outbound, tenant_id=message.tenant_id, message_id=message.pk
+            )
+        except Exception:  # Redis down: the sweeper finds the row when it is due
+            logger.warning("outbound retry not scheduled: queue unavailable")
+
+    transaction.on_commit(schedule)  # the retry must see the hold it was scheduled for
 
 
 def _requeue(message: OutboundMessage, at: datetime, error: GraphError) -> Outcome:

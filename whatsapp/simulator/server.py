@@ -176,6 +176,10 @@ class SimulatorServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm holds
+            # the second until the client's delayed ACK (~40 ms per request on a kept-alive
+            # connection), which made every Graph call look slow.
+            disable_nagle_algorithm = True
             protocol_version = "HTTP/1.1"
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet: the request log is the record
