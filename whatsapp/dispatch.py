@@ -384,7 +384,9 @@ def _schedule_retry(message: OutboundMessage, at: datetime | None) -> None:
     from whatsapp.jobs import send_outbound
 
     def schedule() -> None:
-        delay = max(timedelta(0), at - timezone.now())
+        # RQ's scheduler keeps whole seconds (it may fire up to one early): aim one second later,
+        # or the job would find the message not yet due and leave it to the minutely sweeper.
+        delay = max(timedelta(0), at - timezone.now()) + timedelta(seconds=1)
         try:
             queues.get_queue("sends").enqueue_in(
                 delay, send_outbound, tenant_id=message.tenant_id, message_id=message.pk
