@@ -56,16 +56,25 @@ class SegmentForm(forms.Form):
     last_inbound_days = forms.IntegerField(
         label="Wrote to us within (days)", min_value=1, max_value=3650, required=False
     )
+    attribute_key = forms.ChoiceField(label="Attribute", required=False, choices=[("", "Any attribute")])
+    attribute_value = forms.CharField(label="…equals", max_length=200, required=False)
+
+    def __init__(self, *args: object, attributes: list | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["attribute_key"].choices = [("", "Any attribute")] + [(a.key, a.label) for a in attributes or []]
 
     def filters(self) -> dict:
         data = self.cleaned_data
-        return {
+        filters = {
             "tags_any": data["tags_any"],
             "tags_all": data["tags_all"],
             "consent": data["consent"],
             "country": [code for code in data["country"].replace(" ", "").split(",") if code],
             "last_inbound_days": data["last_inbound_days"],
         }
+        if data["attribute_key"]:
+            filters["attributes"] = {data["attribute_key"]: data["attribute_value"]}
+        return filters
 
 
 class AttributeForm(forms.Form):

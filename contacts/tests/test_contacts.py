@@ -230,3 +230,17 @@ def test_the_sample_csv_in_the_readme_imports_as_described(alpha):
         done = import_run(upload.pk)
         assert (done.created_count, done.invalid_count, done.duplicate_count) == (8, 1, 1)
         assert Contact.objects.filter(consent_state="opted_in").count() == 7
+
+
+def test_a_segment_built_in_the_portal_can_filter_on_an_attribute(alpha, login_client):
+    with tenant_context(alpha.tenant):
+        attribute_define(key="city", label="City", kind="text", actor=alpha.admin.user)
+        delhi = contact_create(phone="+919812345621", attributes={"city": "Delhi"}, actor=alpha.admin.user)
+        contact_create(phone="+919812345622", attributes={"city": "Pune"}, actor=alpha.admin.user)
+    agent = login_client(alpha.agent)
+    assert "City" in agent.get("/contacts/segments/").content.decode()
+    response = agent.post("/contacts/segments/", {"name": "Delhi", "attribute_key": "city", "attribute_value": "Delhi"})
+    assert response.status_code == 302
+    with tenant_context(alpha.tenant):
+        [segment] = selectors.segment_all()
+        assert list(selectors.segment_contacts(segment)) == [delhi]

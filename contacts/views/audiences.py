@@ -94,14 +94,16 @@ class SegmentIndexView(PortalView):
         context = super().get_context_data(**kwargs)
         segments = [(segment, selectors.segment_contacts(segment).count()) for segment in selectors.segment_all()]
         context.update(
-            segments=segments, form=kwargs.get("form") or SegmentForm(), can_edit=self.can(Perm.CONTACTS_EDIT)
+            segments=segments,
+            form=kwargs.get("form") or SegmentForm(attributes=list(selectors.attribute_definitions())),
+            can_edit=self.can(Perm.CONTACTS_EDIT),
         )
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not self.can(Perm.CONTACTS_EDIT):
             raise PermissionDenied("Your role does not allow editing segments.")
-        form = SegmentForm(request.POST)
+        form = SegmentForm(request.POST, attributes=list(selectors.attribute_definitions()))
         if form.is_valid():
             try:
                 segment = services.segment_save(
