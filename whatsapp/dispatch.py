@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from aerostic.core.alerts import raise_alert
@@ -431,11 +432,13 @@ def _finish(message: OutboundMessage, state: str, *, error: GraphError | None = 
 
 
 SENDING_TIMEOUT = timedelta(minutes=2)
+LOST_JOB_AFTER = timedelta(minutes=1)
 
 
 def stale_sends_mark_unknown(*, now: datetime | None = None) -> int:
     """A worker died between the claim and Meta's answer: after a timeout the row is `unknown`
-    (never re-sent blindly); a status webhook for it settles it later."""
+    (never re-sent blindly); a status webhook for it settles it later. Every workspace at once:
+    runs in the platform scope (the sweeper's job)."""
     cutoff = (now or timezone.now()) - SENDING_TIMEOUT
     return OutboundMessage.all_tenants.filter(state=State.SENDING, claimed_at__lt=cutoff).update(
         state=State.UNKNOWN, error_detail="The worker stopped before Meta answered; the status will tell."
@@ -473,7 +476,10 @@ def status_settle(*, status: dict[str, Any]) -> bool:
 
 
 def due_messages(*, now: datetime | None = None, limit: int = 1000) -> list[tuple[int, int]]:
-    """(tenant_id, id) of queued messages whose time has come (platform scope: the sweeper)."""
+    """(tenant_id, id) of queued messages to hand to the queue again: held ones whose time has come,
+    and ones that were never held but sat a minute without being sent (their job was lost with a
+    killed worker or a Redis restart). Platform scope (the sweeper's job)."""
     now = now or timezone.now()
-    rows = OutboundMessage.all_tenants.filter(state=State.QUEUED).filter(next_attempt_at__lte=now)
-    return list(rows.order_by("next_attempt_at").values_list("tenant_id", "pk")[:limit])
+    due = Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, updated_at__lt=now - LOST_JOB_AFTER)
+    rows = OutboundMessage.all_tenants.filter(state=State.QUEUED).filter(due)
+    return list(rows.order_by("next_attempt_at", "pk").values_list("tenant_id", "pk")[:limit])

@@ -329,3 +329,18 @@ def test_throttling_for_a_while_slows_down_then_everything_is_sent(alpha, phone,
         OutboundMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
     assert _until_final(alpha, message.pk).state == "sent"
     assert simulator.state.sends_per_recipient() == {CUSTOMER: 1}
+
+
+def test_a_queued_message_whose_job_was_lost_is_handed_over_again(alpha, phone):
+    with tenant_context(alpha.tenant):
+        message = dispatch.message_enqueue(
+            phone=phone,
+            to=CUSTOMER,
+            content={"type": "text", "text": {"body": "Hello"}},
+            category="SERVICE",
+            origin="api",
+        )
+    with platform_context("test"):
+        assert (alpha.tenant.pk, message.pk) not in dispatch.due_messages()  # its job may still be coming
+        later = timezone.now() + dispatch.LOST_JOB_AFTER + timedelta(seconds=1)
+        assert (alpha.tenant.pk, message.pk) in dispatch.due_messages(now=later)
