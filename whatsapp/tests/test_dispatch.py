@@ -61,6 +61,18 @@ def _inbound(phone, text: str, wamid: str) -> None:
     assert deliver_webhook(payload).status == "processed"
 
 
+def _reply(alpha, phone) -> OutboundMessage:
+    """A free-form "Hello" to the customer, queued through the dispatcher (its job not run)."""
+    with tenant_context(alpha.tenant):
+        return dispatch.message_enqueue(
+            phone=phone,
+            to=CUSTOMER,
+            content={"type": "text", "text": {"body": "Hello"}},
+            category="SERVICE",
+            origin="api",
+        )
+
+
 def _run(alpha, message_id: int) -> OutboundMessage:
     send_outbound(tenant_id=alpha.tenant.pk, message_id=message_id)
     with tenant_context(alpha.tenant):
@@ -135,14 +147,7 @@ def test_templates_follow_consent_utility_goes_marketing_needs_an_opt_in(alpha, 
 def test_the_kill_switch_holds_messages_and_the_sweeper_sends_them_when_it_is_back(alpha, phone, simulator):
     _inbound(phone, "Hi", "wamid.in.2")
     platform_sending_set(enabled=False, reason="incident", actor=None)
-    with tenant_context(alpha.tenant):
-        message = dispatch.message_enqueue(
-            phone=phone,
-            to=CUSTOMER,
-            content={"type": "text", "text": {"body": "Hello"}},
-            category="SERVICE",
-            origin="api",
-        )
+    message = _reply(alpha, phone)
     held = _run(alpha, message.pk)
     assert held.state == "queued" and "paused platform-wide" in held.hold_reason
     assert simulator.state.sends_per_recipient() == {}
@@ -157,14 +162,7 @@ def test_the_kill_switch_holds_messages_and_the_sweeper_sends_them_when_it_is_ba
 def test_throttling_requeues_with_backoff_and_slows_the_number(alpha, phone, simulator):
     _inbound(phone, "Hi", "wamid.in.3")
     simulator.state.faults = Faults(throttle_rate=1.0)
-    with tenant_context(alpha.tenant):
-        message = dispatch.message_enqueue(
-            phone=phone,
-            to=CUSTOMER,
-            content={"type": "text", "text": {"body": "Hello"}},
-            category="SERVICE",
-            origin="api",
-        )
+    message = _reply(alpha, phone)
     requeued = _run(alpha, message.pk)
     assert requeued.state == "queued" and requeued.error_code == 130429 and requeued.next_attempt_at > timezone.now()
     assert ratelimits.number_rate_factor(phone.phone_number_id) == 0.5
@@ -173,14 +171,7 @@ def test_throttling_requeues_with_backoff_and_slows_the_number(alpha, phone, sim
 def test_a_permanent_refusal_fails_with_an_explanation(alpha, phone, simulator):
     _inbound(phone, "Hi", "wamid.in.4")
     simulator.state.faults = Faults(rejected={CUSTOMER: 131026})
-    with tenant_context(alpha.tenant):
-        message = dispatch.message_enqueue(
-            phone=phone,
-            to=CUSTOMER,
-            content={"type": "text", "text": {"body": "Hello"}},
-            category="SERVICE",
-            origin="api",
-        )
+    message = _reply(alpha, phone)
     failed = _run(alpha, message.pk)
     assert (failed.state, failed.error_code) == ("failed", 131026)
     assert "cannot receive WhatsApp messages" in failed.error_detail
@@ -189,14 +180,7 @@ def test_a_permanent_refusal_fails_with_an_explanation(alpha, phone, simulator):
 def test_an_account_danger_code_pauses_the_workspace_and_alerts(alpha, phone, simulator):
     _inbound(phone, "Hi", "wamid.in.5")
     simulator.state.faults = Faults(rejected={CUSTOMER: 131048})
-    with tenant_context(alpha.tenant):
-        message = dispatch.message_enqueue(
-            phone=phone,
-            to=CUSTOMER,
-            content={"type": "text", "text": {"body": "Hello"}},
-            category="SERVICE",
-            origin="api",
-        )
+    message = _reply(alpha, phone)
     assert _run(alpha, message.pk).state == "failed"
     tenant = Tenant.objects.get(pk=alpha.tenant.pk)
     assert not tenant.sending_enabled and "131048" in tenant.sending_disabled_reason
@@ -208,14 +192,7 @@ def test_a_lost_answer_is_unknown_never_resent_and_a_status_settles_it(alpha, ph
     _inbound(phone, "Hi", "wamid.in.6")
     settings.GRAPH_READ_TIMEOUT_SECONDS = 0.3
     simulator.state.faults = Faults(timeout_rate=1.0, timeout_seconds=1.0)
-    with tenant_context(alpha.tenant):
-        message = dispatch.message_enqueue(
-            phone=phone,
-            to=CUSTOMER,
-            content={"type": "text", "text": {"body": "Hello"}},
-            category="SERVICE",
-            origin="api",
-        )
+    message = _reply(alpha, phone)
     unknown = _run(alpha, message.pk)
     assert unknown.state == "unknown"
     assert sweep_outbound()["requeued"] == 0  # never sent again blindly
@@ -242,14 +219,8 @@ def test_a_lost_answer_is_unknown_never_resent_and_a_status_settles_it(alpha, ph
 
 
 def test_a_worker_killed_after_the_claim_leaves_unknown_after_the_timeout(alpha, phone):
+    message = _reply(alpha, phone)
     with tenant_context(alpha.tenant):
-        message = dispatch.message_enqueue(
-            phone=phone,
-            to=CUSTOMER,
-            content={"type": "text", "text": {"body": "Hello"}},
-            category="SERVICE",
-            origin="api",
-        )
         OutboundMessage.objects.filter(pk=message.pk).update(
             state="sending", claimed_at=timezone.now() - dispatch.SENDING_TIMEOUT - timedelta(seconds=1)
         )
@@ -297,14 +268,7 @@ def _until_final(alpha, message_id: int, *, rounds: int = 10) -> OutboundMessage
 def test_meta_unreachable_for_the_whole_run_retries_with_backoff_then_fails_clearly(alpha, phone, simulator, settings):
     _inbound(phone, "Hi", "wamid.in.7")
     settings.META_SANDBOX_URL = "http://127.0.0.1:9"  # nothing listens: connection refused
-    with tenant_context(alpha.tenant):
-        message = dispatch.message_enqueue(
-            phone=phone,
-            to=CUSTOMER,
-            content={"type": "text", "text": {"body": "Hello"}},
-            category="SERVICE",
-            origin="api",
-        )
+    message = _reply(alpha, phone)
     first = _run(alpha, message.pk)
     assert first.state == "queued" and first.next_attempt_at > timezone.now()  # not `unknown`: never connected
     final = _until_final(alpha, message.pk)
@@ -315,14 +279,7 @@ def test_meta_unreachable_for_the_whole_run_retries_with_backoff_then_fails_clea
 def test_throttling_for_a_while_slows_down_then_everything_is_sent(alpha, phone, simulator):
     _inbound(phone, "Hi", "wamid.in.8")
     simulator.state.faults = Faults(throttle_rate=1.0)
-    with tenant_context(alpha.tenant):
-        message = dispatch.message_enqueue(
-            phone=phone,
-            to=CUSTOMER,
-            content={"type": "text", "text": {"body": "Hello"}},
-            category="SERVICE",
-            origin="api",
-        )
+    message = _reply(alpha, phone)
     assert _run(alpha, message.pk).state == "queued"
     simulator.state.faults = Faults()  # Meta lets us through again
     with tenant_context(alpha.tenant):
@@ -332,14 +289,7 @@ def test_throttling_for_a_while_slows_down_then_everything_is_sent(alpha, phone,
 
 
 def test_a_queued_message_whose_job_was_lost_is_handed_over_again(alpha, phone):
-    with tenant_context(alpha.tenant):
-        message = dispatch.message_enqueue(
-            phone=phone,
-            to=CUSTOMER,
-            content={"type": "text", "text": {"body": "Hello"}},
-            category="SERVICE",
-            origin="api",
-        )
+    message = _reply(alpha, phone)
     with platform_context("test"):
         assert (alpha.tenant.pk, message.pk) not in dispatch.due_messages()  # its job may still be coming
         later = timezone.now() + dispatch.LOST_JOB_AFTER + timedelta(seconds=1)
