@@ -17,8 +17,8 @@ from compliance.consent import consent_record
 from compliance.keywords import MAX_KEYWORD_MESSAGE_LENGTH, OPT_IN, OPT_OUT, match_keyword
 from compliance.models import ConsentEvent, PlatformSwitch, UserPreferenceEvent
 from compliance.policy import compliance_settings_for
-from contacts import phones
 from contacts.models import Contact
+from contacts.selectors import contact_for_number
 from inbox.models import Conversation, Message, MessageKey
 from inbox.services import customer_index, error_codes
 from tenants.context import require_tenant_id, tenant_context
@@ -104,11 +104,7 @@ def user_preference_record(*, phone: Any, preference: dict[str, Any]) -> UserPre
 
 def _contact_for_wa_id(wa_id: Any) -> Contact | None:
     """The contact with this WhatsApp number, if there is one (never created here)."""
-    try:
-        index = phones.normalize(digits(wa_id)).index
-    except phones.InvalidPhoneNumber:
-        return None
-    return Contact.objects.filter(phone_index=index).first()
+    return contact_for_number(digits(wa_id))
 
 
 def _keyword_text(payload: dict[str, Any]) -> str:

@@ -63,6 +63,15 @@ def _looks_like_number(text: str) -> bool:
     return digits >= 6 and all(ch.isdigit() or ch in "+-() ." for ch in text)
 
 
+def contact_for_number(raw: Any, *, default_country: str = "") -> Contact | None:
+    """The workspace's contact with this number (any way of writing it), or None."""
+    try:
+        index = phones.normalize(raw, default_country=default_country).index
+    except phones.InvalidPhoneNumber:
+        return None
+    return Contact.objects.filter(phone_index=index).first()
+
+
 def contact_get(contact_id: int) -> Contact:
     return Contact.objects.get(pk=contact_id)
 

@@ -13,7 +13,7 @@ from accounts.roles import Perm
 from aerostic.core.api import TenantAPIView
 from aerostic.core.errors import DomainError
 from contacts import phones
-from contacts.models import Contact
+from contacts.selectors import contact_for_number
 from whatsapp import dispatch, selectors
 from whatsapp.message_templates import selectors as template_selectors
 from whatsapp.message_templates.rendering import TemplateParameterError, render_template, template_message
@@ -66,7 +66,7 @@ class MessageSendApi(TenantAPIView):
             number = phones.normalize(values["to"], default_country=request.tenant.default_country)
         except phones.InvalidPhoneNumber as error:
             raise DomainError(f"to: {error}") from None
-        contact = Contact.objects.filter(phone_index=number.index, erased_at__isnull=True).first()
+        contact = contact_for_number(number.e164)  # erased contacts have no number: never found
         template = None
         if values.get("text"):
             content = {"type": "text", "text": {"body": values["text"]}}

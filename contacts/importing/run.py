@@ -33,6 +33,7 @@ from contacts.importing.reading import read_rows
 from contacts.importing.upload import file_text
 from contacts.importing.writing import ImportRow, add_to_list, insert_contacts, record_consent, update_contacts
 from contacts.models import AttributeDefinition, ConsentState, Contact, ContactImport
+from contacts.selectors import default_country
 from contacts.services import ContactInvalid, clean_tags, coerce_attribute
 
 logger = logging.getLogger(__name__)
@@ -88,14 +89,11 @@ class _Plan:
 
     @classmethod
     def of(cls, contact_import: ContactImport) -> _Plan:
-        from tenants.models import Tenant
 
         header = list(contact_import.header)
         position = {column: i for i, column in enumerate(header)}
         kinds = dict(AttributeDefinition.objects.values_list("key", "kind"))
-        country = contact_import.default_country or (
-            Tenant.objects.filter(pk=contact_import.tenant_id).values_list("default_country", flat=True).first() or ""
-        )
+        country = contact_import.default_country or default_country()
         phone = next(position[c] for c, t in contact_import.mapping.items() if t == "phone")
         plan = cls(contact_import=contact_import, default_country=country, phone=phone)
         for column, target in contact_import.mapping.items():

@@ -31,18 +31,40 @@ def _clean_timezone(value: str) -> str:
     return value
 
 
+def _number_fields(number: phones.NormalizedNumber) -> dict[str, Any]:
+    """What a contact keeps of its number: ciphertext (sealed on assignment), lookup index, masked
+    hint, and what follows from it (country, calling code, the time zone when unambiguous)."""
+    return {
+        "phone": number.e164,
+        "phone_index": number.index,
+        "phone_hint": number.hint,
+        "country": number.country,
+        "calling_code": number.calling_code,
+        "timezone": number.timezone,
+    }
+
+
 def _apply_number(contact: Contact, raw_phone: Any) -> None:
     try:
         number = phones.normalize(raw_phone, default_country=default_country())
     except phones.InvalidPhoneNumber as error:
         raise ContactInvalid({"phone": str(error)}) from None
-    contact.phone = number.e164
-    contact.phone_index = number.index
-    contact.phone_hint = number.hint
-    contact.country = number.country
-    contact.calling_code = number.calling_code
-    if not contact.timezone:
-        contact.timezone = number.timezone
+    for field, value in _number_fields(number).items():
+        if field != "timezone" or not contact.timezone:  # a time zone set by hand stays
+            setattr(contact, field, value)
+
+
+def _get_or_create_by_number(number: phones.NormalizedNumber, **defaults: Any) -> tuple[Contact, bool]:
+    """The workspace's contact with this number, or a new one with `defaults`; safe against a
+    parallel worker creating the same one (the unique index decides)."""
+    contact = Contact.objects.filter(phone_index=number.index).first()
+    if contact is not None:
+        return contact, False
+    try:
+        with transaction.atomic():
+            return Contact.objects.create(tenant_id=require_tenant_id(), **_number_fields(number), **defaults), True
+    except IntegrityError:
+        return Contact.objects.get(phone_index=number.index), False
 
 
 @transaction.atomic
@@ -134,26 +156,11 @@ def contact_for_customer(*, wa_id: Any, profile_name: str = "", at: datetime | N
     except phones.InvalidPhoneNumber:
         return None
     at = at or timezone.now()
-    contact = Contact.objects.filter(phone_index=number.index).first()
-    if contact is None:
-        contact = Contact(
-            tenant_id=require_tenant_id(),
-            phone=number.e164,
-            phone_index=number.index,
-            phone_hint=number.hint,
-            country=number.country,
-            calling_code=number.calling_code,
-            timezone=number.timezone,
-            name=(profile_name or "").strip()[:200],
-            source=Contact.Source.INBOUND,
-            last_inbound_at=at,
-        )
-        try:
-            with transaction.atomic():
-                contact.save()
-            return contact
-        except IntegrityError:  # a parallel worker created it first
-            contact = Contact.objects.get(phone_index=number.index)
+    contact, created = _get_or_create_by_number(
+        number, name=(profile_name or "").strip()[:200], source=Contact.Source.INBOUND, last_inbound_at=at
+    )
+    if created:
+        return contact
     updates: dict[str, Any] = {}
     if contact.last_inbound_at is None or contact.last_inbound_at < at:
         updates["last_inbound_at"] = at
@@ -174,27 +181,12 @@ def contact_from_business_app(*, phone: Any, name: str = "") -> str:
     except phones.InvalidPhoneNumber:
         return "ignored"
     name = (name or "").strip()[:200]
-    contact = Contact.objects.filter(phone_index=number.index).first()
-    if contact is not None:
-        if name and contact.name != name and not contact.is_erased:
-            Contact.objects.filter(pk=contact.pk).update(name=name, updated_at=timezone.now())
-        return "updated"
-    try:
-        with transaction.atomic():
-            Contact.objects.create(
-                tenant_id=require_tenant_id(),
-                phone=number.e164,
-                phone_index=number.index,
-                phone_hint=number.hint,
-                country=number.country,
-                calling_code=number.calling_code,
-                timezone=number.timezone,
-                name=name,
-                source=Contact.Source.BUSINESS_APP,
-            )
-    except IntegrityError:  # created meanwhile by a parallel worker
-        return "updated"
-    return "added"
+    contact, created = _get_or_create_by_number(number, name=name, source=Contact.Source.BUSINESS_APP)
+    if created:
+        return "added"
+    if name and contact.name != name and not contact.is_erased:
+        Contact.objects.filter(pk=contact.pk).update(name=name, updated_at=timezone.now())
+    return "updated"
 
 
 def contact_phone_reveal(*, contact: Contact, actor: Any, request: Any = None) -> str:
