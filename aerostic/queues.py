@@ -33,6 +33,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("whatsapp.jobs.expire_onboarding_sessions", LOW, "5 0 * * *", "Expire Embedded Signup sessions"),
     PeriodicJob("whatsapp.jobs.sweep_pending_webhooks", WEBHOOKS, "*/5 * * * *", "Re-enqueue stale webhook events"),
     PeriodicJob("whatsapp.jobs.sweep_outbound", SENDS, "* * * * *", "Outbound: due retries, lost answers"),
+    PeriodicJob("campaigns.jobs.sweep_campaigns", CAMPAIGNS, "* * * * *", "Campaigns: schedule, lost batches"),
     PeriodicJob("whatsapp.jobs.purge_webhook_events", LOW, "15 0 * * *", "Purge old webhook events"),
     PeriodicJob("whatsapp.jobs.sync_all_templates", LOW, "45 2 * * *", "Sync message templates from Meta"),
     PeriodicJob("inbox.jobs.ensure_message_partitions", LOW, "30 1 * * *", "Create next months' message partitions"),

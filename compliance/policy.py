@@ -99,7 +99,14 @@ def free_form_allowed(conversation: Conversation, at: datetime) -> SendDecision:
 # --- can_send
 
 
-def can_send(contact: Contact, category: str, at: datetime, *, authentication_requested: bool = False) -> SendDecision:
+def can_send(
+    contact: Contact,
+    category: str,
+    at: datetime,
+    *,
+    authentication_requested: bool = False,
+    settings: ComplianceSettings | None = None,
+) -> SendDecision:
     """May `contact` get a message of `category` (MARKETING, UTILITY, AUTHENTICATION or SERVICE)
     at `at`? See the module docstring for the order of the checks."""
     category = str(category or "").upper()
@@ -113,7 +120,7 @@ def can_send(contact: Contact, category: str, at: datetime, *, authentication_re
             return SendDecision(True, "The customer wrote in the last 24 hours.")
         return SendDecision(False, WINDOW_CLOSED)
 
-    settings = compliance_settings_for(contact.tenant_id)
+    settings = settings or compliance_settings_for(contact.tenant_id)
     if contact.consent_state == ConsentState.OPTED_OUT:
         if category == MARKETING:
             return SendDecision(False, "The contact opted out: no marketing messages.")

@@ -4,15 +4,21 @@ message links its conversation to the sender's contact; a 131047 failure closes 
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from aerostic.core.crypto import blind_index
 from inbox.models import Conversation, Message, MessageKey, MessageStatusEvent
+from tenants.context import NoTenantContext, current_scope
 from whatsapp.webhooks.values import digits, meta_time
+
+if TYPE_CHECKING:
+    from whatsapp.models import PhoneNumber
 
 CUSTOMER_INDEX_PURPOSE = "customer.wa_id"
 SERVICE_WINDOW = timedelta(hours=24)
@@ -87,16 +93,39 @@ def _store(*, conversation: Conversation, direction: str, message: dict[str, Any
     message_id = _claim_wamid(conversation.tenant_id, wamid, created_at)
     if message_id is None:
         return None
-    kind = str(message.get("type") or "unknown")
+    stored = _new_message(
+        message_id=message_id,
+        conversation=conversation,
+        direction=direction,
+        message=message,
+        status=status,
+        created_at=created_at,
+    )
+    stored.save(force_insert=True)
+    if direction == Message.Direction.OUTBOUND:  # statuses only ever concern what the business sent
+        _apply_waiting_statuses(stored)
+    return stored
+
+
+def _new_message(
+    *,
+    message_id: int,
+    conversation: Conversation,
+    direction: str,
+    message: dict[str, Any],
+    status: str,
+    created_at: datetime,
+) -> Message:
+    """The unsaved row of a claimed wamid; `created_at` must be the one written to its MessageKey."""
     text = message.get("text", {}).get("body", "") if isinstance(message.get("text"), dict) else ""
     errors = message.get("errors") or []
-    stored = Message.objects.create(
+    return Message(
         id=message_id,
         tenant_id=conversation.tenant_id,
         conversation=conversation,
         direction=direction,
-        type=kind,
-        wamid=wamid,
+        type=str(message.get("type") or "unknown"),
+        wamid=str(message.get("id") or ""),
         body=str(text),
         payload=message,
         status=status,
@@ -105,9 +134,6 @@ def _store(*, conversation: Conversation, direction: str, message: dict[str, Any
         error_title=(str(errors[0].get("title", ""))[:255] if errors and isinstance(errors[0], dict) else ""),
         sent_at=created_at if direction == Message.Direction.OUTBOUND else None,
     )
-    if direction == Message.Direction.OUTBOUND:  # statuses only ever concern what the business sent
-        _apply_waiting_statuses(stored)
-    return stored
 
 
 def inbound_store(*, phone: Any, message: dict[str, Any], profile_name: str = "") -> Message | None:
@@ -160,7 +186,7 @@ def outbound_store(
         return None
     if contact is not None and conversation.contact_id is None:
         Conversation.objects.filter(pk=conversation.pk).update(contact=contact)
-    message = {**content, "id": wamid, "to": digits(to), "timestamp": str(int(datetime.now(tz=UTC).timestamp()))}
+    message = _outbound_payload(to=to, wamid=wamid, content=content, timestamp=_now_timestamp())
     stored = _store(conversation=conversation, direction=Message.Direction.OUTBOUND, message=message, status="sent")
     if stored is not None:
         updates: dict[str, Any] = {"last_message_at": stored.created_at}
@@ -169,6 +195,149 @@ def outbound_store(
             Message.objects.filter(pk=stored.pk, created_at=stored.created_at).update(pricing_category=category)
         Conversation.objects.filter(pk=conversation.pk).update(**updates)
     return stored
+
+
+def _now_timestamp() -> str:
+    # Meta's format, so the stored time has the same (whole second) precision as a webhook's.
+    return str(int(datetime.now(tz=UTC).timestamp()))
+
+
+def _outbound_payload(*, to: str, wamid: str, content: dict[str, Any], timestamp: str) -> dict[str, Any]:
+    return {**content, "id": wamid, "to": digits(to), "timestamp": timestamp}
+
+
+@dataclass(frozen=True)
+class SentItem:
+    """One message the campaign engine just sent, for `outbound_store_many`."""
+
+    to: str  # recipient digits (wa_id)
+    wamid: str
+    content: dict[str, Any]  # Graph message object without "to", e.g. {"type": "template", "template": {...}}
+    category: str = ""  # MARKETING / UTILITY / AUTHENTICATION / SERVICE, kept as pricing_category
+    contact_id: int | None = None
+
+
+def outbound_store_many(*, phone: PhoneNumber, items: list[SentItem]) -> int:
+    """Same result as calling outbound_store for each item (conversation created when missing,
+    contact linked when the conversation has none, message stored as outbound `sent`, wamid unique,
+    conversation.last_message_at updated, statuses that arrived before the message applied), in a
+    constant number of statements per call. Returns how many messages were stored (a wamid already
+    stored is skipped). Runs inside the tenant's context and the caller's transaction."""
+    scope = current_scope()
+    if scope.tenant_id is not None and scope.tenant_id != phone.tenant_id:
+        # bulk_create skips TenantScopedModel.save(), which would refuse this.
+        raise NoTenantContext(f"Refusing to store messages of tenant {phone.tenant_id} as tenant {scope.tenant_id}.")
+    indexed = [(customer_index(wa_id=item.to), item) for item in items]
+    indexed = [(index, item) for index, item in indexed if index]
+    if not indexed:
+        return 0
+    timestamp = _now_timestamp()
+    created_at = _when(timestamp)
+    # Without the caller's transaction, a claimed wamid could be committed without its message.
+    with transaction.atomic(savepoint=False):
+        conversations = _conversations_for_many(phone, {index: digits(item.to) for index, item in indexed})
+        _link_contacts(phone.tenant_id, conversations, indexed)
+        claimed = _claim_wamids(phone.tenant_id, [item.wamid for _, item in indexed], created_at)
+        rows: list[Message] = []
+        categories: list[str] = []
+        for index, item in indexed:
+            message_id = claimed.pop(item.wamid, None)  # popped: a wamid twice in the call is stored once
+            if message_id is None:
+                continue
+            row = _new_message(
+                message_id=message_id,
+                conversation=conversations[index],
+                direction=Message.Direction.OUTBOUND,
+                message=_outbound_payload(to=item.to, wamid=item.wamid, content=item.content, timestamp=timestamp),
+                status=Message.Status.SENT,
+                created_at=created_at,
+            )
+            rows.append(row)
+            categories.append(item.category)
+        if not rows:
+            return 0
+        # Applied to the rows before they are inserted, so no row is written twice.
+        _apply_waiting_statuses_many(rows)
+        for row, category in zip(rows, categories, strict=True):
+            if category:  # after the statuses, as in outbound_store: the category we sent wins over Meta's
+                row.pricing_category = category
+        Message.objects.bulk_create(rows)
+        Conversation.objects.filter(pk__in={row.conversation_id for row in rows}).update(last_message_at=created_at)
+    return len(rows)
+
+
+def _conversations_for_many(phone: PhoneNumber, wa_ids: dict[str, str]) -> dict[str, Conversation]:
+    """conversation_for for many customers ({customer index: wa_id}): the conversations by index."""
+    fields = ("id", "tenant_id", "customer_index", "contact_id")
+    found = {
+        conversation.customer_index: conversation
+        for conversation in Conversation.objects.filter(phone_number=phone, customer_index__in=list(wa_ids)).only(
+            *fields
+        )
+    }
+    # Sorted: two jobs creating the same new conversations take their locks in the same order.
+    missing = sorted(index for index in wa_ids if index not in found)
+    if missing:
+        # Model objects, not raw SQL, so the field encrypts customer_wa_id; a conflict is a
+        # conversation a concurrent job created a moment ago, found by the select that follows.
+        Conversation.objects.bulk_create(
+            [
+                Conversation(
+                    tenant_id=phone.tenant_id, phone_number=phone, customer_wa_id=wa_ids[index], customer_index=index
+                )
+                for index in missing
+            ],
+            ignore_conflicts=True,
+        )
+        found.update(
+            (conversation.customer_index, conversation)
+            for conversation in Conversation.objects.filter(phone_number=phone, customer_index__in=missing).only(
+                *fields
+            )
+        )
+    return found
+
+
+# The IS NULL test is in the statement: a contact linked meanwhile (an inbound message) is kept.
+_LINK_CONTACTS = (
+    "UPDATE inbox_conversation AS conversation SET contact_id = link.contact_id"
+    " FROM unnest(%s::bigint[], %s::bigint[]) AS link(id, contact_id)"
+    " WHERE conversation.id = link.id AND conversation.tenant_id = %s AND conversation.contact_id IS NULL"
+)
+
+
+def _link_contacts(tenant_id: int, conversations: dict[str, Conversation], indexed: list[tuple[str, SentItem]]) -> None:
+    links: dict[int, int] = {}
+    for index, item in indexed:
+        conversation = conversations[index]
+        if item.contact_id is not None and conversation.contact_id is None:
+            links.setdefault(conversation.pk, item.contact_id)  # the first item's, as one call after another
+    if not links:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_LINK_CONTACTS, [list(links), list(links.values()), tenant_id])
+    for conversation in conversations.values():
+        if conversation.pk in links:
+            conversation.contact_id = links[conversation.pk]
+
+
+# _CLAIM_WAMID for many wamids: RETURNING lists only the rows inserted, so a wamid already stored
+# (or claimed by a concurrent job) is left out, and each message id is reserved with its claim.
+_CLAIM_WAMIDS = (
+    "INSERT INTO inbox_messagekey (tenant_id, wamid, message_id, created_at)"
+    " SELECT %s, claim.wamid, nextval('inbox_message_id_seq'), %s FROM unnest(%s::varchar[]) AS claim(wamid)"
+    " ON CONFLICT (wamid) DO NOTHING RETURNING wamid, message_id"
+)
+
+
+def _claim_wamids(tenant_id: int, wamids: list[str], created_at: datetime) -> dict[str, int]:
+    """{wamid: new message id} of the wamids that are new."""
+    wamids = list(dict.fromkeys(wamid for wamid in wamids if wamid))
+    if not wamids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_WAMIDS, [tenant_id, created_at, wamids])
+        return dict(cursor.fetchall())
 
 
 def echo_store(*, phone: Any, message: dict[str, Any]) -> Message | None:
@@ -291,7 +460,35 @@ def _apply_waiting_statuses(message: Message) -> None:
         _apply(message, waiting)
 
 
+def _apply_waiting_statuses_many(messages: list[Message]) -> None:
+    """_apply_waiting_statuses for messages not inserted yet: their objects take the statuses."""
+    waiting: dict[str, list[MessageStatusEvent]] = defaultdict(list)
+    for event in MessageStatusEvent.objects.filter(
+        wamid__in=[message.wamid for message in messages], applied=False
+    ).order_by("pk"):
+        waiting[event.wamid].append(event)
+    if not waiting:
+        return
+    for message in messages:
+        if message.wamid in waiting:
+            _apply_to(message, waiting[message.wamid])
+    MessageStatusEvent.objects.filter(pk__in=[event.pk for events in waiting.values() for event in events]).update(
+        applied=True
+    )
+
+
 def _apply(message: Message, events: list[MessageStatusEvent]) -> None:
+    changed = _apply_to(message, events)
+    if changed:
+        Message.objects.filter(pk=message.pk, created_at=message.created_at).update(
+            **{field: getattr(message, field) for field in changed}
+        )
+    MessageStatusEvent.objects.filter(pk__in=[event.pk for event in events]).update(applied=True)
+
+
+def _apply_to(message: Message, events: list[MessageStatusEvent]) -> set[str]:
+    """The events' effect on the object (the row is the caller's to write; only a closed service
+    window is written here): the fields that changed."""
     changed: set[str] = set()
     for event in events:
         field = TIMESTAMP_FIELD.get(event.status)
@@ -323,8 +520,4 @@ def _apply(message: Message, events: list[MessageStatusEvent]) -> None:
             message.pricing = event.pricing
             message.pricing_category = str(event.pricing.get("category", ""))[:32]
             changed.update({"pricing", "pricing_category"})
-    if changed:
-        Message.objects.filter(pk=message.pk, created_at=message.created_at).update(
-            **{field: getattr(message, field) for field in changed}
-        )
-    MessageStatusEvent.objects.filter(pk__in=[event.pk for event in events]).update(applied=True)
+    return changed

@@ -222,7 +222,7 @@ def _take_limits(message: OutboundMessage, now: datetime) -> Outcome | None:
         permit = ratelimits.take_tenant_minute(message.tenant_id, per_minute=tenant.messages_per_minute)
         if not permit.allowed:
             return _hold(message, now + timedelta(seconds=permit.retry_after), permit.reason)
-        rate = ratelimits.number_rate_for(phone.throughput_level)
+        rate = ratelimits.send_rate_of(phone)
         permit = ratelimits.take_number_token(phone.phone_number_id, rate=rate)
         if not permit.allowed:
             return _hold(message, now + timedelta(seconds=permit.retry_after), permit.reason)
@@ -305,60 +305,95 @@ def _sent(message: OutboundMessage, wamid: str) -> Outcome:
     return Outcome(State.SENT)
 
 
-def _failed_send(message: OutboundMessage, error: GraphError) -> Outcome:
-    phone = message.phone_number
+@dataclass(frozen=True)
+class FailureVerdict:
+    """What a Graph error means for a send, for every sender (this dispatcher, the campaign engine)."""
+
+    state: str  # UNKNOWN (may have reached Meta), QUEUED (retry at `retry_at`) or FAILED
+    detail: str = ""
+    retry_at: datetime | None = None
+    meta_refused: bool = True  # Meta did not take the message: the person's 6-second slot is free again
+    throttled: bool = False  # slow the number down
+    opted_out: bool = False  # 131050: record a marketing opt-out
+    account_danger: bool = False  # pause the workspace, alert
+    reauthorise: bool = False  # the token is dead
+    template_blocked: bool = False  # 132015 / 132016: the template was paused or disabled
+
+
+THROTTLE_CODES = frozenset({130429, 80007, 4, 613})
+TEMPLATE_BLOCKED_CODES = frozenset({132015, 132016})
+
+
+def classify_failure(error: GraphError, *, attempts: int, now: datetime) -> FailureVerdict:
+    """Pure: the verdict on one failed send after `attempts` attempts (this one included)."""
     code = error.code
     if isinstance(error, GraphNetworkError) and error.maybe_delivered and not isinstance(error, CircuitOpenError):
         # The request may have reached Meta: sending again could send twice.
-        return _finish(message, State.UNKNOWN, error=error, detail="Meta's answer was lost; the status will tell.")
-    # Meta did not take the message: the person's 6-second slot is free again for the retry.
-    with contextlib.suppress(ratelimits.RateLimitUnavailable):
-        ratelimits.release_pair(phone.phone_number_id, message.recipient_index)
-        if code in (130429, 80007, 4, 613) or error.http_status == 429:
-            ratelimits.number_throttled(phone.phone_number_id)
+        return FailureVerdict(State.UNKNOWN, "Meta's answer was lost; the status will tell.", meta_refused=False)
+    throttled = code in THROTTLE_CODES or error.http_status == 429
+    explanation = EXPLANATIONS.get(code or 0, "") or error.describe()
     if code == 131050:
-        _record_marketing_stop(message)
-        return _finish(message, State.FAILED, error=error)
+        return FailureVerdict(State.FAILED, explanation, opted_out=True)
     if code in ACCOUNT_DANGER_CODES:
-        _pause_workspace(message, error)
-        return _finish(message, State.FAILED, error=error)
+        return FailureVerdict(State.FAILED, explanation, account_danger=True)
     if code in (190, 102):
+        return FailureVerdict(State.FAILED, explanation, reauthorise=True)
+    if code in TEMPLATE_BLOCKED_CODES:
+        return FailureVerdict(State.FAILED, explanation, template_blocked=True)
+    if code in RETRY_LATER:
+        return FailureVerdict(State.QUEUED, explanation, retry_at=now + RETRY_LATER[code], throttled=throttled)
+    if error.is_retryable:
+        if attempts >= MAX_ATTEMPTS:
+            return FailureVerdict(
+                State.FAILED, f"Gave up after {attempts} attempts: {explanation}", throttled=throttled
+            )
+        delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempts - 1))
+        at = now + timedelta(seconds=random.uniform(delay / 2, delay))  # noqa: S311
+        return FailureVerdict(State.QUEUED, explanation, retry_at=at, throttled=throttled)
+    return FailureVerdict(State.FAILED, explanation)
+
+
+def _failed_send(message: OutboundMessage, error: GraphError) -> Outcome:
+    phone = message.phone_number
+    verdict = classify_failure(error, attempts=message.attempts, now=timezone.now())
+    if verdict.meta_refused:
+        with contextlib.suppress(ratelimits.RateLimitUnavailable):
+            ratelimits.release_pair(phone.phone_number_id, message.recipient_index)
+            if verdict.throttled:
+                ratelimits.number_throttled(phone.phone_number_id)
+    if verdict.opted_out and message.contact is not None:
+        record_marketing_stop(message.contact, reference=f"outbound:{message.pk}")
+    if verdict.account_danger:
+        pause_workspace(phone.tenant, error)
+    if verdict.reauthorise:
         from whatsapp.services import mark_reauthorisation_needed
 
         mark_reauthorisation_needed(phone.account, error)
-        return _finish(message, State.FAILED, error=error)
-    if code in RETRY_LATER:
-        return _requeue(message, timezone.now() + RETRY_LATER[code], error)
-    if error.is_retryable:
-        if message.attempts >= MAX_ATTEMPTS:
-            return _finish(message, State.FAILED, error=error, detail=f"Gave up after {message.attempts} attempts.")
-        delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (message.attempts - 1))
-        return _requeue(message, timezone.now() + timedelta(seconds=random.uniform(delay / 2, delay)), error)  # noqa: S311
-    return _finish(message, State.FAILED, error=error)
+    if verdict.state == State.QUEUED:
+        return _requeue(message, verdict.retry_at or timezone.now(), error)
+    return _finish(message, verdict.state, error=error, detail=verdict.detail)
 
 
-def _record_marketing_stop(message: OutboundMessage) -> None:
-    if message.contact is None:
-        return
+def record_marketing_stop(contact: Any, *, reference: str) -> None:
     from compliance.consent import consent_record
     from compliance.models import ConsentEvent
 
     consent_record(
-        contact=message.contact,
+        contact=contact,
         kind=ConsentEvent.Kind.OPT_OUT,
         source=ConsentEvent.Source.META_ERROR,
         evidence="Meta refused a marketing message: the person stopped marketing messages (131050).",
-        dedupe_key=f"meta131050:outbound:{message.pk}",
+        dedupe_key=f"meta131050:{reference}",
     )
 
 
-def _pause_workspace(message: OutboundMessage, error: GraphError) -> None:
+def pause_workspace(tenant: Any, error: GraphError) -> None:
     from compliance.services import tenant_sending_set
 
     reason = f"Meta error {error.code}: {EXPLANATIONS.get(error.code or 0, error.message)}"
-    tenant_sending_set(tenant=message.phone_number.tenant, enabled=False, reason=reason[:255], actor=None)
+    tenant_sending_set(tenant=tenant, enabled=False, reason=reason[:255], actor=None)
     raise_alert(
-        tenant=message.tenant_id,
+        tenant=tenant.pk,
         key="sending:account_danger",
         title="Sending paused: Meta restricted this WhatsApp account",
         detail=reason,

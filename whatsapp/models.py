@@ -66,6 +66,9 @@ class PhoneNumber(TenantScopedModel):
     quality_rating = models.CharField(max_length=16, blank=True, help_text="GREEN, YELLOW, RED or UNKNOWN")
     messaging_limit_tier = models.CharField(max_length=32, blank=True, help_text="e.g. TIER_1K, TIER_UNLIMITED")
     throughput_level = models.CharField(max_length=32, blank=True)
+    send_rate_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Messages per second at most, set by staff; empty: Meta's throughput level"
+    )
     name_status = models.CharField(max_length=32, blank=True)
     status = models.CharField(max_length=32, blank=True, help_text="Meta's status of the number")
     is_registered = models.BooleanField(default=False)

@@ -155,6 +155,22 @@ def number_rate_for(throughput_level: str, *, shared_with_app: bool = False) -> 
     return HIGH_NUMBER_RATE if (throughput_level or "").strip().upper() == "HIGH" else DEFAULT_NUMBER_RATE
 
 
+UNLIMITED_RATE = 1_000_000.0
+
+
+def send_rate_of(phone: Any) -> float:
+    """A PhoneNumber's rate: Meta's throughput level, capped by the staff's `send_rate_limit` when set.
+    A sandbox number with SANDBOX_RATE_LIMITS off has no bucket to speak of (benchmarks)."""
+    from django.conf import settings
+
+    rate = number_rate_for(phone.throughput_level)
+    if not settings.SANDBOX_RATE_LIMITS and phone.account.mode == "sandbox":
+        rate = UNLIMITED_RATE
+    if phone.send_rate_limit:
+        rate = min(rate, float(phone.send_rate_limit))
+    return rate
+
+
 def take_number_token(phone_number_id: str, *, rate: float, now: float | None = None) -> Permit:
     """Take one token from the number's bucket. It refills at the effective rate (rate × adaptive factor)
     and holds one second of it (at least one token), so a throttled number also loses its burst."""
@@ -296,3 +312,167 @@ def users_reached(portfolio_id: str, *, now: float | None = None) -> int:
     """Distinct users reached by the portfolio in the 24 h before `now` (a read: no trimming)."""
     since = f"({_now(now) - REACH_WINDOW!r}"
     return int(_call(lambda redis: redis.zcount(_reach_key(portfolio_id), since, "+inf")))
+
+
+# ---- Bulk forms for the campaign engine: one round trip for a whole chunk of recipients -------------
+
+_TAKE_TOKENS = _Script("""
+local rate, now, want = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[4])
+local f = tonumber(redis.call('HGET', KEYS[2], 'f')) or 1
+local eff = rate * math.min(1, math.max(tonumber(ARGV[3]), f))
+local cap = math.max(1, eff)
+local s = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens, ts = tonumber(s[1]), tonumber(s[2])
+if tokens == nil then tokens, ts = cap, now end
+if now > ts then tokens, ts = tokens + (now - ts) * eff, now end
+tokens = math.min(cap, tokens)
+local granted = math.max(0, math.min(want, math.floor(tokens)))
+tokens = tokens - granted
+local retry = 0
+if granted < want then retry = (1 - (tokens - math.floor(tokens))) / eff end
+redis.call('HSET', KEYS[1], 'tokens', fmt(tokens), 'ts', fmt(ts), 'cap', fmt(cap))
+redis.call('PEXPIRE', KEYS[1], math.ceil((cap / eff + 1) * 1000))
+return {granted, fmt(retry), fmt(eff)}
+""")
+
+_REFUND_TOKENS = _Script("""
+local s = redis.call('HMGET', KEYS[1], 'tokens', 'cap')
+if s[1] then
+  redis.call('HSET', KEYS[1], 'tokens', fmt(math.min(tonumber(s[2]), tonumber(s[1]) + tonumber(ARGV[1]))))
+end
+return 1
+""")
+
+
+def take_number_tokens(phone_number_id: str, *, rate: float, want: int, now: float | None = None) -> tuple[int, float]:
+    """Up to `want` tokens from the number's bucket (see take_number_token): (granted, seconds until
+    the next token when fewer were granted than wanted)."""
+    if rate <= 0:
+        raise ValueError("rate must be positive")
+    keys = [_bucket_key(phone_number_id), _factor_key(phone_number_id)]
+    granted, retry, _eff = _TAKE_TOKENS(keys, [rate, _now(now), MIN_FACTOR, max(0, int(want))])
+    return int(granted), _num(retry)
+
+
+def refund_number_tokens(phone_number_id: str, count: int) -> None:
+    if count > 0:
+        _REFUND_TOKENS([_bucket_key(phone_number_id)], [count])
+
+
+# Grants what fits (not all or nothing): a chunk sends as many as the window still allows.
+_TAKE_UP_TO = _Script("""
+local limit, want = tonumber(ARGV[1]), tonumber(ARGV[2])
+local used = tonumber(redis.call('GET', KEYS[1])) or 0
+local granted = math.max(0, math.min(want, limit - used))
+if granted > 0 then
+  redis.call('INCRBY', KEYS[1], granted)
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
+return granted
+""")
+
+
+def _day_key(tenant_id: int, t: float) -> str:
+    return f"{_PREFIX}tenant:{tenant_id}:campaign-day:{datetime.fromtimestamp(t, tz=UTC).strftime('%Y%m%d')}"
+
+
+def take_tenant_quota(
+    tenant_id: int, *, per_minute: int, per_day: int, want: int, now: float | None = None
+) -> tuple[int, float, str]:
+    """Up to `want` campaign sends against the tenant's per-minute and per-day limits:
+    (granted, seconds until more may be granted, why fewer were granted)."""
+    t = _now(now)
+    window = int(t // 60)
+    minute_key = f"{_PREFIX}tenant:{tenant_id}:minute:{window}"
+    granted = int(_TAKE_UP_TO([minute_key], [per_minute, max(0, int(want)), 120]))
+    if granted < want and granted == 0:
+        return 0, (window + 1) * 60 - t, f"The workspace's limit of {per_minute} messages per minute is reached."
+    day_granted = int(_TAKE_UP_TO([_day_key(tenant_id, t)], [per_day, granted, 2 * 86400]))
+    if day_granted < granted:
+        _call(lambda redis: redis.decrby(minute_key, granted - day_granted))
+    if day_granted == 0:
+        reason = f"The workspace's limit of {per_day} campaign messages per day is reached."
+        return 0, (int(t // 86400) + 1) * 86400 - t, reason
+    return day_granted, 0.0, ""
+
+
+def return_tenant_quota(tenant_id: int, count: int, *, now: float | None = None) -> None:
+    """Give back quota taken for sends that did not happen."""
+    if count <= 0:
+        return
+    t = _now(now)
+    minute_key = f"{_PREFIX}tenant:{tenant_id}:minute:{int(t // 60)}"
+
+    def give_back(redis: Any) -> None:
+        pipe = redis.pipeline(transaction=False)
+        pipe.decrby(minute_key, count)
+        pipe.decrby(_day_key(tenant_id, t), count)
+        pipe.execute()
+
+    _call(give_back)
+
+
+def tenant_campaign_day_used(tenant_id: int, *, now: float | None = None) -> int:
+    value = _call(lambda redis: redis.get(_day_key(tenant_id, _now(now))))
+    return int(value or 0)
+
+
+_TAKE_PAIRS = _Script("""
+local now, interval = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out = {}
+for i, key in ipairs(KEYS) do
+  local last = tonumber(redis.call('GET', key))
+  if last ~= nil and now - last < interval then
+    out[i] = fmt(math.min(interval, interval - (now - last)))
+  else
+    redis.call('SET', key, fmt(now), 'PX', math.ceil(interval * 1000))
+    out[i] = '0'
+  end
+end
+return out
+""")
+
+
+def take_pairs(phone_number_id: str, recipient_indexes: Sequence[str], *, now: float | None = None) -> list[float]:
+    """take_pair for many recipients in one round trip: per recipient 0.0 when reserved, else the wait."""
+    if not recipient_indexes:
+        return []
+    keys = [_pair_key(phone_number_id, index) for index in recipient_indexes]
+    return [_num(wait) for wait in _TAKE_PAIRS(keys, [_now(now), PAIR_INTERVAL_SECONDS])]
+
+
+def release_pairs(phone_number_id: str, recipient_indexes: Sequence[str]) -> None:
+    if recipient_indexes:
+        keys = [_pair_key(phone_number_id, index) for index in recipient_indexes]
+        _call(lambda redis: redis.delete(*keys))
+
+
+_REACH_MANY = _Script("""
+local now, limit, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', fmt(now - window))
+local out = {}
+for i = 4, #ARGV do
+  local member = ARGV[i]
+  local score = tonumber(redis.call('ZSCORE', KEYS[1], member))
+  if score == nil and limit >= 0 and redis.call('ZCARD', KEYS[1]) >= limit then
+    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    if oldest[2] == nil then out[i - 3] = fmt(window)
+    else out[i - 3] = fmt(math.max(1, tonumber(oldest[2]) + window - now)) end
+  else
+    if score == nil or now > score then redis.call('ZADD', KEYS[1], fmt(now), member) end
+    out[i - 3] = '0'
+  end
+end
+redis.call('PEXPIRE', KEYS[1], math.ceil((window + 60) * 1000))
+return out
+""")
+
+
+def reach_users(
+    portfolio_id: str, recipient_indexes: Sequence[str], *, limit: int | None, now: float | None = None
+) -> list[float]:
+    """reach_user for many recipients in one round trip: per recipient 0.0 when counted, else the wait."""
+    if not recipient_indexes:
+        return []
+    args = [_now(now), -1 if limit is None else limit, REACH_WINDOW, *recipient_indexes]
+    return [_num(wait) for wait in _REACH_MANY([_reach_key(portfolio_id)], args)]

@@ -345,6 +345,13 @@ def template_status_apply(*, account: WhatsAppAccount, value: dict[str, Any]) ->
     if category in MessageTemplate.Category.values and category != template.category:
         _category_change(template, category, source="status_update", at=timezone.now())
     template.save()
+    if event in (Status.PAUSED, Status.DISABLED):
+        from campaigns.services import campaigns_pause_for_template
+
+        campaigns_pause_for_template(
+            template=template,
+            reason=f"Meta {event.lower()} the template {template.name} ({template.language}).",
+        )
     if event in (Status.PAUSED, Status.DISABLED, Status.REJECTED, Status.FLAGGED):
         _notify_admins(
             template,

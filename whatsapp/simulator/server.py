@@ -41,6 +41,12 @@ MESSAGE_TYPES = {
 Route = tuple[str, re.Pattern[str], Callable[..., Any]]
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog is 5: a campaign opening dozens of keep-alive connections at
+    # once overflowed it, and the kernel dropped handshakes (1 s SYN retries, even reset requests).
+    request_queue_size = 1024
+
+
 class SimulatorServer:
     """Owns the state, the HTTP server and the webhook sender. `start()` runs it in a thread."""
 
@@ -59,7 +65,7 @@ class SimulatorServer:
         if state_file is not None and state_file.exists():
             self.state.load(state_file)
         self.webhooks = webhooks.WebhookSender(url=webhook_url, app_secret=app_secret)
-        self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self.httpd = _Server((host, port), self._handler_class())
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
         self._stop_review = threading.Event()

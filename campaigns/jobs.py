@@ -1,0 +1,36 @@
+"""RQ entry points of campaigns (thin): one batch job, and the minutely sweeper."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aerostic.core.jobs import enqueue_on_commit, platform_job
+from aerostic.queues import CAMPAIGNS
+
+
+def send_batch(*, tenant_id: int, campaign_id: int, batch: int) -> dict[str, Any]:
+    """Not one transaction: each chunk's claim commits before Meta is called (campaigns/engine.py)."""
+    from campaigns.engine import send_batch as run
+    from tenants.context import tenant_context
+
+    with tenant_context(tenant_id):
+        return run(campaign_id, batch)
+
+
+@platform_job("campaigns: start scheduled, re-enqueue lost or due batches, settle stale sends, complete")
+def sweep_campaigns() -> dict[str, int]:
+    from campaigns import engine
+
+    started = engine.start_scheduled()
+    unknown = engine.stale_sends_mark_unknown()
+    due = engine.due_batches()
+    # After commit: a job must find its campaign running.
+    for campaign in started:
+        for batch in engine.batches_of(campaign):
+            enqueue_on_commit(
+                send_batch, queue=CAMPAIGNS, tenant_id=campaign.tenant_id, campaign_id=campaign.pk, batch=batch
+            )
+    for tenant_id, campaign_id, batch in due:
+        enqueue_on_commit(send_batch, queue=CAMPAIGNS, tenant_id=tenant_id, campaign_id=campaign_id, batch=batch)
+    completed = engine.running_campaigns_finish()
+    return {"started": len(started), "unknown": unknown, "requeued": len(due), "completed": completed}
