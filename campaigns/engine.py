@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -34,6 +36,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from aerostic import queues
 from campaigns.mapping import missing_value_sql, values_for
@@ -50,12 +53,14 @@ BATCH_SIZE = 250  # recipients per batch job
 CHUNK_MAX = 50  # recipients claimed and sent together
 CHUNK_SECONDS = 0.25  # a chunk is at most this much of the number's rate: pauses bite within it
 CONCURRENCY = 16  # Graph calls in flight per batch job
+SWITCH_INTERVAL = 0.0005
 LOCK_SECONDS = 30
 SENDING_TIMEOUT = timedelta(minutes=2)
 LOST_JOB_AFTER = timedelta(seconds=30)
 SCHEDULE_AHEAD = timedelta(minutes=15)
 QUOTA_WAIT_MAX = 5.0  # a longer wait for the workspace's quota holds the batch for the sweeper
 CALLBACK_PREFIX = "aerostic:campaign:"
+HELD = "Held:"  # a running campaign's status_reason while a kill-switch holds it
 
 
 # --- the launch snapshot
@@ -232,7 +237,7 @@ class _Item:
 class _Batch:
     def __init__(self, campaign: Campaign, batch: int) -> None:
         from compliance.policy import compliance_settings_for
-        from whatsapp.services import graph_for
+        from whatsapp.services import breaker_for, graph_for
 
         self.campaign, self.batch = campaign, batch
         self.phone = campaign.phone_number
@@ -243,7 +248,9 @@ class _Batch:
         self.rate = ratelimits.send_rate_of(self.phone)
         self.limit = ratelimits.MESSAGING_LIMITS.get(self.phone.messaging_limit_tier or "TIER_250", 250)
         self.portfolio = self.account.business_id or self.account.waba_id
-        self.client = graph_for(self.account, max_attempts=1)
+        # The breaker is asked once per chunk, not per call (two Redis round trips per message).
+        self.client = graph_for(self.account, max_attempts=1, breaker=False)
+        self.breaker = breaker_for(self.account)
         self.counts: Counter[str] = Counter()
 
     # -- the gate
@@ -258,13 +265,17 @@ class _Batch:
         from whatsapp.message_templates.selectors import is_sendable
         from whatsapp.models import MessageTemplate
 
-        status = Campaign.objects.filter(pk=self.campaign.pk).values_list("status", flat=True).first()
+        status, reason = Campaign.objects.filter(pk=self.campaign.pk).values_list(
+            "status", "status_reason"
+        ).first() or (None, "")
         if status != Status.RUNNING:
             return f"campaign {status}"
         decision = sending_allowed(self.campaign.tenant_id)
         if not decision.allowed:
-            _note_hold(self.campaign.pk, f"Held: {decision.reason}")
+            _note_hold(self.campaign.pk, f"{HELD} {decision.reason}")
             return decision.reason
+        if reason.startswith(HELD):
+            _note_hold(self.campaign.pk, "")
         templates = MessageTemplate.objects.filter(
             pk__in=[variant.template_id for variant in self.variants.values()]
         ).select_related("account")
@@ -282,6 +293,14 @@ class _Batch:
     def tokens(self) -> tuple[int, float, str]:
         """(recipients this chunk may send, seconds to wait when none, why)."""
         want = max(1, min(CHUNK_MAX, int(self.rate * CHUNK_SECONDS)))
+        try:
+            probe = self.breaker.permit()
+        except RedisError as error:
+            raise ratelimits.RateLimitUnavailable("The circuit breaker is unavailable (Redis).") from error
+        if probe == 0:
+            return 0, float(self.breaker.cooldown), "Calls to Meta are paused after repeated failures."
+        if probe == 1:
+            want = 1  # half-open: one probe call decides whether the circuit closes
         granted, wait = ratelimits.take_number_tokens(self.phone.phone_number_id, rate=self.rate, want=want)
         if not granted:
             return 0, wait, "The number's sending rate is reached."
@@ -461,6 +480,12 @@ class _Batch:
                 self._write_failures(verdicts, now)
         self.counts["sent"] += len(sent)
         self.counts["failed or retried"] += len(failed)
+        with contextlib.suppress(RedisError):
+            if sent:
+                self.breaker.record_success()
+            for _item, error, _verdict in verdicts:
+                if error.is_retryable:
+                    self.breaker.record_failure()
         with contextlib.suppress(ratelimits.RateLimitUnavailable):
             if sent:
                 ratelimits.number_succeeded(self.phone.phone_number_id)
@@ -615,48 +640,65 @@ def send_batch(campaign_id: int, batch: int) -> dict[str, Any]:
             return {"result": "paused", "reason": problem.message}
         result = "done"
         pending: tuple[list[_Item], list[Future]] | None = None
-        with ThreadPoolExecutor(CONCURRENCY, thread_name_prefix=f"campaign-{campaign_id}") as pool:
-            try:
-                while True:
-                    keep_alive()
-                    stop = engine.stop_reason()
-                    if stop:
-                        result = f"stopped: {stop}"
+        pool = _pool()
+        switch_interval = sys.getswitchinterval()
+        # The sending threads would keep the GIL for 5 ms slices while this thread waits on
+        # Postgres after every query (a convoy): shorter slices hand it back sooner.
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        try:
+            while True:
+                keep_alive()
+                stop = engine.stop_reason()
+                if stop:
+                    result = f"stopped: {stop}"
+                    break
+                try:
+                    count, wait, why = engine.tokens()
+                except ratelimits.RateLimitUnavailable:
+                    result = "stopped: rate limits unavailable"  # the sweeper re-enqueues the batch
+                    break
+                if not count:
+                    if wait > QUOTA_WAIT_MAX:
+                        _hold_batch(campaign_id, batch, timezone.now() + timedelta(seconds=wait), why)
+                        result = f"held: {why}"
                         break
-                    try:
-                        count, wait, why = engine.tokens()
-                    except ratelimits.RateLimitUnavailable:
-                        result = "stopped: rate limits unavailable"  # the sweeper re-enqueues the batch
-                        break
-                    if not count:
-                        if wait > QUOTA_WAIT_MAX:
-                            _hold_batch(campaign_id, batch, timezone.now() + timedelta(seconds=wait), why)
-                            result = f"held: {why}"
-                            break
-                        time.sleep(min(wait, CHUNK_SECONDS))
-                        continue
-                    try:
-                        items = engine.claim(count, timezone.now())
-                    except ratelimits.RateLimitUnavailable:
-                        result = "stopped: rate limits unavailable"
-                        break
-                    if not items:
-                        if pending is not None:
-                            engine.record_sent(pending)
-                            pending = None
-                        if not _claimable(campaign_id, batch):
-                            break
-                        continue
-                    chunk = engine.send(pool, items)
+                    time.sleep(min(wait, CHUNK_SECONDS))
+                    continue
+                try:
+                    items = engine.claim(count, timezone.now())
+                except ratelimits.RateLimitUnavailable:
+                    result = "stopped: rate limits unavailable"
+                    break
+                if not items:
                     if pending is not None:
                         engine.record_sent(pending)
-                    pending = chunk
-            finally:
+                        pending = None
+                    if not _claimable(campaign_id, batch):
+                        break
+                    continue
+                chunk = engine.send(pool, items)
                 if pending is not None:
-                    engine.record_sent(pending)  # whatever stopped the loop, what was sent is written
+                    engine.record_sent(pending)
+                pending = chunk
+        finally:
+            if pending is not None:
+                engine.record_sent(pending)  # whatever stopped the loop, what was sent is written
+            sys.setswitchinterval(switch_interval)
         _schedule_next(campaign)
     finish_if_done(campaign_id)
     return {"result": result, **engine.counts}
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool() -> ThreadPoolExecutor:
+    """One pool per worker process (RQ runs jobs in-process here: aerostic/worker.py), so a batch
+    job does not start and stop its threads."""
+    pool = _POOLS.get(os.getpid())
+    if pool is None:
+        pool = _POOLS[os.getpid()] = ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="campaign-send")
+    return pool
 
 
 def _claimable(campaign_id: int, batch: int) -> bool:
@@ -724,18 +766,19 @@ def start_scheduled(now: datetime | None = None) -> list[Campaign]:
     return started
 
 
-def due_batches(now: datetime | None = None) -> list[tuple[int, int, int]]:
-    """(tenant_id, campaign_id, batch) of running campaigns' batches with due recipients and no live
-    job: their job was lost (killed worker, Redis restarted), a hold ended, a switch came back on."""
+def due_batches(
+    now: datetime | None = None, *, tenant_id: int | None = None, quiet_for: timedelta = LOST_JOB_AFTER
+) -> list[tuple[int, int, int]]:
+    """(tenant_id, campaign_id, batch) of running campaigns' batches with due recipients, untouched
+    for `quiet_for`, and no live job: their job was lost (killed worker, Redis restarted), a hold
+    ended, a switch came back on. Platform scope; `tenant_id` narrows it to one workspace."""
     now = now or timezone.now()
-    rows = (
-        CampaignMessage.all_tenants.filter(
-            campaign__status=Status.RUNNING, state=State.QUEUED, updated_at__lt=now - LOST_JOB_AFTER
-        )
-        .exclude(next_attempt_at__gt=now)
-        .values_list("tenant_id", "campaign_id", "batch")
-        .distinct()
+    rows = CampaignMessage.all_tenants.filter(
+        campaign__status=Status.RUNNING, state=State.QUEUED, updated_at__lt=now - quiet_for
     )
+    if tenant_id is not None:
+        rows = rows.filter(tenant_id=tenant_id)
+    rows = rows.exclude(next_attempt_at__gt=now).values_list("tenant_id", "campaign_id", "batch").distinct()
     return [row for row in rows if not batch_is_running(row[1], row[2])]
 
 

@@ -34,3 +34,16 @@ def sweep_campaigns() -> dict[str, int]:
         enqueue_on_commit(send_batch, queue=CAMPAIGNS, tenant_id=tenant_id, campaign_id=campaign_id, batch=batch)
     completed = engine.running_campaigns_finish()
     return {"started": len(started), "unknown": unknown, "requeued": len(due), "completed": completed}
+
+
+@platform_job("campaigns: a kill-switch came back on")
+def wake_campaigns(*, tenant_id: int | None = None) -> int:
+    """Held batches go again at once instead of at the next sweep (a kill-switch turned back on)."""
+    from datetime import timedelta
+
+    from campaigns import engine
+
+    due = engine.due_batches(tenant_id=tenant_id, quiet_for=timedelta(0))
+    for batch_tenant_id, campaign_id, batch in due:
+        enqueue_on_commit(send_batch, queue=CAMPAIGNS, tenant_id=batch_tenant_id, campaign_id=campaign_id, batch=batch)
+    return len(due)

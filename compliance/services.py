@@ -46,7 +46,16 @@ def platform_sending_set(*, enabled: bool, reason: str, actor: Any, request: Any
         request=request,
         metadata={"previous": previous, "reason": switch.reason},
     )
+    if enabled and not previous:
+        _wake_campaigns(tenant_id=None)
     return switch
+
+
+def _wake_campaigns(*, tenant_id: int | None) -> None:
+    from aerostic.core.jobs import enqueue_on_commit
+    from campaigns.jobs import wake_campaigns
+
+    enqueue_on_commit(wake_campaigns, queue="campaigns", tenant_id=tenant_id)
 
 
 @transaction.atomic
@@ -70,6 +79,8 @@ def tenant_sending_set(*, tenant: Any, enabled: bool, reason: str, actor: Any, r
     )
     tenant.sending_enabled = locked.sending_enabled
     tenant.sending_disabled_reason = locked.sending_disabled_reason
+    if enabled and not previous:
+        _wake_campaigns(tenant_id=locked.pk)
     return locked
 
 

@@ -17,6 +17,7 @@ from aerostic.core import audit
 from aerostic.core.errors import Conflict, DomainError
 from tenants.context import platform_context, tenant_context
 from whatsapp.graph import GraphAuthError, GraphClient, GraphError
+from whatsapp.graph.breaker import CircuitBreaker
 from whatsapp.graph.client import app_token
 from whatsapp.models import AccessToken, PhoneNumber, WhatsAppAccount
 
@@ -34,18 +35,24 @@ def base_url_for(mode: str) -> str:
     return settings.META_SANDBOX_URL if mode == WhatsAppAccount.Mode.SANDBOX else settings.META_GRAPH_BASE_URL
 
 
-def graph_for(account: WhatsAppAccount, *, max_attempts: int | None = None) -> GraphClient:
+def graph_for(account: WhatsAppAccount, *, max_attempts: int | None = None, breaker: bool = True) -> GraphClient:
     """The client for an account: its current token, its mode's base URL, its own circuit breaker.
-    Message sends pass `max_attempts=1`: the dispatcher decides what may be sent again."""
+    Message sends pass `max_attempts=1`: the dispatcher decides what may be sent again. The
+    campaign engine asks the breaker once per chunk itself (`breaker=False`, see `breaker_for`)."""
     token = account.tokens.filter(is_current=True).exclude(token=None).first()
     if token is None:
         raise ConnectionProblem("This WhatsApp account has no usable token: reconnect it.")
     return GraphClient(
         token=token.token,
         base_url=base_url_for(account.mode),
-        breaker_key=f"waba:{account.waba_id}",
+        breaker_key=f"waba:{account.waba_id}" if breaker else None,
         max_attempts=max_attempts,
     )
+
+
+def breaker_for(account: WhatsAppAccount) -> CircuitBreaker:
+    """The circuit breaker `graph_for` gives the account's clients."""
+    return CircuitBreaker(f"waba:{account.waba_id}")
 
 
 def _problem(step: str, error: GraphError) -> ConnectionProblem:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from aerostic.core.errors import Conflict
 from aerostic.testsupport.webhooks import deliver_webhook
 from campaigns import engine, selectors, services
-from campaigns.jobs import sweep_campaigns
+from campaigns.jobs import sweep_campaigns, wake_campaigns
 from campaigns.mapping import CampaignInvalid
 from campaigns.models import Campaign, CampaignMessage
 from campaigns.tests.support import (
@@ -228,7 +228,9 @@ def test_cancel_leaves_the_unsent_cancelled(alpha, phone, template, simulator):
         services.campaign_resume(campaign=campaign, actor=alpha.admin.user)
 
 
-def test_kill_switch_holds_a_running_campaign_and_the_sweeper_resumes_it(alpha, phone, template, simulator):
+def test_kill_switch_holds_a_running_campaign_and_turning_it_back_on_resumes_it(
+    alpha, phone, template, simulator, django_capture_on_commit_callbacks
+):
     campaign = launch(alpha, draft(alpha, phone, template, audience(alpha, 4)))
     platform_sending_set(enabled=False, reason="Meta outage", actor=alpha.admin.user)
     result = run_batches(alpha, campaign)
@@ -237,12 +239,18 @@ def test_kill_switch_holds_a_running_campaign_and_the_sweeper_resumes_it(alpha, 
     assert campaign.status == Campaign.Status.RUNNING and "Meta outage" in campaign.status_reason
     assert simulator.state.messages == []
 
-    platform_sending_set(enabled=True, reason="", actor=alpha.admin.user)
+    with django_capture_on_commit_callbacks() as callbacks:
+        platform_sending_set(enabled=True, reason="", actor=alpha.admin.user)
+    assert len(callbacks) == 1  # the wake-up job, so the held batch goes at once, not at the next sweep
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert wake_campaigns() == 1
+    assert len(callbacks) == 1
     later = timezone.now() + timedelta(minutes=2)
     with platform_context("test: the sweeper's view"):
         assert engine.due_batches(now=later) == [(alpha.tenant.pk, campaign.pk, 0)]
     run_batches(alpha, campaign)
     assert states(alpha, campaign) == {"sent": 4}
+    assert refresh(alpha, campaign).status_reason == ""
 
 
 def test_a_template_paused_by_meta_pauses_the_campaign_with_the_reason(alpha, phone, template, connected):
@@ -264,7 +272,7 @@ def test_refused_recipients_fail_with_metas_code_and_reasons_are_grouped(alpha, 
     campaign = launch(alpha, draft(alpha, phone, template, contacts))
     with tenant_context(alpha.tenant):
         refused = [c.phone.reveal().lstrip("+") for c in Contact.objects.order_by("pk")[:2]]
-    simulator.state.faults.rejected = {number: 131026 for number in refused}
+    simulator.state.faults.rejected = dict.fromkeys(refused, 131026)
     run_batches(alpha, campaign)
     assert states(alpha, campaign) == {"sent": 2, "failed": 2}
     with tenant_context(alpha.tenant):

@@ -45,6 +45,14 @@ class CircuitBreaker:
             return False
         return bool(self._redis.set(self._probe_key, "1", nx=True, ex=max(1, int(self.cooldown))))
 
+    def permit(self) -> int | None:
+        """For callers sending many requests at once: None when closed (no limit), 0 when open,
+        1 when half-open and this caller got the single probe."""
+        opened = self._redis.get(self._opened_key)
+        if opened is None:
+            return None
+        return 1 if self.allow() else 0
+
     def record_success(self) -> None:
         self._redis.delete(self._failures_key, self._opened_key, self._probe_key)
 
