@@ -32,6 +32,7 @@ from compliance.services import platform_sending_set, tenant_sending_set
 from contacts.models import Contact
 from inbox.models import Message
 from tenants.context import platform_context, tenant_context
+from tenants.models import Tenant
 from whatsapp.message_templates.services import template_status_apply
 
 pytestmark = pytest.mark.django_db
@@ -144,7 +145,7 @@ def test_ab_variants_split_the_audience_by_percentage_and_report_per_variant(
 
 @pytest.mark.parametrize(
     "problem",
-    ["unapproved template", "incomplete mapping", "empty audience", "kill-switch", "workspace paused"],
+    ["unapproved template", "incomplete mapping", "empty audience", "kill-switch", "workspace paused", "daily limit"],
 )
 def test_launch_refusals_name_the_reason_and_enqueue_nothing(
     problem, alpha, phone, template, simulator, connected, django_capture_on_commit_callbacks
@@ -169,9 +170,12 @@ def test_launch_refusals_name_the_reason_and_enqueue_nothing(
         elif problem == "kill-switch":
             platform_sending_set(enabled=False, reason="Incident 42", actor=alpha.admin.user)
             expected = "Incident 42"
-        else:
+        elif problem == "workspace paused":
             tenant_sending_set(tenant=alpha.tenant, enabled=False, reason="Unpaid invoice", actor=alpha.admin.user)
             expected = "Unpaid invoice"
+        else:
+            Tenant.objects.filter(pk=alpha.tenant.pk).update(campaign_sends_per_day=2)
+            expected = "more than the workspace may still send today (2 of 2"
     with django_capture_on_commit_callbacks() as callbacks, pytest.raises(CampaignInvalid) as refused:
         launch(alpha, campaign)
     assert expected in refused.value.message
@@ -364,3 +368,27 @@ def test_the_sweeper_starts_scheduled_campaigns_and_marks_stale_sends_unknown(
     run_batches(alpha, campaign)
     assert states(alpha, campaign) == {"sent": 2, "unknown": 1}
     assert refresh(alpha, campaign).status == Campaign.Status.COMPLETED
+
+
+def test_quiet_hours_hold_marketing_recipients_until_their_morning(alpha, phone, simulator, connected):
+    from datetime import time as clock
+    from zoneinfo import ZoneInfo
+
+    marketing = approved_template(simulator, alpha, connected, name="spring_sale", category="MARKETING")
+    local_now = timezone.now().astimezone(ZoneInfo("Asia/Kolkata"))
+    start = (local_now - timedelta(hours=1)).time().replace(second=0, microsecond=0)
+    end = (local_now + timedelta(hours=1)).time().replace(second=0, microsecond=0)
+    with tenant_context(alpha.tenant):
+        ComplianceSettings.objects.update_or_create(
+            tenant_id=alpha.tenant.pk,
+            defaults={"quiet_hours_enabled": True, "quiet_hours_start": start, "quiet_hours_end": end},
+        )
+    assert isinstance(start, clock)
+    campaign = launch(alpha, draft(alpha, phone, marketing, audience(alpha, 3)))
+    run_batches(alpha, campaign)
+    assert simulator.state.messages == []
+    with tenant_context(alpha.tenant):
+        held = list(CampaignMessage.objects.values_list("state", "next_attempt_at", "hold_reason"))
+    assert all(state == "queued" and "quiet hours" in reason for state, _at, reason in held)
+    assert all(timedelta(minutes=55) < at - timezone.now() <= timedelta(hours=1) for _state, at, _reason in held)
+    assert refresh(alpha, campaign).status == Campaign.Status.RUNNING  # not completed: they are still to go
