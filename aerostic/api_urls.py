@@ -4,6 +4,8 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts import api as accounts_api
+from billing import api as billing_api
+from campaigns import api as campaigns_api
 from compliance import api as compliance_api
 from contacts import api as contacts_api
 from tenants import api as tenants_api
@@ -54,6 +56,23 @@ urlpatterns = [
     path("contact-imports/", contacts_api.ImportListApi.as_view(), name="contact-import-list"),
     path("contact-imports/<int:import_id>/", contacts_api.ImportDetailApi.as_view(), name="contact-import-detail"),
     path("contact-imports/<int:import_id>/start/", contacts_api.ImportStartApi.as_view(), name="contact-import-start"),
+    path("campaigns/", campaigns_api.CampaignListApi.as_view(), name="campaign-list"),
+    path("campaigns/<int:campaign_id>/", campaigns_api.CampaignDetailApi.as_view(), name="campaign-detail"),
+    path("campaigns/<int:campaign_id>/check/", campaigns_api.CampaignCheckApi.as_view(), name="campaign-check"),
+    path("campaigns/<int:campaign_id>/launch/", campaigns_api.CampaignLaunchApi.as_view(), name="campaign-launch"),
+    path("campaigns/<int:campaign_id>/pause/", campaigns_api.CampaignPauseApi.as_view(), name="campaign-pause"),
+    path("campaigns/<int:campaign_id>/resume/", campaigns_api.CampaignResumeApi.as_view(), name="campaign-resume"),
+    path("campaigns/<int:campaign_id>/cancel/", campaigns_api.CampaignCancelApi.as_view(), name="campaign-cancel"),
+    path("campaigns/<int:campaign_id>/stats/", campaigns_api.CampaignStatsApi.as_view(), name="campaign-stats"),
+    path(
+        "campaigns/<int:campaign_id>/recipients/",
+        campaigns_api.CampaignRecipientsApi.as_view(),
+        name="campaign-recipients",
+    ),
+    path("billing/usage/", billing_api.BillingUsageApi.as_view(), name="billing-usage"),
+    path("billing/ledger/", billing_api.BillingLedgerApi.as_view(), name="billing-ledger"),
+    path("billing/rate-card/", billing_api.BillingRateCardApi.as_view(), name="billing-rate-card"),
+    path("billing/estimate/", billing_api.BillingEstimateApi.as_view(), name="billing-estimate"),
     path("audit/events/", tenants_api.AuditEventListApi.as_view(), name="audit-list"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularRedocView.as_view(url_name="api:schema"), name="docs"),

@@ -68,6 +68,9 @@ WEBHOOK_DRAINERS = env_int("WEBHOOK_DRAINERS", 2, minimum=1)
 WEBHOOK_INTAKE_DB_CONNECTIONS = env_int("WEBHOOK_INTAKE_DB_CONNECTIONS", 4, minimum=1)
 # Contacts: the largest CSV accepted for import (a clear error above it).
 CONTACT_IMPORT_MAX_BYTES = env_int("CONTACT_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+# Billing: a prepaid workspace below its credit limit cannot launch campaigns and its running ones
+# pause (billing.selectors.launch_allowed, billing.jobs.pause_for_balance); false turns that off.
+BILLING_ENFORCE_BALANCE = env_bool("BILLING_ENFORCE_BALANCE", default=True)
 # Meta batches up to 1,000 updates in one POST: let request.body hold a whole webhook.
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BYTES + 1024
 GRAPH_CONNECT_TIMEOUT_SECONDS = env_int("GRAPH_CONNECT_TIMEOUT_SECONDS", 3, minimum=1)

@@ -22,6 +22,8 @@ urlpatterns = [
     path("workspace/", include("tenants.urls")),
     path("whatsapp/", include("whatsapp.urls")),
     path("contacts/", include("contacts.urls")),
+    path("campaigns/", include("campaigns.urls")),
     path("compliance/", include("compliance.urls")),
+    path("billing/", include("billing.urls")),
     path("", include("tenants.portal_urls")),
 ]

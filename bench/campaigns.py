@@ -242,6 +242,34 @@ def run_snapshot(tenant, user, phone, template, count: int, first: int) -> dict:
     return {"count": count, "launch": seconds}
 
 
+def cpu_with_children(pid: int) -> float:
+    """User + system CPU of a process and of its children that exited (Postgres backends come and go)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def other_processes(args) -> dict[str, list[int]]:
+    """The simulator's, Postgres' and Redis' process ids (their CPU is part of the cost per message)."""
+    found: dict[str, list[int]] = {"simulator": [], "postgres": [], "redis": []}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "meta_simulator" in command:
+            found["simulator"].append(int(entry.name))
+        elif command.startswith("postgres") or "/bin/postgres" in command:
+            found["postgres"].append(int(entry.name))
+        elif "redis-server" in command:
+            found["redis"].append(int(entry.name))
+    return found
+
+
 def run_scenario(index: int, name: str, count: int, workers: int, env, context, sim_url, args) -> dict:
     from rq.suspension import resume, suspend
 
@@ -264,6 +292,30 @@ def run_scenario(index: int, name: str, count: int, workers: int, env, context, 
         sends_before = sim_sends(sim_url)
         launch_seconds = launch(tenant, user, campaign)
         cpu_before = sum(cpu_seconds(proc.pid) for proc in procs)
+        others_before = {
+            name: sum(cpu_with_children(pid) for pid in pids) for name, pids in other_processes(args).items()
+        }
+        spy = None
+        if args.py_spy:
+            spy_out = Path(tempfile.mkdtemp()) / "worker.txt"
+            spy = subprocess.Popen(  # noqa: S603
+                [
+                    str(ROOT / ".venv/bin/py-spy"),
+                    "record",
+                    "--pid",
+                    str(procs[0].pid),
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(spy_out),
+                    "--rate",
+                    "250",
+                    "--nonblocking",
+                    "--gil",  # only the thread holding the GIL: where Python time goes
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         resume(redis)
         started = time.monotonic()
         last_sweep = started
@@ -276,7 +328,15 @@ def run_scenario(index: int, name: str, count: int, workers: int, env, context, 
                 break
         seconds = time.monotonic() - started
         cpu = sum(cpu_seconds(proc.pid) for proc in procs) - cpu_before
+        others = {
+            name: sum(cpu_with_children(pid) for pid in pids) - others_before.get(name, 0.0)
+            for name, pids in other_processes(args).items()
+        }
         rss = max(rss_mb(proc.pid) for proc in procs)
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=30)
+            print_hot_spots(spy_out)
     finally:
         stop_process_groups(procs)
 
@@ -299,6 +359,8 @@ def run_scenario(index: int, name: str, count: int, workers: int, env, context, 
         "p50": percentile(latencies, 0.50),
         "p99": percentile(latencies, 0.99),
         "cpu_ms": 1000 * cpu / count,
+        "sim_ms": 1000 * others["simulator"] / count,
+        "db_ms": 1000 * (others["postgres"] + others["redis"]) / count,
         "rss": rss,
         "dup": sum(max(0, sends.get(recipient, 0) - 1) for recipient, _, _, _ in found),
         "lost": sum(
@@ -338,6 +400,29 @@ def profile_in_process(tenant, user, campaign, count: int) -> None:
     raise SystemExit(0)
 
 
+def print_hot_spots(raw: Path, top: int = 60) -> None:
+    """--py-spy: where one worker's CPU went (on-CPU samples of all its threads), by function:
+    self samples (the function itself) and total (with what it called)."""
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    samples = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        samples += n
+        frames = [frame.split(" (")[0] + " " + frame.rsplit("/", 1)[-1].rstrip(")") for frame in stack.split(";")]
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for frame in set(frames):
+            total[frame] = total.get(frame, 0) + n
+    print(f"\npy-spy: {samples} on-CPU samples of one worker")
+    for title, table in (("self", own), ("total", total)):
+        print(f"-- by {title}")
+        for frame, n in sorted(table.items(), key=lambda item: -item[1])[:top]:
+            print(f"{100 * n / max(1, samples):5.1f}%  {frame}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenarios", default="unlimited,bucket80,bucket250,snapshot")
@@ -345,6 +430,7 @@ def main() -> int:
     parser.add_argument("--snapshot-recipients", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2, help="RQ workers (each runs batches of 250 concurrently)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds a scenario may take")
+    parser.add_argument("--py-spy", action="store_true", help="sample one worker with py-spy, print hot spots")
     parser.add_argument("--profile", action="store_true", help="run the first scenario's batches here, profiled")
     args = parser.parse_args()
     names = [name.strip() for name in args.scenarios.split(",") if name.strip()]
@@ -380,7 +466,8 @@ def main() -> int:
         print(f"simulator at {sim_url} (webhooks kept in memory); {os.cpu_count()} CPU cores\n", flush=True)
         header = (
             f"{'scenario':<10} {'cap/s':>6} {'recips':>7} {'workers':>7} {'launch s':>8} {'seconds':>7} "
-            f"{'msg/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'cpu ms':>6} {'RSS MB':>6} {'dup':>4} {'lost':>4}  states"
+            f"{'msg/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'cpu ms':>6} {'sim ms':>6} {'db ms':>6} {'RSS MB':>6} "
+            f"{'dup':>4} {'lost':>4}  states"
         )
         print(header)
         print("-" * len(header), flush=True)
@@ -397,7 +484,8 @@ def main() -> int:
             cap = "off" if r["cap"] is None else str(r["cap"])
             print(
                 f"{r['name']:<10} {cap:>6} {r['count']:>7} {r['workers']:>7} {r['launch']:>8.1f} {r['seconds']:>7.1f} "
-                f"{r['rate']:>7.1f} {r['p50']:>7.1f} {r['p99']:>7.1f} {r['cpu_ms']:>6.2f} {r['rss']:>6.0f} "
+                f"{r['rate']:>7.1f} {r['p50']:>7.1f} {r['p99']:>7.1f} {r['cpu_ms']:>6.2f} {r['sim_ms']:>6.2f} "
+                f"{r['db_ms']:>6.2f} {r['rss']:>6.0f} "
                 f"{r['dup']:>4} {r['lost']:>4}  {states}",
                 flush=True,
             )

@@ -1,1 +1,1 @@
-"""Billing: Meta rate cards, usage metering and the tenant ledger (later issues)."""
+"""Billing: Meta rate cards and markets, usage metering from status webhooks, the tenant ledger, estimates."""

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aerostic.core.jobs import enqueue_on_commit, platform_job
-from aerostic.queues import CAMPAIGNS
+from aerostic.core.jobs import platform_job
 
 
 def send_batch(*, tenant_id: int, campaign_id: int, batch: int) -> dict[str, Any]:
-    """Not one transaction: each chunk's claim commits before Meta is called (campaigns/engine.py)."""
+    """Not one transaction: each chunk's claim commits before Meta is called (campaigns/engine/)."""
     from campaigns.engine import send_batch as run
     from tenants.context import tenant_context
 
@@ -26,12 +25,8 @@ def sweep_campaigns() -> dict[str, int]:
     due = engine.due_batches()
     # After commit: a job must find its campaign running.
     for campaign in started:
-        for batch in engine.batches_of(campaign):
-            enqueue_on_commit(
-                send_batch, queue=CAMPAIGNS, tenant_id=campaign.tenant_id, campaign_id=campaign.pk, batch=batch
-            )
-    for tenant_id, campaign_id, batch in due:
-        enqueue_on_commit(send_batch, queue=CAMPAIGNS, tenant_id=tenant_id, campaign_id=campaign_id, batch=batch)
+        engine.enqueue_batches(campaign)
+    engine.enqueue_batch_jobs(due)
     completed = engine.running_campaigns_finish()
     return {"started": len(started), "unknown": unknown, "requeued": len(due), "completed": completed}
 
@@ -44,6 +39,5 @@ def wake_campaigns(*, tenant_id: int | None = None) -> int:
     from campaigns import engine
 
     due = engine.due_batches(tenant_id=tenant_id, quiet_for=timedelta(0))
-    for batch_tenant_id, campaign_id, batch in due:
-        enqueue_on_commit(send_batch, queue=CAMPAIGNS, tenant_id=batch_tenant_id, campaign_id=campaign_id, batch=batch)
+    engine.enqueue_batch_jobs(due)
     return len(due)

@@ -1,6 +1,6 @@
 """Broadcast campaigns: an approved template (up to three A/B variants) sent to a snapshot of an
 audience, one `CampaignMessage` per recipient, by batch jobs on the `campaigns` queue
-(campaigns/engine.py). Every send obeys the same rules as the dispatcher (whatsapp/dispatch.py)."""
+(campaigns/engine/). Every send obeys the same rules as the dispatcher (whatsapp/dispatch.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Writes of campaigns: drafts, the launch (checks, audience snapshot, batch jobs), pause, resume,
-cancel. Every change a person makes is audited; the batch engine lives in campaigns/engine.py."""
+cancel. Every change a person makes is audited; the batch engine lives in campaigns/engine/."""
 
 from __future__ import annotations
 
@@ -312,6 +312,11 @@ def launch_check(campaign: Campaign) -> LaunchCheck:
                 f"24 hours ({headroom} of {limit} people): the rest is sent as the limit frees up."
             )
     check.estimate = cost_estimate(campaign, check.by_country, variants)
+    from billing.selectors import launch_allowed
+
+    allowed, reason = launch_allowed(campaign.tenant, check.estimate)
+    if not allowed:
+        check.problems.append(reason)
     return check
 
 
@@ -332,16 +337,10 @@ def _campaign_day_remaining(tenant: Any) -> int | None:
 
 
 def cost_estimate(campaign: Campaign, by_country: dict[str, int], variants: list[CampaignVariant]) -> dict[str, Any]:
-    """Recipients by country × the rate card. Until a rate card is loaded (the billing app) the
-    amount is unknown: said so, never guessed."""
-    try:
-        from billing.selectors import campaign_estimate  # type: ignore[attr-defined]
-    except ImportError:
-        return {
-            "status": "unknown",
-            "reason": "No rate card is loaded yet, so the cost cannot be estimated.",
-            "recipients_by_country": by_country,
-        }
+    """Recipients by country × the rate card in force (billing): without a card for the workspace's
+    currency the amount is "unknown", said so, never guessed."""
+    from billing.selectors import campaign_estimate
+
     return campaign_estimate(campaign=campaign, by_country=by_country, variants=variants)
 
 

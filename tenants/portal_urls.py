@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from billing.views import BillingDashboardView
+from campaigns.views import CampaignListView
 from contacts.views import ContactListView
 from tenants import views
 from whatsapp.message_templates.views import TemplateListView
@@ -33,27 +35,9 @@ urlpatterns = [
         name="inbox",
     ),
     path("contacts/", ContactListView.as_view(), name="contacts"),
-    path(
-        "campaigns/",
-        _soon(
-            "Campaigns",
-            "Broadcast approved templates to your audiences.",
-            ["Cost estimate before launch", "Live delivery and read stats", "Pause, resume and cancel"],
-            "campaigns.view",
-        ),
-        name="campaigns",
-    ),
+    path("campaigns/", CampaignListView.as_view(), name="campaigns"),
     path("templates/", TemplateListView.as_view(), name="templates"),
     path("whatsapp/", WhatsAppView.as_view(), name="whatsapp"),
-    path(
-        "billing/",
-        _soon(
-            "Billing",
-            "See what your messages cost, from Meta's rate card.",
-            ["Spend by category and country", "Campaign cost estimate vs actual", "Ledger export"],
-            "billing.view",
-        ),
-        name="billing",
-    ),
+    path("billing/", BillingDashboardView.as_view(), name="billing"),
     path("settings/", views.SettingsView.as_view(), name="settings"),
 ]

@@ -18,6 +18,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from aerostic.core.models import AuditEvent
+from billing.models import BillingProfile, LedgerEntry, UnpricedUsage
+from campaigns.models import Campaign, CampaignMessage, CampaignVariant
+from campaigns.services import campaign_create, campaign_launch
 from compliance.models import ConsentEvent
 from contacts.importing import import_upload
 from contacts.models import AttributeDefinition, Contact, ContactImport, ContactList, ContactListMember, Segment
@@ -27,6 +30,7 @@ from tenants.models import Invitation, Membership, Tenant
 from tenants.tests.factories import TenantScopedFactory
 from whatsapp.dispatch import message_enqueue
 from whatsapp.models import AccessToken, MessageTemplate, OutboundMessage, PhoneNumber, WhatsAppAccount
+from whatsapp.services import sandbox_connect
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +38,7 @@ pytestmark = pytest.mark.django_db
 @dataclass(frozen=True)
 class Route:
     method: str
-    path: str  # may hold {member}, {invitation}: alpha's ids
+    path: str  # may hold {member}, {invitation}, {campaign}...: alpha's ids
     allowed_role: str  # the least role that may use it
     denied_role: str | None  # a role of alpha without the permission (None: every role may)
     data: dict | None = None
@@ -50,6 +54,12 @@ ROUTES = [
     Route("GET", "/templates/", "viewer", None),
     Route("GET", "/whatsapp/", "viewer", None),
     Route("GET", "/billing/", "viewer", None),
+    Route("GET", "/billing/ledger.csv", "viewer", None),
+    Route("GET", "/billing/rate-card/", "viewer", None),
+    Route("GET", "/billing/profile/", "admin", "agent"),
+    Route(
+        "POST", "/billing/profile/", "admin", "agent", {"currency": "EUR", "prepaid": "on", "credit_limit": "5"}, 302
+    ),
     Route("GET", "/settings/", "viewer", None),
     Route("POST", "/settings/", "admin", "agent", {"name": "Renamed", "timezone": "UTC", "default_country": "IN"}, 302),
     Route("GET", "/workspace/team/", "viewer", None),
@@ -67,6 +77,12 @@ ROUTES = [
     Route("POST", "/api/v1/team/invitations/", "admin", "agent", {"email": "y@example.com"}, 201, is_api=True),
     Route("DELETE", "/api/v1/team/invitations/{invitation}/", "admin", "agent", {}, 204, is_api=True),
     Route("GET", "/api/v1/audit/events/", "admin", "agent", is_api=True),
+    Route("GET", "/api/v1/billing/usage/", "viewer", None, is_api=True),
+    Route("GET", "/api/v1/billing/ledger/", "viewer", None, is_api=True),
+    Route("GET", "/api/v1/billing/ledger/?cycle=2020-01-01&kind=debit", "viewer", None, is_api=True),
+    # No rate card is loaded in this suite: the card "in force" is a 404 (billing/tests cover the 200).
+    Route("GET", "/api/v1/billing/rate-card/", "viewer", None, ok=404, is_api=True),
+    Route("POST", "/api/v1/billing/estimate/", "viewer", None, {"template_id": 0}, 400, is_api=True),
     Route("POST", "/whatsapp/", "admin", "agent", {"waba_id": "123456", "token": "EAA-x"}, 400),
     Route("POST", "/whatsapp/sandbox/", "admin", "agent", {}, 302),
     Route("POST", "/whatsapp/embedded-signup/", "admin", "agent", {}, 302),
@@ -154,6 +170,42 @@ ROUTES = [
     Route("POST", "/api/v1/contact-imports/", "admin", "agent", {}, 400, is_api=True),
     Route("GET", "/api/v1/contact-imports/{import}/", "admin", "agent", is_api=True),
     Route("POST", "/api/v1/contact-imports/{import}/start/", "admin", "agent", {"mapping": {}}, 400, is_api=True),
+    # Campaigns: {campaign} is running (launched, recipients queued), {draft} not launched yet.
+    Route("GET", "/campaigns/new/", "admin", "agent"),
+    Route("POST", "/campaigns/new/", "admin", "agent", {"name": ""}),
+    Route("GET", "/campaigns/{campaign}/", "viewer", None),
+    Route("GET", "/campaigns/{campaign}/edit/", "admin", "agent", None, 302),
+    Route("GET", "/campaigns/{draft}/edit/", "admin", "agent"),
+    Route("POST", "/campaigns/{campaign}/edit/", "admin", "agent", {"name": ""}),
+    Route("GET", "/campaigns/{campaign}/mapping/", "admin", "agent", None, 302),
+    Route("POST", "/campaigns/{campaign}/mapping/", "admin", "agent", {}, 302),
+    Route("POST", "/campaigns/{campaign}/delete/", "admin", "agent", {}, 302),
+    Route("GET", "/campaigns/{campaign}/review/", "viewer", None, None, 302),
+    Route("GET", "/campaigns/{draft}/review/", "viewer", None),
+    Route("POST", "/campaigns/{campaign}/launch/", "admin", "agent", {}, 302),
+    Route("POST", "/campaigns/{draft}/launch/", "admin", "agent", {}, 302),
+    Route("POST", "/campaigns/{campaign}/pause/", "admin", "agent", {}, 302),
+    Route("POST", "/campaigns/{campaign}/resume/", "admin", "agent", {}, 302),
+    Route("POST", "/campaigns/{campaign}/cancel/", "admin", "agent", {}, 302),
+    Route("GET", "/campaigns/{campaign}/stats/", "viewer", None),
+    Route("GET", "/campaigns/{campaign}/recipients/", "viewer", None),
+    Route("GET", "/campaigns/{campaign}/recipients.csv", "viewer", None),
+    Route("GET", "/api/v1/campaigns/", "viewer", None, is_api=True),
+    Route("GET", "/api/v1/campaigns/?status=running", "viewer", None, is_api=True),
+    Route("POST", "/api/v1/campaigns/", "admin", "agent", {"name": ""}, 400, is_api=True),
+    Route("GET", "/api/v1/campaigns/{campaign}/", "viewer", None, is_api=True),
+    Route("PUT", "/api/v1/campaigns/{campaign}/", "admin", "agent", {"name": ""}, 400, is_api=True),
+    Route("DELETE", "/api/v1/campaigns/{campaign}/", "admin", "agent", {}, 409, is_api=True),
+    Route("DELETE", "/api/v1/campaigns/{draft}/", "admin", "agent", {}, 204, is_api=True),
+    Route("GET", "/api/v1/campaigns/{draft}/check/", "viewer", None, is_api=True),
+    Route("POST", "/api/v1/campaigns/{draft}/launch/", "admin", "agent", {}, is_api=True),
+    Route("POST", "/api/v1/campaigns/{campaign}/launch/", "admin", "agent", {}, 409, is_api=True),
+    Route("POST", "/api/v1/campaigns/{campaign}/pause/", "admin", "agent", {"reason": "Checking"}, is_api=True),
+    Route("POST", "/api/v1/campaigns/{campaign}/resume/", "admin", "agent", {}, 409, is_api=True),
+    Route("POST", "/api/v1/campaigns/{campaign}/cancel/", "admin", "agent", {}, is_api=True),
+    Route("GET", "/api/v1/campaigns/{campaign}/stats/", "viewer", None, is_api=True),
+    Route("GET", "/api/v1/campaigns/{campaign}/recipients/", "viewer", None, is_api=True),
+    Route("GET", "/api/v1/campaigns/{campaign}/recipients/?state=queued&variant=A", "viewer", None, is_api=True),
 ]
 
 # Routes deliberately outside the tenant suite, each with the reason.
@@ -190,8 +242,32 @@ class InvitationFactory(TenantScopedFactory):
         return kwargs
 
 
+def _campaigns(workspace, phone, template_id: int, numbers: list[str]) -> tuple[Campaign, Campaign]:
+    """A campaign launched to a few recipients (running: its batch job is never run here) and a draft."""
+    actor = workspace.admin.user
+    label = workspace.tenant.name
+    recipients = [
+        contact_create(phone=number, name=f"{label} recipient {n}", actor=actor) for n, number in enumerate(numbers)
+    ]
+    audience = list_create(name=f"{label} campaign audience", actor=actor)
+    list_members_add(contact_list=audience, contact_ids=[contact.pk for contact in recipients], actor=actor)
+    values = {
+        "phone_number_id": phone.pk,
+        "variants": [{"template_id": template_id, "percentage": 100, "mapping": {}}],
+        "list_ids": [audience.pk],
+        "actor": actor,
+    }
+    running = campaign_launch(campaign=campaign_create(name=f"{label} spring sale", **values), actor=actor)
+    return running, campaign_create(name=f"{label} summer draft", **values)
+
+
 @pytest.fixture
-def ids(alpha, connected):
+def ids(alpha, bravo, connected):
+    bravo_account = sandbox_connect(tenant=bravo.tenant, actor=bravo.admin.user)
+    with tenant_context(bravo.tenant):
+        bravo_phone = bravo_account.phone_numbers.get()
+        bravo_template = MessageTemplate.objects.get(account=bravo_account, name="hello_world")
+        _campaigns(bravo, bravo_phone, bravo_template.pk, ["+919812345641", "+919812345642"])
     with tenant_context(alpha.tenant):
         phone = connected.phone_numbers.get()
         template_id = MessageTemplate.objects.get(account=connected, name="hello_world").pk
@@ -207,7 +283,10 @@ def ids(alpha, connected):
             category="SERVICE",
             origin="api",
         )
+        campaign, draft = _campaigns(alpha, phone, template_id, ["+919812345631", "+919812345632", "+919812345633"])
     return {
+        "campaign": campaign.pk,
+        "draft": draft.pk,
         "contact": contact.pk,
         "list": contact_list.pk,
         "segment": segment.pk,
@@ -245,8 +324,46 @@ def _snapshot(tenant: Tenant) -> tuple:
             ("imports", sorted(ContactImport.all_tenants.filter(tenant=tenant).values_list("pk", "status"))),
             ("outbound", sorted(OutboundMessage.all_tenants.filter(tenant=tenant).values_list("pk", "state"))),
         ]
+        campaigns = sorted(
+            Campaign.all_tenants.filter(tenant=tenant).values_list(
+                "pk", "name", "status", "status_reason", "list_ids", "send_at", "launched_at", "finished_at"
+            )
+        )
+        campaigns += [
+            (
+                "variants",
+                sorted(
+                    CampaignVariant.all_tenants.filter(tenant=tenant).values_list(
+                        "pk", "campaign_id", "label", "template_id", "percentage", "mapping"
+                    )
+                ),
+            ),
+            ("recipients", sorted(CampaignMessage.all_tenants.filter(tenant=tenant).values_list("pk", "state"))),
+        ]
+        billing = [
+            sorted(
+                BillingProfile.all_tenants.filter(tenant=tenant).values_list(
+                    "currency", "prepaid", "credit_limit_micros", "cycle_day", "balance_micros"
+                )
+            ),
+            LedgerEntry.all_tenants.filter(tenant=tenant).count(),
+            UnpricedUsage.all_tenants.filter(tenant=tenant, resolved_at__isnull=True).count(),
+        ]
     queued = sum(django_rq.get_queue(name).count for name in ("default", "low", "sends", "campaigns"))
-    return members, invitations, tenant_row, business_events, queued, whatsapp, phones, tokens, templates, contacts
+    return (
+        members,
+        invitations,
+        tenant_row,
+        business_events,
+        queued,
+        whatsapp,
+        phones,
+        tokens,
+        templates,
+        contacts,
+        campaigns,
+        billing,
+    )
 
 
 def _call(client, route: Route, ids: dict):
@@ -292,7 +409,8 @@ def test_member_of_another_tenant_sees_nothing_of_alpha(
         assert response.status_code == 404, response.content[:300]
     else:
         # A collection or page: it answers with bravo's own data, never alpha's.
-        body = response.content.decode()
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        body = content.decode()
         assert "alpha.test" not in body and "Alpha" not in body
     assert _snapshot(alpha.tenant) == before and mailoutbox == []
 
@@ -334,6 +452,8 @@ def test_every_route_is_in_the_isolation_suite_or_explicitly_exempt():
         "{segment}": "<int:segment_id>",
         "{import}": "<int:import_id>",
         "{outbound}": "<int:message_id>",
+        "{campaign}": "<int:campaign_id>",
+        "{draft}": "<int:campaign_id>",
     }
     covered = set()
     for route in ROUTES:

@@ -109,6 +109,7 @@ class PhoneNumberAdmin(TenantScopedAdmin):
         "tenant",
         "quality_rating",
         "messaging_limit_tier",
+        "send_rate_limit",
         "is_registered",
         "is_active",
         "health",

@@ -344,14 +344,16 @@ return 1
 """)
 
 
-def take_number_tokens(phone_number_id: str, *, rate: float, want: int, now: float | None = None) -> tuple[int, float]:
+def take_number_tokens(
+    phone_number_id: str, *, rate: float, want: int, now: float | None = None
+) -> tuple[int, float, float]:
     """Up to `want` tokens from the number's bucket (see take_number_token): (granted, seconds until
-    the next token when fewer were granted than wanted)."""
+    the next token when fewer were granted than wanted, the effective rate after throttling)."""
     if rate <= 0:
         raise ValueError("rate must be positive")
     keys = [_bucket_key(phone_number_id), _factor_key(phone_number_id)]
-    granted, retry, _eff = _TAKE_TOKENS(keys, [rate, _now(now), MIN_FACTOR, max(0, int(want))])
-    return int(granted), _num(retry)
+    granted, retry, eff = _TAKE_TOKENS(keys, [rate, _now(now), MIN_FACTOR, max(0, int(want))])
+    return int(granted), _num(retry), _num(eff)
 
 
 def refund_number_tokens(phone_number_id: str, count: int) -> None:

@@ -13,6 +13,8 @@ from django.utils import timezone
 from aerostic.core.errors import Conflict
 from aerostic.testsupport.webhooks import deliver_webhook
 from campaigns import engine, selectors, services
+from campaigns.engine import batches as engine_batches
+from campaigns.engine import chunks as engine_chunks
 from campaigns.jobs import sweep_campaigns, wake_campaigns
 from campaigns.mapping import CampaignInvalid
 from campaigns.models import Campaign, CampaignMessage
@@ -145,7 +147,15 @@ def test_ab_variants_split_the_audience_by_percentage_and_report_per_variant(
 
 @pytest.mark.parametrize(
     "problem",
-    ["unapproved template", "incomplete mapping", "empty audience", "kill-switch", "workspace paused", "daily limit"],
+    [
+        "unapproved template",
+        "incomplete mapping",
+        "empty audience",
+        "kill-switch",
+        "workspace paused",
+        "daily limit",
+        "prepaid balance",
+    ],
 )
 def test_launch_refusals_name_the_reason_and_enqueue_nothing(
     problem, alpha, phone, template, simulator, connected, django_capture_on_commit_callbacks
@@ -173,9 +183,15 @@ def test_launch_refusals_name_the_reason_and_enqueue_nothing(
         elif problem == "workspace paused":
             tenant_sending_set(tenant=alpha.tenant, enabled=False, reason="Unpaid invoice", actor=alpha.admin.user)
             expected = "Unpaid invoice"
-        else:
+        elif problem == "daily limit":
             Tenant.objects.filter(pk=alpha.tenant.pk).update(campaign_sends_per_day=2)
             expected = "more than the workspace may still send today (2 of 2"
+        else:
+            from billing.services import adjustment_add, billing_profile_update
+
+            billing_profile_update(tenant=alpha.tenant, actor=alpha.admin.user, prepaid=True, credit_limit_micros=0)
+            adjustment_add(tenant=alpha.tenant, amount_micros=-5_000_000, reason="Unpaid usage", actor=alpha.admin.user)
+            expected = "below its credit limit"
     with django_capture_on_commit_callbacks() as callbacks, pytest.raises(CampaignInvalid) as refused:
         launch(alpha, campaign)
     assert expected in refused.value.message
@@ -195,8 +211,9 @@ def test_double_launch_launches_once(alpha, phone, template, django_capture_on_c
 
 def test_pause_stops_new_sends_and_resume_continues_where_it_stopped(alpha, phone, template, simulator, monkeypatch):
     campaign = launch(alpha, draft(alpha, phone, template, audience(alpha, 10)))
-    monkeypatch.setattr(engine, "CHUNK_MAX", 4)
-    original = engine._Batch.send
+    monkeypatch.setattr(engine_chunks, "CHUNK_MAX", 4)
+    monkeypatch.setattr(engine_batches, "GATE_INTERVAL", 0)  # the gate before every chunk (≤ 0.2 s apart)
+    original = engine.BatchSender.send
     chunks = []
 
     def send_then_pause(self, pool, items):
@@ -207,7 +224,7 @@ def test_pause_stops_new_sends_and_resume_continues_where_it_stopped(alpha, phon
                 services.campaign_pause(campaign=campaign, actor=alpha.admin.user)
         return chunk
 
-    monkeypatch.setattr(engine._Batch, "send", send_then_pause)
+    monkeypatch.setattr(engine.BatchSender, "send", send_then_pause)
     result = run_batches(alpha, campaign)
     assert result[0]["result"] == "stopped: campaign paused"
     assert states(alpha, campaign) == {"sent": 4, "queued": 6}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import heapq
 import hmac
+import itertools
 import json
 import logging
 import threading
@@ -59,7 +61,10 @@ def status_value(
 
 
 class WebhookSender:
-    """Posts webhooks from a background thread at their due time; failures are logged, not raised."""
+    """Posts webhooks from one background thread at their due time; failures are logged, not raised.
+
+    One thread and a heap, not a timer thread per webhook: a campaign makes three statuses per
+    message, and starting a thousand threads a second cost the simulator more CPU than answering."""
 
     def __init__(self, *, url: str | None, app_secret: str) -> None:
         self.url = url
@@ -67,11 +72,26 @@ class WebhookSender:
         self.delivered: list[dict[str, Any]] = []
         self._session = requests.Session()
         self._lock = threading.Lock()
+        self._due: list[tuple[float, int, dict[str, Any]]] = []
+        self._wake = threading.Condition()
+        self._sequence = itertools.count()
+        self._thread: threading.Thread | None = None
 
     def send_later(self, delay: float, payload: dict[str, Any]) -> None:
-        timer = threading.Timer(delay, self.send_now, args=(payload,))
-        timer.daemon = True
-        timer.start()
+        with self._wake:
+            heapq.heappush(self._due, (time.monotonic() + delay, next(self._sequence), payload))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="simulator-webhooks", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    self._wake.wait(timeout=(self._due[0][0] - time.monotonic()) if self._due else None)
+                _at, _sequence, payload = heapq.heappop(self._due)
+            self.send_now(payload)
 
     def send_now(self, payload: dict[str, Any]) -> int | None:
         body = json.dumps(payload, separators=(",", ":")).encode()

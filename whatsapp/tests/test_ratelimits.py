@@ -256,3 +256,40 @@ def test_redis_down_raises_rate_limit_unavailable(monkeypatch, check):
 
     with pytest.raises(rl.RateLimitUnavailable):
         check()
+
+
+# ---- bulk forms (the campaign engine) ----
+
+
+def test_tokens_for_a_chunk_grant_what_the_bucket_holds_and_say_the_rate_in_force():
+    assert rl.take_number_tokens(NUMBER, rate=80, want=50, now=T0) == (50, 0.0, 80.0)
+    granted, wait, rate = rl.take_number_tokens(NUMBER, rate=80, want=50, now=T0)
+    assert (granted, rate) == (30, 80.0) and wait == pytest.approx(1 / 80)
+    rl.refund_number_tokens(NUMBER, 10)
+    assert rl.take_number_tokens(NUMBER, rate=80, want=50, now=T0)[0] == 10
+    rl.number_throttled(NUMBER, now=T0)
+    assert rl.take_number_tokens(NUMBER, rate=80, want=50, now=T0 + 1)[2] == 40.0  # halved
+
+
+def test_tenant_quota_grants_up_to_both_limits_and_gives_back_what_was_not_sent():
+    assert rl.take_tenant_quota(7, per_minute=100, per_day=150, want=60, now=T0)[0] == 60
+    granted, wait, why = rl.take_tenant_quota(7, per_minute=100, per_day=150, want=60, now=T0)
+    assert granted == 40 and wait == 0.0  # the minute has 40 left
+    granted, wait, why = rl.take_tenant_quota(7, per_minute=100, per_day=150, want=10, now=T0)
+    assert granted == 0 and 0 < wait <= 60 and "per minute" in why
+    granted, _wait, _why = rl.take_tenant_quota(7, per_minute=100, per_day=150, want=100, now=T0 + 60)
+    assert granted == 50  # the day has 50 left (100 used)
+    rl.return_tenant_quota(7, 20, now=T0 + 60)
+    assert rl.tenant_campaign_day_used(7, now=T0 + 60) == 130
+
+
+def test_pairs_and_reach_for_a_chunk_answer_per_recipient_in_one_call():
+    assert rl.take_pairs(NUMBER, ["a", "b"], now=T0) == [0.0, 0.0]
+    waits = rl.take_pairs(NUMBER, ["a", "c"], now=T0 + 1)
+    assert waits[0] == pytest.approx(5.0) and waits[1] == 0.0
+    rl.release_pairs(NUMBER, ["a"])
+    assert rl.take_pairs(NUMBER, ["a"], now=T0 + 1) == [0.0]
+
+    assert rl.reach_users("portfolio", ["u1", "u2", "u3"], limit=2, now=T0)[:2] == [0.0, 0.0]
+    assert rl.reach_users("portfolio", ["u1", "u4"], limit=2, now=T0 + 10) == [0.0, pytest.approx(86390.0)]
+    assert rl.users_reached("portfolio", now=T0 + 10) == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from aerostic.core.alerts import raise_alert, resolve_alert
+from billing.services import usage_record_from_status
 from campaigns.engine import campaign_status_apply
 from compliance import services as compliance
 from contacts import services as contacts
@@ -163,6 +164,7 @@ def messages(target: Any, value: dict[str, Any]) -> dict[str, Any]:
             dispatch.status_settle(status=status)  # a send whose answer was lost learns its fate
             campaign_status_apply(status=status)
             outcome = inbox.status_record(status=status)
+            usage_record_from_status(status=status, phone=phone)  # billing: charges once per message/conversation
             statuses[outcome] = statuses.get(outcome, 0) + 1
             if outcome != "duplicate" and compliance.marketing_refusal_apply(status=status) is not None:
                 consent += 1

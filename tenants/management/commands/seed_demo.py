@@ -37,6 +37,7 @@ class Command(BaseCommand):
             with tenant_context(demo):
                 Membership.objects.get_or_create(tenant=demo, user=agent, defaults={"role": Role.AGENT})
         sandbox_line = self._connect_sandbox(demo, admin)
+        audience_line = self._demo_audience(demo, admin)
         self.stdout.write(
             "\n".join(
                 [
@@ -45,6 +46,7 @@ class Command(BaseCommand):
                     f"  agent  {DEMO_AGENT}  password: {password}",
                     "Platform console (/admin/): create a super-admin with `manage.py createsuperuser`.",
                     sandbox_line,
+                    audience_line,
                 ]
             )
         )
@@ -66,6 +68,47 @@ class Command(BaseCommand):
                     return f"Sandbox number not connected: {problem.message}"
             phone = account.phone_numbers.filter(is_active=True).first()
         return f"WhatsApp: 'Demo Co' is connected to the sandbox number {phone.display_phone_number if phone else '?'}."
+
+    def _demo_audience(self, tenant: Tenant, admin: User) -> str:
+        """A small opted-in list, so a first campaign can be launched at once (the simulator
+        delivers and reads each message, so the live stats move)."""
+        from compliance.consent import consent_record
+        from compliance.models import ConsentEvent
+        from contacts.models import AttributeDefinition, Contact, ContactList
+        from contacts.phones import normalize
+        from contacts.services import contact_create, list_members_add
+
+        people = [
+            ("Asha Rao", "+91 98100 00001", "A-1001"),
+            ("Ravi Kumar", "+91 98100 00002", "A-1002"),
+            ("Meera Iyer", "+91 98100 00003", "A-1003"),
+            ("Arjun Shah", "+91 98100 00004", "A-1004"),
+            ("Kavya Nair", "+91 98100 00005", "A-1005"),
+        ]
+        with tenant_context(tenant), transaction.atomic():
+            AttributeDefinition.objects.get_or_create(
+                tenant_id=tenant.pk,
+                key="order",
+                defaults={"label": "Order number", "kind": AttributeDefinition.Kind.TEXT},
+            )
+            demo_list, _ = ContactList.objects.get_or_create(
+                tenant_id=tenant.pk, name="Demo customers", defaults={"description": "Opted-in demo contacts"}
+            )
+            ids = []
+            for name, number, order in people:
+                contact = Contact.objects.filter(phone_index=normalize(number).index).first()
+                if contact is None:
+                    contact = contact_create(phone=number, actor=admin, name=name, attributes={"order": order})
+                    consent_record(
+                        contact=contact,
+                        kind=ConsentEvent.Kind.OPT_IN,
+                        source=ConsentEvent.Source.FORM,
+                        evidence="Demo data: opted in on the demo sign-up form.",
+                        actor=admin,
+                    )
+                ids.append(contact.pk)
+            list_members_add(contact_list=demo_list, contact_ids=ids, actor=admin)
+        return f"Contacts: the list 'Demo customers' ({len(ids)} opted-in people) is ready for a first campaign."
 
     def _password(self, path: Path) -> str:
         if path.exists():

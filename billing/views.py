@@ -1,0 +1,304 @@
+"""Portal pages for billing: the dashboard (a cycle's spend by category and market, the daily chart,
+top campaigns with estimate vs actual, unpriced usage, the filtered ledger), the ledger as CSV
+(streamed, formula-safe, audited), the rate card in force and the billing profile form. Thin:
+selectors to read, `billing_profile_update` to write."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib import messages
+from django.core.handlers.asgi import ASGIRequest
+from django.core.paginator import Paginator
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+
+from accounts.roles import Perm
+from aerostic.core import audit
+from aerostic.core.errors import DomainError
+from aerostic.core.views import PortalView
+from billing import selectors
+from billing.cycles import cycle_start
+from billing.forms import BillingProfileForm
+from billing.models import Category, LedgerEntry, UnpricedUsage
+from billing.money import format_money, from_micros
+from billing.services import billing_profile_update
+from contacts.exporting import csv_lines
+from tenants.context import tenant_context
+
+PAGE_SIZE = 25
+CSV_CHUNK = 2000
+ALL_CYCLES = "all"
+CSV_COLUMNS = [
+    "occurred_at",
+    "billing_cycle",
+    "kind",
+    "amount",
+    "currency",
+    "category",
+    "market",
+    "country",
+    "pricing_model",
+    "pricing_type",
+    "rate",
+    "campaign",
+    "reference",
+    "wamid",
+    "description",
+]
+
+
+def parse_cycle(value: str, cycle_day: int) -> date | None:
+    """`YYYY-MM-DD` → the first day of the cycle containing it (None when it is not a date)."""
+    try:
+        day = parse_date(value.strip())
+    except ValueError:
+        return None
+    return cycle_start(cycle_day, day) if day else None
+
+
+def ledger_filters(request: HttpRequest) -> dict[str, Any]:
+    """The table's and the export's filters: cycle (default the current one, `all` for every
+    cycle), kind and campaign. Unknown values are dropped, never an error."""
+    profile = selectors.billing_profile_get()
+    raw_cycle = request.GET.get("cycle", "").strip()
+    cycle = None
+    if raw_cycle != ALL_CYCLES:
+        cycle = parse_cycle(raw_cycle, profile.cycle_day) or selectors.current_cycle()
+    kind = request.GET.get("kind", "").strip()
+    campaign = request.GET.get("campaign", "").strip()
+    return {
+        "cycle": cycle,
+        "kind": kind if kind in LedgerEntry.Kind.values else "",
+        "campaign": int(campaign) if campaign.isdigit() else None,
+    }
+
+
+def _money(micros: int | None, currency: str, places: int = 2) -> str:
+    return "—" if micros is None else format_money(micros, currency, places=places)
+
+
+def _rows(rows: list[dict[str, Any]], field: str, currency: str, total: int) -> list[dict[str, Any]]:
+    labels = dict(Category.choices) if field == "category" else {}
+    return [
+        {
+            "label": labels.get(row[field], row[field]) or "(none)",
+            "count": row["count"],
+            "amount": _money(row["amount_micros"], currency, 4),
+            "share": round(row["amount_micros"] * 100 / total, 1) if total else None,
+        }
+        for row in rows
+    ]
+
+
+def _top_campaigns(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cycle's costliest campaigns with their stored estimate and actual cost side by side."""
+    from campaigns.models import Campaign
+    from campaigns.views.common import estimate_view
+
+    currency = summary["currency"]
+    ids = [row["campaign_id"] for row in summary["top_campaigns"]]
+    campaigns = {campaign.pk: campaign for campaign in Campaign.objects.filter(pk__in=ids)}
+    top = []
+    for row in summary["top_campaigns"]:
+        campaign = campaigns.get(row["campaign_id"])
+        cost = selectors.campaign_cost(campaign) if campaign else {"estimate": {}, "actual": None}
+        actual = cost["actual"]
+        top.append(
+            {
+                "id": row["campaign_id"],
+                "name": row["name"],
+                "messages": row["messages"],
+                "cycle_amount": _money(row["amount_micros"], currency, 4),
+                "estimate": estimate_view(cost["estimate"]),
+                "actual": _money(actual["total_micros"], actual["currency"], 4) if actual else "—",
+                "unpriced": actual["unpriced_messages"] if actual else 0,
+            }
+        )
+    return top
+
+
+def _ledger_choices() -> dict[str, Any]:
+    cycles = list(LedgerEntry.objects.order_by("-billing_cycle").values_list("billing_cycle", flat=True).distinct())
+    campaigns = (
+        LedgerEntry.objects.filter(campaign__isnull=False)
+        .order_by("campaign__name")
+        .values_list("campaign_id", "campaign__name")
+        .distinct()
+    )
+    return {"cycles": cycles, "kinds": LedgerEntry.Kind.choices, "campaigns": list(campaigns)}
+
+
+class BillingDashboardView(PortalView):
+    template_name = "billing/dashboard.html"
+    required_permission = Perm.BILLING_VIEW
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        filters = ledger_filters(self.request)
+        summary = selectors.usage_summary(cycle=filters["cycle"] or selectors.current_cycle())
+        currency, spent = summary["currency"], summary["spent_micros"]
+        page = Paginator(selectors.ledger_entries(**filters), PAGE_SIZE).get_page(self.request.GET.get("page"))
+        unpriced_reasons = dict(UnpricedUsage.Reason.choices)
+        unpriced = [
+            {"reason": unpriced_reasons.get(row["reason"], row["reason"]), "count": row["count"]}
+            for row in selectors.unpriced_usage_list().values("reason").annotate(count=Count("pk")).order_by("-count")
+        ]
+        daily = [
+            {
+                "day": row["day"],
+                "amount": str(from_micros(row["amount_micros"])),
+                "text": _money(row["amount_micros"], currency, 4),
+            }
+            for row in summary["daily"]
+        ]
+        context.update(
+            summary=summary,
+            currency=currency,
+            spent=_money(spent, currency),
+            credits=_money(summary["credits_micros"], currency),
+            adjustments=_money(summary["adjustments_micros"], currency),
+            balance=_money(summary["balance_micros"], currency),
+            credit_limit=_money(summary["credit_limit_micros"], currency),
+            by_category=_rows(summary["by_category"], "category", currency, spent),
+            by_market=_rows(summary["by_market"], "market", currency, spent),
+            daily=daily,
+            chart={"labels": [row["day"] for row in daily], "amounts": [row["amount"] for row in daily]},
+            top_campaigns=_top_campaigns(summary),
+            unpriced=unpriced,
+            unpriced_total=sum(row["count"] for row in unpriced),
+            filters=filters,
+            selected_cycle=filters["cycle"].isoformat() if filters["cycle"] else ALL_CYCLES,
+            page_obj=page,
+            entries=[(entry, format_money(entry.amount_micros, entry.currency)) for entry in page],
+            can_manage=self.can(Perm.BILLING_MANAGE),
+            **_ledger_choices(),
+        )
+        return context
+
+
+def _csv_row(entry: LedgerEntry) -> list[Any]:
+    return [
+        entry.occurred_at,
+        entry.billing_cycle,
+        entry.kind,
+        from_micros(entry.amount_micros),
+        entry.currency,
+        entry.category,
+        entry.market,
+        entry.country,
+        entry.pricing_model,
+        entry.pricing_type,
+        entry.rate.price if entry.rate_id else "",
+        entry.campaign.name if entry.campaign_id else "",
+        entry.reference,
+        entry.wamid,
+        entry.description,
+    ]
+
+
+def ledger_csv_chunks(tenant_id: int, rows: QuerySet[LedgerEntry]) -> Iterator[str]:
+    """The CSV in chunks (keyset by id). Consumed after the view returned, outside the request's
+    tenant context: each chunk is read inside its own."""
+    yield "".join(csv_lines([CSV_COLUMNS]))
+    last = 0
+    while True:
+        with tenant_context(tenant_id):
+            chunk = list(rows.filter(pk__gt=last).order_by("pk")[:CSV_CHUNK])
+        if not chunk:
+            return
+        last = chunk[-1].pk
+        yield "".join(csv_lines(_csv_row(entry) for entry in chunk))
+
+
+async def _async_chunks(chunks: Iterator[str]) -> AsyncIterator[str]:
+    """Under ASGI a synchronous iterator would be read whole first: read each chunk in the sync thread."""
+    step = sync_to_async(next, thread_sensitive=True)
+    while (chunk := await step(chunks, None)) is not None:
+        yield chunk
+
+
+class LedgerExportView(PortalView):
+    required_permission = Perm.BILLING_VIEW
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        filters = ledger_filters(request)
+        rows = selectors.ledger_entries(**filters)
+        audit.record(
+            "billing.export",
+            actor=request.user,
+            tenant=request.tenant.pk,
+            request=request,
+            metadata={
+                "filters": {
+                    "cycle": filters["cycle"].isoformat() if filters["cycle"] else ALL_CYCLES,
+                    "kind": filters["kind"],
+                    "campaign": filters["campaign"],
+                }
+            },
+        )
+        chunks = ledger_csv_chunks(request.tenant.pk, rows)
+        response = StreamingHttpResponse(
+            _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks, content_type="text/csv"
+        )
+        response["Content-Disposition"] = f'attachment; filename="ledger-{timezone.now():%Y%m%d}.csv"'
+        return response
+
+
+class RateCardView(PortalView):
+    template_name = "billing/rate_card.html"
+    required_permission = Perm.BILLING_VIEW
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        currency = selectors.billing_profile_get().currency
+        card = selectors.rate_card_in_force(currency=currency)
+        categories = [(value, label) for value, label in Category.choices]
+        if card:
+            for market in card["markets"]:
+                market["cells"] = [market["rates"].get(value, "") for value, _ in categories]
+        context.update(card=card, currency=currency, categories=categories)
+        return context
+
+
+class BillingProfileView(PortalView):
+    template_name = "billing/profile.html"
+    required_permission = Perm.BILLING_MANAGE
+
+    def _form(self, data: Any = None) -> BillingProfileForm:
+        profile = selectors.billing_profile_get()
+        initial = {
+            "currency": profile.currency,
+            "prepaid": profile.prepaid,
+            "credit_limit": from_micros(profile.credit_limit_micros).normalize(),
+        }
+        locked = LedgerEntry.objects.exists()
+        return BillingProfileForm(data, initial=initial, currency_locked=locked)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        profile = selectors.billing_profile_get()
+        context.update(
+            form=kwargs.get("form") or self._form(),
+            profile=profile,
+            balance=_money(profile.balance_micros, profile.currency),
+        )
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self._form(request.POST)
+        if form.is_valid():
+            try:
+                billing_profile_update(tenant=request.tenant, actor=request.user, request=request, **form.changes())
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, "Billing settings saved.")
+                return redirect("billing:profile")
+        return self.render_to_response(self.get_context_data(form=form), status=400)
