@@ -16,7 +16,8 @@ user_id_var: ContextVar[int | None] = ContextVar("aerostic_user_id", default=Non
 DROPPED_FIELDS = frozenset({"body", "text", "message_body", "caption", "content", "payload", "raw_body"})
 
 # Phone-number-looking runs: an optional +, then 8–15 digits possibly split by spaces, dots or dashes.
-_PHONE_RE = re.compile(r"(?<![\w/])\+?\d(?:[\s.\-]?\d){7,14}(?![\w/])")
+# Not inside a UUID or other hyphenated hex id (an RQ job id "c0f43ab2-2207-4890-…" is no number).
+_PHONE_RE = re.compile(r"(?<![\w/])(?<![0-9a-fA-F]-)\+?\d(?:[\s.\-]?\d){7,14}(?![\w/])(?!-[0-9a-fA-F])")
 
 # Meta access tokens ("EAA…") and token-bearing query parameters: never emitted, at any level.
 _TOKEN_RE = re.compile(r"\bEAA[A-Za-z0-9_\-]{16,}|((?:access|input)_token|client_secret)=[^&\s\"']+")

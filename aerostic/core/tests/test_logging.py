@@ -37,6 +37,8 @@ def test_phone_numbers_are_masked(text, masked):
 
 def test_masking_leaves_ids_and_short_numbers_alone():
     assert mask_phones("order 1234 for tenant 42") == "order 1234 for tenant 42"
+    job = "job c0f43ab2-2207-4890-b99b-7d3699f59292 done"
+    assert mask_phones(job) == job  # a UUID's digit groups are not a phone number
 
 
 def test_formatted_arguments_are_masked_too():
