@@ -41,7 +41,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.dispatch import cpu_seconds, rq_workers, rss_mb, sim_sends, start_simulator  # noqa: E402
+from bench.dispatch import cpu_seconds, rss_mb, sim_sends, start_simulator, start_workers, wait_suspended  # noqa: E402
 from bench.webhooks import manage, percentile, production_env  # noqa: E402
 from devstack.run import stop_process_groups, wait_for_port  # noqa: E402
 from devstack.services import Services, free_port  # noqa: E402
@@ -151,28 +151,6 @@ def configure(tenant, phone, cap: int | None) -> None:
         PhoneNumber.objects.filter(pk=phone.pk).update(
             throughput_level="HIGH", messaging_limit_tier="TIER_UNLIMITED", send_rate_limit=cap
         )
-
-
-def start_workers(count: int, env: dict[str, str]) -> list[subprocess.Popen]:
-    return [
-        subprocess.Popen(  # noqa: S603
-            [sys.executable, "manage.py", "rqworker", "campaigns", "--with-scheduler", "--verbosity", "0"],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-        )
-        for _ in range(count)
-    ]
-
-
-def wait_suspended(count: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if sum(1 for worker in rq_workers() if worker.get_state() == "suspended") >= count:
-            return
-        time.sleep(0.2)
-    raise SystemExit(f"{count} RQ workers did not start within {timeout:.0f} s")
 
 
 def campaign_draft(tenant, user, phone, template, contact_list, name: str):
@@ -286,7 +264,7 @@ def run_scenario(index: int, name: str, count: int, workers: int, env, context, 
         return profile_in_process(tenant, user, campaign, count)
     redis = queues.redis_connection()
     suspend(redis)
-    procs = start_workers(workers, env)
+    procs = start_workers(workers, env, queue="campaigns")
     try:
         wait_suspended(workers)
         sends_before = sim_sends(sim_url)

@@ -128,10 +128,10 @@ def start_simulator(port: int, env: dict[str, str]) -> subprocess.Popen:
     )
 
 
-def start_workers(count: int, env: dict[str, str]) -> list[subprocess.Popen]:
+def start_workers(count: int, env: dict[str, str], queue: str = "sends") -> list[subprocess.Popen]:
     return [
         subprocess.Popen(  # noqa: S603
-            [sys.executable, "manage.py", "rqworker", "sends", "--with-scheduler", "--verbosity", "0"],
+            [sys.executable, "manage.py", "rqworker", queue, "--with-scheduler", "--verbosity", "0"],
             cwd=ROOT,
             env=env,
             start_new_session=True,

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
@@ -114,7 +113,7 @@ class BillingEstimateApi(TenantAPIView):
         """What sending these templates to these lists and segments would cost, from the rate card in
         force (the same estimate a campaign stores at launch). Writes nothing."""
         from campaigns.models import Campaign, CampaignVariant
-        from campaigns.services import audience_contacts
+        from campaigns.services import audience_by_country
         from contacts.selectors import list_get, segment_get
         from whatsapp.message_templates.selectors import template_get
 
@@ -147,10 +146,7 @@ class BillingEstimateApi(TenantAPIView):
             segment_ids=values["segment_ids"],
             send_at=values.get("send_at"),
         )
-        by_country = {
-            (row["country"] or "?"): row["n"]
-            for row in audience_contacts(campaign).order_by().values("country").annotate(n=Count("pk")).order_by("-n")
-        }
+        by_country = audience_by_country(campaign)
         estimate = selectors.campaign_estimate(campaign=campaign, by_country=by_country, variants=variants)
         estimate["recipients"] = sum(by_country.values())
         return Response(EstimateOutput(estimate).data)

@@ -284,11 +284,7 @@ def launch_check(campaign: Campaign) -> LaunchCheck:
             check.problems.append(f"Variant {variant.label}: the variable mapping is incomplete ({invalid.message}).")
     if variants and sum(variant.percentage for variant in variants) != 100:
         check.problems.append("The variants' percentages do not add up to 100.")
-    contacts = audience_contacts(campaign)
-    check.by_country = {
-        (row["country"] or "?"): row["n"]
-        for row in contacts.order_by().values("country").annotate(n=_count()).order_by("-n")
-    }
+    check.by_country = audience_by_country(campaign)
     check.audience = sum(check.by_country.values())
     if check.audience == 0:
         check.problems.append("The audience is empty: choose lists or segments with contacts.")
@@ -320,10 +316,12 @@ def launch_check(campaign: Campaign) -> LaunchCheck:
     return check
 
 
-def _count() -> Any:
+def audience_by_country(campaign: Campaign) -> dict[str, int]:
+    """Recipients by country ("?" when unknown), largest first: the audience size and the estimate."""
     from django.db.models import Count
 
-    return Count("pk")
+    rows = audience_contacts(campaign).order_by().values("country").annotate(n=Count("pk")).order_by("-n")
+    return {(row["country"] or "?"): row["n"] for row in rows}
 
 
 def _campaign_day_remaining(tenant: Any) -> int | None:

@@ -99,6 +99,14 @@ def free_form_allowed(conversation: Conversation, at: datetime) -> SendDecision:
 # --- can_send
 
 
+# Why can_send refuses: also the campaign snapshot's skip reasons (campaigns/engine/snapshot.py).
+OPTED_OUT_MARKETING = "The contact opted out: no marketing messages."
+OPTED_OUT_UTILITY = "The contact opted out, and this workspace blocks utility messages then."
+OPTED_OUT_AUTHENTICATION = "The contact opted out: authentication codes only when they ask for one."
+NO_MARKETING_CONSENT = "No marketing consent recorded for this contact: no consent, no marketing."
+US_MARKETING_STOPPED = "Meta does not deliver marketing templates to US (+1) numbers since 1 April 2025."
+
+
 def can_send(
     contact: Contact,
     category: str,
@@ -123,18 +131,16 @@ def can_send(
     settings = settings or compliance_settings_for(contact.tenant_id)
     if contact.consent_state == ConsentState.OPTED_OUT:
         if category == MARKETING:
-            return SendDecision(False, "The contact opted out: no marketing messages.")
+            return SendDecision(False, OPTED_OUT_MARKETING)
         if category == UTILITY and settings.block_utility_when_opted_out:
-            return SendDecision(False, "The contact opted out, and this workspace blocks utility messages then.")
+            return SendDecision(False, OPTED_OUT_UTILITY)
         if category == AUTHENTICATION and not authentication_requested:
-            return SendDecision(False, "The contact opted out: authentication codes only when they ask for one.")
+            return SendDecision(False, OPTED_OUT_AUTHENTICATION)
     if category == MARKETING:
         if contact.consent_state != ConsentState.OPTED_IN:
-            return SendDecision(False, "No marketing consent recorded for this contact: no consent, no marketing.")
+            return SendDecision(False, NO_MARKETING_CONSENT)
         if _is_us_number(contact) and at >= US_MARKETING_STOPPED_ON:
-            return SendDecision(
-                False, "Meta does not deliver marketing templates to US (+1) numbers since 1 April 2025."
-            )
+            return SendDecision(False, US_MARKETING_STOPPED)
     return _deferral(contact, category, at, settings)
 
 

@@ -18,16 +18,6 @@ from tenants.context import tenant_context
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    from aerostic import queues
-
-    redis = queues.redis_connection()
-    keys = list(redis.scan_iter("aerostic:rl:*")) + list(redis.scan_iter("aerostic:campaign:*"))
-    if keys:
-        redis.delete(*keys)
-
-
 def _no_quiet_hours(member) -> None:
     with tenant_context(member.tenant):
         ComplianceSettings.objects.update_or_create(

@@ -73,26 +73,26 @@ def _skip_rules(variant: CampaignVariant) -> list[tuple[str, list[Any], str]]:
     """What `compliance.policy.can_send` would refuse for anyone, as SQL on contact `c`, in its order
     (the first matching reason is kept). Quiet hours and the frequency cap depend on the moment of
     the send: the batch job applies them."""
-    from compliance.policy import US_MARKETING_STOPPED_ON, compliance_settings_for
+    from compliance import policy
 
     category = variant.template.category
     rules: list[tuple[str, list[Any], str]] = [("c.phone_index = ''", [], "No WhatsApp number.")]
-    settings = compliance_settings_for(variant.tenant_id)
+    settings = policy.compliance_settings_for(variant.tenant_id)
     if category == "MARKETING":
-        rules.append(("c.consent_state = 'opted_out'", [], "The contact opted out: no marketing messages."))
+        rules.append(("c.consent_state = 'opted_out'", [], policy.OPTED_OUT_MARKETING))
         rules.append(
             (
                 "c.consent_state <> 'opted_in'",
                 [],
-                "No marketing consent recorded for this contact: no consent, no marketing.",
+                policy.NO_MARKETING_CONSENT,
             )
         )
-        if timezone.now() >= US_MARKETING_STOPPED_ON:
+        if timezone.now() >= policy.US_MARKETING_STOPPED_ON:
             rules.append(
                 (
                     "(c.country = 'US' OR (c.country = '' AND c.calling_code = 1))",
                     [],
-                    "Meta does not deliver marketing templates to US (+1) numbers since 1 April 2025.",
+                    policy.US_MARKETING_STOPPED,
                 )
             )
     elif category == "UTILITY" and settings.block_utility_when_opted_out:
@@ -100,7 +100,7 @@ def _skip_rules(variant: CampaignVariant) -> list[tuple[str, list[Any], str]]:
             (
                 "c.consent_state = 'opted_out'",
                 [],
-                "The contact opted out, and this workspace blocks utility messages then.",
+                policy.OPTED_OUT_UTILITY,
             )
         )
     elif category == "AUTHENTICATION":
@@ -108,7 +108,7 @@ def _skip_rules(variant: CampaignVariant) -> list[tuple[str, list[Any], str]]:
             (
                 "c.consent_state = 'opted_out'",
                 [],
-                "The contact opted out: authentication codes only when they ask for one.",
+                policy.OPTED_OUT_AUTHENTICATION,
             )
         )
     return rules + missing_value_sql(variant.mapping)

@@ -36,16 +36,6 @@ URL = "/api/v1/campaigns/"
 FIXED = {"body": {"1": {"source": "constant", "value": "friend"}, "2": {"source": "constant", "value": "A-1"}}}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    from aerostic import queues
-
-    redis = queues.redis_connection()
-    keys = list(redis.scan_iter("aerostic:rl:*")) + list(redis.scan_iter("aerostic:campaign:*"))
-    if keys:
-        redis.delete(*keys)
-
-
 @pytest.fixture
 def phone(alpha, connected):
     return sandbox_phone(alpha, connected)

@@ -40,16 +40,6 @@ from whatsapp.message_templates.services import template_status_apply
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    from aerostic import queues
-
-    redis = queues.redis_connection()
-    keys = list(redis.scan_iter("aerostic:rl:*")) + list(redis.scan_iter("aerostic:campaign:*"))
-    if keys:
-        redis.delete(*keys)
-
-
 @pytest.fixture
 def phone(alpha, connected):
     return sandbox_phone(alpha, connected)

@@ -31,16 +31,6 @@ ORDER_BODY = "Hi {{1}}, your order {{2}} ships today."
 FULL_NUMBERS = ("919812345621", "919812345622")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    from aerostic import queues
-
-    redis = queues.redis_connection()
-    keys = list(redis.scan_iter("aerostic:rl:*"))
-    if keys:
-        redis.delete(*keys)
-
-
 @pytest.fixture
 def world(alpha, connected, simulator):
     """Alpha's sandbox number with three templates (approved with variables, approved without,

@@ -29,16 +29,6 @@ pytestmark = pytest.mark.django_db
 CUSTOMER = "919812345621"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    from aerostic import queues
-
-    redis = queues.redis_connection()
-    keys = list(redis.scan_iter("aerostic:rl:*"))
-    if keys:
-        redis.delete(*keys)
-
-
 @pytest.fixture
 def phone(alpha, connected):
     with tenant_context(alpha.tenant):

@@ -14,15 +14,6 @@ T0 = 1_700_000_000.0  # a fixed simulated clock (2023-11-14 22:13:20 UTC)
 NUMBER = "pn-1"
 
 
-@pytest.fixture(autouse=True)
-def _no_rate_limit_keys():
-    connection = queues.redis_connection()
-    keys = list(connection.scan_iter("aerostic:rl:*"))
-    if keys:
-        connection.delete(*keys)
-    yield
-
-
 def _take_many(n: int, *, rate: float, now: float, number: str = NUMBER) -> int:
     return sum(rl.take_number_token(number, rate=rate, now=now).allowed for _ in range(n))
 
