@@ -37,6 +37,15 @@ def test_deploy_check_is_clean_in_production():
     assert "no issues" in result.stdout
 
 
+def test_collectstatic_with_the_production_storage_finds_every_reference(tmp_path):
+    """The manifest storage rewrites every url() and sourceMappingURL: a vendored file that names a
+    file we do not ship stops a deploy, so it must stop the suite first."""
+    result = _manage("collectstatic", "--noinput", env={**PRODUCTION_ENV, "STATIC_ROOT": str(tmp_path)})
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    manifest = (tmp_path / "staticfiles.json").read_text()
+    assert "vendor/chart.umd.js" in manifest
+
+
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "TOKEN_ENCRYPTION_KEYS", "META_APP_SECRET", "ALLOWED_HOSTS"])
 def test_production_refuses_to_start_without(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
