@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint fmt clean-data bench-webhooks bench-import bench-dispatch bench-sends
+.PHONY: install run test lint fmt clean-data bench-webhooks bench-import bench-dispatch bench-sends bench-smoke
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,8 @@ run: install
 test: install
 	$(PY) -m devstack test $(ARGS)
 
-# Webhook intake under rising load (prints a table; see bench/webhooks.py for the options).
+# Benchmarks print a table; each accepts ARGS=--smoke (a tiny size, seconds) and its own options.
+# Webhook intake under rising load (see bench/webhooks.py for the options).
 bench-webhooks: install
 	$(PY) -m bench.webhooks $(ARGS)
 
@@ -36,6 +37,14 @@ bench-dispatch: install
 # One-off sends, one job per message, through the dispatcher (see bench/dispatch.py).
 bench-sends: install
 	$(PY) -m bench.dispatch $(ARGS)
+
+# Every benchmark above at a tiny size (`--smoke`: seconds each, the same code path, correctness
+# checks only); CI runs it after the suite so a broken benchmark fails the day it breaks.
+bench-smoke: install
+	$(PY) -m bench.webhooks --smoke
+	$(PY) -m bench.imports --smoke
+	$(PY) -m bench.campaigns --smoke
+	$(PY) -m bench.dispatch --smoke
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -1,9 +1,9 @@
 """Every /api/v1/ route."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts import api as accounts_api
+from aerostic.core.api_docs import ApiDocsView, ApiSchemaView
 from billing import api as billing_api
 from campaigns import api as campaigns_api
 from compliance import api as compliance_api
@@ -74,6 +74,6 @@ urlpatterns = [
     path("billing/rate-card/", billing_api.BillingRateCardApi.as_view(), name="billing-rate-card"),
     path("billing/estimate/", billing_api.BillingEstimateApi.as_view(), name="billing-estimate"),
     path("audit/events/", tenants_api.AuditEventListApi.as_view(), name="audit-list"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularRedocView.as_view(url_name="api:schema"), name="docs"),
+    path("schema/", ApiSchemaView.as_view(), name="schema"),
+    path("docs/", ApiDocsView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -243,6 +243,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "aerostic.core.api.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "aerostic.core.negotiation.BrowsableApiForSignedInUsers",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SIMPLE_JWT = {
@@ -264,13 +265,8 @@ SPECTACULAR_SETTINGS = {
     # Served from the vendored sidecar package: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {
-        "ConsentKindEnum": "compliance.models.ConsentEvent.Kind",
-        # `status` / `state` of campaigns and their recipients: named apart from other apps' choices.
-        "CampaignStatusEnum": "campaigns.models.Campaign.Status",
-        "CampaignMessageStateEnum": "campaigns.models.CampaignMessage.State",
-    },
+    # Swagger UI would otherwise show a badge fetched from validator.swagger.io for every schema.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "persistAuthorization": False},
 }
 
 # --- Internationalisation.

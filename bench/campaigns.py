@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.dispatch import cpu_seconds, rss_mb, sim_sends, start_simulator, start_workers, wait_suspended  # noqa: E402
+from bench.smoke import add_smoke_flag, apply_smoke  # noqa: E402
 from bench.webhooks import manage, percentile, production_env  # noqa: E402
 from devstack.run import stop_process_groups, wait_for_port  # noqa: E402
 from devstack.services import Services, free_port  # noqa: E402
@@ -410,7 +411,11 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds a scenario may take")
     parser.add_argument("--py-spy", action="store_true", help="sample one worker with py-spy, print hot spots")
     parser.add_argument("--profile", action="store_true", help="run the first scenario's batches here, profiled")
+    add_smoke_flag(parser)
     args = parser.parse_args()
+    apply_smoke(
+        args, parser, scenarios="unlimited,bucket80,snapshot", recipients=300, snapshot_recipients=2_000, timeout=120.0
+    )
     names = [name.strip() for name in args.scenarios.split(",") if name.strip()]
     unknown = set(names) - set(SCENARIOS)
     if unknown:
@@ -472,9 +477,9 @@ def main() -> int:
                 problems.append(f"{name}: not completed after {args.timeout:.0f} s")
             if r["dup"] or r["lost"]:
                 problems.append(f"{name}: {r['dup']} duplicated, {r['lost']} lost")
-            if target and not abs(r["rate"] - target) <= target * TOLERANCE:
+            if target and not args.smoke and not abs(r["rate"] - target) <= target * TOLERANCE:
                 problems.append(f"{name}: {r['rate']:.1f} msg/s is not within ±5 % of {target:g}")
-            if name == "unlimited" and not r["rate"] >= 1000:
+            if name == "unlimited" and not args.smoke and not r["rate"] >= 1000:
                 print(f"note: unlimited reached {r['rate']:.0f} msg/s (target ≥ 1,000) on {os.cpu_count()} cores")
         for problem in problems:
             print(f"FAIL: {problem}")

@@ -41,6 +41,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.smoke import add_smoke_flag, apply_smoke  # noqa: E402
 from bench.webhooks import manage, percentile, production_env  # noqa: E402
 from devstack.run import stop_process_groups, wait_for_port  # noqa: E402
 from devstack.services import Services, free_port  # noqa: E402
@@ -279,7 +280,9 @@ def main() -> int:
     parser.add_argument("--sweep-every", type=float, default=1.0, help="seconds between in-process sweeps")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds a scenario may take to drain")
     parser.add_argument("--py-spy", action="store_true", help="py-spy dump one worker at the end of each scenario")
+    add_smoke_flag(parser)
     args = parser.parse_args()
+    apply_smoke(args, parser, recipients="200,160", workers="2", timeout=120.0)
     if args.recipients and max(int(value) for value in args.recipients.split(",")) > 1_000_000:
         parser.error("at most 1,000,000 recipients per scenario")
     names = [name.strip() for name in args.scenarios.split(",") if name.strip()]
@@ -336,7 +339,7 @@ def main() -> int:
                 problems.append(f"{name}: messages still open after {args.timeout:.0f} s")
             if r["dup"] or r["lost"]:
                 problems.append(f"{name}: {r['dup']} duplicated, {r['lost']} lost")
-            if name == "bucket80" and not abs(r["rate"] - TARGET_RATE) <= TARGET_RATE * TOLERANCE:
+            if name == "bucket80" and not args.smoke and not abs(r["rate"] - TARGET_RATE) <= TARGET_RATE * TOLERANCE:
                 problems.append(f"bucket80: {r['rate']:.1f} msg/s is not within ±5 % of {TARGET_RATE:g}")
         for problem in problems:
             print(f"FAIL: {problem}")

@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.smoke import add_smoke_flag, apply_smoke  # noqa: E402
 from bench.webhooks import manage, production_env  # noqa: E402
 from devstack.services import Services, free_port  # noqa: E402
 
@@ -142,7 +143,9 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--target", type=float, default=60.0, help="seconds the first run may take")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the first run")
+    add_smoke_flag(parser)
     args = parser.parse_args()
+    apply_smoke(args, parser, rows=2_000)
 
     signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
     services = Services(Path(tempfile.mkdtemp(prefix="aerostic-bench-")), persistent=False)

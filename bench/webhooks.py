@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.smoke import add_smoke_flag, apply_smoke  # noqa: E402
 from devstack.run import stop_process_groups, wait_for_port  # noqa: E402
 from devstack.services import Services, free_port  # noqa: E402
 
@@ -197,7 +198,9 @@ def main() -> int:
         "run on other machines); by default they process while the load runs, on the same cores",
     )
     parser.add_argument("--drain-timeout", type=float, default=600.0)
+    add_smoke_flag(parser)
     args = parser.parse_args()
+    apply_smoke(args, parser, rates="50,200", duration=2.0, web_workers=2, rq_workers=1, drain_timeout=120.0)
     rates = [float(rate) for rate in args.rates.split(",")]
 
     # A stop (Ctrl-C or kill) unwinds through `finally`, so no server outlives the benchmark.
@@ -255,6 +258,7 @@ def main() -> int:
         )
         print(header)
         print("-" * len(header), flush=True)
+        problems = []
         fire(port, env, f"warmup{secrets.token_hex(3)}", 50, 3)  # every web worker imports, connects
         for rate in rates:
             tag = f"bench{int(rate)}x{secrets.token_hex(3)}"
@@ -278,7 +282,13 @@ def main() -> int:
                 f"{drain:>8.1f} {lost:>5} {duplicated:>4}  {notes}",
                 flush=True,
             )
-        return 0
+            if lost or duplicated or dead or drain == float("inf"):
+                problems.append(f"{rate:.0f}/s: {lost} lost, {duplicated} duplicated, {dead} dead, drain {drain:.1f} s")
+            if args.smoke and errors:
+                problems.append(f"{rate:.0f}/s: {errors} errors at a rate any machine answers ({notes})")
+        for problem in problems:
+            print(f"FAIL: {problem}")
+        return 1 if problems else 0
     finally:
         stop_process_groups(children + (workers if args.drain_after else []))
         services.stop()
