@@ -267,6 +267,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # Swagger UI would otherwise show a badge fetched from validator.swagger.io for every schema.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "persistAuthorization": False},
+    "ENUM_NAME_OVERRIDES": {
+        "ConsentKindEnum": "compliance.models.ConsentEvent.Kind",
+        # `status` / `state` of campaigns and their recipients: named apart from other apps' choices.
+        "CampaignStatusEnum": "campaigns.models.Campaign.Status",
+        "CampaignMessageStateEnum": "campaigns.models.CampaignMessage.State",
+    },
 }
 
 # --- Internationalisation.
