@@ -206,6 +206,19 @@ def test_a_spoofed_forwarded_for_without_trusted_proxies_shares_the_socket_addre
     assert answers == [401, 429, 429]
 
 
+def test_repeated_forwarded_for_headers_resolve_as_django_joins_them(settings):
+    from whatsapp.webhooks.asgi import _client_ip
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    scope = {
+        "client": ("10.0.0.5", 40000),
+        "headers": [(b"x-forwarded-for", b"6.6.6.6"), (b"host", b"testserver"), (b"X-Forwarded-For", b"198.51.100.7")],
+    }
+    assert _client_ip(scope) == "198.51.100.7"
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert _client_ip(scope) == "10.0.0.5"
+
+
 def _stalled_body(first_part: bytes):
     """A receive() that sends the start of a body and then nothing (a slow-loris sender)."""
     parts = [{"type": "http.request", "body": first_part, "more_body": True}]
