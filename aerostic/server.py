@@ -12,8 +12,9 @@ class Worker(UvicornWorker):
     CONFIG_KWARGS: dict[str, Any] = {
         "loop": "uvloop",
         "http": "httptools",
-        # The app reads the client address itself, trusting only TRUSTED_PROXY_COUNT proxies
-        # (django-axes and the webhook rate limit agree on it); uvicorn must not rewrite it first.
+        # The app resolves the client address itself from the socket address and X-Forwarded-For,
+        # trusting only TRUSTED_PROXY_COUNT proxies (aerostic.core.clientip: lockouts, throttles,
+        # the webhook limit and audit rows all use it); uvicorn must not rewrite it first.
         "proxy_headers": False,
         # The webhook intake opens and closes its connection pool with the worker.
         "lifespan": "on",

@@ -61,7 +61,13 @@ META_SANDBOX_URL = env_str("META_SANDBOX_URL", "http://127.0.0.1:8765").rstrip("
 # only (real numbers always keep Meta's throughput).
 SANDBOX_RATE_LIMITS = env_bool("SANDBOX_RATE_LIMITS", default=True)
 WEBHOOK_MAX_BYTES = env_int("WEBHOOK_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+# Requests per minute per client IP that fail the signature check before that IP gets 429; a
+# correctly signed delivery is never refused by it (whatsapp/webhooks/intake.py).
 WEBHOOK_RATE_PER_MINUTE = env_int("WEBHOOK_RATE_PER_MINUTE", 1000, minimum=1)
+# The whole body must arrive within this many seconds (408 otherwise: a slow sender cannot hold a
+# read open), and each web worker reads at most this many bodies at once (503 + Retry-After above).
+WEBHOOK_BODY_TIMEOUT_SECONDS = env_int("WEBHOOK_BODY_TIMEOUT_SECONDS", 10, minimum=1)
+WEBHOOK_MAX_CONCURRENT_READS = env_int("WEBHOOK_MAX_CONCURRENT_READS", 256, minimum=1)
 WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30, minimum=1)
 WEBHOOK_DRAINERS = env_int("WEBHOOK_DRAINERS", 2, minimum=1)
 # Postgres connections each web worker keeps for storing webhooks (whatsapp/webhooks/asgi.py).
@@ -84,6 +90,9 @@ GRAPH_BREAKER_COOLDOWN_SECONDS = env_int("GRAPH_BREAKER_COOLDOWN_SECONDS", 30, m
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Proxies in front of the app that append to X-Forwarded-For; the client is the N-th address from
+# the right (aerostic/core/clientip.py). 0 ignores the header: anyone could write it.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -126,7 +135,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "aerostic.core.middleware.AuditlogMiddleware",
     "tenants.middleware.TenantMiddleware",
     # Axes must be last so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
@@ -212,7 +221,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.axes.attempted_username"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# Axes asks the project's one client-IP rule (aerostic/core/clientip.py), never django-ipware.
+AXES_CLIENT_IP_CALLABLE = "aerostic.core.clientip.client_ip"
 
 ANONYMOUS_USER_NAME = None  # django-guardian: no anonymous object permissions.
 GUARDIAN_MONKEY_PATCH_USER = False
@@ -245,6 +255,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "aerostic.core.api.exception_handler",
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "aerostic.core.negotiation.BrowsableApiForSignedInUsers",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Our throttles resolve the address with aerostic.core.clientip (which also validates it); this
+    # keeps DRF's own get_ident, should anything call it, from trusting a client-written header.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 5, minimum=1)),

@@ -1,7 +1,7 @@
 """Top-level routes: portal, accounts, API, Django admin, health probes."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
 from aerostic.core import health
@@ -11,10 +11,20 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("webhooks/meta/", meta_webhook, name="meta-webhook"),
-    # Queue dashboards behind the platform console's own gate (super-admins only), not just is_staff.
+    # Queue dashboards behind the platform console's own gate (super-admins only), not just is_staff;
+    # the stats JSON also answers the RQ_API_TOKEN bearer, when one is set, for monitoring.
     path(
         "admin/rq/",
-        include((get_api_urlpatterns() + get_admin_urlpatterns(view_wrapper=admin.site.admin_view), "django_rq")),
+        include(
+            (
+                [
+                    re_path(api.pattern.regex.pattern, admin.site.admin_or_api_token_view(api.callback), name=api.name)
+                    for api in get_api_urlpatterns()
+                ]
+                + get_admin_urlpatterns(view_wrapper=admin.site.admin_view),
+                "django_rq",
+            )
+        ),
     ),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),

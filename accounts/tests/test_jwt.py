@@ -81,3 +81,31 @@ def test_x_tenant_header_picks_the_workspace(alpha, bravo, api_client_for):
 def test_x_tenant_header_for_a_foreign_workspace_is_404(alpha, bravo, api_client_for):
     client = api_client_for(alpha.agent, tenant_slug="bravo")
     assert client.get("/api/v1/tenant/").status_code == 404
+
+
+def _obtain_from(forwarded_for: str, email: str):
+    client = APIClient(HTTP_X_FORWARDED_FOR=forwarded_for)
+    return client.post("/api/v1/auth/token/", {"email": email, "password": "nope"}, format="json")
+
+
+def test_spoofing_forwarded_for_does_not_give_the_token_endpoint_a_fresh_bucket(alpha, settings, monkeypatch):
+    from aerostic.core.throttles import AuthRateThrottle
+
+    settings.TRUSTED_PROXY_COUNT = 0
+    monkeypatch.setattr(AuthRateThrottle, "THROTTLE_RATES", {"auth": "2/min"})
+    assert [_obtain_from(f"198.51.100.{n}", alpha.agent.user.email).status_code for n in range(3)] == [401, 401, 429]
+
+
+# A real commit per request: DRF marks the enclosing atomic block for rollback when it answers
+# 429, which inside a test's wrapping transaction would break the requests that follow.
+@pytest.mark.django_db(transaction=True)
+def test_clients_behind_the_trusted_proxy_get_their_own_token_endpoint_bucket(alpha, settings, monkeypatch):
+    from aerostic.core.throttles import AuthRateThrottle
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    monkeypatch.setattr(AuthRateThrottle, "THROTTLE_RATES", {"auth": "2/min"})
+    email = alpha.agent.user.email
+    assert [_obtain_from("6.6.6.1, 198.51.100.1", email).status_code for _ in range(3)] == [401, 401, 429]
+    # A spoofed left part does not help the first client; another client has its own budget.
+    assert _obtain_from("6.6.6.2, 198.51.100.1", email).status_code == 429
+    assert _obtain_from("198.51.100.2", email).status_code == 401

@@ -148,3 +148,37 @@ def test_wrong_old_password_is_a_form_error(alpha, login_client):
     )
     assert response.status_code == 200
     assert b"incorrectly" in response.content
+
+
+def _login_from(forwarded_for: str, email: str, password: str):
+    return Client(HTTP_X_FORWARDED_FOR=forwarded_for).post(
+        "/accounts/login/", {"username": email, "password": password}
+    )
+
+
+@override_settings(TRUSTED_PROXY_COUNT=1)
+def test_clients_behind_the_trusted_proxy_are_locked_out_separately(alpha):
+    email = alpha.admin.user.email
+    for _ in range(5):
+        _login_from("198.51.100.1", email, "wrong-password")
+    assert _login_from("198.51.100.1", email, DEFAULT_PASSWORD).status_code == 429
+    # Another client behind the same proxy still signs in: the attacker cannot lock the account out.
+    assert _login_from("198.51.100.2", email, DEFAULT_PASSWORD).status_code == 302
+
+
+@override_settings(TRUSTED_PROXY_COUNT=0)
+def test_a_spoofed_forwarded_for_without_trusted_proxies_does_not_escape_the_lockout(alpha):
+    email = alpha.admin.user.email
+    for attempt in range(5):
+        _login_from(f"198.51.100.{attempt + 1}", email, "wrong-password")
+    assert _login_from("198.51.100.99", email, DEFAULT_PASSWORD).status_code == 429
+
+
+@override_settings(TRUSTED_PROXY_COUNT=1)
+def test_sign_in_audit_rows_record_the_resolved_client_address(alpha):
+    _login_from("6.6.6.6, 198.51.100.7", alpha.admin.user.email, "wrong-password")
+    _login_from("6.6.6.6, 198.51.100.8", alpha.admin.user.email, DEFAULT_PASSWORD)
+    with platform_context("test"):
+        addresses = dict(AuditEvent.all_tenants.values_list("action", "ip_address"))
+    assert addresses["auth.login_failed"] == "198.51.100.7"
+    assert addresses["auth.login"] == "198.51.100.8"

@@ -10,19 +10,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from aerostic.core.clientip import client_ip
 from aerostic.core.models import AuditEvent
 from tenants.context import platform_context, tenant_context
 
 _FORBIDDEN_METADATA_KEYS = {"body", "text", "message", "token", "access_token", "password", "secret", "phone"}
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    # Proxies are trusted only as far as TRUSTED_PROXY_COUNT says (django-axes reads the same).
-    from axes.helpers import get_client_ip_address
-
-    return get_client_ip_address(request) or None
 
 
 def record(

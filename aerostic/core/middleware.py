@@ -1,4 +1,4 @@
-"""Request id and log context for every request."""
+"""Request id and log context for every request; django-auditlog's actor and client address."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import re
 import uuid
 from collections.abc import Callable
 
+from auditlog import middleware as auditlog_middleware
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from aerostic.core.clientip import client_ip
 from aerostic.logging import request_id_var, user_id_var
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -30,3 +33,20 @@ class RequestContextMiddleware:
             request_id_var.reset(request_token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class AuditlogMiddleware(auditlog_middleware.AuditlogMiddleware):
+    """django-auditlog's middleware with the project's client address: its own takes the leftmost
+    X-Forwarded-For entry, which any client can write."""
+
+    @staticmethod
+    def _get_remote_addr(request: HttpRequest) -> str | None:
+        if settings.AUDITLOG_DISABLE_REMOTE_ADDR:
+            return None
+        return client_ip(request)
+
+    @staticmethod
+    def _get_remote_port(request: HttpRequest) -> int | None:
+        # Auditlog reads X-Forwarded-Port, which a client can write and most proxies neither set
+        # nor strip: no value of it can be trusted.
+        return None

@@ -10,8 +10,19 @@ from typing import Any
 from rest_framework import throttling
 from rest_framework.request import Request
 
+from aerostic.core.clientip import client_ip
 
-class UserRateThrottle(throttling.UserRateThrottle):
+
+class ClientIPIdent:
+    """Keys anonymous budgets on the project's client-IP rule. DRF's own get_ident takes any
+    X-Forwarded-For when NUM_PROXIES is unset, and an unvalidated entry (or the leftmost, when the
+    header is shorter than the proxy count) otherwise: either way a spoofed header is a fresh bucket."""
+
+    def get_ident(self, request: Request) -> str:
+        return client_ip(request._request) or ""
+
+
+class UserRateThrottle(ClientIPIdent, throttling.UserRateThrottle):
     scope = "user"
 
 
@@ -27,7 +38,7 @@ class TenantRateThrottle(throttling.SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": tenant.pk}
 
 
-class AuthRateThrottle(throttling.AnonRateThrottle):
+class AuthRateThrottle(ClientIPIdent, throttling.AnonRateThrottle):
     """Token endpoints: per client IP, on top of django-axes' per-account lockout."""
 
     scope = "auth"

@@ -15,7 +15,7 @@ from aerostic.testsupport.webhooks import meta_signature
 from tenants.context import platform_context, tenant_context
 from whatsapp.jobs import process_webhook_event
 from whatsapp.models import PhoneNumber, WebhookEvent
-from whatsapp.webhooks import intake, ready
+from whatsapp.webhooks import ready
 from whatsapp.webhooks.asgi import WebhookIntake
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -175,12 +175,150 @@ def test_signed_malformed_json_is_kept_dead_and_acknowledged():
     assert queues.redis_connection().llen(ready.READY_KEY) == 0
 
 
-def test_the_per_address_rate_limit_answers_429(settings):
+def test_the_limit_counts_signature_failures_per_address_and_answers_429_above_it(settings):
     settings.WEBHOOK_RATE_PER_MINUTE = 2
-    queues.redis_connection().delete(intake.rate_key("203.0.113.9"))
+    unsigned = [_post(b"{}", signature="")[0] for _ in range(4)]
+    assert unsigned == [401, 401, 429, 429]
+    assert _events() == []
+
+
+def test_a_flood_of_unsigned_posts_never_refuses_a_signed_delivery(settings):
+    settings.WEBHOOK_RATE_PER_MINUTE = 2
+    for _ in range(5):
+        _post(b"{}", signature="")
     raw = b'{"object": "whatsapp_business_account", "entry": []}'
-    assert [_post(raw)[0] for _ in range(3)] == [200, 200, 429]
-    assert len(_events()) == 2
+    assert [_post(raw)[0] for _ in range(3)] == [200, 200, 200]
+    assert len(_events()) == 3
+
+
+def test_signature_failures_behind_the_trusted_proxy_count_per_forwarded_client(settings):
+    settings.WEBHOOK_RATE_PER_MINUTE = 1
+    settings.TRUSTED_PROXY_COUNT = 1
+    first = [_post(b"{}", signature="", headers={"x-forwarded-for": "6.6.6.6, 198.51.100.1"})[0] for _ in range(2)]
+    second = _post(b"{}", signature="", headers={"x-forwarded-for": "198.51.100.2"})[0]
+    assert (first, second) == ([401, 429], 401)
+
+
+def test_a_spoofed_forwarded_for_without_trusted_proxies_shares_the_socket_address_budget(settings):
+    settings.WEBHOOK_RATE_PER_MINUTE = 1
+    settings.TRUSTED_PROXY_COUNT = 0
+    answers = [_post(b"{}", signature="", headers={"x-forwarded-for": f"198.51.100.{n}"})[0] for n in range(3)]
+    assert answers == [401, 429, 429]
+
+
+def test_repeated_forwarded_for_headers_resolve_as_django_joins_them(settings):
+    from whatsapp.webhooks.asgi import _client_ip
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    scope = {
+        "client": ("10.0.0.5", 40000),
+        "headers": [(b"x-forwarded-for", b"6.6.6.6"), (b"host", b"testserver"), (b"X-Forwarded-For", b"198.51.100.7")],
+    }
+    assert _client_ip(scope) == "198.51.100.7"
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert _client_ip(scope) == "10.0.0.5"
+
+
+def _stalled_body(first_part: bytes):
+    """A receive() that sends the start of a body and then nothing (a slow-loris sender)."""
+    parts = [{"type": "http.request", "body": first_part, "more_body": True}]
+
+    async def receive() -> dict[str, Any]:
+        if parts:
+            return parts.pop(0)
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def _complete_body(raw: bytes):
+    parts = [{"type": "http.request", "body": raw, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        if parts:
+            return parts.pop(0)
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def _scope(raw: bytes) -> dict[str, Any]:
+    headers = [
+        (b"host", b"testserver"),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(raw)).encode()),
+        (b"x-hub-signature-256", meta_signature(raw).encode()),
+    ]
+    return {
+        "type": "http",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/webhooks/meta/",
+        "headers": headers,
+        "client": ("203.0.113.9", 40000),
+    }
+
+
+def _answer(sent: list[dict[str, Any]]) -> tuple[int, dict[str, str]]:
+    start = next(message for message in sent if message["type"] == "http.response.start")
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}
+
+
+def test_a_body_that_stalls_gets_408_and_nothing_is_stored(settings):
+    settings.WEBHOOK_BODY_TIMEOUT_SECONDS = 0.5
+    raw = b'{"object": "whatsapp_business_account", "entry": []}'
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def run() -> None:
+        intake = WebhookIntake(get_asgi_application())
+        try:
+            # The guard only keeps a regression from hanging the suite; the intake must answer first.
+            await asyncio.wait_for(intake(_scope(raw), _stalled_body(raw[:10]), send), timeout=10)
+        finally:
+            await intake.close()
+
+    asyncio.run(run())
+    assert _answer(sent)[0] == 408
+    assert _events() == []
+
+
+def test_body_reads_over_the_per_worker_cap_get_503_with_retry_after(settings):
+    settings.WEBHOOK_BODY_TIMEOUT_SECONDS = 1
+    settings.WEBHOOK_MAX_CONCURRENT_READS = 2
+    raw = b'{"object": "whatsapp_business_account", "entry": []}'
+    answers: dict[str, list[dict[str, Any]]] = {"slow1": [], "slow2": [], "over": [], "later": []}
+
+    def sender(name: str):
+        async def send(message: dict[str, Any]) -> None:
+            answers[name].append(message)
+
+        return send
+
+    async def run() -> None:
+        intake = WebhookIntake(get_asgi_application())
+        try:
+            slow = [
+                asyncio.create_task(intake(_scope(raw), _stalled_body(raw[:10]), sender(name)))
+                for name in ("slow1", "slow2")
+            ]
+            await asyncio.sleep(0.1)  # both slow senders are now holding a read slot
+            await asyncio.wait_for(intake(_scope(raw), _complete_body(raw), sender("over")), timeout=5)
+            await asyncio.wait_for(asyncio.gather(*slow), timeout=10)
+            # The slots are free again once the stalled reads timed out.
+            await asyncio.wait_for(intake(_scope(raw), _complete_body(raw), sender("later")), timeout=5)
+        finally:
+            await intake.close()
+
+    asyncio.run(run())
+    status, headers = _answer(answers["over"])
+    assert status == 503 and int(headers["retry-after"]) >= 1
+    assert [_answer(answers[name])[0] for name in ("slow1", "slow2", "later")] == [408, 408, 200]
+    assert len(_events()) == 1
 
 
 def test_redis_down_keeps_the_event_pending_for_the_sweeper(settings):

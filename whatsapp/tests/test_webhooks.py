@@ -82,6 +82,26 @@ def test_oversize_bodies_get_413(settings):
     assert _post(b"{" + b" " * 4096 + b"}").status_code == 413 and _events() == []
 
 
+def test_a_flood_of_unsigned_posts_never_refuses_a_signed_delivery(settings):
+    settings.WEBHOOK_RATE_PER_MINUTE = 2
+    assert [_post(b"{}", signature="").status_code for _ in range(4)] == [401, 401, 429, 429]
+    signed = [_post({"object": "whatsapp_business_account", "entry": []}).status_code for _ in range(3)]
+    assert signed == [200, 200, 200] and len(_events()) == 3
+
+
+def test_signature_failures_behind_the_trusted_proxy_count_per_forwarded_client(settings):
+    settings.WEBHOOK_RATE_PER_MINUTE = 1
+    settings.TRUSTED_PROXY_COUNT = 1
+
+    def unsigned_from(forwarded_for: str) -> int:
+        return (
+            Client().post(URL, b"{}", content_type="application/json", HTTP_X_FORWARDED_FOR=forwarded_for).status_code
+        )
+
+    assert [unsigned_from("6.6.6.6, 198.51.100.1"), unsigned_from("198.51.100.1")] == [401, 429]
+    assert unsigned_from("198.51.100.2") == 401
+
+
 def test_signed_malformed_json_is_kept_dead_and_acknowledged():
     response = _post(b'{"entry": [')
     assert response.status_code == 200

@@ -6,12 +6,14 @@ from the socket, its HMAC checked, one row inserted through a small async connec
 id pushed onto the ready list (webhooks/ready.py) with one Redis call. Thousands of deliveries can
 wait on Postgres at once without a thread each, which is what let a 2-core machine take Meta's
 bursts. The rules are the intake view's (webhooks/intake.py shares them: signature, body
-inspection, the stored row, the rate limit key); GET verification and every other request go to
-Django unchanged.
+inspection, the stored row, the per-address limit on signature failures); GET verification and
+every other request go to Django unchanged.
 
 What the sync view gets from Django is done here by hand: the host check (ALLOWED_HOSTS), HTTPS
-only in production (SECURE_PROXY_SSL_HEADER), the client address (TRUSTED_PROXY_COUNT, as
-django-axes reads it), the body size limit while reading.
+only in production (SECURE_PROXY_SSL_HEADER), the client address (aerostic.core.clientip, as
+everywhere), the body size limit while reading. Reading the body is bounded in time
+(WEBHOOK_BODY_TIMEOUT_SECONDS: 408) and in number per worker (WEBHOOK_MAX_CONCURRENT_READS: 503
+with Retry-After, so Meta re-sends), so slow senders cannot pile up open reads.
 """
 
 from __future__ import annotations
@@ -25,11 +27,10 @@ from typing import Any
 import psycopg
 import redis.asyncio as aioredis
 from django.conf import settings
-from django.http import HttpRequest
 from django.http.request import split_domain_port, validate_host
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from aerostic.core.audit import client_ip
+from aerostic.core.clientip import client_ip_from
 from whatsapp.webhooks import intake, ready
 
 logger = logging.getLogger(__name__)
@@ -49,19 +50,21 @@ class WebhookIntake:
     """ASGI wrapper: webhook POSTs here, everything else to `app` (Django's ASGI handler)."""
 
     POOL_TIMEOUT = 5.0  # seconds to wait for a database connection before answering 503
+    RETRY_AFTER_SECONDS = 5  # sent with every 503: Meta re-sends the delivery
 
     def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
         self.app = app
         self._pool: AsyncConnectionPool | None = None
         self._redis: aioredis.Redis | None = None
         self._opening = asyncio.Lock()
+        self._reading = 0  # bodies being read right now (one event loop per worker: no lock)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         elif scope["type"] == "http" and scope["path"] == WEBHOOK_PATH and scope["method"] == "POST":
             status, answer = await self.handle(scope, receive)
-            await _respond(send, status, answer)
+            await _respond(send, status, answer, retry_after=self.RETRY_AFTER_SECONDS)
         else:
             await self.app(scope, receive, send)
 
@@ -77,15 +80,21 @@ class WebhookIntake:
             declared = 0
         if declared > settings.WEBHOOK_MAX_BYTES:
             return 413, {"error": "Body too large."}
-        if await self._over_rate(_client_ip(scope, headers)):
-            return 429, {"error": "Too many requests."}
+        if self._reading >= settings.WEBHOOK_MAX_CONCURRENT_READS:
+            return 503, {"error": "Too many deliveries being received; retry shortly."}
+        self._reading += 1
         try:
-            body = await _read_body(receive, settings.WEBHOOK_MAX_BYTES)
+            async with asyncio.timeout(settings.WEBHOOK_BODY_TIMEOUT_SECONDS):
+                body = await _read_body(receive, settings.WEBHOOK_MAX_BYTES)
         except BodyTooLarge:
             return 413, {"error": "Body too large."}
+        except TimeoutError:
+            return 408, {"error": "Body not received in time."}
+        finally:
+            self._reading -= 1
         if not intake.signature_is_valid(body, headers.get("x-hub-signature-256", "")):
-            await self._count_rejection()
-            return 401, {"error": "Invalid signature."}
+            # Only failures count against an address: a signed delivery is never rate limited.
+            return await self._refuse_unsigned(_client_ip(scope))
 
         text, status, fields, problem = intake.inspect_body(body)
         try:
@@ -126,7 +135,7 @@ class WebhookIntake:
             row = await cursor.fetchone()
         return row[0]
 
-    # --- Redis: rate limit, rejection counter, hand-over to processing
+    # --- Redis: signature failures per address, rejection counter, hand-over to processing
 
     def _cache(self) -> aioredis.Redis:
         if self._redis is None:
@@ -134,22 +143,14 @@ class WebhookIntake:
             self._redis = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=1)
         return self._redis
 
-    async def _over_rate(self, ip: str | None) -> bool:
+    async def _refuse_unsigned(self, ip: str | None) -> tuple[int, dict[str, Any]]:
         try:
             key = intake.rate_key(ip)
             async with self._cache().pipeline(transaction=False) as pipe:
-                count, _ = await pipe.incr(key).expire(key, 120).execute()
-            return count > settings.WEBHOOK_RATE_PER_MINUTE
-        except Exception:  # Redis down must not refuse Meta: the event store does not need it
-            return False
-
-    async def _count_rejection(self) -> None:
-        try:
-            rejected = await self._cache().incr(intake.REJECTED_COUNTER)
-        except Exception:
-            rejected = 1
-        if rejected % 100 == 1:  # one log line per hundred, not a flood
-            logger.warning("webhook with a missing or wrong signature refused")
+                failures, _, rejected = await pipe.incr(key).expire(key, 120).incr(intake.REJECTED_COUNTER).execute()
+        except Exception:  # Redis down: still refused, just not counted
+            failures, rejected = 0, 1
+        return intake.unsigned_answer(failures, rejected)
 
     async def _mark_ready(self, event_id: int) -> None:
         """Redis down → the row stays pending and the sweeper hands it over later."""
@@ -241,23 +242,18 @@ def _is_secure(scope: Scope, headers: dict[str, str]) -> bool:
     return scope.get("scheme") == "https"
 
 
-def _client_ip(scope: Scope, headers: dict[str, str]) -> str | None:
-    """The same address django-axes and the audit log would see (TRUSTED_PROXY_COUNT applies)."""
-    request = HttpRequest()
+def _client_ip(scope: Scope) -> str | None:
+    """The address Django would resolve for this request: repeated X-Forwarded-For headers are
+    joined in order, as Django's ASGI handler joins them."""
     client = scope.get("client")
-    request.META["REMOTE_ADDR"] = client[0] if client else ""
-    if "x-forwarded-for" in headers:
-        request.META["HTTP_X_FORWARDED_FOR"] = headers["x-forwarded-for"]
-    return client_ip(request)
+    forwarded = [value.decode("latin-1") for name, value in scope["headers"] if name.lower() == b"x-forwarded-for"]
+    return client_ip_from(client[0] if client else None, ",".join(forwarded) or None)
 
 
-async def _respond(send: Send, status: int, answer: dict[str, Any]) -> None:
+async def _respond(send: Send, status: int, answer: dict[str, Any], *, retry_after: int) -> None:
     body = json.dumps(answer).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 503:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from aerostic import queues
-from aerostic.core.audit import client_ip
+from aerostic.core.clientip import client_ip
 from tenants.context import platform_context
 from whatsapp.models import WebhookEvent
 
@@ -35,28 +35,33 @@ def signature_is_valid(body: bytes, header: str) -> bool:
 
 
 def rate_key(ip: str | None) -> str:
+    """Per client IP and minute: the requests that failed the signature check. Only those count,
+    so junk POSTs from one address (or every address behind one proxy) never refuse Meta."""
     return f"aerostic:webhooks:rate:{ip}:{int(time.time() // 60)}"
 
 
-def _over_rate(ip: str | None) -> bool:
+def unsigned_answer(failures: int, rejected: int) -> tuple[int, dict[str, str]]:
+    """The answer to a missing or wrong signature, given this address's failures this minute and
+    the running total (0 and 1 when Redis is down: refused all the same, just not counted)."""
+    if rejected % 100 == 1:  # one log line per hundred, not a flood
+        logger.warning("webhook with a missing or wrong signature refused")
+    if failures > settings.WEBHOOK_RATE_PER_MINUTE:
+        return 429, {"error": "Too many requests."}
+    return 401, {"error": "Invalid signature."}
+
+
+def _refuse_unsigned(ip: str | None) -> JsonResponse:
     try:
         key = rate_key(ip)
         pipe = queues.redis_connection().pipeline(transaction=False)
         pipe.incr(key)
         pipe.expire(key, 120)
-        count, _ = pipe.execute()
-        return count > settings.WEBHOOK_RATE_PER_MINUTE
-    except Exception:  # Redis down must not refuse Meta: the event store does not need it
-        return False
-
-
-def _count_rejection() -> None:
-    try:
-        redis = queues.redis_connection()
-        if redis.incr(REJECTED_COUNTER) % 100 == 1:  # one log line per hundred, not a flood
-            logger.warning("webhook with a missing or wrong signature refused")
+        pipe.incr(REJECTED_COUNTER)
+        failures, _, rejected = pipe.execute()
     except Exception:
-        logger.warning("webhook with a missing or wrong signature refused")
+        failures, rejected = 0, 1
+    status, answer = unsigned_answer(failures, rejected)
+    return JsonResponse(answer, status=status)
 
 
 def enqueue_processing(*event_ids: int) -> bool:
@@ -132,14 +137,11 @@ def meta_webhook(request: HttpRequest) -> HttpResponse:
         declared = 0
     if declared > settings.WEBHOOK_MAX_BYTES:
         return JsonResponse({"error": "Body too large."}, status=413)
-    if _over_rate(client_ip(request)):
-        return JsonResponse({"error": "Too many requests."}, status=429)
     body = request.body
     if len(body) > settings.WEBHOOK_MAX_BYTES:
         return JsonResponse({"error": "Body too large."}, status=413)
     if not signature_is_valid(body, request.headers.get("X-Hub-Signature-256", "")):
-        _count_rejection()
-        return JsonResponse({"error": "Invalid signature."}, status=401)
+        return _refuse_unsigned(client_ip(request))
 
     text, status, fields, problem = inspect_body(body)
     try:

@@ -74,3 +74,45 @@ def test_queue_dashboard_is_for_super_admins_only(alpha, login_client, staff_cli
     staff_only = User.objects.create_user(email="staff@platform.test", password="a-long-passphrase-1", is_staff=True)
     response = login_client(staff_only).get("/admin/rq/")
     assert response.status_code == 302 and "/admin/login/" in response.url
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded_for", "expected"),
+    [
+        pytest.param(1, "6.6.6.6, 198.51.100.7", "198.51.100.7", id="trusted-proxy"),
+        pytest.param(0, "6.6.6.6", "127.0.0.1", id="no-proxy-header-ignored"),
+    ],
+)
+def test_auditlog_entries_record_the_resolved_client_address(staff_client, settings, proxies, forwarded_for, expected):
+    from auditlog.models import LogEntry
+
+    from compliance.models import PlatformSwitch
+
+    settings.TRUSTED_PROXY_COUNT = proxies
+    response = staff_client.post(
+        reverse("admin:compliance_platformswitch_change", args=[1]),
+        {"sending_enabled": "", "reason": "Incident 43"},
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+    assert response.status_code == 302
+    entry = LogEntry.objects.get_for_model(PlatformSwitch).latest("timestamp")
+    assert entry.remote_addr == expected
+
+
+def test_queue_stats_json_is_for_super_admins_only(alpha, login_client, staff_client):
+    from accounts.models import User
+
+    superuser_answer = staff_client.get("/admin/rq/stats.json/")
+    assert superuser_answer.status_code == 200 and "queues" in superuser_answer.json()
+    staff_only = User.objects.create_user(email="staff@platform.test", password="a-long-passphrase-1", is_staff=True)
+    refused = login_client(staff_only).get("/admin/rq/stats.json/")
+    assert refused.status_code == 401 and "queues" not in refused.json()
+
+
+def test_queue_stats_json_takes_the_api_token_only_when_one_is_set(db, settings):
+    settings.RQ_API_TOKEN = ""
+    assert Client().get("/admin/rq/stats.json/", HTTP_AUTHORIZATION="Bearer ").status_code == 401
+    settings.RQ_API_TOKEN = "along_monitoring_token"
+    assert Client().get("/admin/rq/stats.json/", HTTP_AUTHORIZATION="Bearer along_monitoring_token").status_code == 200
+    assert Client().get("/admin/rq/stats.json/along_monitoring_token/").status_code == 200
+    assert Client().get("/admin/rq/stats.json/", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
