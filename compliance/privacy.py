@@ -116,7 +116,7 @@ def _erasing() -> Iterator[None]:
 def _contact_customer_index(contact: Contact) -> str:
     """The inbox's key for this contact's WhatsApp id ("" once the number is gone)."""
     number = digits(contact.phone.reveal()) if contact.phone else ""
-    return customer_index(wa_id=number) if number else ""
+    return customer_index(tenant=contact.tenant_id, wa_id=number) if number else ""
 
 
 def _conversations_of(contact: Contact, index: str) -> models.QuerySet[Conversation]:
@@ -162,7 +162,7 @@ def contact_erase(*, contact: Contact, actor: Any, request: Any = None) -> Conta
         return locked
     tenant_id = locked.tenant_id
     number = digits(locked.phone.reveal()) if locked.phone else ""
-    index = customer_index(wa_id=number) if number else ""
+    index = customer_index(tenant=tenant_id, wa_id=number) if number else ""
 
     conversation_ids = list(_conversations_of(locked, index).values_list("pk", flat=True))
     messages = 0

@@ -476,7 +476,7 @@ def test_consent_column_records_opt_ins_and_opt_outs_and_unknown_values_record_n
     events = consent_events(alpha)
     assert len(events) == 5
     assert {event.source for event in events} == {ConsentEvent.Source.IMPORT}
-    assert all(event.dedupe_key.startswith(f"import:{contact_import.sha256[:56]}:") for event in events)
+    assert all(event.dedupe_key == f"import:{contact_import.sha256[:56]}" for event in events)  # one per contact
     assert all("+49" not in event.evidence for event in events)
 
 
