@@ -38,6 +38,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("whatsapp.jobs.sync_all_templates", LOW, "45 2 * * *", "Sync message templates from Meta"),
     PeriodicJob("inbox.jobs.ensure_message_partitions", LOW, "30 1 * * *", "Create next months' message partitions"),
     PeriodicJob("compliance.jobs.purge_expired_message_bodies", LOW, "20 1 * * *", "Message body retention"),
+    PeriodicJob("contacts.jobs.purge_expired_imports", LOW, "25 0 * * *", "Expire unfinished imports, error reports"),
     PeriodicJob("compliance.jobs.apply_pending_user_preferences", LOW, "7 * * * *", "WhatsApp stop/resume → consent"),
 ]
 

@@ -74,6 +74,8 @@ WEBHOOK_DRAINERS = env_int("WEBHOOK_DRAINERS", 2, minimum=1)
 WEBHOOK_INTAKE_DB_CONNECTIONS = env_int("WEBHOOK_INTAKE_DB_CONNECTIONS", 4, minimum=1)
 # Contacts: the largest CSV accepted for import (a clear error above it).
 CONTACT_IMPORT_MAX_BYTES = env_int("CONTACT_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+# An upload never run is deleted, and an import's error report cleared, this long after.
+CONTACT_IMPORT_RETENTION_HOURS = env_int("CONTACT_IMPORT_RETENTION_HOURS", 72, minimum=1)
 # Billing: a prepaid workspace below its credit limit cannot launch campaigns and its running ones
 # pause (billing.selectors.launch_allowed, billing.jobs.pause_for_balance); false turns that off.
 BILLING_ENFORCE_BALANCE = env_bool("BILLING_ENFORCE_BALANCE", default=True)

@@ -126,7 +126,7 @@ def make_audience(tenant, name: str, first: int, count: int):
                     ImportRow(
                         number=offset,
                         e164=number.e164,
-                        index=number.index,
+                        index=number.index_for(tenant=tenant.pk),
                         hint=number.hint,
                         country=number.country,
                         calling_code=number.calling_code,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,6 +52,36 @@ class TenantEraseIncomplete(RuntimeError):
     """Rows of the workspace were still there after the deletes: the erase was rolled back."""
 
 
+# --- Copies kept by the apps above this one (DESIGN.md §1: the higher layer registers a handler).
+
+
+@dataclass(frozen=True)
+class ErasedPerson:
+    """Whom a contact erase is about, as the other apps' handlers find their rows."""
+
+    tenant_id: int
+    contact_id: int
+    wa_id: str  # digits; "" when the contact had no number left
+    customer_index: str  # the workspace's blind index of wa_id (conversations, outbound messages); "" when none
+
+
+@dataclass(frozen=True)
+class PersonalDataHandler:
+    erase: Callable[..., int]  # erase(*, person: ErasedPerson) -> rows changed
+    expire: Callable[..., int] | None  # expire(*, tenant_id: int, before: datetime) -> rows changed
+
+
+_PERSONAL_DATA: dict[str, PersonalDataHandler] = {}
+
+
+def register_personal_data(name: str, *, erase: Callable[..., int], expire: Callable[..., int] | None = None) -> None:
+    """Called from the AppConfig.ready() of an app that keeps its own copy of what a person wrote or
+    was sent (whatsapp's outbound messages, campaigns' recipients). `erase` runs inside
+    `contact_erase`'s transaction, `expire` inside `retention_purge`'s (tenant context set); each
+    returns how many rows it changed, recorded under `name` in the erase's audit event."""
+    _PERSONAL_DATA[name] = PersonalDataHandler(erase=erase, expire=expire)
+
+
 # --- Messages: bodies and media references go, the billing-relevant columns stay.
 
 # The payload keeps Meta's id, time and type; `from`/`to`, text, captions, media ids, contacts
@@ -85,7 +116,7 @@ def _erasing() -> Iterator[None]:
 def _contact_customer_index(contact: Contact) -> str:
     """The inbox's key for this contact's WhatsApp id ("" once the number is gone)."""
     number = digits(contact.phone.reveal()) if contact.phone else ""
-    return customer_index(wa_id=number) if number else ""
+    return customer_index(tenant=contact.tenant_id, wa_id=number) if number else ""
 
 
 def _conversations_of(contact: Contact, index: str) -> models.QuerySet[Conversation]:
@@ -113,6 +144,10 @@ def _redact_auditlog_of_contact(contact: Contact) -> int:
 def contact_erase(*, contact: Contact, actor: Any, request: Any = None) -> Contact:
     """Erases everything that identifies the contact, in one transaction; a no-op when already erased.
 
+    The apps above this one clear their own copies through the handlers they registered with
+    `register_personal_data` (outbound messages' recipient and content, Meta's error texts on
+    campaign recipients).
+
     Cleared: the contact's number, name, language, time zone, tags and attributes (a tombstone row
     stays); message bodies and payloads of their conversations in every monthly partition; the
     conversations' WhatsApp id, name and index; status events' recipient index; their WhatsApp
@@ -127,7 +162,7 @@ def contact_erase(*, contact: Contact, actor: Any, request: Any = None) -> Conta
         return locked
     tenant_id = locked.tenant_id
     number = digits(locked.phone.reveal()) if locked.phone else ""
-    index = customer_index(wa_id=number) if number else ""
+    index = customer_index(tenant=tenant_id, wa_id=number) if number else ""
 
     conversation_ids = list(_conversations_of(locked, index).values_list("pk", flat=True))
     messages = 0
@@ -156,6 +191,8 @@ def contact_erase(*, contact: Contact, actor: Any, request: Any = None) -> Conta
         target_repr=f"contact {locked.pk}"
     )
     _redact_auditlog_of_contact(locked)
+    person = ErasedPerson(tenant_id=tenant_id, contact_id=locked.pk, wa_id=number, customer_index=index)
+    elsewhere = {name: handler.erase(person=person) for name, handler in _PERSONAL_DATA.items()}
 
     now = timezone.now()
     # A queryset update, not save(): django-auditlog would otherwise write the old values into a diff.
@@ -187,6 +224,7 @@ def contact_erase(*, contact: Contact, actor: Any, request: Any = None) -> Conta
             "list_memberships": memberships,
             "consent_events": consent_events,
             "webhook_events": webhook_events,
+            **elsewhere,
         },
     )
     return locked
@@ -425,13 +463,19 @@ def tenant_erase_request(*, tenant: Tenant, actor: Any, request: Any = None) -> 
 
 def retention_purge(*, tenant_id: int, now: datetime | None = None) -> int:
     """Clears bodies and media references of the tenant's messages older than its
-    `message_retention_days` (none set: nothing). Returns how many messages were cleared."""
+    `message_retention_days` (none set: nothing), and what the registered apps keep of message
+    content (outbound messages' content and template values). Returns how many rows were cleared."""
     now = now or timezone.now()
     with tenant_context(tenant_id), transaction.atomic():
         days = ComplianceSettings.objects.values_list("message_retention_days", flat=True).first()
         if days is None:
             return 0
+        cutoff = now - timedelta(days=days)
         # created_at is the partition key: whole months past the cutoff are pruned from the plan.
-        return _redact_messages(
-            tenant_id=tenant_id, reason="retention", condition="created_at < %s", params=[now - timedelta(days=days)]
+        cleared = _redact_messages(
+            tenant_id=tenant_id, reason="retention", condition="created_at < %s", params=[cutoff]
         )
+        for handler in _PERSONAL_DATA.values():
+            if handler.expire is not None:
+                cleared += handler.expire(tenant_id=tenant_id, before=cutoff)
+        return cleared

@@ -88,7 +88,7 @@ def user_preference_record(*, phone: Any, preference: dict[str, Any]) -> UserPre
     """Keeps one `user_preferences` item; None when it was already kept (a re-delivery) or names
     no customer. Runs inside the tenant's context (webhook processing)."""
     wa_id = digits(preference.get("wa_id"))
-    index = customer_index(wa_id=wa_id, user_id=preference.get("user_id", ""))
+    index = customer_index(tenant=phone.tenant_id, wa_id=wa_id, user_id=preference.get("user_id", ""))
     value = str(preference.get("value") or "").lower()
     if not index or not value:
         return None

@@ -3,6 +3,8 @@
 Everything that turns user input into a stored number goes through `normalize`, so the blind
 index (computed over the E.164 string) always matches for the same person however the number
 was typed: "+91 98123 45621", "098123 45621" with default country IN, "919812345621" from Meta.
+The index is private to a workspace (`index_for(tenant=...)`): the same number in two
+workspaces has two unrelated indexes.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ class NormalizedNumber:
     timezone: str  # IANA zone when the number maps to exactly one, else ""
     hint: str  # "+91 98••••21"
 
-    @property
-    def index(self) -> str:
-        return phone_index(self.e164)
+    def index_for(self, *, tenant: int) -> str:
+        """The workspace's blind index of this number (Contact.phone_index)."""
+        return phone_index(self.e164, tenant=tenant)
 
     @property
     def wa_id(self) -> str:
@@ -88,8 +90,8 @@ def _single_timezone(number: phonenumbers.PhoneNumber) -> str:
     return zones[0] if len(zones) == 1 else ""
 
 
-def phone_index(e164: str) -> str:
-    return blind_index(e164, purpose=PHONE_INDEX_PURPOSE)
+def phone_index(e164: str, *, tenant: int) -> str:
+    return blind_index(e164, purpose=PHONE_INDEX_PURPOSE, tenant=tenant)
 
 
 def mask(e164: str) -> str:
@@ -104,9 +106,9 @@ def mask(e164: str) -> str:
     return f"+{number.country_code} {national[:2]}{_MASK}{national[-2:]}"
 
 
-def index_for_search(text: str, *, default_country: str = "") -> str | None:
-    """The blind index to look a typed number up by, or None when the text is no full number."""
+def index_for_search(text: str, *, tenant: int, default_country: str = "") -> str | None:
+    """The workspace's blind index to look a typed number up by, or None when the text is no full number."""
     try:
-        return normalize(text, default_country=default_country).index
+        return normalize(text, default_country=default_country).index_for(tenant=tenant)
     except InvalidPhoneNumber:
         return None

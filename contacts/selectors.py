@@ -15,13 +15,13 @@ from django.utils import timezone
 
 from contacts import phones
 from contacts.models import AttributeDefinition, ConsentState, Contact, ContactImport, ContactList, Segment
+from tenants.context import require_tenant_id
 
 SEGMENT_FILTER_KEYS = ("tags_any", "tags_all", "consent", "country", "last_inbound_days", "attributes", "list_id")
 
 
 def default_country() -> str:
     """The workspace's country for numbers written without a country code."""
-    from tenants.context import require_tenant_id
     from tenants.models import Tenant
 
     return Tenant.objects.filter(pk=require_tenant_id()).values_list("default_country", flat=True).first() or ""
@@ -44,7 +44,9 @@ def contact_list(
     search = (search or "").strip()
     if search:
         index = (
-            phones.index_for_search(search, default_country=default_country()) if _looks_like_number(search) else None
+            phones.index_for_search(search, tenant=require_tenant_id(), default_country=default_country())
+            if _looks_like_number(search)
+            else None
         )
         rows = rows.filter(phone_index=index) if index else rows.filter(name__icontains=search)
     if tag:
@@ -66,7 +68,7 @@ def _looks_like_number(text: str) -> bool:
 def contact_for_number(raw: Any, *, default_country: str = "") -> Contact | None:
     """The workspace's contact with this number (any way of writing it), or None."""
     try:
-        index = phones.normalize(raw, default_country=default_country).index
+        index = phones.normalize(raw, default_country=default_country).index_for(tenant=require_tenant_id())
     except phones.InvalidPhoneNumber:
         return None
     return Contact.objects.filter(phone_index=index).first()

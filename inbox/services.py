@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from aerostic.core.crypto import blind_index
 from inbox.models import Conversation, Message, MessageKey, MessageStatusEvent
-from tenants.context import NoTenantContext, current_scope
+from tenants.context import NoTenantContext, current_scope, require_tenant_id
 from whatsapp.webhooks.values import digits, meta_time
 
 if TYPE_CHECKING:
@@ -31,21 +31,21 @@ def _when(unix: Any) -> datetime:
     return meta_time(unix) or datetime.now(tz=UTC)
 
 
-def customer_index(*, wa_id: Any = "", user_id: Any = "") -> str:
-    """The lookup key of a customer: their phone number when Meta gives it, else their
+def customer_index(*, tenant: int, wa_id: Any = "", user_id: Any = "") -> str:
+    """The workspace's lookup key of a customer: their phone number when Meta gives it, else their
     business-scoped user id (users with a username may hide their number). "" when neither."""
     number = digits(wa_id)
     if number:
-        return blind_index(number, purpose=CUSTOMER_INDEX_PURPOSE)
+        return blind_index(number, purpose=CUSTOMER_INDEX_PURPOSE, tenant=tenant)
     if user_id:
-        return blind_index(f"user:{user_id}", purpose=CUSTOMER_INDEX_PURPOSE)
+        return blind_index(f"user:{user_id}", purpose=CUSTOMER_INDEX_PURPOSE, tenant=tenant)
     return ""
 
 
 def conversation_for(
     *, phone: Any, customer_wa_id: Any = "", customer_user_id: Any = "", customer_name: str = ""
 ) -> Conversation | None:
-    index = customer_index(wa_id=customer_wa_id, user_id=customer_user_id)
+    index = customer_index(tenant=phone.tenant_id, wa_id=customer_wa_id, user_id=customer_user_id)
     if not index:
         return None
     conversation = Conversation.objects.filter(phone_number=phone, customer_index=index).first()
@@ -227,7 +227,7 @@ def outbound_store_many(*, phone: PhoneNumber, items: list[SentItem]) -> int:
     if scope.tenant_id is not None and scope.tenant_id != phone.tenant_id:
         # bulk_create skips TenantScopedModel.save(), which would refuse this.
         raise NoTenantContext(f"Refusing to store messages of tenant {phone.tenant_id} as tenant {scope.tenant_id}.")
-    indexed = [(customer_index(wa_id=item.to), item) for item in items]
+    indexed = [(customer_index(tenant=phone.tenant_id, wa_id=item.to), item) for item in items]
     indexed = [(index, item) for index, item in indexed if index]
     if not indexed:
         return 0
@@ -436,7 +436,9 @@ def status_record(*, status: dict[str, Any]) -> str:
                 status=name,
                 occurred_at=_when(status.get("timestamp")),
                 recipient_index=customer_index(
-                    wa_id=status.get("recipient_id"), user_id=status.get("recipient_user_id")
+                    tenant=require_tenant_id(),
+                    wa_id=status.get("recipient_id"),
+                    user_id=status.get("recipient_user_id"),
                 ),
                 errors=status.get("errors") or [],
                 pricing=status.get("pricing") or {},

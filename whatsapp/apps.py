@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class WhatsappConfig(AppConfig):
     name = "whatsapp"
+
+    def ready(self) -> None:
+        from compliance.privacy import register_personal_data
+        from whatsapp.personal_data import outbound_erase, outbound_expire
+
+        register_personal_data("outbound_messages", erase=outbound_erase, expire=outbound_expire)

@@ -125,7 +125,7 @@ def message_enqueue(
         phone_number=phone,
         contact=contact,
         recipient=wa_id,
-        recipient_index=customer_index(wa_id=wa_id),
+        recipient_index=customer_index(tenant=phone.tenant_id, wa_id=wa_id),
         category=category,
         content={key: value for key, value in content.items() if key != "to"},
         template=template,

@@ -206,21 +206,31 @@ def reencrypt(token: str, *, context: str = "") -> str:
     return encrypt(decrypt(token, context=context), context=context)
 
 
-def blind_index(value: str, *, purpose: str) -> str:
-    """Deterministic keyed hash (HMAC-SHA256, hex) for lookups and uniqueness of an encrypted value.
+def blind_index(value: str, *, purpose: str, tenant: int) -> str:
+    """Deterministic keyed hash (HMAC-SHA256, hex) for lookups and uniqueness of an encrypted value,
+    private to one workspace.
 
     Callers normalise the value first (E.164 for phone numbers, lower-case for e-mail addresses):
-    only equal strings hash equally. `purpose` (e.g. "contacts.Contact.phone") is mixed in so
-    indexes of different kinds never match each other. Keyed by `settings.BLIND_INDEX_KEY`;
-    changing that key changes every index, so it is not rotated like the encryption keys.
+    only equal strings hash equally. The key is a subkey per (purpose, workspace), itself an HMAC of
+    `"<purpose>\\0<tenant id>"` under `settings.BLIND_INDEX_KEY`: indexes of different kinds never
+    match, and one person's index differs from workspace to workspace, so nobody reading the
+    database can link a person across tenants. Changing BLIND_INDEX_KEY changes every index, so it
+    is not rotated like the encryption keys.
     """
     if not isinstance(value, str):
         raise TypeError(f"blind_index() takes a str, not {type(value).__name__}")
     if not purpose or "\x00" in purpose:
-        # The NUL separates purpose from value; a NUL inside the purpose would blur that line.
+        # The NUL separates purpose from tenant; a NUL inside the purpose would blur that line.
         raise ValueError("blind_index() needs a purpose without NUL characters.")
+    if not isinstance(tenant, int) or isinstance(tenant, bool) or tenant <= 0:
+        raise TypeError("blind_index() needs tenant=<the workspace id>: indexes are private to a workspace.")
     key = getattr(settings, "BLIND_INDEX_KEY", "")
     if not key:
         raise ImproperlyConfigured("BLIND_INDEX_KEY is empty: blind indexes need a secret key.")
-    message = f"{purpose}\x00{value}".encode()
-    return hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
+    return hmac.new(_subkey(key, purpose, tenant), value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=4096)
+def _subkey(key: str, purpose: str, tenant: int) -> bytes:
+    # Cached: webhook processing and imports compute thousands of indexes for a few workspaces.
+    return hmac.new(key.encode("utf-8"), f"{purpose}\x00{tenant}".encode(), hashlib.sha256).digest()

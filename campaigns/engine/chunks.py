@@ -199,7 +199,7 @@ class BatchSender:
                     Recipient(
                         row.pk,
                         to,
-                        customer_index(wa_id=to),
+                        customer_index(tenant=self.tenant.pk, wa_id=to),
                         payload,
                         content,
                         template.category,

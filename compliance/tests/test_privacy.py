@@ -405,3 +405,141 @@ def test_time_is_what_decides(contact, alpha):
         ComplianceSettings.objects.update(message_retention_days=30)
     assert retention_purge(tenant_id=alpha.tenant.pk, now=timezone.now() + timedelta(days=31)) == 3
     assert set(_bodies(alpha).values()) == {""}
+
+
+# --- Outbound messages (whatsapp) and campaign recipients: the apps above compliance register
+# their own erase / expiry (compliance.privacy.register_personal_data).
+
+INVOICE_LINK = "https://files.example/kerry-fisher-invoice.pdf"
+
+
+def _outbound(workspace, phone, to: str, *, contact=None, state: str = "sent", days_ago: int = 0):
+    """An outbound template message to `to`, with the person's values in it, in the given state."""
+    from whatsapp import dispatch
+    from whatsapp.models import OutboundMessage
+
+    content = {
+        "type": "template",
+        "template": {
+            "name": "order_update",
+            "language": {"code": "en_US"},
+            "components": [
+                {"type": "header", "parameters": [{"type": "document", "document": {"link": INVOICE_LINK}}]},
+                {"type": "body", "parameters": [{"type": "text", "text": f"{NAME}, 1 Main St"}]},
+            ],
+        },
+    }
+    with tenant_context(workspace.tenant):
+        message = dispatch.message_enqueue(
+            phone=phone, to=to, content=content, category="UTILITY", origin="api", contact=contact
+        )
+        OutboundMessage.objects.filter(pk=message.pk).update(
+            state=state,
+            wamid=f"wamid.out.{message.pk}" if state != "queued" else "",
+            sent_at=timezone.now() if state != "queued" else None,
+            created_at=timezone.now() - timedelta(days=days_ago),
+        )
+        return OutboundMessage.objects.get(pk=message.pk)
+
+
+def _outbound_text(workspace) -> str:
+    """Everything the outbound table holds for the workspace, as the database stores it."""
+    with tenant_context(workspace.tenant):
+        rows = _rows(
+            "SELECT recipient, recipient_index, content::text, error_title, error_detail, hold_reason"
+            " FROM whatsapp_outboundmessage WHERE tenant_id = %s",
+            [workspace.tenant.pk],
+        )
+    return json.dumps(rows)
+
+
+def test_erase_blanks_the_persons_outbound_messages_and_keeps_their_state(contact, alpha, connected):
+    from whatsapp.dispatch import EXPLANATIONS
+    from whatsapp.models import OutboundMessage
+
+    phone = _phone(alpha, connected)
+    linked = _outbound(alpha, phone, NUMBER, contact=contact)
+    unlinked = _outbound(alpha, phone, f"+{NUMBER}", state="failed")  # by number only, no contact link
+    waiting = _outbound(alpha, phone, NUMBER, contact=contact, state="queued")
+    other = _outbound(alpha, phone, OTHER)
+    with tenant_context(alpha.tenant):
+        # Meta's own words about a failure can quote what was sent (a media link here).
+        OutboundMessage.objects.filter(pk=unlinked.pk).update(
+            error_code=131053,
+            error_title=f"Media upload error: {INVOICE_LINK}",
+            error_detail=f"Media upload error ({INVOICE_LINK}) [Meta error 131053]",
+        )
+    before = _outbound_text(alpha)
+    assert INVOICE_LINK in before and NAME in before
+
+    _erase(contact, alpha)
+
+    with tenant_context(alpha.tenant):
+        rows = {row.pk: row for row in OutboundMessage.objects.all()}
+    for erased in (linked, unlinked, waiting):
+        row = rows[erased.pk]
+        assert not row.recipient and row.recipient_index == "" and row.content == {}
+        assert row.error_title == "" and row.hold_reason == ""
+        assert (row.category, row.origin, row.created_at) == ("UTILITY", "api", erased.created_at)
+    assert (rows[linked.pk].state, rows[linked.pk].wamid, rows[linked.pk].sent_at) == (
+        "sent",
+        linked.wamid,
+        linked.sent_at,
+    )
+    assert (rows[unlinked.pk].state, rows[unlinked.pk].error_code) == ("failed", 131053)
+    assert rows[unlinked.pk].error_detail == EXPLANATIONS[131053]  # ours, not Meta's quote
+    assert rows[waiting.pk].state == "skipped"  # no number left: it can never go
+    assert rows[other.pk].recipient.reveal() == OTHER and rows[other.pk].content == other.content
+    after = _outbound_text(alpha)
+    # Only the other customer's message still has them.
+    assert after.count(INVOICE_LINK) == 1 and after.count("1 Main St") == 1
+    with tenant_context(alpha.tenant):
+        event = AuditEvent.objects.get(action="contact.erase")
+    assert event.metadata["outbound_messages"] == 3
+
+
+def test_erase_replaces_metas_failure_text_on_the_persons_campaign_recipients(contact, alpha, connected, simulator):
+    from campaigns.models import CampaignMessage
+    from campaigns.tests.support import approved_template, draft, launch
+    from whatsapp.dispatch import EXPLANATIONS
+
+    phone = _phone(alpha, connected)
+    template = approved_template(simulator, alpha, connected)
+    with tenant_context(alpha.tenant):
+        audience_list = ContactList.objects.create(name="Campaign audience")
+        ContactListMember.objects.create(contact_list=audience_list, contact=contact)
+        consent_record(contact=contact, kind="opt_in", source="agent", evidence="yes", actor=alpha.admin.user)
+    mapping = {"body": {"1": {"source": "field", "value": "first_name"}, "2": {"source": "constant", "value": "A-1"}}}
+    campaign = launch(alpha, draft(alpha, phone, template, audience_list, mapping=mapping))
+    with tenant_context(alpha.tenant):
+        recipient = CampaignMessage.objects.get(campaign=campaign, contact=contact)
+        CampaignMessage.objects.filter(pk=recipient.pk).update(
+            state="failed", error_code=131053, error_detail=f"Media upload error ({INVOICE_LINK}) [Meta error 131053]"
+        )
+
+    _erase(contact, alpha)
+
+    with tenant_context(alpha.tenant):
+        recipient = CampaignMessage.objects.get(pk=recipient.pk)
+    assert (recipient.state, recipient.error_code) == ("failed", 131053)
+    assert recipient.error_detail == EXPLANATIONS[131053]
+
+
+def test_retention_clears_old_outbound_content_but_not_what_is_still_to_be_sent(contact, alpha, connected):
+    from whatsapp.models import OutboundMessage
+
+    phone = _phone(alpha, connected)
+    old = _outbound(alpha, phone, NUMBER, contact=contact, days_ago=40)
+    old_waiting = _outbound(alpha, phone, NUMBER, contact=contact, state="queued", days_ago=40)
+    recent = _outbound(alpha, phone, OTHER, days_ago=2)
+    with tenant_context(alpha.tenant):
+        ComplianceSettings.objects.update(message_retention_days=30)
+
+    purge_expired_message_bodies()
+
+    with tenant_context(alpha.tenant):
+        rows = {row.pk: row for row in OutboundMessage.objects.all()}
+    assert rows[old.pk].content == {} and rows[old.pk].state == "sent"
+    assert rows[old.pk].recipient.reveal() == NUMBER  # retention is about content; erase takes the number
+    assert rows[old_waiting.pk].content == old_waiting.content  # the dispatcher still needs it
+    assert rows[recent.pk].content == recent.content

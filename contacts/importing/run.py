@@ -147,7 +147,7 @@ class _Plan:
         return ImportRow(
             number=number,
             e164=phone.e164,
-            index=phone.index,
+            index=phone.index_for(tenant=self.contact_import.tenant_id),
             hint=phone.hint,
             country=phone.country,
             calling_code=phone.calling_code,

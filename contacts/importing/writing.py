@@ -152,9 +152,9 @@ def record_consent(contact_import: ContactImport, touched: list[tuple[int, Impor
             source=ConsentEvent.Source.IMPORT,
             evidence=evidence,
             occurred_at=occurred_at,
-            # The whole file hash would push the key past the column's 128 characters; 56 hex
-            # digits of it are as unique: "import:" + 56 + ":" + 64 = 128.
-            dedupe_key=f"import:{contact_import.sha256[:56]}:{row.index}",
+            # One event per contact and file (the ledger's key is per contact). 56 hex digits of the
+            # hash, as keys written before (compliance migration 0005 cut their phone index off).
+            dedupe_key=f"import:{contact_import.sha256[:56]}",
         )
         for pk, row, state in touched
         if row.consent is not None and not (row.consent == ConsentEvent.Kind.OPT_IN and state == ConsentState.OPTED_OUT)

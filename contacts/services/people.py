@@ -31,12 +31,12 @@ def _clean_timezone(value: str) -> str:
     return value
 
 
-def _number_fields(number: phones.NormalizedNumber) -> dict[str, Any]:
-    """What a contact keeps of its number: ciphertext (sealed on assignment), lookup index, masked
-    hint, and what follows from it (country, calling code, the time zone when unambiguous)."""
+def _number_fields(number: phones.NormalizedNumber, *, tenant: int) -> dict[str, Any]:
+    """What a contact keeps of its number: ciphertext (sealed on assignment), the workspace's lookup
+    index, masked hint, and what follows from it (country, calling code, the time zone when unambiguous)."""
     return {
         "phone": number.e164,
-        "phone_index": number.index,
+        "phone_index": number.index_for(tenant=tenant),
         "phone_hint": number.hint,
         "country": number.country,
         "calling_code": number.calling_code,
@@ -49,7 +49,7 @@ def _apply_number(contact: Contact, raw_phone: Any) -> None:
         number = phones.normalize(raw_phone, default_country=default_country())
     except phones.InvalidPhoneNumber as error:
         raise ContactInvalid({"phone": str(error)}) from None
-    for field, value in _number_fields(number).items():
+    for field, value in _number_fields(number, tenant=contact.tenant_id).items():
         if field != "timezone" or not contact.timezone:  # a time zone set by hand stays
             setattr(contact, field, value)
 
@@ -57,14 +57,17 @@ def _apply_number(contact: Contact, raw_phone: Any) -> None:
 def _get_or_create_by_number(number: phones.NormalizedNumber, **defaults: Any) -> tuple[Contact, bool]:
     """The workspace's contact with this number, or a new one with `defaults`; safe against a
     parallel worker creating the same one (the unique index decides)."""
-    contact = Contact.objects.filter(phone_index=number.index).first()
+    tenant_id = require_tenant_id()
+    index = number.index_for(tenant=tenant_id)
+    contact = Contact.objects.filter(phone_index=index).first()
     if contact is not None:
         return contact, False
     try:
         with transaction.atomic():
-            return Contact.objects.create(tenant_id=require_tenant_id(), **_number_fields(number), **defaults), True
+            fields = _number_fields(number, tenant=tenant_id)
+            return Contact.objects.create(tenant_id=tenant_id, **fields, **defaults), True
     except IntegrityError:
-        return Contact.objects.get(phone_index=number.index), False
+        return Contact.objects.get(phone_index=index), False
 
 
 @transaction.atomic

@@ -55,7 +55,7 @@ class ContactFactory(TenantScopedFactory):
         model = Contact
 
     phone = factory.Sequence(lambda n: f"+4915100{n:06d}")
-    phone_index = factory.LazyAttribute(lambda o: phones.normalize(o.phone).index)
+    phone_index = factory.LazyAttribute(lambda o: phones.normalize(o.phone).index_for(tenant=o.tenant.pk))
     phone_hint = factory.LazyAttribute(lambda o: phones.mask(o.phone))
     country = "DE"
     calling_code = 49

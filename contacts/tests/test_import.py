@@ -476,7 +476,7 @@ def test_consent_column_records_opt_ins_and_opt_outs_and_unknown_values_record_n
     events = consent_events(alpha)
     assert len(events) == 5
     assert {event.source for event in events} == {ConsentEvent.Source.IMPORT}
-    assert all(event.dedupe_key.startswith(f"import:{contact_import.sha256[:56]}:") for event in events)
+    assert all(event.dedupe_key == f"import:{contact_import.sha256[:56]}" for event in events)  # one per contact
     assert all("+49" not in event.evidence for event in events)
 
 
@@ -613,3 +613,55 @@ def test_a_failed_run_is_marked_failed_with_a_reason_and_logs_no_row_data(alpha,
     assert f"contact import {contact_import.pk} failed" in caplog.text
     with tenant_context(alpha.tenant):
         assert AuditEvent.objects.get(action="contact.import").metadata["failed"] == "ImportRefused"
+
+
+# --- Retention: what an import keeps of people expires (contacts.jobs.purge_expired_imports).
+
+
+def _age(workspace, contact_import: ContactImport, *, hours: int) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    at = timezone.now() - timedelta(hours=hours)
+    with tenant_context(workspace.tenant):
+        ContactImport.objects.filter(pk=contact_import.pk).update(
+            created_at=at, finished_at=at if contact_import.finished_at else None
+        )
+
+
+def test_uploads_never_run_and_error_reports_expire_after_the_retention(alpha, bravo, settings):
+    from contacts.jobs import purge_expired_imports
+
+    settings.CONTACT_IMPORT_RETENTION_HOURS = 48
+    with_errors = csv_bytes([["phone", "name"], ["+49 151 23456789", "First"], ["12", "Greta Too-Short"]])
+    abandoned = upload(alpha, csv_bytes([["phone", "name"], ["+49 151 23456787", "Left at mapping"]]), "old.csv")
+    fresh_upload = upload(bravo, csv_bytes([["phone", "name"], ["+49 151 23456786", "Still mapping"]]))
+    old_run = import_file(alpha, with_errors)
+    recent_run = import_file(bravo, with_errors)
+    assert "Greta Too-Short" in import_error_report(old_run)
+    _age(alpha, abandoned, hours=49)
+    _age(alpha, old_run, hours=49)
+    _age(bravo, fresh_upload, hours=47)
+    _age(bravo, recent_run, hours=47)
+
+    assert purge_expired_imports() == {"abandoned_uploads": 1, "error_reports": 1}
+
+    with tenant_context(alpha.tenant):
+        assert not ContactImport.objects.filter(pk=abandoned.pk).exists()
+        old_run = ContactImport.objects.get(pk=old_run.pk)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT error_report FROM contacts_contactimport WHERE id = %s", [old_run.pk])
+            assert cursor.fetchone() == ("",)  # really empty, not an encrypted ""
+    assert import_error_report(old_run) == ""
+    assert (old_run.status, old_run.created_count, old_run.invalid_count) == ("completed", 1, 1)  # the record stays
+    with tenant_context(bravo.tenant):
+        assert ContactImport.objects.get(pk=fresh_upload.pk).content  # younger than the retention: kept
+        assert "Greta Too-Short" in import_error_report(ContactImport.objects.get(pk=recent_run.pk))
+    assert purge_expired_imports() == {"abandoned_uploads": 0, "error_reports": 0}
+
+
+def test_import_expiry_runs_nightly():
+    from aerostic.queues import PERIODIC_JOBS
+
+    assert "contacts.jobs.purge_expired_imports" in {job.func for job in PERIODIC_JOBS}

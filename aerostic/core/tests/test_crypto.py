@@ -235,9 +235,9 @@ def test_a_truncated_ciphertext_is_refused(ring):
 def test_blind_index_is_deterministic(settings):
     settings.BLIND_INDEX_KEY = "index-key-one"
 
-    first = crypto.blind_index("+919812345621", purpose="contacts.Contact.phone")
+    first = crypto.blind_index("+919812345621", purpose="contacts.Contact.phone", tenant=1)
 
-    assert first == crypto.blind_index("+919812345621", purpose="contacts.Contact.phone")
+    assert first == crypto.blind_index("+919812345621", purpose="contacts.Contact.phone", tenant=1)
     assert len(first) == 64
     assert "9812345621" not in first
 
@@ -245,22 +245,42 @@ def test_blind_index_is_deterministic(settings):
 def test_blind_index_differs_by_purpose(settings):
     settings.BLIND_INDEX_KEY = "index-key-one"
 
-    contact = crypto.blind_index("+919812345621", purpose="contacts.Contact.phone")
+    contact = crypto.blind_index("+919812345621", purpose="contacts.Contact.phone", tenant=1)
 
-    assert contact != crypto.blind_index("+919812345621", purpose="accounts.User.phone")
+    assert contact != crypto.blind_index("+919812345621", purpose="accounts.User.phone", tenant=1)
 
 
 def test_blind_index_differs_by_key(settings):
     settings.BLIND_INDEX_KEY = "index-key-one"
-    first = crypto.blind_index("+919812345621", purpose="contacts.Contact.phone")
+    first = crypto.blind_index("+919812345621", purpose="contacts.Contact.phone", tenant=1)
 
     settings.BLIND_INDEX_KEY = "index-key-two"
 
-    assert first != crypto.blind_index("+919812345621", purpose="contacts.Contact.phone")
+    assert first != crypto.blind_index("+919812345621", purpose="contacts.Contact.phone", tenant=1)
 
 
 def test_blind_index_refuses_an_empty_key(settings):
     settings.BLIND_INDEX_KEY = ""
 
     with pytest.raises(ImproperlyConfigured, match="BLIND_INDEX_KEY"):
-        crypto.blind_index("+919812345621", purpose="contacts.Contact.phone")
+        crypto.blind_index("+919812345621", purpose="contacts.Contact.phone", tenant=1)
+
+
+def test_blind_index_of_one_number_differs_between_workspaces(settings):
+    settings.BLIND_INDEX_KEY = "index-key-one"
+
+    alpha = crypto.blind_index("+919812345621", purpose="contacts.Contact.phone", tenant=1)
+    bravo = crypto.blind_index("+919812345621", purpose="contacts.Contact.phone", tenant=2)
+
+    assert alpha != bravo
+    assert alpha == crypto.blind_index("+919812345621", purpose="contacts.Contact.phone", tenant=1)
+
+
+@pytest.mark.parametrize("tenant", [None, 0, True, "1"], ids=["none", "zero", "bool", "text"])
+def test_blind_index_refuses_anything_but_a_workspace_id(settings, tenant):
+    settings.BLIND_INDEX_KEY = "index-key-one"
+
+    with pytest.raises(TypeError, match="tenant"):
+        crypto.blind_index("+919812345621", purpose="contacts.Contact.phone", tenant=tenant)
+    with pytest.raises(TypeError, match="tenant"):
+        crypto.blind_index("+919812345621", purpose="contacts.Contact.phone")  # type: ignore[call-arg]

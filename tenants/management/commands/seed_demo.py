@@ -96,7 +96,7 @@ class Command(BaseCommand):
             )
             ids = []
             for name, number, order in people:
-                contact = Contact.objects.filter(phone_index=normalize(number).index).first()
+                contact = Contact.objects.filter(phone_index=normalize(number).index_for(tenant=tenant.pk)).first()
                 if contact is None:
                     contact = contact_create(phone=number, actor=admin, name=name, attributes={"order": order})
                     consent_record(
