@@ -24,6 +24,9 @@ from whatsapp.models import AccessToken, PhoneNumber, WhatsAppAccount
 logger = logging.getLogger(__name__)
 
 REQUIRED_SCOPES = ("whatsapp_business_messaging", "whatsapp_business_management")
+# debug_token's `type` of the only tokens a solution partner may hold for a business: a system
+# user's, including the business integration system user Embedded Signup's code exchange creates.
+ACCEPTED_TOKEN_TYPES = ("SYSTEM_USER",)
 SANDBOX_PIN = "123456"
 
 
@@ -68,7 +71,8 @@ class TokenInfo:
 
 
 def token_inspect(token: str, *, mode: str) -> TokenInfo:
-    """debug_token with the app token; refuses invalid tokens and tokens without the WhatsApp scopes."""
+    """debug_token with the app token; refuses invalid tokens, tokens that are not a system user's
+    (Meta's rule: no user-level tokens) and tokens without the WhatsApp scopes."""
     inspector_token = token if mode == WhatsAppAccount.Mode.SANDBOX else app_token()
     try:
         data = GraphClient(token=inspector_token, base_url=base_url_for(mode)).debug_token(token)
@@ -76,14 +80,25 @@ def token_inspect(token: str, *, mode: str) -> TokenInfo:
         raise _problem("Meta could not check the token", error) from None
     if not data.get("is_valid"):
         raise ConnectionProblem("Meta says this token is not valid (wrong, expired or revoked).")
+    kind = str(data.get("type", "")).upper()
+    if kind not in ACCEPTED_TOKEN_TYPES:
+        described = (
+            "a personal (USER) access token"
+            if kind == "USER"
+            else f"a {kind} token"
+            if kind
+            else "not a system-user token"
+        )
+        raise ConnectionProblem(
+            f"This is {described}: Aerostic only accepts a system-user token (Business settings → "
+            "System users → Generate token) or a connection through Embedded Signup."
+        )
     scopes = [str(scope) for scope in data.get("scopes", [])]
     missing = [scope for scope in REQUIRED_SCOPES if scope not in scopes]
     if missing:
         raise ConnectionProblem("The token is missing these permissions: " + ", ".join(missing) + ".")
     expires = int(data.get("expires_at") or 0)
-    return TokenInfo(
-        True, scopes, datetime.fromtimestamp(expires, tz=UTC) if expires else None, str(data.get("type", ""))
-    )
+    return TokenInfo(True, scopes, datetime.fromtimestamp(expires, tz=UTC) if expires else None, kind)
 
 
 def _refuse_if_connected_elsewhere(waba_id: str, phone_ids: list[str]) -> None:
