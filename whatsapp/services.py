@@ -14,8 +14,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from aerostic.core import audit
-from aerostic.core.errors import Conflict, DomainError
+from aerostic.core.errors import Conflict, DomainError, RateLimited
 from tenants.context import platform_context, tenant_context
+from whatsapp import ratelimits
 from whatsapp.graph import GraphAuthError, GraphClient, GraphError
 from whatsapp.graph.breaker import CircuitBreaker
 from whatsapp.graph.client import app_token
@@ -389,6 +390,19 @@ def _account_disconnect(*, account: WhatsAppAccount, actor: Any, request: Any) -
         metadata={"waba_id": account.waba_id, "not_undone_at_meta": leftovers},
     )
     return account
+
+
+def live_check_claim(*, tenant_id: int, kind: str) -> None:
+    """A person asks for a live Graph check ("connection", "template-refresh", "template-sync"): one
+    per workspace and kind within WHATSAPP_LIVE_CHECK_COOLDOWN_SECONDS, so a page reloaded in a loop
+    or a script cannot spend the WABA's Graph quota. Raises RateLimited with the wait."""
+    seconds = settings.WHATSAPP_LIVE_CHECK_COOLDOWN_SECONDS
+    permit = ratelimits.take_cooldown(f"tenant:{tenant_id}:live-check:{kind}", seconds=seconds)
+    if not permit.allowed:
+        raise RateLimited(
+            f"Meta was asked moments ago: try again in {max(1, round(permit.retry_after))} s.",
+            retry_after=permit.retry_after,
+        )
 
 
 @dataclass(frozen=True)

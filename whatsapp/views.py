@@ -156,10 +156,11 @@ def account_disconnect(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 @require_POST
-@require_permission(Perm.WHATSAPP_VIEW)
+@require_permission(Perm.WHATSAPP_CONNECT)
 def account_check(request: HttpRequest, account_id: int) -> HttpResponse:
     account = PortalView.scoped_get(selectors.account_get, account_id)
     try:
+        services.live_check_claim(tenant_id=request.tenant.pk, kind="connection")
         checks = services.connection_check(account=account)
     except DomainError as problem:
         checks = [services.Check("connection", False, problem.message)]
