@@ -107,6 +107,11 @@ class TemplateBuilderView(PortalView):
             # Meta keys a live template by name + language: only its content may change.
             data.update({"account": template.account_id, "name": template.name, "language": template.language})
         form = TemplateBuilderForm(data, accounts=connections.account_list())
+        live = template is not None and template.status != MessageTemplate.Status.DRAFT
+        if live and not self.can(Perm.TEMPLATES_SUBMIT):  # the API's rule (TemplateDetailApi.patch)
+            form.is_valid()
+            form.add_error(None, "Editing a live template resubmits it to Meta: your role cannot.")
+            return self.render_to_response(self.get_context_data(form=form, template=template), status=403)
         if form.is_valid():
             try:
                 template = _save(request, form, template, submit=submit)
