@@ -159,6 +159,22 @@ def orphan_assign(*, orphan: OrphanConnection, tenant: Any, actor: Any, request:
     return orphan
 
 
+def orphan_close_on_connect(*, account: WhatsAppAccount, actor: Any) -> int:
+    """A workspace connected a WABA that Meta's callback had left as an orphan (the callback came
+    before the browser reported its session): connecting proved access, so staff need not assign it."""
+    from aerostic.core.alerts import resolve_alert
+
+    with platform_context("close the orphan of a WABA a workspace just connected"):
+        closed = OrphanConnection.objects.filter(waba_id=account.waba_id, assigned_tenant=None).update(
+            assigned_tenant=account.tenant_id,
+            assigned_by=actor if getattr(actor, "is_authenticated", False) else None,
+            assigned_at=timezone.now(),
+        )
+        if closed:
+            resolve_alert(tenant=None, key=f"orphan-waba:{account.waba_id}")
+    return closed
+
+
 def expire_onboarding_sessions() -> int:
     """Pending sessions past their time become expired; expired ones older than 30 days are deleted."""
     now = timezone.now()

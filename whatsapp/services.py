@@ -21,6 +21,7 @@ from whatsapp.graph import GraphAuthError, GraphClient, GraphError
 from whatsapp.graph.breaker import CircuitBreaker
 from whatsapp.graph.client import app_token
 from whatsapp.models import AccessToken, PhoneNumber, WhatsAppAccount
+from whatsapp.onboarding import orphan_close_on_connect
 
 logger = logging.getLogger(__name__)
 
@@ -239,6 +240,7 @@ def _account_connect(
                 request=request,
                 metadata={"waba_id": waba_id, "mode": mode, "via": via, "numbers": len(numbers)},
             )
+            orphan_close_on_connect(account=account, actor=actor)
     except IntegrityError:
         _audit_failure(tenant, actor, request, waba_id, via, "already connected to a workspace")
         raise Conflict("This WhatsApp account or number is already connected to a workspace.") from None

@@ -198,3 +198,16 @@ def test_a_failed_code_exchange_still_leaves_the_session_matchable(simulator, al
     with tenant_context(alpha.tenant):
         assert OnboardingSession.objects.get().status == "matched"
     assert _tenant_alerts(alpha.tenant) == ["Finish connecting WhatsApp Business Account 1191624265890717"]
+
+
+def test_an_orphan_closes_when_a_workspace_connects_its_waba(simulator, alpha, login_client):
+    # Meta's callback outran the browser: an orphan; then the code exchange connects the WABA.
+    signup = simulator.state.create_signup(name="Florist")
+    deliver_webhook(_partner_app_installed(signup["waba_id"], signup["business_id"]))
+    assert OrphanConnection.objects.get().assigned_tenant_id is None
+    form = {"code": signup["code"], "waba_id": signup["waba_id"], "phone_number_id": signup["phone_number_id"]}
+    login_client(alpha.admin).post("/whatsapp/embedded-signup/", {**form, "pin": "123456"})
+    orphan = OrphanConnection.objects.get()
+    assert (orphan.assigned_tenant_id, orphan.assigned_by_id) == (alpha.tenant.pk, alpha.admin.user.pk)
+    with platform_context("test"):
+        assert not Alert.all_tenants.filter(tenant=None, resolved_at=None).exists()
