@@ -89,6 +89,14 @@ GRAPH_BACKOFF_CAP_SECONDS = 8.0
 GRAPH_BREAKER_THRESHOLD = env_int("GRAPH_BREAKER_THRESHOLD", 5, minimum=1)
 GRAPH_BREAKER_WINDOW_SECONDS = 60
 GRAPH_BREAKER_COOLDOWN_SECONDS = env_int("GRAPH_BREAKER_COOLDOWN_SECONDS", 30, minimum=1)
+# Per-workspace limits on templates (abuse: Meta judges the WABA by what it is sent for review).
+TEMPLATE_CREATES_PER_HOUR = env_int("TEMPLATE_CREATES_PER_HOUR", 30, minimum=1)
+TEMPLATE_CREATES_PER_DAY = env_int("TEMPLATE_CREATES_PER_DAY", 200, minimum=1)
+TEMPLATE_SUBMITS_PER_HOUR = env_int("TEMPLATE_SUBMITS_PER_HOUR", 30, minimum=1)
+TEMPLATE_SUBMITS_PER_DAY = env_int("TEMPLATE_SUBMITS_PER_DAY", 100, minimum=1)
+# A person's live Graph checks (check connection, validate, template refresh / sync): one per
+# workspace and kind within this many seconds.
+WHATSAPP_LIVE_CHECK_COOLDOWN_SECONDS = env_int("WHATSAPP_LIVE_CHECK_COOLDOWN_SECONDS", 30, minimum=1)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -60,7 +60,8 @@ class AccountListApi(TenantAPIView):
         return Response(AccountOutput(selectors.account_list(), many=True).data)
 
 
-def _run_checks(deep: bool) -> list[dict]:
+def _run_checks(request: Request, *, deep: bool) -> list[dict]:
+    services.live_check_claim(tenant_id=request.tenant.pk, kind="connection")
     results = []
     for account in selectors.account_list():
         try:
@@ -79,20 +80,22 @@ def _run_checks(deep: bool) -> list[dict]:
 
 
 class ValidateApi(TenantAPIView):
-    """Token validity and permissions of every connected account (one Graph call each)."""
+    """Token validity and permissions of every connected account (one Graph call each). Live: needs
+    the connect permission, and one live check per workspace within the cooldown (else 429)."""
 
-    required_permissions = {"GET": Perm.WHATSAPP_VIEW}
+    required_permissions = {"GET": Perm.WHATSAPP_CONNECT}
 
     @extend_schema(responses=AccountChecksOutput(many=True))
     def get(self, request: Request) -> Response:
-        return Response(AccountChecksOutput(_run_checks(deep=False), many=True).data)
+        return Response(AccountChecksOutput(_run_checks(request, deep=False), many=True).data)
 
 
 class CheckConnectionApi(TenantAPIView):
-    """Live check: token, scopes, webhook subscription, each number's registration, quality and tier."""
+    """Live check: token, scopes, webhook subscription, each number's registration, quality and tier.
+    Needs the connect permission; one live check per workspace within the cooldown (else 429)."""
 
-    required_permissions = {"GET": Perm.WHATSAPP_VIEW}
+    required_permissions = {"GET": Perm.WHATSAPP_CONNECT}
 
     @extend_schema(responses=AccountChecksOutput(many=True))
     def get(self, request: Request) -> Response:
-        return Response(AccountChecksOutput(_run_checks(deep=True), many=True).data)
+        return Response(AccountChecksOutput(_run_checks(request, deep=True), many=True).data)

@@ -32,3 +32,13 @@ class EmbeddedSignupForm(forms.Form):
     phone_number_id = forms.RegexField(regex=r"^\d{5,32}$")
     pin = forms.RegexField(regex=r"^\d{6}$", error_messages={"invalid": "The PIN is 6 digits."})
     tracking_code = forms.CharField(max_length=64, required=False)
+    business_id = forms.RegexField(regex=r"^\d{5,32}$", required=False)
+
+
+class EmbeddedSignupSessionForm(forms.Form):
+    """The session info Meta's Embedded Signup window hands the browser (its FINISH message)."""
+
+    tracking_code = forms.CharField(max_length=64)
+    waba_id = forms.RegexField(regex=r"^\d{5,32}$")
+    phone_number_id = forms.RegexField(regex=r"^\d{5,32}$", required=False)
+    business_id = forms.RegexField(regex=r"^\d{5,32}$", required=False)

@@ -213,7 +213,9 @@ _register_auditlog()
 
 
 class OnboardingSession(TenantScopedModel):
-    """One Embedded Signup attempt. Meta's callback (webhook) is matched to it by tracking code."""
+    """One Embedded Signup attempt. The tracking code links the browser to it; Meta's callback
+    (webhook) is matched to it by the WABA (or owner business) it learnt from the browser's session
+    info or the code exchange."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -225,6 +227,8 @@ class OnboardingSession(TenantScopedModel):
     started_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     waba_id = models.CharField(max_length=64, blank=True)
+    business_id = models.CharField(max_length=64, blank=True, help_text="The WABA's owner business portfolio")
+    phone_number_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
 

@@ -478,3 +478,42 @@ def reach_users(
         return []
     args = [_now(now), -1 if limit is None else limit, REACH_WINDOW, *recipient_indexes]
     return [_num(wait) for wait in _REACH_MANY([_reach_key(portfolio_id)], args)]
+
+
+# ---- Person-driven actions: fixed windows and cooldowns under any name ------------------------------
+# Callers name the scope (e.g. "tenant:7:template-create"). As above, a refusal never eats the quota and
+# a cooldown's refusal carries the exact remaining wait.
+
+# All windows or none: KEYS are the windows' counters, ARGV their (limit, ttl) pairs. Returns the
+# 1-based index of the first full window, or 0 when every window took one.
+_TAKE_WINDOWS = _Script("""
+for i, key in ipairs(KEYS) do
+  if (tonumber(redis.call('GET', key)) or 0) + 1 > tonumber(ARGV[2 * i - 1]) then return i end
+end
+for i, key in ipairs(KEYS) do
+  redis.call('INCR', key)
+  redis.call('EXPIRE', key, ARGV[2 * i])
+end
+return 0
+""")
+
+
+def take_windows(name: str, *, limits: Sequence[tuple[int, int]], now: float | None = None) -> tuple[int, float]:
+    """One action against every `(limit, period seconds)` fixed window (UTC-aligned), all or nothing.
+    Returns (-1, 0.0) when taken, else (index of the full window in `limits`, seconds until it ends)."""
+    t = _now(now)
+    keys, args = [], []
+    for limit, period in limits:
+        keys.append(f"{_PREFIX}{name}:{period}:{int(t // period)}")
+        args += [limit, 2 * period]
+    refused = int(_TAKE_WINDOWS(keys, args))
+    if not refused:
+        return -1, 0.0
+    period = limits[refused - 1][1]
+    return refused - 1, (int(t // period) + 1) * period - t
+
+
+def take_cooldown(name: str, *, seconds: float, now: float | None = None) -> Permit:
+    """At most one action per `seconds` under this name."""
+    allowed, retry = _TAKE_PAIR([f"{_PREFIX}cooldown:{name}"], [_now(now), seconds])
+    return Permit(True, 0.0) if allowed else Permit(False, _num(retry))

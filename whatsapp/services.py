@@ -14,16 +14,21 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from aerostic.core import audit
-from aerostic.core.errors import Conflict, DomainError
+from aerostic.core.errors import Conflict, DomainError, RateLimited
 from tenants.context import platform_context, tenant_context
+from whatsapp import ratelimits
 from whatsapp.graph import GraphAuthError, GraphClient, GraphError
 from whatsapp.graph.breaker import CircuitBreaker
 from whatsapp.graph.client import app_token
 from whatsapp.models import AccessToken, PhoneNumber, WhatsAppAccount
+from whatsapp.onboarding import orphan_close_on_connect
 
 logger = logging.getLogger(__name__)
 
 REQUIRED_SCOPES = ("whatsapp_business_messaging", "whatsapp_business_management")
+# debug_token's `type` of the only tokens a solution partner may hold for a business: a system
+# user's, including the business integration system user Embedded Signup's code exchange creates.
+ACCEPTED_TOKEN_TYPES = ("SYSTEM_USER",)
 SANDBOX_PIN = "123456"
 
 
@@ -68,7 +73,8 @@ class TokenInfo:
 
 
 def token_inspect(token: str, *, mode: str) -> TokenInfo:
-    """debug_token with the app token; refuses invalid tokens and tokens without the WhatsApp scopes."""
+    """debug_token with the app token; refuses invalid tokens, tokens that are not a system user's
+    (Meta's rule: no user-level tokens) and tokens without the WhatsApp scopes."""
     inspector_token = token if mode == WhatsAppAccount.Mode.SANDBOX else app_token()
     try:
         data = GraphClient(token=inspector_token, base_url=base_url_for(mode)).debug_token(token)
@@ -76,14 +82,25 @@ def token_inspect(token: str, *, mode: str) -> TokenInfo:
         raise _problem("Meta could not check the token", error) from None
     if not data.get("is_valid"):
         raise ConnectionProblem("Meta says this token is not valid (wrong, expired or revoked).")
+    kind = str(data.get("type", "")).upper()
+    if kind not in ACCEPTED_TOKEN_TYPES:
+        described = (
+            "a personal (USER) access token"
+            if kind == "USER"
+            else f"a {kind} token"
+            if kind
+            else "not a system-user token"
+        )
+        raise ConnectionProblem(
+            f"This is {described}: Aerostic only accepts a system-user token (Business settings → "
+            "System users → Generate token) or a connection through Embedded Signup."
+        )
     scopes = [str(scope) for scope in data.get("scopes", [])]
     missing = [scope for scope in REQUIRED_SCOPES if scope not in scopes]
     if missing:
         raise ConnectionProblem("The token is missing these permissions: " + ", ".join(missing) + ".")
     expires = int(data.get("expires_at") or 0)
-    return TokenInfo(
-        True, scopes, datetime.fromtimestamp(expires, tz=UTC) if expires else None, str(data.get("type", ""))
-    )
+    return TokenInfo(True, scopes, datetime.fromtimestamp(expires, tz=UTC) if expires else None, kind)
 
 
 def _refuse_if_connected_elsewhere(waba_id: str, phone_ids: list[str]) -> None:
@@ -223,6 +240,7 @@ def _account_connect(
                 request=request,
                 metadata={"waba_id": waba_id, "mode": mode, "via": via, "numbers": len(numbers)},
             )
+            orphan_close_on_connect(account=account, actor=actor)
     except IntegrityError:
         _audit_failure(tenant, actor, request, waba_id, via, "already connected to a workspace")
         raise Conflict("This WhatsApp account or number is already connected to a workspace.") from None
@@ -374,6 +392,19 @@ def _account_disconnect(*, account: WhatsAppAccount, actor: Any, request: Any) -
         metadata={"waba_id": account.waba_id, "not_undone_at_meta": leftovers},
     )
     return account
+
+
+def live_check_claim(*, tenant_id: int, kind: str) -> None:
+    """A person asks for a live Graph check ("connection", "template-refresh", "template-sync"): one
+    per workspace and kind within WHATSAPP_LIVE_CHECK_COOLDOWN_SECONDS, so a page reloaded in a loop
+    or a script cannot spend the WABA's Graph quota. Raises RateLimited with the wait."""
+    seconds = settings.WHATSAPP_LIVE_CHECK_COOLDOWN_SECONDS
+    permit = ratelimits.take_cooldown(f"tenant:{tenant_id}:live-check:{kind}", seconds=seconds)
+    if not permit.allowed:
+        raise RateLimited(
+            f"Meta was asked moments ago: try again in {max(1, round(permit.retry_after))} s.",
+            retry_after=permit.retry_after,
+        )
 
 
 @dataclass(frozen=True)

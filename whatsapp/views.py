@@ -15,7 +15,7 @@ from accounts.roles import Perm
 from aerostic.core.errors import DomainError
 from aerostic.core.views import PortalView, require_permission
 from whatsapp import onboarding, selectors, services
-from whatsapp.forms import EmbeddedSignupForm, ManualTokenForm, PinForm
+from whatsapp.forms import EmbeddedSignupForm, EmbeddedSignupSessionForm, ManualTokenForm, PinForm
 from whatsapp.models import WhatsAppAccount
 
 
@@ -85,16 +85,39 @@ def embedded_signup_complete(request: HttpRequest) -> HttpResponse:
         )
         return redirect("portal:whatsapp")
     data = dict(form.cleaned_data)
-    tracking_code = data.pop("tracking_code", "")
+    tracking_code, business_id = data.pop("tracking_code", ""), data.pop("business_id", "")
+    if tracking_code:  # recorded first: if the exchange fails, Meta's callback still finds the workspace
+        onboarding.onboarding_session_info(
+            tenant=request.tenant,
+            tracking_code=tracking_code,
+            waba_id=data["waba_id"],
+            business_id=business_id,
+            phone_number_id=data["phone_number_id"],
+        )
     try:
         account = services.embedded_signup_complete(tenant=request.tenant, actor=request.user, request=request, **data)
     except DomainError as problem:
         messages.error(request, problem.message)
     else:
         if tracking_code:
-            onboarding.onboarding_complete(tenant=request.tenant, tracking_code=tracking_code, waba_id=account.waba_id)
+            onboarding.onboarding_complete(tenant=request.tenant, tracking_code=tracking_code, account=account)
         messages.success(request, "Your WhatsApp Business Account is connected.")
     return redirect("portal:whatsapp")
+
+
+@require_POST
+@require_permission(Perm.WHATSAPP_CONNECT)
+def embedded_signup_session(request: HttpRequest) -> HttpResponse:
+    """The page relays Embedded Signup's session info (WABA, number, business) the moment Meta's
+    window posts it, so Meta's callback can be matched even if the browser closes before the code
+    comes back."""
+    form = EmbeddedSignupSessionForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"ok": False, "errors": form.errors}, status=400)
+    session = onboarding.onboarding_session_info(tenant=request.tenant, **form.cleaned_data)
+    if session is None:
+        return JsonResponse({"ok": False, "errors": {"tracking_code": ["No open sign-up session."]}}, status=404)
+    return JsonResponse({"ok": True})
 
 
 @require_POST
@@ -133,10 +156,11 @@ def account_disconnect(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 @require_POST
-@require_permission(Perm.WHATSAPP_VIEW)
+@require_permission(Perm.WHATSAPP_CONNECT)
 def account_check(request: HttpRequest, account_id: int) -> HttpResponse:
     account = PortalView.scoped_get(selectors.account_get, account_id)
     try:
+        services.live_check_claim(tenant_id=request.tenant.pk, kind="connection")
         checks = services.connection_check(account=account)
     except DomainError as problem:
         checks = [services.Check("connection", False, problem.message)]

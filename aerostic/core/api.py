@@ -7,6 +7,7 @@ tenant, else the user's first membership; a slug the user does not belong to is 
 
 from __future__ import annotations
 
+import math
 from contextlib import ExitStack
 from typing import Any
 
@@ -124,5 +125,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             body["problems"] = [{"where": where, "message": message} for where, message in problems.items()]
         elif problems:  # every rule broken at once (e.g. a template), each with where it is
             body["problems"] = [{"where": p.where, "message": p.message} for p in problems]
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:  # a RateLimited refusal: say when to come back
+            body["retry_after"] = math.ceil(retry_after)
+            return Response(body, status=exc.status_code, headers={"Retry-After": str(math.ceil(retry_after))})
         return Response(body, status=exc.status_code)
     return drf_exception_handler(exc, context)

@@ -27,3 +27,14 @@ class Forbidden(DomainError):
 class Conflict(DomainError):
     status_code = 409
     code = "conflict"
+
+
+class RateLimited(DomainError):
+    """A limit on how often something may be done; `retry_after` is the wait in seconds."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

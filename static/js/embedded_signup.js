@@ -7,6 +7,25 @@
   var form = document.getElementById("es-form");
   if (!button || !form) { return; }
   var session_ids = {};
+  var started = null;  // our session (its tracking code), created when the flow opens
+
+  // Meta's callback (PARTNER_APP_INSTALLED) names only the WABA and its owner business: the server
+  // learns them from this message at once, so the callback finds this workspace even if the window
+  // is closed before the code comes back.
+  function relaySessionInfo() {
+    if (!started || !session_ids.waba_id) { return; }
+    started.then(function (session) {
+      var body = new FormData();
+      body.append("tracking_code", session.tracking_code || "");
+      body.append("waba_id", session_ids.waba_id || "");
+      body.append("phone_number_id", session_ids.phone_number_id || "");
+      body.append("business_id", session_ids.business_id || "");
+      return fetch(button.dataset.sessionUrl, {
+        method: "POST", credentials: "same-origin", body: body,
+        headers: { "X-CSRFToken": form.elements.csrfmiddlewaretoken.value }
+      });
+    });
+  }
 
   window.addEventListener("message", function (event) {
     if (!/^https:\/\/([a-z0-9-]+\.)?facebook\.com$/.test(event.origin)) { return; }
@@ -15,6 +34,8 @@
       if (data.type === "WA_EMBEDDED_SIGNUP" && data.data) {
         session_ids.waba_id = data.data.waba_id || session_ids.waba_id;
         session_ids.phone_number_id = data.data.phone_number_id || session_ids.phone_number_id;
+        session_ids.business_id = data.data.business_id || session_ids.business_id;
+        if (String(data.event || "").indexOf("FINISH") === 0) { relaySessionInfo(); }
       }
     } catch (ignored) { /* other messages are not ours */ }
   });
@@ -34,7 +55,7 @@
     form.elements.pin.setCustomValidity("");
     // The session is created while Facebook's window opens: FB.login must run inside the click
     // itself, or browsers block its popup.
-    var started = fetch(button.dataset.startUrl, {
+    started = fetch(button.dataset.startUrl, {
       method: "POST", credentials: "same-origin",
       headers: { "X-CSRFToken": form.elements.csrfmiddlewaretoken.value }
     }).then(function (answer) { return answer.json(); });
@@ -46,6 +67,7 @@
         form.elements.code.value = code;
         form.elements.waba_id.value = session_ids.waba_id || "";
         form.elements.phone_number_id.value = session_ids.phone_number_id || "";
+        form.elements.business_id.value = session_ids.business_id || "";
         form.submit();
       });
     }, { config_id: button.dataset.configId, response_type: "code", override_default_response_type: true,

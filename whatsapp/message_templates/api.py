@@ -17,6 +17,7 @@ from whatsapp import selectors as connections
 from whatsapp.message_templates import selectors, services
 from whatsapp.message_templates.rendering import TemplateParameterError, render_template, template_message
 from whatsapp.models import MessageTemplate
+from whatsapp.services import live_check_claim
 
 
 class TemplateOutput(serializers.Serializer):
@@ -175,11 +176,15 @@ class TemplateSubmitApi(TenantAPIView):
 
 
 class TemplateRefreshApi(TenantAPIView):
-    required_permissions = {"POST": Perm.TEMPLATES_VIEW}
+    """Reads the template back from Meta: one per workspace within the cooldown (else 429)."""
+
+    required_permissions = {"POST": Perm.TEMPLATES_EDIT}
 
     @extend_schema(request=None, responses=TemplateOutput)
     def post(self, request: Request, template_id: int) -> Response:
-        return _output(services.template_refresh(template=selectors.template_get(template_id)))
+        template = selectors.template_get(template_id)
+        live_check_claim(tenant_id=request.tenant.pk, kind="template-refresh")
+        return _output(services.template_refresh(template=template))
 
 
 class TemplateRenderApi(TenantAPIView):
@@ -223,5 +228,6 @@ class TemplateSyncApi(TenantAPIView):
     @extend_schema(request=None, responses=SyncOutput)
     def post(self, request: Request, account_id: int) -> Response:
         account = connections.account_get(account_id)
+        live_check_claim(tenant_id=request.tenant.pk, kind="template-sync")
         result = services.templates_sync(account=account, actor=request.user, request=request)
         return Response({"created": result.created, "updated": result.updated, "deleted": result.deleted})

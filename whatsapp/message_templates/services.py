@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from aerostic.core import audit
 from aerostic.core.alerts import raise_alert
-from aerostic.core.errors import Conflict, DomainError
+from aerostic.core.errors import Conflict, DomainError, RateLimited
 from tenants.context import tenant_context
+from whatsapp import ratelimits
 from whatsapp.graph import GraphAuthError, GraphError
 from whatsapp.message_templates.rules import Problem, validate_template
 from whatsapp.models import MessageTemplate, WhatsAppAccount
@@ -68,6 +70,37 @@ def _problems(template: MessageTemplate) -> list[Problem]:
     )
 
 
+# ---- per-workspace limits -----------------------------------------------------------------------
+
+_LIMITED = {
+    "create": ("new templates", "TEMPLATE_CREATES_PER_HOUR", "TEMPLATE_CREATES_PER_DAY"),
+    "submit": ("template submissions to Meta", "TEMPLATE_SUBMITS_PER_HOUR", "TEMPLATE_SUBMITS_PER_DAY"),
+}
+
+
+def _wait_words(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    if minutes < 90:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{round(minutes / 60)} hours"
+
+
+def _take_template_quota(*, tenant_id: int, action: str) -> None:
+    """Counts one creation or submission against the workspace's hourly and daily limits (Redis,
+    shared by every process): a flood of templates gets the WABA's templates reviewed harder and,
+    past Meta's own limits, refused for everyone in it. A refusal takes nothing."""
+    noun, hourly, daily = _LIMITED[action]
+    limits = [(int(getattr(settings, hourly)), 3600), (int(getattr(settings, daily)), 86400)]
+    refused, retry_after = ratelimits.take_windows(f"tenant:{tenant_id}:template-{action}", limits=limits)
+    if refused >= 0:
+        limit, period = limits[refused]
+        raise RateLimited(
+            f"This workspace has reached its limit of {limit} {noun} per {'hour' if period == 3600 else 'day'}: "
+            f"try again in {_wait_words(retry_after)}.",
+            retry_after=retry_after,
+        )
+
+
 # ---- drafts ------------------------------------------------------------------------------------
 
 
@@ -104,6 +137,8 @@ def template_draft_save(
         )
         if clash:
             raise Conflict(f"A template {candidate.name!r} in {candidate.language} already exists in this account.")
+        if template is None:
+            _take_template_quota(tenant_id=account.tenant_id, action="create")
         candidate.save()
         audit.record(
             "template.draft_saved",
@@ -130,6 +165,7 @@ def template_submit(*, template: MessageTemplate, actor: Any, request: Any = Non
         editing = template.status in EDITABLE_AT_META and template.meta_template_id
         if not editing and template.status != Status.DRAFT:
             raise Conflict(f"A {template.get_status_display().lower()} template cannot be submitted now.")
+        _take_template_quota(tenant_id=account.tenant_id, action="submit")
         try:
             if editing:
                 changes: dict[str, Any] = {"components": template.components}

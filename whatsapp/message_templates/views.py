@@ -19,6 +19,7 @@ from whatsapp.message_templates.forms import TemplateBuilderForm, initial_from
 from whatsapp.message_templates.rendering import TemplateParameterError, render_template, sample_values
 from whatsapp.message_templates.rules import validate_template
 from whatsapp.models import MessageTemplate
+from whatsapp.services import live_check_claim
 
 STATUS_KIND = {
     "APPROVED": "success",
@@ -106,6 +107,11 @@ class TemplateBuilderView(PortalView):
             # Meta keys a live template by name + language: only its content may change.
             data.update({"account": template.account_id, "name": template.name, "language": template.language})
         form = TemplateBuilderForm(data, accounts=connections.account_list())
+        live = template is not None and template.status != MessageTemplate.Status.DRAFT
+        if live and not self.can(Perm.TEMPLATES_SUBMIT):  # the API's rule (TemplateDetailApi.patch)
+            form.is_valid()
+            form.add_error(None, "Editing a live template resubmits it to Meta: your role cannot.")
+            return self.render_to_response(self.get_context_data(form=form, template=template), status=403)
         if form.is_valid():
             try:
                 template = _save(request, form, template, submit=submit)
@@ -209,10 +215,11 @@ def template_submit(request: HttpRequest, template_id: int) -> HttpResponse:
 
 
 @require_POST
-@require_permission(Perm.TEMPLATES_VIEW)
+@require_permission(Perm.TEMPLATES_EDIT)
 def template_refresh(request: HttpRequest, template_id: int) -> HttpResponse:
     template = _scoped(template_id)
     try:
+        live_check_claim(tenant_id=request.tenant.pk, kind="template-refresh")
         template = services.template_refresh(template=template)
     except DomainError as problem:
         messages.error(request, problem.message)
@@ -243,6 +250,7 @@ def template_delete(request: HttpRequest, template_id: int) -> HttpResponse:
 def templates_sync(request: HttpRequest, account_id: int) -> HttpResponse:
     account = PortalView.scoped_get(connections.account_get, account_id)
     try:
+        live_check_claim(tenant_id=request.tenant.pk, kind="template-sync")
         result = services.templates_sync(account=account, actor=request.user, request=request)
     except DomainError as problem:
         messages.error(request, problem.message)

@@ -659,11 +659,21 @@ class SimulatorServer:
                 name=body.get("name", "Sandbox Business"),
                 display_number=body.get("display_number", "+1 555 010 0100"),
                 verified_name=body.get("name", "Sandbox Business"),
+                kind=body.get("token_type", "SYSTEM_USER"),
             )
         if path == "/_sim/signup" and method == "POST":
             return 200, state.create_signup(
-                name=body.get("name", "New Business"), display_number=body.get("display_number", "+1 555 010 0002")
+                name=body.get("name", "New Business"),
+                display_number=body.get("display_number", "+1 555 010 0002"),
+                kind=body.get("token_type", "SYSTEM_USER"),
             )
+        if path == "/_sim/tokens" and method == "POST":
+            token = state.add_token(
+                waba_ids=list(body.get("waba_ids", [])),
+                kind=body.get("token_type", "SYSTEM_USER"),
+                scopes=body.get("scopes"),
+            )
+            return 200, {"token": token}
         if path == "/_sim/faults" and method == "POST":
             state.faults = Faults(**body)
             return 200, {"ok": True}
@@ -701,6 +711,7 @@ class SimulatorServer:
             token.is_valid = body.get("is_valid", token.is_valid)
             token.expires_at = body.get("expires_at", token.expires_at)
             token.scopes = body.get("scopes", token.scopes)
+            token.kind = body.get("token_type", token.kind)
             return 200, {"ok": True}
         return 404, {"error": f"unknown control route {method} {path}"}
 

@@ -71,6 +71,8 @@ class Token:
     waba_ids: list[str]
     expires_at: int = 0  # 0: never (system-user tokens)
     is_valid: bool = True
+    # debug_token's `type`: "SYSTEM_USER" for system-user tokens, including the business integration
+    # system-user token Embedded Signup's code exchange yields; "USER" for a person's token.
     kind: str = "SYSTEM_USER"
 
 
@@ -163,9 +165,15 @@ class SimulatorState:
     # ---- world building ----------------------------------------------------------------------
 
     def create_business(
-        self, *, name: str, display_number: str, verified_name: str, scopes: list[str] | None = None
+        self,
+        *,
+        name: str,
+        display_number: str,
+        verified_name: str,
+        scopes: list[str] | None = None,
+        kind: str = "SYSTEM_USER",
     ) -> dict[str, str]:
-        """A WABA with one phone number and a system-user token for it."""
+        """A WABA with one phone number and a token for it (a system-user token unless told)."""
         with self.lock:
             waba_id, phone_id, business_id = self.next_id(), self.next_id(), self.next_id()
             self.wabas[waba_id] = {
@@ -177,7 +185,7 @@ class SimulatorState:
             }
             self.phones[phone_id] = PhoneNumber(phone_id, waba_id, display_number, verified_name)
             token = "EAAsim" + secrets.token_urlsafe(40)
-            self.tokens[token] = Token(token, list(scopes or ALL_SCOPES), [waba_id])
+            self.tokens[token] = Token(token, list(scopes or ALL_SCOPES), [waba_id], kind=kind)
             self._add_hello_world(waba_id)
             return {"waba_id": waba_id, "phone_number_id": phone_id, "business_id": business_id, "token": token}
 
@@ -200,13 +208,24 @@ class SimulatorState:
             status="APPROVED",
         )
 
-    def create_signup(self, *, name: str = "New Business", display_number: str = "+1 555 010 0002") -> dict[str, str]:
-        """What Embedded Signup hands the browser: a short-lived code plus the new WABA and number."""
-        business = self.create_business(name=name, display_number=display_number, verified_name=name)
+    def create_signup(
+        self, *, name: str = "New Business", display_number: str = "+1 555 010 0002", kind: str = "SYSTEM_USER"
+    ) -> dict[str, str]:
+        """What Embedded Signup hands the browser: a short-lived code plus the new WABA, number and
+        business (the session info). The code exchanges for a business integration system-user
+        token; `kind="USER"` plays an old-style flow that handed out a person's token."""
+        business = self.create_business(name=name, display_number=display_number, verified_name=name, kind=kind)
         code = "simcode-" + secrets.token_urlsafe(16)
         with self.lock:
             self.codes[code] = (business["token"], business["waba_id"], time.time() + 30)
         return {"code": code, **{k: v for k, v in business.items() if k != "token"}}
+
+    def add_token(self, *, waba_ids: list[str], kind: str = "SYSTEM_USER", scopes: list[str] | None = None) -> str:
+        """Another token that sees these WABAs (e.g. a person's USER token, for refusal tests)."""
+        token = "EAAsim" + secrets.token_urlsafe(40)
+        with self.lock:
+            self.tokens[token] = Token(token, list(scopes or ALL_SCOPES), list(waba_ids), kind=kind)
+        return token
 
     def add_template(
         self,

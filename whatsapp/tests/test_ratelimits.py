@@ -284,3 +284,24 @@ def test_pairs_and_reach_for_a_chunk_answer_per_recipient_in_one_call():
     assert rl.reach_users("portfolio", ["u1", "u2", "u3"], limit=2, now=T0)[:2] == [0.0, 0.0]
     assert rl.reach_users("portfolio", ["u1", "u4"], limit=2, now=T0 + 10) == [0.0, pytest.approx(86390.0)]
     assert rl.users_reached("portfolio", now=T0 + 10) == 2
+
+
+# ---- named windows and cooldowns (person-driven actions) ----
+
+
+def test_named_windows_are_all_or_nothing_and_a_refusal_takes_nothing():
+    hour_and_day = [(2, 3600), (1, 86400)]
+    assert rl.take_windows("t:1:create", limits=hour_and_day, now=T0) == (-1, 0.0)
+    refused, wait = rl.take_windows("t:1:create", limits=hour_and_day, now=T0)
+    assert refused == 1 and wait == pytest.approx(86400 - T0 % 86400)
+    roomier_day = [(2, 3600), (5, 86400)]
+    assert rl.take_windows("t:1:create", limits=roomier_day, now=T0)[0] == -1  # the refusal did not count
+    assert rl.take_windows("t:1:create", limits=roomier_day, now=T0)[0] == 0  # the hour is full at 2
+    assert rl.take_windows("t:2:create", limits=roomier_day, now=T0)[0] == -1  # another name, its own count
+
+
+def test_a_cooldown_allows_one_action_then_says_how_long_to_wait():
+    assert rl.take_cooldown("t:1:check", seconds=30, now=T0).allowed
+    refused = rl.take_cooldown("t:1:check", seconds=30, now=T0 + 10)
+    assert not refused.allowed and refused.retry_after == pytest.approx(20)
+    assert rl.take_cooldown("t:1:check", seconds=30, now=T0 + 30).allowed

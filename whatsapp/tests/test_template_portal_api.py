@@ -163,3 +163,56 @@ def test_add_a_language_starts_from_the_template_under_the_same_name(connected, 
     assert (form.initial["name"], form.initial["body"][:7]) == ("hello_world", "Welcome")
     assert "language" not in form.initial
     assert login_client(bravo.admin).get(f"/whatsapp/templates/new/?from={hello.pk}").status_code == 404
+
+
+@pytest.fixture
+def agents_edit_templates_but_cannot_submit(monkeypatch):
+    """No built-in role edits without submitting: give agents the edit permission only."""
+    from accounts.roles import ROLE_PERMISSIONS, Perm, Role
+
+    assert Perm.TEMPLATES_SUBMIT not in ROLE_PERMISSIONS[Role.AGENT]
+    monkeypatch.setitem(ROLE_PERMISSIONS, Role.AGENT, ROLE_PERMISSIONS[Role.AGENT] | {Perm.TEMPLATES_EDIT})
+
+
+def _hello_world_form(template, **changes) -> dict:
+    from whatsapp.message_templates.forms import initial_from
+
+    data = {key: value for key, value in initial_from(template).items() if value is not None}
+    data["account"] = template.account_id
+    return {**data, **changes}
+
+
+def test_portal_edit_of_a_live_template_needs_the_submit_permission_like_the_api(
+    simulator, connected, alpha, login_client, api_client_for, agents_edit_templates_but_cannot_submit
+):
+    with tenant_context(alpha.tenant):
+        template = MessageTemplate.objects.get(name="hello_world")
+    before = (template.status, template.components, len(simulator.state.requests))
+    form = _hello_world_form(template, body="Welcome back! This message was edited.", action="save")
+    portal = login_client(alpha.agent).post(f"/whatsapp/templates/{template.pk}/", form)
+    api = api_client_for(alpha.agent).patch(
+        f"/api/v1/templates/{template.pk}/", {"components": [{"type": "BODY", "text": "Edited"}]}, format="json"
+    )
+    assert (portal.status_code, api.status_code) == (403, 403)
+    assert "resubmits it to Meta" in portal.content.decode() and "resubmits it to Meta" in api.json()["detail"]
+    with tenant_context(alpha.tenant):
+        template.refresh_from_db()
+    assert (template.status, template.components, len(simulator.state.requests)) == before
+
+
+def test_a_member_who_may_edit_but_not_submit_still_saves_drafts(
+    connected, alpha, login_client, agents_edit_templates_but_cannot_submit
+):
+    client = login_client(alpha.agent)
+    assert client.post("/whatsapp/templates/new/", {**BUILDER, "account": connected.pk, "action": "save"}).status_code
+    with tenant_context(alpha.tenant):
+        draft = MessageTemplate.objects.get(name="order_update")
+    edited = client.post(
+        f"/whatsapp/templates/{draft.pk}/", {**BUILDER, "footer": "Lucky Shrub team", "account": connected.pk}
+    )
+    assert edited.status_code == 302
+    with tenant_context(alpha.tenant):
+        draft.refresh_from_db()
+    assert draft.status == "DRAFT" and {"type": "FOOTER", "text": "Lucky Shrub team"} in draft.components
+    submit = client.post(f"/whatsapp/templates/{draft.pk}/", {**BUILDER, "account": connected.pk, "action": "submit"})
+    assert submit.status_code == 403

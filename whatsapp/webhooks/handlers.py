@@ -309,14 +309,17 @@ TENANT_HANDLERS = {
 
 
 def partner_app_installed(entry_id: str, value: dict[str, Any]) -> dict[str, Any]:
-    """Embedded Signup's callback: match the new WABA to a workspace, or keep it as an orphan."""
+    """Embedded Signup's callback: match the new WABA to a workspace, or keep it as an orphan.
+    Meta sends `waba_info` (waba_id, owner_business_id, partner ids) and nothing of ours."""
     from whatsapp.onboarding import onboarding_match
 
     info = value.get("waba_info") or {}
+    waba_id = str(info.get("waba_id", "") or "")
+    if not waba_id:
+        return {"result": "ignored", "reason": "no waba_id in waba_info"}
     kind, _ = onboarding_match(
-        waba_id=str(info.get("waba_id", "")),
-        owner_business_id=str(info.get("owner_business_id", "")),
-        tracking_code=str(value.get("tracking_code", "") or info.get("tracking_code", "")),
+        waba_id=waba_id,
+        owner_business_id=str(info.get("owner_business_id", "") or ""),
         source="account_update:PARTNER_APP_INSTALLED",
     )
     return {"result": "processed", "matched": kind}
