@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("whatsapp", "0006_phone_send_rate_limit"),
+        ("whatsapp", "0007_recipient_index_per_workspace"),
     ]
 
     operations = [
