@@ -9,6 +9,7 @@ Everything that names, reaches or quotes the person goes.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from django.db import connection, models, transaction
 from django.db.models import Q, Value
 from django.utils import timezone
 
-from aerostic.core import audit
+from aerostic.core import audit, crypto
 from aerostic.core.errors import Conflict
 from aerostic.core.models import AuditEvent
 from compliance.models import ComplianceSettings, ConsentEvent, UserPreferenceEvent
@@ -33,7 +34,7 @@ from tenants.models import Tenant, TenantScopedModel
 from whatsapp.models import WebhookEvent
 from whatsapp.webhooks.values import digits
 
-# What a redacted raw webhook body becomes: still valid JSON, naming nobody.
+# What a redacted raw webhook body becomes (encrypted like any body): still valid JSON, naming nobody.
 REDACTED_WEBHOOK_BODY = json.dumps({"redacted": "contact erased"})
 # An erased conversation's customer_index: unique (the one-conversation-per-customer rule still
 # holds), not derived from anything, so it links to no one.
@@ -137,6 +138,29 @@ def _redact_auditlog_of_contact(contact: Contact) -> int:
     ).update(changes={}, changes_text="", serialized_data=None, object_repr=f"contact {contact.pk}")
 
 
+def _webhook_events_naming(number: str) -> list[int]:
+    """Ids of this workspace's raw webhook events that name the number. Bodies are encrypted, so
+    no query can search them: each is decrypted, a batch at a time. A bounded scan all the same
+    (one workspace's events, kept WEBHOOK_RETENTION_DAYS), and erasures are rare: correctness
+    over speed. The number counts wherever it stands alone between non-digits: quoted in `from`,
+    `wa_id` or `recipient_id`, and inside text such as a changed-number notice."""
+    pattern = re.compile(rf"(?<![0-9]){re.escape(number)}(?![0-9])")
+    found: list[int] = []
+    last_id = 0
+    while True:
+        batch = list(WebhookEvent.objects.filter(pk__gt=last_id).order_by("pk").only("pk", "body")[:500])
+        if not batch:
+            return found
+        for event in batch:
+            try:
+                text = event.body.reveal()
+            except crypto.DecryptionError:
+                continue  # no key opens it: nobody can read it either, and it ages out
+            if pattern.search(text):
+                found.append(event.pk)
+        last_id = batch[-1].pk
+
+
 # --- One contact.
 
 
@@ -182,11 +206,8 @@ def contact_erase(*, contact: Contact, actor: Any, request: Any = None) -> Conta
     memberships = ContactListMember.objects.filter(contact=locked).delete()[0]
     with _erasing():
         consent_events = ConsentEvent.objects.filter(contact=locked).exclude(evidence="").update(evidence="")
-    # A bounded scan: this workspace's events only (kept WEBHOOK_RETENTION_DAYS), the number as a
-    # JSON string ("from", "wa_id", "recipient_id" all carry it quoted).
-    webhook_events = (
-        WebhookEvent.objects.filter(body__contains=f'"{number}"').update(body=REDACTED_WEBHOOK_BODY) if number else 0
-    )
+    naming = _webhook_events_naming(number) if number else []
+    webhook_events = WebhookEvent.objects.filter(pk__in=naming).update(body=REDACTED_WEBHOOK_BODY) if naming else 0
     AuditEvent.objects.filter(target_type=Contact._meta.label_lower, target_id=str(locked.pk)).update(
         target_repr=f"contact {locked.pk}"
     )

@@ -255,6 +255,9 @@ class WebhookFieldFilter(admin.SimpleListFilter):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(TenantScopedAdmin):
+    """The event store and its dead letters. The body is encrypted at rest: the list never shows it;
+    an event's own page decrypts it for staff, and each such view writes an audit event."""
+
     list_display = ("id", "received_at", "status", "field_list", "tenant", "attempts", "short_error")
     list_filter = ("status", WebhookFieldFilter, "tenant")
     date_hierarchy = "received_at"
@@ -267,13 +270,28 @@ class WebhookEventAdmin(TenantScopedAdmin):
         "last_error",
         "outcome",
         "processed_at",
-        "pretty_body",
     )
     exclude = ("body",)
     actions = ["replay"]
+    change_form_template = "admin/whatsapp/webhookevent/change_form.html"
 
     def has_add_permission(self, request):
         return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from django.contrib.admin.utils import unquote
+
+        from aerostic.core.crypto import DecryptionError
+        from whatsapp.webhooks.events import webhook_body_reveal
+
+        extra_context = dict(extra_context or {})
+        event = self.get_object(request, unquote(object_id)) if request.method in ("GET", "HEAD") else None
+        if event is not None and self.has_view_permission(request, event):
+            try:
+                extra_context["raw_body"] = webhook_body_reveal(event=event, actor=request.user, request=request)
+            except DecryptionError as error:
+                extra_context["raw_body_problem"] = str(error)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="fields")
     def field_list(self, obj):
@@ -282,18 +300,6 @@ class WebhookEventAdmin(TenantScopedAdmin):
     @admin.display(description="last error")
     def short_error(self, obj):
         return obj.last_error[:80]
-
-    @admin.display(description="raw JSON")
-    def pretty_body(self, obj):
-        import json
-
-        from django.utils.html import format_html
-
-        try:
-            text = json.dumps(json.loads(obj.body), indent=2, ensure_ascii=False)
-        except ValueError:
-            text = obj.body
-        return format_html('<pre style="white-space:pre-wrap;max-height:40em;overflow:auto">{}</pre>', text)
 
     @admin.action(description="Replay (process again)")
     def replay(self, request, queryset):

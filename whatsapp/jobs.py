@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from aerostic import queues
+from aerostic.core.fields import SealedValue
 from aerostic.core.jobs import enqueue_on_commit, platform_job, tenant_job
 from aerostic.queues import LOW
 from whatsapp.models import AccessToken
@@ -94,12 +95,13 @@ def process_webhook_event(*, event_id: int) -> str | None:
             claimed = cursor.fetchone()
         if claimed is None:
             return None  # processed, ignored, dead or gone: nothing to do (re-delivered job)
-        body, attempts = claimed
+        ciphertext, attempts = claimed
+        body = SealedValue(ciphertext, WebhookEvent._meta.get_field("body").encryption_context)
         event = WebhookEvent(pk=event_id, body=body, attempts=attempts, status=WebhookEvent.Status.PROCESSING)
         return _process_claimed(event)
 
 
-# Claim and read in one round trip (the body is all processing needs).
+# Claim and read in one round trip (the body, still encrypted, is all processing needs).
 _CLAIM_EVENT = (
     "UPDATE whatsapp_webhookevent SET status = 'processing', attempts = attempts + 1"
     " WHERE id = %s AND status IN ('pending', 'processing') RETURNING body, attempts"
@@ -135,7 +137,8 @@ def _process_claimed(event: Any) -> str:
 
     try:
         with transaction.atomic():
-            tenant_id, outcomes = process_payload(event.body)
+            # Decrypted inside the try: a body no key in the ring opens ends dead with the reason.
+            tenant_id, outcomes = process_payload(event.body.reveal())
             handled = any(o.get("result") == "processed" for o in outcomes)
             event.tenant_id = tenant_id
             event.outcome = {"changes": outcomes}

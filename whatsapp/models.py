@@ -269,7 +269,9 @@ class WebhookEvent(TenantScopedModel):
     """One POST from Meta, stored raw before anything else happens (the event store).
 
     The tenant is empty until processing routes the event by phone number / WABA; such rows are
-    visible to platform code only. A body holds customer messages: never log it.
+    visible to platform code only. A body holds customer numbers and messages: it is encrypted at
+    rest (the intake seals it before its raw INSERT), revealed only by processing, the contact
+    erase and Django admin's audited detail page; never log it.
     """
 
     class Status(models.TextChoices):
@@ -287,7 +289,7 @@ class WebhookEvent(TenantScopedModel):
         related_name="whatsapp_webhookevent_set",
         editable=False,
     )
-    body = models.TextField()
+    body = EncryptedTextField(help_text="The raw JSON Meta sent, encrypted")
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     fields = models.JSONField(default=list, blank=True, help_text="The `field` of every change in the event")

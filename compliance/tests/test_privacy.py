@@ -108,6 +108,11 @@ def bravo_account(simulator, bravo):
 
 
 @pytest.fixture
+def phone_of_alpha(connected, alpha):
+    return _phone(alpha, connected)
+
+
+@pytest.fixture
 def contact(connected, alpha):
     return _seed(alpha, connected, prefix="alpha")
 
@@ -194,10 +199,32 @@ def test_erase_removes_preferences_memberships_and_raw_webhook_bodies(contact, a
     with tenant_context(alpha.tenant):
         assert not UserPreferenceEvent.objects.exists()
         assert not ContactListMember.objects.exists()
-        bodies = list(WebhookEvent.objects.order_by("id").values_list("body", "status"))
+        bodies = [
+            (body.reveal(), status)
+            for body, status in WebhookEvent.objects.order_by("id").values_list("body", "status")
+        ]
     assert bodies[0] == bodies[1] == (REDACTED_WEBHOOK_BODY, "processed")
     assert OTHER in bodies[2][0]  # the other customer's event is theirs, untouched
     assert all(NUMBER not in body for body, _ in bodies)
+
+
+def test_erase_finds_the_number_in_encrypted_bodies_wherever_it_stands(contact, alpha, phone_of_alpha):
+    """A status naming the number as recipient, and a changed-number notice naming it in its text."""
+    status = {"id": "wamid.alpha.status", "status": "sent", "timestamp": "1700000000", "recipient_id": NUMBER}
+    deliver_webhook(_envelope(phone_of_alpha, {"statuses": [status]}))
+    notice = {"body": f"User changed from {NUMBER} to {OTHER}1", "wa_id": f"{OTHER}1", "type": "user_changed_number"}
+    message = {"from": f"{OTHER}1", "id": "wamid.alpha.sys", "timestamp": "1700000000", "type": "system"}
+    deliver_webhook(_envelope(phone_of_alpha, {"messages": [{**message, "system": notice}]}))
+    unrelated = {**status, "id": "wamid.alpha.status2", "recipient_id": f"{NUMBER}0"}  # a longer number
+    deliver_webhook(_envelope(phone_of_alpha, {"statuses": [unrelated]}))
+
+    _erase(contact, alpha)
+
+    with tenant_context(alpha.tenant):
+        bodies = [body.reveal() for body in WebhookEvent.objects.order_by("id").values_list("body", flat=True)]
+    assert bodies[3] == bodies[4] == REDACTED_WEBHOOK_BODY
+    assert f"{NUMBER}0" in bodies[5]
+    assert sum(body == REDACTED_WEBHOOK_BODY for body in bodies) == 4
 
 
 def test_erase_leaves_other_customers_alone(contact, alpha):

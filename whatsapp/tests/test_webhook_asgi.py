@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.asgi import get_asgi_application
+from django.db import connection
 
 from aerostic import queues
 from aerostic.testsupport.webhooks import meta_signature
@@ -145,6 +146,23 @@ def test_a_signed_delivery_is_stored_pending_handed_over_and_processed(simulator
     assert process_webhook_event(event_id=event.pk) == "processed"
 
 
+def test_the_stored_body_is_encrypted_no_number_or_text_in_the_table(simulator, connected, alpha):
+    with tenant_context(alpha.tenant):
+        phone = PhoneNumber.objects.get(account=connected)
+    status, _, _ = _post(_message("wamid.asgi.secret", phone.phone_number_id))
+
+    assert status == 200
+    with platform_context("test: raw read"), connection.cursor() as cursor:
+        cursor.execute("SELECT body FROM whatsapp_webhookevent")
+        [(stored,)] = cursor.fetchall()
+    assert "919812345621" not in stored and "Hello" not in stored and stored.startswith("v1.")
+    [event] = _events()
+    assert process_webhook_event(event_id=event.pk) == "processed"
+    assert (
+        json.loads(event.body.reveal())["entry"][0]["changes"][0]["value"]["messages"][0]["id"] == "wamid.asgi.secret"
+    )
+
+
 @pytest.mark.parametrize("signature", ["", "sha256=" + "0" * 64, "md5=abc"])
 def test_unsigned_or_forged_deliveries_get_401_and_nothing_is_stored(signature):
     status, _, content = _post(b'{"object": "whatsapp_business_account"}', signature=signature)
@@ -171,7 +189,11 @@ def test_signed_malformed_json_is_kept_dead_and_acknowledged():
     status, _, _ = _post(b"{not json")
     [event] = _events()
     assert status == 200
-    assert (event.status, event.body, event.last_error) == ("dead", "{not json", "malformed body: JSONDecodeError")
+    assert (event.status, event.body.reveal(), event.last_error) == (
+        "dead",
+        "{not json",
+        "malformed body: JSONDecodeError",
+    )
     assert queues.redis_connection().llen(ready.READY_KEY) == 0
 
 

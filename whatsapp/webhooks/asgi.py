@@ -2,12 +2,12 @@
 
 The web tier runs gunicorn with uvicorn workers (aerostic.server). Every `POST /webhooks/meta/`
 is answered here without Django's request machinery, middleware or thread hop: the body is read
-from the socket, its HMAC checked, one row inserted through a small async connection pool and the
-id pushed onto the ready list (webhooks/ready.py) with one Redis call. Thousands of deliveries can
-wait on Postgres at once without a thread each, which is what let a 2-core machine take Meta's
-bursts. The rules are the intake view's (webhooks/intake.py shares them: signature, body
-inspection, the stored row, the per-address limit on signature failures); GET verification and
-every other request go to Django unchanged.
+from the socket, its HMAC checked, the body encrypted, one row inserted through a small async
+connection pool and the id pushed onto the ready list (webhooks/ready.py) with one Redis call.
+Thousands of deliveries can wait on Postgres at once without a thread each, which is what let a
+2-core machine take Meta's bursts. The rules are the intake view's (webhooks/intake.py shares
+them: signature, body inspection and sealing, the stored row, the per-address limit on signature
+failures); GET verification and every other request go to Django unchanged.
 
 What the sync view gets from Django is done here by hand: the host check (ALLOWED_HOSTS), HTTPS
 only in production (SECURE_PROXY_SSL_HEADER), the client address (aerostic.core.clientip, as
@@ -96,9 +96,9 @@ class WebhookIntake:
             # Only failures count against an address: a signed delivery is never rate limited.
             return await self._refuse_unsigned(_client_ip(scope))
 
-        text, status, fields, problem = intake.inspect_body(body)
+        sealed, status, fields, problem = intake.inspect_body(body)  # signature checked on the raw bytes first
         try:
-            event_id = await self._store(text, status, fields, problem)
+            event_id = await self._store(sealed, status, fields, problem)
         except (psycopg.Error, PoolTimeout, OSError):
             logger.exception("webhook not stored: database unavailable")
             return 503, {"error": "Temporarily unavailable."}
@@ -124,14 +124,14 @@ class WebhookIntake:
                     self._pool = pool
         return self._pool
 
-    async def _store(self, text: str, status: str, fields: list[str], problem: str) -> int:
+    async def _store(self, sealed: str, status: str, fields: list[str], problem: str) -> int:
         pool = await self._database()
         async with pool.connection() as conn:
             # The platform scope is transaction-local, as everywhere (tenants.rls): the pooled
             # connection carries nothing into its next use. Both statements go in one round trip.
             async with conn.pipeline():
                 await conn.execute("SELECT set_config('app.platform', 'on', true)")
-                cursor = await conn.execute(intake.INSERT_EVENT, [text, status, json.dumps(fields), problem])
+                cursor = await conn.execute(intake.INSERT_EVENT, [sealed, status, json.dumps(fields), problem])
             row = await cursor.fetchone()
         return row[0]
 
