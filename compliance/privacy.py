@@ -85,10 +85,10 @@ def register_personal_data(name: str, *, erase: Callable[..., int], expire: Call
 
 # --- Messages: bodies and media references go, the billing-relevant columns stay.
 
-# The payload keeps Meta's id, time and type; `from`/`to`, text, captions, media ids, contacts
-# cards, locations and replies all go. `redacted` marks the row so a second pass skips it.
+# The payload keeps Meta's id, time and type; text, captions, media ids, contact cards (sealed),
+# locations and replies all go. `redacted` marks the row so a second pass skips it.
 _REDACT_MESSAGES_SQL = (
-    "UPDATE inbox_message SET body = '', payload = jsonb_strip_nulls(jsonb_build_object("
+    "UPDATE inbox_message SET body = '', sealed_payload = NULL, payload = jsonb_strip_nulls(jsonb_build_object("
     "'id', payload->'id', 'timestamp', payload->'timestamp', 'type', payload->'type', 'redacted', %s::text))"
     " WHERE tenant_id = %s AND payload->>'redacted' IS NULL AND {condition}"
 )

@@ -27,7 +27,7 @@ class ConversationAdmin(TenantScopedAdmin):
 class MessageAdmin(TenantScopedAdmin):
     list_display = ("id", "tenant", "direction", "type", "status", "created_at", "error_code")
     list_filter = ("direction", "status", "type")
-    exclude = ("body", "payload")
+    exclude = ("body", "payload", "sealed_payload")
     readonly_fields = (
         "tenant",
         "conversation",

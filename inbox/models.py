@@ -80,7 +80,14 @@ class Message(TenantScopedModel):
     type = models.CharField(max_length=32)
     wamid = models.CharField(max_length=255, db_index=True)
     body = models.TextField(blank=True, help_text="Text of a text message; never logged")
-    payload = models.JSONField(default=dict, blank=True)
+    payload = models.JSONField(
+        default=dict, blank=True, help_text="Meta's message object without numbers or ids of people (inbox.payloads)"
+    )
+    sealed_payload = EncryptedTextField(
+        null=True,
+        blank=True,
+        help_text="Parts naming other people (shared contact cards, system notices), encrypted JSON",
+    )
     status = models.CharField(max_length=12, choices=Status.choices)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)

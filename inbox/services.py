@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from aerostic.core.crypto import blind_index
 from inbox.models import Conversation, Message, MessageKey, MessageStatusEvent
+from inbox.payloads import payload_split
 from tenants.context import NoTenantContext, current_scope, require_tenant_id
 from whatsapp.webhooks.values import digits, meta_time
 
@@ -119,6 +120,7 @@ def _new_message(
     """The unsaved row of a claimed wamid; `created_at` must be the one written to its MessageKey."""
     text = message.get("text", {}).get("body", "") if isinstance(message.get("text"), dict) else ""
     errors = message.get("errors") or []
+    payload, sealed = payload_split(message)  # numbers live on the conversation, encrypted
     return Message(
         id=message_id,
         tenant_id=conversation.tenant_id,
@@ -127,7 +129,8 @@ def _new_message(
         type=str(message.get("type") or "unknown"),
         wamid=str(message.get("id") or ""),
         body=str(text),
-        payload=message,
+        payload=payload,
+        sealed_payload=sealed,
         status=status,
         created_at=created_at,
         error_code=(errors[0].get("code") if errors and isinstance(errors[0], dict) else None),
@@ -203,6 +206,7 @@ def _now_timestamp() -> str:
 
 
 def _outbound_payload(*, to: str, wamid: str, content: dict[str, Any], timestamp: str) -> dict[str, Any]:
+    # Meta's message object as a webhook would show it; `to` is dropped when stored (inbox.payloads).
     return {**content, "id": wamid, "to": digits(to), "timestamp": timestamp}
 
 
