@@ -81,3 +81,37 @@ def test_x_tenant_header_picks_the_workspace(alpha, bravo, api_client_for):
 def test_x_tenant_header_for_a_foreign_workspace_is_404(alpha, bravo, api_client_for):
     client = api_client_for(alpha.agent, tenant_slug="bravo")
     assert client.get("/api/v1/tenant/").status_code == 404
+
+
+def test_a_token_for_several_workspaces_without_x_tenant_is_refused_with_the_slugs(alpha, bravo, api_client_for):
+    # Given a user who belongs to alpha and bravo
+    from tenants.tests.factories import MembershipFactory
+
+    MembershipFactory(tenant=bravo.tenant, user=alpha.agent.user, role="viewer")
+    client = api_client_for(alpha.agent)
+    # When they call a workspace endpoint without naming the workspace
+    response = client.get("/api/v1/tenant/")
+    # Then the API refuses to guess and lists the slugs they may use
+    assert response.status_code == 400
+    body = response.json()
+    assert "X-Tenant" in body["detail"] and "alpha" in body["detail"] and "bravo" in body["detail"]
+    assert body["workspaces"] == ["alpha", "bravo"]
+
+
+def test_a_token_for_one_workspace_needs_no_x_tenant(alpha, api_client_for):
+    assert api_client_for(alpha.agent).get("/api/v1/tenant/").json()["slug"] == "alpha"
+
+
+def test_a_portal_session_with_several_workspaces_uses_the_active_one(alpha, bravo, login_client):
+    # Given a portal user of alpha and bravo who switched to bravo
+    from tenants.tests.factories import MembershipFactory
+
+    MembershipFactory(tenant=bravo.tenant, user=alpha.agent.user, role="viewer")
+    client = login_client(alpha.agent)
+    session = client.session
+    session["active_tenant_id"] = bravo.tenant.pk
+    session.save()
+    # When the browser calls the API with its session
+    response = client.get("/api/v1/tenant/")
+    # Then it answers for the active workspace
+    assert response.status_code == 200 and response.json()["slug"] == "bravo"
