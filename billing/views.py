@@ -5,20 +5,19 @@ selectors to read; the billing profile is set by platform staff (admin), shown h
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from accounts.roles import Perm
 from aerostic.core import audit
+from aerostic.core.streaming import streaming_download
 from aerostic.core.views import PortalView
 from billing import selectors
 from billing.cycles import cycle_start
@@ -212,13 +211,6 @@ def ledger_csv_chunks(tenant_id: int, rows: QuerySet[LedgerEntry]) -> Iterator[s
         yield "".join(csv_lines(_csv_row(entry) for entry in chunk))
 
 
-async def _async_chunks(chunks: Iterator[str]) -> AsyncIterator[str]:
-    """Under ASGI a synchronous iterator would be read whole first: read each chunk in the sync thread."""
-    step = sync_to_async(next, thread_sensitive=True)
-    while (chunk := await step(chunks, None)) is not None:
-        yield chunk
-
-
 class LedgerExportView(PortalView):
     required_permission = Perm.BILLING_VIEW
 
@@ -239,11 +231,7 @@ class LedgerExportView(PortalView):
             },
         )
         chunks = ledger_csv_chunks(request.tenant.pk, rows)
-        response = StreamingHttpResponse(
-            _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks, content_type="text/csv"
-        )
-        response["Content-Disposition"] = f'attachment; filename="ledger-{timezone.now():%Y%m%d}.csv"'
-        return response
+        return streaming_download(request, chunks, filename=f"ledger-{timezone.now():%Y%m%d}.csv")
 
 
 class RateCardView(PortalView):

@@ -16,7 +16,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.roles import Perm
+from accounts.roles import Perm, role_has_perm
 from aerostic.core.api import TenantAPIView
 from aerostic.core.errors import DomainError
 from compliance import consent as ledger
@@ -169,7 +169,8 @@ class ContactDataExportApi(TenantAPIView):
         from compliance.privacy import contact_data_export
 
         contact = selectors.contact_get(contact_id)
-        return Response(contact_data_export(contact, actor=request.user, request=request))
+        include_phone = role_has_perm(request.membership.role, Perm.CONTACTS_REVEAL_PHONE)
+        return Response(contact_data_export(contact, include_phone=include_phone, actor=request.user, request=request))
 
 
 class ListListApi(TenantAPIView):
