@@ -68,6 +68,13 @@ WEBHOOK_DRAINERS = env_int("WEBHOOK_DRAINERS", 2, minimum=1)
 WEBHOOK_INTAKE_DB_CONNECTIONS = env_int("WEBHOOK_INTAKE_DB_CONNECTIONS", 4, minimum=1)
 # Contacts: the largest CSV accepted for import (a clear error above it).
 CONTACT_IMPORT_MAX_BYTES = env_int("CONTACT_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+# A contact CSV is the only file the app takes: bytes past that limit are kept neither in memory
+# nor on disk (the first handler drops them and the import refuses the file by its size).
+FILE_UPLOAD_HANDLERS = [
+    "contacts.importing.upload.UploadSizeCap",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Billing: a prepaid workspace below its credit limit cannot launch campaigns and its running ones
 # pause (billing.selectors.launch_allowed, billing.jobs.pause_for_balance); false turns that off.
 BILLING_ENFORCE_BALANCE = env_bool("BILLING_ENFORCE_BALANCE", default=True)

@@ -299,12 +299,14 @@ class ImportListApi(TenantAPIView):
 
     @extend_schema(request=ImportUploadInput, responses={201: ImportOutput})
     def post(self, request: Request) -> Response:
-        from contacts.importing import import_upload
+        from contacts.importing import import_upload, import_upload_read
 
         data = ImportUploadInput(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
-        contact_import = import_upload(data=upload.read(), filename=upload.name, actor=request.user, request=request)
+        contact_import = import_upload(
+            data=import_upload_read(upload), filename=upload.name, actor=request.user, request=request
+        )
         return Response(ImportOutput(contact_import).data, status=201)
 
 
