@@ -116,7 +116,9 @@ class ContactDetailApi(TenantAPIView):
         changes.pop("consent_evidence", None)
         if "timezone" in changes:
             changes["timezone_name"] = changes.pop("timezone")
-        contact = services.contact_update(contact=contact, actor=request.user, request=request, **changes)
+        contact = ledger.contact_edit(
+            contact=contact, actor=request.user, source=ConsentEvent.Source.API, request=request, **changes
+        )
         return Response(ContactOutput(contact).data)
 
     @extend_schema(responses=ContactOutput)

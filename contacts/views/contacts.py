@@ -157,7 +157,9 @@ class ContactDetailView(PortalView):
                 changes.pop("phone")  # the masked number came back unchanged
             changes["attributes"] = attribute_values(request, list(selectors.attribute_definitions()))
             try:
-                services.contact_update(contact=contact, actor=request.user, request=request, **changes)
+                ledger.contact_edit(
+                    contact=contact, actor=request.user, source=ConsentEvent.Source.AGENT, request=request, **changes
+                )
             except DomainError as error:
                 problems_to_form(form, error)
             else:
