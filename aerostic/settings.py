@@ -274,6 +274,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "ConsentKindEnum": "compliance.models.ConsentEvent.Kind",
+        "RecordableConsentKindEnum": "compliance.models.ConsentEvent.RECORDABLE_KINDS",
         # `status` / `state` of campaigns and their recipients: named apart from other apps' choices.
         "CampaignStatusEnum": "campaigns.models.Campaign.Status",
         "CampaignMessageStateEnum": "campaigns.models.CampaignMessage.State",
