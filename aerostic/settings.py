@@ -76,6 +76,13 @@ WEBHOOK_INTAKE_DB_CONNECTIONS = env_int("WEBHOOK_INTAKE_DB_CONNECTIONS", 4, mini
 CONTACT_IMPORT_MAX_BYTES = env_int("CONTACT_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 # An upload never run is deleted, and an import's error report cleared, this long after.
 CONTACT_IMPORT_RETENTION_HOURS = env_int("CONTACT_IMPORT_RETENTION_HOURS", 72, minimum=1)
+# A contact CSV is the only file the app takes: bytes past that limit are kept neither in memory
+# nor on disk (the first handler drops them and the import refuses the file by its size).
+FILE_UPLOAD_HANDLERS = [
+    "contacts.importing.upload.UploadSizeCap",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Billing: a prepaid workspace below its credit limit cannot launch campaigns and its running ones
 # pause (billing.selectors.launch_allowed, billing.jobs.pause_for_balance); false turns that off.
 BILLING_ENFORCE_BALANCE = env_bool("BILLING_ENFORCE_BALANCE", default=True)
@@ -292,6 +299,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "persistAuthorization": False},
     "ENUM_NAME_OVERRIDES": {
         "ConsentKindEnum": "compliance.models.ConsentEvent.Kind",
+        "RecordableConsentKindEnum": "compliance.models.ConsentEvent.RECORDABLE_KINDS",
         # `status` / `state` of campaigns and their recipients: named apart from other apps' choices.
         "CampaignStatusEnum": "campaigns.models.Campaign.Status",
         "CampaignMessageStateEnum": "campaigns.models.CampaignMessage.State",

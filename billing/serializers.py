@@ -37,6 +37,10 @@ class RateCardQuery(serializers.Serializer):
     at = AwareDateTimeField(required=False, help_text="When (default: now)")
 
 
+MAX_ESTIMATE_VARIANTS = 3  # a campaign's own limit (A, B, C)
+MAX_ESTIMATE_AUDIENCES = 50  # lists, and segments, per estimate
+
+
 class EstimateVariantInput(serializers.Serializer):
     template_id = serializers.IntegerField(min_value=1)
     percentage = serializers.IntegerField(min_value=1, max_value=100)
@@ -44,9 +48,28 @@ class EstimateVariantInput(serializers.Serializer):
 
 class EstimateInput(serializers.Serializer):
     template_id = serializers.IntegerField(min_value=1, required=False, help_text="One template for everyone")
-    variants = EstimateVariantInput(many=True, required=False, help_text="Or A/B variants adding up to 100 %")
-    list_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
-    segment_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
+    # Caps bound the work of one request (each id is looked up, each variant priced)
+    variants = serializers.ListField(
+        child=EstimateVariantInput(),
+        required=False,
+        max_length=MAX_ESTIMATE_VARIANTS,
+        error_messages={"max_length": f"At most {MAX_ESTIMATE_VARIANTS} variants (A/B/C)."},
+        help_text=f"Or A/B variants adding up to 100 % (at most {MAX_ESTIMATE_VARIANTS})",
+    )
+    list_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        default=list,
+        max_length=MAX_ESTIMATE_AUDIENCES,
+        error_messages={"max_length": f"At most {MAX_ESTIMATE_AUDIENCES} lists."},
+    )
+    segment_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        default=list,
+        max_length=MAX_ESTIMATE_AUDIENCES,
+        error_messages={"max_length": f"At most {MAX_ESTIMATE_AUDIENCES} segments."},
+    )
     send_at = AwareDateTimeField(required=False, allow_null=True, help_text="Priced at this time (default: now)")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -1,34 +1,28 @@
 """Portal pages for billing: the dashboard (a cycle's spend by category and market, the daily chart,
 top campaigns with estimate vs actual, unpriced usage, the filtered ledger), the ledger as CSV
 (streamed, formula-safe, audited), the rate card in force and the billing profile form. Thin:
-selectors to read, `billing_profile_update` to write."""
+selectors to read; the billing profile is set by platform staff (admin), shown here read-only."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from asgiref.sync import sync_to_async
-from django.contrib import messages
-from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import redirect
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from accounts.roles import Perm
 from aerostic.core import audit
-from aerostic.core.errors import DomainError
+from aerostic.core.streaming import streaming_download
 from aerostic.core.views import PortalView
 from billing import selectors
 from billing.cycles import cycle_start
-from billing.forms import BillingProfileForm
 from billing.models import Category, LedgerEntry, UnpricedUsage
 from billing.money import format_money, from_micros
-from billing.services import billing_profile_update
 from contacts.exporting import csv_lines
 from tenants.context import tenant_context
 
@@ -217,13 +211,6 @@ def ledger_csv_chunks(tenant_id: int, rows: QuerySet[LedgerEntry]) -> Iterator[s
         yield "".join(csv_lines(_csv_row(entry) for entry in chunk))
 
 
-async def _async_chunks(chunks: Iterator[str]) -> AsyncIterator[str]:
-    """Under ASGI a synchronous iterator would be read whole first: read each chunk in the sync thread."""
-    step = sync_to_async(next, thread_sensitive=True)
-    while (chunk := await step(chunks, None)) is not None:
-        yield chunk
-
-
 class LedgerExportView(PortalView):
     required_permission = Perm.BILLING_VIEW
 
@@ -244,11 +231,7 @@ class LedgerExportView(PortalView):
             },
         )
         chunks = ledger_csv_chunks(request.tenant.pk, rows)
-        response = StreamingHttpResponse(
-            _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks, content_type="text/csv"
-        )
-        response["Content-Disposition"] = f'attachment; filename="ledger-{timezone.now():%Y%m%d}.csv"'
-        return response
+        return streaming_download(request, chunks, filename=f"ledger-{timezone.now():%Y%m%d}.csv")
 
 
 class RateCardView(PortalView):
@@ -268,37 +251,20 @@ class RateCardView(PortalView):
 
 
 class BillingProfileView(PortalView):
+    """The workspace's billing settings, read-only: prepaid, the credit limit, the currency and the
+    cycle day are the platform's controls over a workspace, so only staff change them (Django admin,
+    through `billing_profile_update`). A POST is refused with 405 by the view itself."""
+
     template_name = "billing/profile.html"
     required_permission = Perm.BILLING_MANAGE
-
-    def _form(self, data: Any = None) -> BillingProfileForm:
-        profile = selectors.billing_profile_get()
-        initial = {
-            "currency": profile.currency,
-            "prepaid": profile.prepaid,
-            "credit_limit": from_micros(profile.credit_limit_micros).normalize(),
-        }
-        locked = LedgerEntry.objects.exists()
-        return BillingProfileForm(data, initial=initial, currency_locked=locked)
+    http_method_names = ["get", "head", "options"]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         profile = selectors.billing_profile_get()
         context.update(
-            form=kwargs.get("form") or self._form(),
             profile=profile,
             balance=_money(profile.balance_micros, profile.currency),
+            credit_limit=_money(profile.credit_limit_micros, profile.currency),
         )
         return context
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = self._form(request.POST)
-        if form.is_valid():
-            try:
-                billing_profile_update(tenant=request.tenant, actor=request.user, request=request, **form.changes())
-            except DomainError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(request, "Billing settings saved.")
-                return redirect("billing:profile")
-        return self.render_to_response(self.get_context_data(form=form), status=400)

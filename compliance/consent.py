@@ -24,7 +24,11 @@ from tenants.context import require_tenant_id
 
 Kind = ConsentEvent.Kind
 Source = ConsentEvent.Source
-_STATE_OF = {Kind.OPT_IN: ConsentState.OPTED_IN, Kind.OPT_OUT: ConsentState.OPTED_OUT}
+_STATE_OF = {
+    Kind.OPT_IN: ConsentState.OPTED_IN,
+    Kind.OPT_OUT: ConsentState.OPTED_OUT,
+    Kind.RESET: ConsentState.UNKNOWN,
+}
 # Events a person records by hand are audited; automatic ones (keywords, Meta's signals, imports,
 # whose own run is audited) are evidence enough in the ledger itself.
 _AUDITED_SOURCES = {Source.AGENT, Source.API, Source.FORM}
@@ -90,6 +94,29 @@ def consent_record(
             )
     contact.refresh_from_db(fields=["consent_state", "consent_changed_at"])
     return event
+
+
+@transaction.atomic
+def contact_edit(*, contact: Contact, actor: Any, source: str, request: Any = None, **changes: Any) -> Contact:
+    """A person's edit of a contact (`contacts.services.contact_update`, same arguments), with the
+    consent rule a new number brings: consent given for the old number does not speak for whoever
+    has the new one, so a reset event (state unknown) is recorded in the same transaction. Lives
+    here because contacts sits below compliance and must not write the ledger; the portal and the
+    API edit contacts through this function, never `contact_update` directly."""
+    from contacts.services import contact_update
+
+    old_index = contact.phone_index
+    contact = contact_update(contact=contact, actor=actor, request=request, **changes)
+    if contact.phone_index != old_index and ConsentEvent.objects.filter(contact=contact).exists():
+        consent_record(
+            contact=contact,
+            kind=Kind.RESET,
+            source=source,
+            evidence="The number changed: consent given for the previous number does not carry over.",
+            actor=actor,
+            request=request,
+        )
+    return contact
 
 
 def consent_record_many(changes: Iterable[ConsentChange], *, actor: Any = None) -> int:

@@ -72,6 +72,11 @@ class ConsentEvent(TenantScopedModel):
     class Kind(models.TextChoices):
         OPT_IN = "opt_in", "Opted in"
         OPT_OUT = "opt_out", "Opted out"
+        # The number changed: what the old number's owner said does not speak for the new one
+        RESET = "reset", "Reset (number changed)"
+
+    # What a person or an import may record; a reset only follows a number change
+    RECORDABLE_KINDS = [(Kind.OPT_IN.value, Kind.OPT_IN.label), (Kind.OPT_OUT.value, Kind.OPT_OUT.label)]
 
     class Source(models.TextChoices):
         IMPORT = "import", "CSV import"

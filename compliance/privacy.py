@@ -256,8 +256,12 @@ def _iso(value: datetime | None) -> str | None:
 
 
 @transaction.atomic
-def contact_data_export(contact: Contact, *, actor: Any = None, request: Any = None) -> dict[str, Any]:
-    """Everything kept about one contact, as JSON-ready data (a subject access request); audited."""
+def contact_data_export(
+    contact: Contact, *, include_phone: bool = False, actor: Any = None, request: Any = None
+) -> dict[str, Any]:
+    """Everything kept about one contact, as JSON-ready data (a subject access request); audited.
+    The full number only with `include_phone` (the caller holds "See full phone numbers"); otherwise
+    the masked hint, as everywhere else."""
     index = _contact_customer_index(contact)
     conversations = list(_conversations_of(contact, index).select_related("phone_number").order_by("created_at"))
     messages_by_conversation: dict[int, list[dict[str, Any]]] = {c.pk: [] for c in conversations}
@@ -280,7 +284,7 @@ def contact_data_export(contact: Contact, *, actor: Any = None, request: Any = N
         "exported_at": _iso(timezone.now()),
         "contact": {
             "id": contact.pk,
-            "phone": contact.phone.reveal() if contact.phone else "",
+            "phone": (contact.phone.reveal() if include_phone else contact.phone_hint) if contact.phone else "",
             "name": contact.name,
             "country": contact.country,
             "language": contact.language,
@@ -329,7 +333,11 @@ def contact_data_export(contact: Contact, *, actor: Any = None, request: Any = N
         tenant=contact.tenant_id,
         target=contact,
         request=request,
-        metadata={"conversations": len(conversations), "messages": sum(map(len, messages_by_conversation.values()))},
+        metadata={
+            "conversations": len(conversations),
+            "messages": sum(map(len, messages_by_conversation.values())),
+            "full_number": include_phone,
+        },
     )
     return data
 

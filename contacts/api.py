@@ -16,7 +16,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.roles import Perm
+from accounts.roles import Perm, role_has_perm
 from aerostic.core.api import TenantAPIView
 from aerostic.core.errors import DomainError
 from compliance import consent as ledger
@@ -116,7 +116,9 @@ class ContactDetailApi(TenantAPIView):
         changes.pop("consent_evidence", None)
         if "timezone" in changes:
             changes["timezone_name"] = changes.pop("timezone")
-        contact = services.contact_update(contact=contact, actor=request.user, request=request, **changes)
+        contact = ledger.contact_edit(
+            contact=contact, actor=request.user, source=ConsentEvent.Source.API, request=request, **changes
+        )
         return Response(ContactOutput(contact).data)
 
     @extend_schema(responses=ContactOutput)
@@ -169,7 +171,8 @@ class ContactDataExportApi(TenantAPIView):
         from compliance.privacy import contact_data_export
 
         contact = selectors.contact_get(contact_id)
-        return Response(contact_data_export(contact, actor=request.user, request=request))
+        include_phone = role_has_perm(request.membership.role, Perm.CONTACTS_REVEAL_PHONE)
+        return Response(contact_data_export(contact, include_phone=include_phone, actor=request.user, request=request))
 
 
 class ListListApi(TenantAPIView):
@@ -298,12 +301,14 @@ class ImportListApi(TenantAPIView):
 
     @extend_schema(request=ImportUploadInput, responses={201: ImportOutput})
     def post(self, request: Request) -> Response:
-        from contacts.importing import import_upload
+        from contacts.importing import import_upload, import_upload_read
 
         data = ImportUploadInput(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
-        contact_import = import_upload(data=upload.read(), filename=upload.name, actor=request.user, request=request)
+        contact_import = import_upload(
+            data=import_upload_read(upload), filename=upload.name, actor=request.user, request=request
+        )
         return Response(ImportOutput(contact_import).data, status=201)
 
 

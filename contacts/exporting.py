@@ -1,4 +1,4 @@
-"""Contacts as CSV (streamed), and the cell rule every CSV we hand out follows.
+"""Contacts as CSV (streamed in keyset chunks), and the cell rule every CSV we hand out follows.
 
 Spreadsheets run a cell that starts with = + - @ (or a tab / carriage return before one) as a
 formula, so a contact named `=HYPERLINK(...)` could act on the machine of whoever opens the export.
@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from contacts.models import AttributeDefinition, Contact
+from tenants.context import tenant_context
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _HARMLESS_NUMBER = re.compile(r"[+-]?[0-9][0-9 .•]*")
@@ -64,33 +65,61 @@ def csv_lines(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
         yield writer.writerow([safe_cell(cell) for cell in row])
 
 
+CSV_CHUNK = 2000
+
+
+def _contact_row(contact: Contact, attribute_keys: list[str], include_phone: bool) -> list[Any]:
+    if contact.is_erased or not contact.phone:
+        phone = ""
+    else:
+        phone = contact.phone.reveal() if include_phone else contact.phone_hint
+    attributes = contact.attributes or {}
+    return [
+        phone,
+        contact.name,
+        contact.country,
+        contact.language,
+        contact.timezone,
+        ",".join(contact.tags or []),
+        contact.consent_state,
+        contact.last_inbound_at,
+        contact.created_at,
+        *(attributes.get(key) for key in attribute_keys),
+    ]
+
+
+def _attribute_keys() -> list[str]:
+    return list(AttributeDefinition.objects.order_by("key").values_list("key", flat=True))
+
+
 def contacts_csv(contacts: QuerySet[Contact] | Iterable[Contact], *, include_phone: bool) -> Iterator[str]:
     """The header line, then one line per contact. The full number only with `include_phone`
     (the caller checks the permission and audits the export); otherwise the masked hint. Runs
     inside the tenant's context; a queryset is streamed in chunks, never loaded whole."""
-    attribute_keys = list(AttributeDefinition.objects.order_by("key").values_list("key", flat=True))
+    attribute_keys = _attribute_keys()
     if isinstance(contacts, QuerySet):
-        contacts = contacts.iterator(chunk_size=2000)
+        contacts = contacts.iterator(chunk_size=CSV_CHUNK)
 
     def rows() -> Iterator[list[Any]]:
         yield [*BASE_COLUMNS, *attribute_keys]
         for contact in contacts:
-            if contact.is_erased or not contact.phone:
-                phone = ""
-            else:
-                phone = contact.phone.reveal() if include_phone else contact.phone_hint
-            attributes = contact.attributes or {}
-            yield [
-                phone,
-                contact.name,
-                contact.country,
-                contact.language,
-                contact.timezone,
-                ",".join(contact.tags or []),
-                contact.consent_state,
-                contact.last_inbound_at,
-                contact.created_at,
-                *(attributes.get(key) for key in attribute_keys),
-            ]
+            yield _contact_row(contact, attribute_keys, include_phone)
 
     return csv_lines(rows())
+
+
+def contacts_csv_chunks(tenant_id: int, contacts: QuerySet[Contact], *, include_phone: bool) -> Iterator[str]:
+    """`contacts_csv` for a streamed response: consumed after the view returned, outside the
+    request's tenant context, so each chunk (keyset by id) is read inside its own."""
+    with tenant_context(tenant_id):
+        attribute_keys = _attribute_keys()
+    yield "".join(csv_lines([[*BASE_COLUMNS, *attribute_keys]]))
+    last = 0
+    while True:
+        with tenant_context(tenant_id):
+            chunk = list(contacts.filter(pk__gt=last).order_by("pk")[:CSV_CHUNK])
+            lines = "".join(csv_lines(_contact_row(contact, attribute_keys, include_phone) for contact in chunk))
+        if not chunk:
+            return
+        last = chunk[-1].pk
+        yield lines

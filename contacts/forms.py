@@ -23,7 +23,7 @@ class ContactForm(forms.Form):
 
 
 class ConsentForm(forms.Form):
-    kind = forms.ChoiceField(choices=ConsentEvent.Kind.choices, widget=forms.HiddenInput)
+    kind = forms.ChoiceField(choices=ConsentEvent.RECORDABLE_KINDS, widget=forms.HiddenInput)
     evidence = forms.CharField(
         max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), help_text="How and when the customer said so."
     )

@@ -34,7 +34,7 @@ class ContactInput(serializers.Serializer):
     timezone = serializers.CharField(max_length=64, required=False, allow_blank=True)
     tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
     attributes = serializers.DictField(required=False)
-    consent = serializers.ChoiceField(choices=ConsentEvent.Kind.choices, required=False)
+    consent = serializers.ChoiceField(choices=ConsentEvent.RECORDABLE_KINDS, required=False)
     consent_evidence = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
@@ -53,7 +53,7 @@ class ConsentOutput(serializers.Serializer):
 
 
 class ConsentInput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=ConsentEvent.Kind.choices)
+    kind = serializers.ChoiceField(choices=ConsentEvent.RECORDABLE_KINDS)
     evidence = serializers.CharField(max_length=2000)
     occurred_at = serializers.DateTimeField(required=False)
 

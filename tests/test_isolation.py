@@ -57,9 +57,6 @@ ROUTES = [
     Route("GET", "/billing/ledger.csv", "viewer", None),
     Route("GET", "/billing/rate-card/", "viewer", None),
     Route("GET", "/billing/profile/", "admin", "agent"),
-    Route(
-        "POST", "/billing/profile/", "admin", "agent", {"currency": "EUR", "prepaid": "on", "credit_limit": "5"}, 302
-    ),
     Route("GET", "/settings/", "viewer", None),
     Route("POST", "/settings/", "admin", "agent", {"name": "Renamed", "timezone": "UTC", "default_country": "IN"}, 302),
     Route("GET", "/workspace/team/", "viewer", None),

@@ -109,3 +109,37 @@ def test_clients_behind_the_trusted_proxy_get_their_own_token_endpoint_bucket(al
     # A spoofed left part does not help the first client; another client has its own budget.
     assert _obtain_from("6.6.6.2, 198.51.100.1", email).status_code == 429
     assert _obtain_from("198.51.100.2", email).status_code == 401
+
+
+def test_a_token_for_several_workspaces_without_x_tenant_is_refused_with_the_slugs(alpha, bravo, api_client_for):
+    # Given a user who belongs to alpha and bravo
+    from tenants.tests.factories import MembershipFactory
+
+    MembershipFactory(tenant=bravo.tenant, user=alpha.agent.user, role="viewer")
+    client = api_client_for(alpha.agent)
+    # When they call a workspace endpoint without naming the workspace
+    response = client.get("/api/v1/tenant/")
+    # Then the API refuses to guess and lists the slugs they may use
+    assert response.status_code == 400
+    body = response.json()
+    assert "X-Tenant" in body["detail"] and "alpha" in body["detail"] and "bravo" in body["detail"]
+    assert body["workspaces"] == ["alpha", "bravo"]
+
+
+def test_a_token_for_one_workspace_needs_no_x_tenant(alpha, api_client_for):
+    assert api_client_for(alpha.agent).get("/api/v1/tenant/").json()["slug"] == "alpha"
+
+
+def test_a_portal_session_with_several_workspaces_uses_the_active_one(alpha, bravo, login_client):
+    # Given a portal user of alpha and bravo who switched to bravo
+    from tenants.tests.factories import MembershipFactory
+
+    MembershipFactory(tenant=bravo.tenant, user=alpha.agent.user, role="viewer")
+    client = login_client(alpha.agent)
+    session = client.session
+    session["active_tenant_id"] = bravo.tenant.pk
+    session.save()
+    # When the browser calls the API with its session
+    response = client.get("/api/v1/tenant/")
+    # Then it answers for the active workspace
+    assert response.status_code == 200 and response.json()["slug"] == "bravo"

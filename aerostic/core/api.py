@@ -1,8 +1,9 @@
 """API base: tenant resolved before the handler, one named permission per method, throttles, errors.
 
 Every `/api/v1/` view inherits `TenantAPIView` (or `UserAPIView` for user-level endpoints such as
-/me). The tenant is the one named by the `X-Tenant` header (a slug), else the session's active
-tenant, else the user's first membership; a slug the user does not belong to is a 404.
+/me). The tenant is the one named by the `X-Tenant` header (a slug); without it, the user's only
+membership, or for the portal's session the active workspace. A token of a user with several
+workspaces must name one (400 listing the slugs); a slug the user does not belong to is a 404.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, permissions
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
@@ -38,6 +40,12 @@ class HasTenantPermission(permissions.BasePermission):
             return False
         required = view.permission_for(request.method)
         return required is None or role_has_perm(membership.role, required)
+
+
+class TenantRequired(exceptions.APIException):
+    status_code = 400
+    default_code = "tenant_required"
+    default_detail = "Name the workspace in the X-Tenant header."
 
 
 class UserAPIView(APIView):
@@ -76,7 +84,7 @@ class TenantAPIView(APIView):
 
     def _enter_tenant(self, request: Request) -> None:
         from tenants.middleware import ACTIVE_TENANT_SESSION_KEY
-        from tenants.selectors import active_membership, membership_for_tenant_slug
+        from tenants.selectors import membership_for_tenant_slug, memberships_for_user
 
         slug = request.headers.get("X-Tenant", "").strip()
         if slug:
@@ -84,9 +92,23 @@ class TenantAPIView(APIView):
             if membership is None:
                 raise exceptions.NotFound(f"No workspace '{slug}' for this user.")
         else:
-            session = getattr(request._request, "session", None)
-            preferred = session.get(ACTIVE_TENANT_SESSION_KEY) if session is not None else None
-            membership = active_membership(request.user, preferred)
+            memberships = memberships_for_user(request.user)
+            membership = memberships[0] if len(memberships) == 1 else None
+            if isinstance(request.successful_authenticator, SessionAuthentication):
+                # The portal's own calls: the workspace the browser has switched to
+                preferred = request._request.session.get(ACTIVE_TENANT_SESSION_KEY)
+                membership = next((m for m in memberships if m.tenant_id == preferred), membership)
+            if membership is None and len(memberships) > 1:
+                # Never guess for a token: a script written for one workspace must not act on another
+                slugs = [m.tenant.slug for m in memberships]
+                raise TenantRequired(
+                    {
+                        "detail": "You belong to several workspaces: name one in the X-Tenant header "
+                        f"(one of: {', '.join(slugs)}).",
+                        "code": TenantRequired.default_code,
+                        "workspaces": slugs,
+                    }
+                )
         if membership is None:
             raise exceptions.PermissionDenied("You are not a member of any workspace.")
         request.membership = membership
@@ -100,6 +122,7 @@ __all__ = [
     "AuthRateThrottle",
     "HasTenantPermission",
     "TenantAPIView",
+    "TenantRequired",
     "TenantRateThrottle",
     "UserAPIView",
     "UserRateThrottle",

@@ -11,6 +11,7 @@ from django.db import transaction
 from aerostic.core import audit
 from billing.loading.reading import ParsedCard, ParsedMarkets, PricingLoadError, read_markets, read_rate_card
 from billing.models import MarketAssignment, MarketStructure, Rate, RateCard
+from tenants.context import platform_context
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -147,7 +148,10 @@ def _write_card(parsed: ParsedCard, replace: bool, report: LoadReport, problems:
     if existing is not None:
         from billing.models import LedgerEntry
 
-        if LedgerEntry.all_tenants.filter(rate__card=existing).exists():
+        # Every workspace's ledger: without the platform scope RLS shows no rows and the guard never fires
+        with platform_context("seed_pricing: is the card already used by a ledger"):
+            used = LedgerEntry.all_tenants.filter(rate__card=existing).exists()
+        if used:
             problems.append(
                 f"{parsed.path}: the card {label} already priced ledger entries and cannot be replaced: "
                 "load the correction as a new card with a later effective date"

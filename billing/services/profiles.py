@@ -7,7 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from aerostic.core import audit
-from aerostic.core.errors import Conflict, DomainError
+from aerostic.core.errors import Conflict, DomainError, Forbidden
 from billing.models import BillingProfile, LedgerEntry
 from tenants.context import tenant_context
 
@@ -34,7 +34,11 @@ def billing_profile_update(*, tenant: Any, actor: Any, request: Any = None, **ch
     """Platform staff set a workspace's currency, prepaid flag, credit limit and cycle day (audited).
 
     The currency changes only while the ledger is empty: amounts in two currencies would not add up.
-    A new cycle day applies from the next entry on; entries keep the cycle they were written in."""
+    A new cycle day applies from the next entry on; entries keep the cycle they were written in.
+    `actor` None is the system (a command, a job); a person must be platform staff: these settings are
+    the platform's controls over a workspace, never the workspace's own."""
+    if actor is not None and not getattr(actor, "is_staff", False):
+        raise Forbidden("Only platform staff change a workspace's billing settings.")
     unknown = set(changes) - _PROFILE_FIELDS
     if unknown:
         raise DomainError(f"Unknown billing setting(s): {', '.join(sorted(unknown))}.")

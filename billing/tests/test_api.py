@@ -135,6 +135,30 @@ def test_bad_estimate_input_is_a_400_by_field(alpha, api_client_for, payload, fi
     assert response.status_code == 400 and set(response.json()) == fields
 
 
+@pytest.mark.parametrize(
+    "payload, field, message",
+    [
+        pytest.param({"template_id": 1, "list_ids": list(range(1, 52))}, "list_ids", "at most 50", id="lists"),
+        pytest.param({"template_id": 1, "segment_ids": list(range(1, 52))}, "segment_ids", "at most 50", id="segments"),
+        pytest.param(
+            {"variants": [{"template_id": n, "percentage": 25} for n in range(1, 5)], "list_ids": [1]},
+            "variants",
+            "at most 3",
+            id="variants",
+        ),
+    ],
+)
+def test_an_estimate_above_the_caps_is_refused_before_any_lookup(
+    alpha, api_client_for, django_assert_max_num_queries, payload, field, message
+):
+    client = api_client_for(alpha.viewer)
+    # The caps are checked on the input alone: no query per id, however many are sent
+    with django_assert_max_num_queries(12):
+        response = client.post("/api/v1/billing/estimate/", payload, format="json")
+    assert response.status_code == 400
+    assert message in " ".join(response.json()[field]).lower()
+
+
 def test_estimate_refuses_another_workspace_s_template_and_list(alpha, bravo, connected, api_client_for):
     with tenant_context(alpha.tenant):
         template = MessageTemplate.objects.get(account=connected, name="hello_world")

@@ -222,3 +222,25 @@ def test_markets_files_are_checked_too(tmp_path):
     assert "markets.csv:4: 'XX' is not an ISO 3166 country code" in str(refused.value)
     assert "markets.csv:5: IN is listed twice (first on line 3)" in str(refused.value)
     assert MarketStructure.objects.count() == 0
+
+
+def test_a_card_the_ledger_already_used_is_never_replaced(tmp_path, phone, pricing_data):
+    # Given the shipped USD card priced a delivered message in alpha's ledger
+    from billing.loading import shipped_rate_cards
+    from billing.models import LedgerEntry
+    from billing.tests.support import deliver_statuses, status
+
+    deliver_statuses(phone, status("wamid.priced-by-the-card"))
+    with platform_context("test"):
+        assert LedgerEntry.all_tenants.filter(rate__card__currency="USD").exists()
+    shipped = next(path for path in shipped_rate_cards() if "USD" in path.name)
+    corrected = tmp_path / "corrected.csv"
+    corrected.write_text(shipped.read_text().replace("0.0118", "0.0119"))
+    before = list(Rate.objects.filter(card__currency="USD").order_by("pk").values_list("pk", "price"))
+    # When staff load a corrected file over the same version with --replace
+    with pytest.raises(CommandError) as refused:
+        seed("--file", str(corrected), "--replace")
+    # Then the command fails with exit code 1, says why, and the card keeps its rates
+    assert refused.value.returncode == 1
+    assert "already priced ledger entries and cannot be replaced" in str(refused.value)
+    assert list(Rate.objects.filter(card__currency="USD").order_by("pk").values_list("pk", "price")) == before

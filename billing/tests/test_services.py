@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from aerostic import queues
-from aerostic.core.errors import Conflict, DomainError
+from aerostic.core.errors import Conflict, DomainError, Forbidden
 from aerostic.core.models import AuditEvent
 from billing import services
 from billing.cycles import cycle_after, cycle_bounds, cycle_start
@@ -36,9 +36,7 @@ def _audits(member, action: str) -> int:
 
 
 def _prepaid(member, *, credit: int, limit: int = 0) -> None:
-    services.billing_profile_update(
-        tenant=member.tenant, actor=member.admin.user, prepaid=True, credit_limit_micros=limit
-    )
+    services.billing_profile_update(tenant=member.tenant, actor=None, prepaid=True, credit_limit_micros=limit)
     if credit:
         services.credit_add(tenant=member.tenant, amount_micros=credit, reason="Top-up", actor=member.admin.user)
 
@@ -76,6 +74,15 @@ def test_a_credit_with_a_reference_already_on_the_ledger_is_refused(alpha):
 def test_amounts_are_whole_micro_units_with_the_right_sign(alpha, call, amount):
     with pytest.raises(DomainError):
         getattr(services, call)(tenant=alpha.tenant, amount_micros=amount, reason="x", actor=None)
+
+
+def test_a_workspace_member_cannot_set_the_billing_profile(alpha):
+    # Prepaid, the credit limit and the currency are the platform's controls over a workspace
+    with pytest.raises(Forbidden):
+        services.billing_profile_update(tenant=alpha.tenant, actor=alpha.admin.user, prepaid=False)
+    with tenant_context(alpha.tenant):
+        assert not BillingProfile.objects.exists()
+        assert not AuditEvent.objects.filter(action="billing.profile_update").exists()
 
 
 def test_the_currency_is_fixed_once_the_ledger_has_entries(alpha):

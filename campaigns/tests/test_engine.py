@@ -179,7 +179,7 @@ def test_launch_refusals_name_the_reason_and_enqueue_nothing(
         else:
             from billing.services import adjustment_add, billing_profile_update
 
-            billing_profile_update(tenant=alpha.tenant, actor=alpha.admin.user, prepaid=True, credit_limit_micros=0)
+            billing_profile_update(tenant=alpha.tenant, actor=None, prepaid=True, credit_limit_micros=0)
             adjustment_add(tenant=alpha.tenant, amount_micros=-5_000_000, reason="Unpaid usage", actor=alpha.admin.user)
             expected = "below its credit limit"
     with django_capture_on_commit_callbacks() as callbacks, pytest.raises(CampaignInvalid) as refused:

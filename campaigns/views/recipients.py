@@ -3,18 +3,17 @@ streamed in chunks and audited)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from accounts.roles import Perm
 from aerostic.core import audit
+from aerostic.core.streaming import streaming_download
 from campaigns import selectors
 from campaigns.models import CampaignMessage
 from campaigns.views.common import STATE_KIND, CampaignPage
@@ -91,14 +90,6 @@ def recipient_csv_chunks(tenant_id: int, rows: QuerySet[CampaignMessage]) -> Ite
         yield "".join(csv_lines(_csv_row(message) for message in chunk))
 
 
-async def _async_chunks(chunks: Iterator[str]) -> AsyncIterator[str]:
-    """Under ASGI a synchronous iterator would be read whole before the first byte: read each chunk
-    in the sync thread instead."""
-    step = sync_to_async(next, thread_sensitive=True)
-    while (chunk := await step(chunks, None)) is not None:
-        yield chunk
-
-
 class CampaignRecipientsExportView(CampaignPage):
     required_permission = Perm.CAMPAIGNS_VIEW
 
@@ -115,9 +106,5 @@ class CampaignRecipientsExportView(CampaignPage):
             metadata={"filters": {key: value for key, value in filters.items() if value}},
         )
         chunks = recipient_csv_chunks(request.tenant.pk, rows)
-        response = StreamingHttpResponse(
-            _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks, content_type="text/csv"
-        )
         filename = f"campaign-{campaign.pk}-recipients-{timezone.now():%Y%m%d}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return streaming_download(request, chunks, filename=filename)

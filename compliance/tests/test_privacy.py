@@ -273,7 +273,7 @@ def test_a_new_message_after_the_erase_starts_afresh(contact, alpha, connected):
 
 def test_export_holds_the_contact_consent_lists_and_messages(contact, alpha):
     with tenant_context(alpha.tenant):
-        data = contact_data_export(contact=contact, actor=alpha.admin.user)
+        data = contact_data_export(contact=contact, include_phone=True, actor=alpha.admin.user)
         audited = AuditEvent.objects.get(action="contact.export")
     assert json.loads(json.dumps(data)) == data
     assert data["contact"]["phone"] == f"+{NUMBER}" and data["contact"]["name"] == NAME
@@ -285,7 +285,7 @@ def test_export_holds_the_contact_consent_lists_and_messages(contact, alpha):
         ("text", "in", "My address is 1 Main St"),
         ("image", "in", ""),
     ]
-    assert audited.metadata == {"conversations": 1, "messages": 2}
+    assert audited.metadata == {"conversations": 1, "messages": 2, "full_number": True}
 
 
 def test_export_after_erase_holds_only_the_tombstone(contact, alpha):

@@ -7,6 +7,7 @@ from contacts.importing.run import BATCH_SIZE, consent_kind_of, import_error_rep
 from contacts.importing.upload import (
     import_preview,
     import_upload,
+    import_upload_read,
     max_upload_bytes,
     suggest_consent_column,
     suggest_mapping,
@@ -22,6 +23,7 @@ __all__ = [
     "import_preview",
     "import_run",
     "import_upload",
+    "import_upload_read",
     "max_upload_bytes",
     "suggest_consent_column",
     "suggest_mapping",

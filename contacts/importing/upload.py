@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import re
+from collections.abc import Iterator
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from django.db import transaction
 
 from aerostic.core import audit
@@ -50,17 +54,73 @@ def _clean_filename(filename: str) -> str:
     return (name or "contacts.csv")[:255]
 
 
+def _size_text(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
+
+
+def _too_large(size: int) -> ImportRefused:
+    return ImportRefused(
+        f"The file is {_size_text(size)}; files up to {_size_text(max_upload_bytes())} can be imported. "
+        "Split it into smaller files.",
+        code="too_large",
+    )
+
+
+class OversizeUpload(UploadedFile):
+    """What the view gets for a file past the limit: its name and full size, none of its bytes."""
+
+    def __init__(self, *, name: str, content_type: str, size: int) -> None:
+        super().__init__(file=io.BytesIO(), name=name, content_type=content_type, size=size)
+
+    def read(self, *args: Any, **kwargs: Any) -> bytes:
+        raise _too_large(self.size or 0)
+
+    def chunks(self, *args: Any, **kwargs: Any) -> Iterator[bytes]:
+        raise _too_large(self.size or 0)
+
+
+class UploadSizeCap(FileUploadHandler):
+    """The first of settings.FILE_UPLOAD_HANDLERS (a contact CSV is the only file the app takes):
+    the bytes of a file past CONTACT_IMPORT_MAX_BYTES are counted but handed to no later handler,
+    so they are neither kept in memory nor written to disk; the view gets an `OversizeUpload`."""
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.limit = max_upload_bytes()
+        self.too_large = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        if self.too_large or start + len(raw_data) > self.limit:
+            self.too_large = True
+            return None
+        return raw_data
+
+    def file_complete(self, file_size: int) -> UploadedFile | None:
+        if not self.too_large:
+            return None  # the memory or temporary-file handler builds the file
+        return OversizeUpload(name=self.file_name or "", content_type=self.content_type or "", size=file_size)
+
+
+def import_upload_read(upload: Any) -> bytes:
+    """An uploaded file's bytes for `import_upload`: refused by the size the upload handlers
+    measured before a byte is read, and never more than one byte past the limit read whatever
+    the object claims."""
+    limit = max_upload_bytes()
+    if upload.size is not None and upload.size > limit:
+        raise _too_large(upload.size)
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise _too_large(len(data))
+    return data
+
+
 @transaction.atomic
 def import_upload(*, data: bytes, filename: str, actor: Any, request: Any = None) -> ContactImport:
     """Stores an uploaded CSV (encrypted) with its encoding, separator, header and row count, or
-    raises ImportRefused with the reason; nothing is stored for a refused file."""
-    limit = max_upload_bytes()
-    if len(data) > limit:
-        raise ImportRefused(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; files up to {limit / 1024 / 1024:.0f} MB can be "
-            "imported. Split it into smaller files.",
-            code="too_large",
-        )
+    raises ImportRefused with the reason; nothing is stored for a refused file. The portal and
+    the API pass `import_upload_read(upload)`, which checks the size before reading."""
+    if len(data) > max_upload_bytes():
+        raise _too_large(len(data))
     if not data.strip():
         raise ImportRefused("The file is empty.", code="empty")
     dialect, text, header = sniff(data)

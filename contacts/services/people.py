@@ -111,7 +111,8 @@ def contact_create(
 
 @transaction.atomic
 def contact_update(*, contact: Contact, actor: Any, request: Any = None, **changes: Any) -> Contact:
-    """Changes the given fields only (phone, name, language, timezone_name, tags, attributes)."""
+    """Changes the given fields only (phone, name, language, timezone_name, tags, attributes).
+    A person's edit goes through `compliance.consent.contact_edit`: a new number resets consent."""
     if contact.is_erased:
         raise Conflict("This contact was erased.")
     changed: list[str] = []

@@ -101,3 +101,65 @@ def test_export_shows_only_the_current_workspace(alpha, bravo, jonas):
 )
 def test_safe_cell(value, expected):
     assert safe_cell(value) == expected
+
+
+@pytest.fixture
+def exporting_agent(alpha, monkeypatch):
+    """An agent whose role may export contacts but not see full numbers (no shipped role is both:
+    the table is widened for this test, as a workspace's custom roles would)."""
+    from accounts.roles import ROLE_PERMISSIONS, Perm, Role
+
+    widened = ROLE_PERMISSIONS[Role.AGENT] | {Perm.CONTACTS_EXPORT}
+    assert Perm.CONTACTS_REVEAL_PHONE not in widened
+    monkeypatch.setitem(ROLE_PERMISSIONS, Role.AGENT, widened)
+    return alpha.agent
+
+
+def test_the_portal_csv_export_is_streamed_formula_safe_and_audited(alpha, jonas, login_client):
+    from aerostic.core.models import AuditEvent
+
+    with tenant_context(alpha.tenant):
+        ContactFactory(tenant=alpha.tenant, name="=cmd()")
+    # When an admin downloads the export
+    response = login_client(alpha.admin).get("/contacts/export.csv")
+    # Then it is streamed (read chunk by chunk after the view returned), complete and safe
+    assert response.status_code == 200 and response.streaming
+    rows = list(csv_rows(b"".join(response.streaming_content).decode()))
+    assert rows[0] == [*BASE_COLUMNS, "orders", "vip"]
+    assert {row[1] for row in rows[1:]} == {"Jonas", "'=cmd()"}
+    assert "+4915123456789" in {row[0] for row in rows[1:]}
+    with tenant_context(alpha.tenant):
+        assert AuditEvent.objects.filter(action="contact.export_csv").count() == 1
+
+
+def test_the_portal_csv_export_masks_numbers_without_the_reveal_permission(alpha, jonas, exporting_agent, login_client):
+    response = login_client(exporting_agent).get("/contacts/export.csv")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode() if response.streaming else response.content.decode()
+    assert "+4915123456789" not in body and "+49 15••••89" in body
+
+
+def test_the_portal_data_export_masks_the_number_without_the_reveal_permission(
+    alpha, jonas, exporting_agent, login_client
+):
+    response = login_client(exporting_agent).get(f"/contacts/{jonas.pk}/export.json")
+    assert response.status_code == 200
+    assert response.json()["contact"]["phone"] == "+49 15••••89"
+    assert "4915123456789" not in response.content.decode()
+
+
+def test_the_api_data_export_masks_the_number_without_the_reveal_permission(
+    alpha, jonas, exporting_agent, api_client_for
+):
+    response = api_client_for(exporting_agent).get(f"/api/v1/contacts/{jonas.pk}/export/")
+    assert response.status_code == 200
+    assert response.json()["contact"]["phone"] == "+49 15••••89"
+    assert "4915123456789" not in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/contacts/{id}/export.json", "/api/v1/contacts/{id}/export/"], ids=["portal", "api"])
+def test_the_data_export_has_the_full_number_for_a_member_who_may_see_it(
+    alpha, jonas, login_client, api_client_for, path
+):
+    client = api_client_for(alpha.admin) if path.startswith("/api/") else login_client(alpha.admin)
+    assert client.get(path.format(id=jonas.pk)).json()["contact"]["phone"] == "+4915123456789"

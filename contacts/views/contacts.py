@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.roles import Perm
 from aerostic.core import audit
 from aerostic.core.errors import DomainError
+from aerostic.core.streaming import streaming_download
 from aerostic.core.views import PortalView
 from compliance import consent as ledger
 from compliance.models import ConsentEvent
@@ -156,7 +157,9 @@ class ContactDetailView(PortalView):
                 changes.pop("phone")  # the masked number came back unchanged
             changes["attributes"] = attribute_values(request, list(selectors.attribute_definitions()))
             try:
-                services.contact_update(contact=contact, actor=request.user, request=request, **changes)
+                ledger.contact_edit(
+                    contact=contact, actor=request.user, source=ConsentEvent.Source.AGENT, request=request, **changes
+                )
             except DomainError as error:
                 problems_to_form(form, error)
             else:
@@ -200,7 +203,9 @@ class ContactDataExportView(PortalView):
         from compliance.privacy import contact_data_export
 
         contact = self.scoped_get(selectors.contact_get, self.kwargs["contact_id"])
-        data = contact_data_export(contact, actor=request.user, request=request)
+        data = contact_data_export(
+            contact, include_phone=self.can(Perm.CONTACTS_REVEAL_PHONE), actor=request.user, request=request
+        )
         response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
         response["Content-Disposition"] = f'attachment; filename="contact-{contact.pk}.json"'
         return response
@@ -212,7 +217,7 @@ class ContactExportView(PortalView):
     required_permission = Perm.CONTACTS_EXPORT
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        from contacts.exporting import contacts_csv
+        from contacts.exporting import contacts_csv_chunks
 
         query = request.GET
         rows = selectors.contact_list(
@@ -229,8 +234,5 @@ class ContactExportView(PortalView):
             request=request,
             metadata={"full_numbers": include_phone},
         )
-        # Built in memory: under ASGI a streamed sync iterator is collected whole anyway.
-        csv_text = "".join(contacts_csv(rows.iterator(), include_phone=include_phone))
-        response = HttpResponse(csv_text, content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="contacts-{timezone.now():%Y%m%d}.csv"'
-        return response
+        chunks = contacts_csv_chunks(request.tenant.pk, rows, include_phone=include_phone)
+        return streaming_download(request, chunks, filename=f"contacts-{timezone.now():%Y%m%d}.csv")

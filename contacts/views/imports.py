@@ -30,14 +30,14 @@ class ImportStartView(PortalView):
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        from contacts.importing import import_upload
+        from contacts.importing import import_upload, import_upload_read
 
         form = ImportUploadForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
                 contact_import = import_upload(
-                    data=upload.read(), filename=upload.name, actor=request.user, request=request
+                    data=import_upload_read(upload), filename=upload.name, actor=request.user, request=request
                 )
             except DomainError as error:
                 form.add_error("file", error.message)
