@@ -253,6 +253,10 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": True,
     "SIGNING_KEY": SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Tokens carry a hash of the stored password hash: a password change kills every access token
+    # at once (refresh tokens are blacklisted by accounts.services.user_tokens_revoke).
+    "CHECK_REVOKE_TOKEN": True,
+    "REVOKE_TOKEN_CLAIM": "hash_password",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Aerostic API",
