@@ -16,6 +16,8 @@ from aerostic.core.config import (
     env_list,
     env_str,
     env_url,
+    production_email_url,
+    refuse_public_hosts_in_development,
     require_in_production,
 )
 from aerostic.core.crypto import parse_key_ring
@@ -83,6 +85,8 @@ GRAPH_BREAKER_WINDOW_SECONDS = 60
 GRAPH_BREAKER_COOLDOWN_SECONDS = env_int("GRAPH_BREAKER_COOLDOWN_SECONDS", 30, minimum=1)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+if not IS_PRODUCTION:
+    refuse_public_hosts_in_development(ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -217,8 +221,9 @@ AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 ANONYMOUS_USER_NAME = None  # django-guardian: no anonymous object permissions.
 GUARDIAN_MONKEY_PATCH_USER = False
 
-# --- E-mail (console in development: invitation and reset links appear in the web log).
-EMAIL_URL = env_str("EMAIL_URL", "consolemail://")
+# --- E-mail (console in development: invitation and reset links appear in the web log; production
+# needs an SMTP server, or invitations and resets would vanish silently).
+EMAIL_URL = production_email_url("EMAIL_URL") if IS_PRODUCTION else env_str("EMAIL_URL", "consolemail://")
 vars().update(environ.Env.email_url_config(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Aerostic <no-reply@aerostic.local>")
 
