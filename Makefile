@@ -37,8 +37,11 @@ bench-dispatch: install
 bench-sends: install
 	$(PY) -m bench.dispatch $(ARGS)
 
+# Ruff, then pip-audit over requirements.txt (tools/audit_requirements.py; it needs the OSV service
+# online and fails when it cannot reach it, unless AUDIT_OFFLINE=warn).
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(PY) tools/audit_requirements.py
 
 fmt: install
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
