@@ -6,7 +6,8 @@ Production refuses such a role; development warns. Three places look:
 - the first connection of every process (`connection_created`): gunicorn workers, the RQ worker
   and scheduler, management commands. Neither gunicorn nor rqworker runs Django's system checks,
   so this is what stops them: in production every connection of a refused role is closed and
-  raises, so the process serves nothing and its errors name the role;
+  raises, so the process serves nothing and its errors name the role; the RQ worker also asks at
+  start (aerostic.worker.SweepingWorker) and exits;
 - `manage.py check --database default` (and migrate), as a system check;
 - `/readyz`, which answers 503 so a load balancer keeps the process out of rotation.
 """

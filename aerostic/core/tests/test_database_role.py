@@ -117,3 +117,14 @@ def test_production_refuses_every_query_of_a_process_connected_as_superuser():
 def test_readyz_reports_the_role_in_development(client):
     body = client.get("/readyz").json()
     assert body["checks"]["postgres"]["obeys_rls"] is True
+
+
+def test_production_worker_refuses_to_start_as_superuser():
+    result = _run("rqworker", "--burst", "low", env=_production(SUPERUSER_URL))
+    assert result.returncode != 0
+    assert "row-level security" in result.stderr
+
+
+def test_production_worker_starts_as_the_app_role():
+    result = _run("rqworker", "--burst", "low", env=_production(APP_URL))
+    assert result.returncode == 0, result.stderr[-2000:]
