@@ -164,12 +164,26 @@ class MembershipAdmin(TenantScopedAdmin, ServiceAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(TenantScopedAdmin):
+class InvitationAdmin(TenantScopedAdmin, ServiceAdmin):
+    """Read-only but for "Revoke" (invitation_revoke, audited): a deleted row would leave no trace."""
+
     list_display = ("email", "tenant", "role", "created_at", "expires_at", "accepted_at", "revoked_at")
     list_filter = ("role", "tenant")
     search_fields = ("email",)
     readonly_fields = [f.name for f in Invitation._meta.fields if f.name != "token_hash"]
     exclude = ("token_hash",)
+    actions = ["revoke"]
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke the selected invitations")
+    def revoke(self, request, queryset):
+        open_invitations = list(queryset.filter(accepted_at=None, revoked_at=None))
+        for invitation in open_invitations:
+            with tenant_context(invitation.tenant_id):
+                tenant_services.invitation_revoke(invitation=invitation, actor=request.user, request=request)
+        self.message_user(request, f"{len(open_invitations)} invitation(s) revoked.")

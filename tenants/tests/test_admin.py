@@ -149,3 +149,24 @@ def test_staff_workspace_edit_is_audited(alpha):
     [event] = _events("tenant.platform_settings_changed")
     assert event.metadata["changes"] == {"messages_per_minute": ["600", "42"]}
     assert event.tenant_id == alpha.tenant.pk
+
+
+def test_staff_revoking_an_invitation_is_audited_and_invitations_cannot_be_deleted(alpha):
+    from tenants.context import tenant_context
+    from tenants.models import Invitation
+    from tenants.services import invitation_create
+
+    with tenant_context(alpha.tenant):
+        invitation, _ = invitation_create(
+            tenant=alpha.tenant, email="new@alpha.test", role=Role.AGENT, actor=alpha.admin.user
+        )
+    client = staff_client()
+    response = client.post(
+        reverse("admin:tenants_invitation_changelist"), {"action": "revoke", "_selected_action": [str(invitation.pk)]}
+    )
+    assert response.status_code == 302
+    with platform_context("test"):
+        assert Invitation.all_tenants.get(pk=invitation.pk).revoked_at is not None
+    [event] = _events("team.invitation_revoked")
+    assert event.actor.email == "ops@platform.test"
+    assert client.post(reverse("admin:tenants_invitation_delete", args=[invitation.pk])).status_code == 403
