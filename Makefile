@@ -46,8 +46,11 @@ bench-smoke: install
 	$(PY) -m bench.campaigns --smoke
 	$(PY) -m bench.dispatch --smoke
 
+# Ruff, then pip-audit over requirements.txt (tools/audit_requirements.py; it needs the OSV service
+# online and fails when it cannot reach it, unless AUDIT_OFFLINE=warn).
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(PY) tools/audit_requirements.py
 
 fmt: install
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .

@@ -12,9 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.axes import attempted_username
+from accounts.models import User
 from accounts.roles import permissions_for_role
 from aerostic.core.api import AuthRateThrottle, UserAPIView
 from tenants.selectors import memberships_for_user
@@ -78,10 +82,23 @@ class TokenObtainApi(jwt_views.TokenObtainPairView):
             )
 
 
+class PasswordBoundTokenRefreshSerializer(TokenRefreshSerializer):
+    """Refuses a refresh token minted before the user's password last changed, whatever path
+    changed it (the services also blacklist; this catches `manage.py changepassword` too)."""
+
+    def validate(self, attrs):
+        refresh = RefreshToken(attrs["refresh"])
+        user = User.objects.filter(pk=refresh.get(jwt_settings.USER_ID_CLAIM)).first()
+        if user is None or refresh.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
+            raise AuthenticationFailed("The user's password has been changed.", "password_changed")
+        return super().validate(attrs)
+
+
 class TokenRefreshApi(jwt_views.TokenRefreshView):
     """POST refresh → new access and a new refresh; the old refresh is blacklisted (rotation)."""
 
     throttle_classes = [AuthRateThrottle]
+    serializer_class = PasswordBoundTokenRefreshSerializer
 
 
 class TokenRevokeInput(serializers.Serializer):

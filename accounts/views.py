@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
 
+from accounts import services as account_services
 from accounts.forms import EmailAuthenticationForm, NewAccountForm
-from aerostic.core import audit
 from aerostic.core.errors import DomainError
 from tenants import services as tenant_services
 from tenants.middleware import ACTIVE_TENANT_SESSION_KEY
@@ -33,16 +33,19 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("portal:dashboard")
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        audit.record(
-            "auth.password_changed",
+        # Through the service (not form.save()): it also revokes the user's API tokens.
+        account_services.user_password_set(
+            user=form.user,
+            password=form.cleaned_data["new_password1"],
             actor=self.request.user,
-            target=self.request.user,
             request=self.request,
+            reason="changed",
             tenant=getattr(self.request, "tenant", None),
         )
+        # The other sessions end; this one carries on.
+        update_session_auth_hash(self.request, form.user)
         messages.success(self.request, "Your password was changed.")
-        return response
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -59,6 +62,18 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password-reset-complete")
+
+    def form_valid(self, form):
+        # Through the service (not form.save()): it also revokes the user's API tokens.
+        account_services.user_password_set(
+            user=form.user,
+            password=form.cleaned_data["new_password1"],
+            actor=form.user,
+            request=self.request,
+            reason="reset",
+        )
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

@@ -16,6 +16,8 @@ from aerostic.core.config import (
     env_list,
     env_str,
     env_url,
+    production_email_url,
+    refuse_public_hosts_in_development,
     require_in_production,
 )
 from aerostic.core.crypto import parse_key_ring
@@ -106,6 +108,8 @@ TEMPLATE_SUBMITS_PER_DAY = env_int("TEMPLATE_SUBMITS_PER_DAY", 100, minimum=1)
 WHATSAPP_LIVE_CHECK_COOLDOWN_SECONDS = env_int("WHATSAPP_LIVE_CHECK_COOLDOWN_SECONDS", 30, minimum=1)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+if not IS_PRODUCTION:
+    refuse_public_hosts_in_development(ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Proxies in front of the app that append to X-Forwarded-For; the client is the N-th address from
 # the right (aerostic/core/clientip.py). 0 ignores the header: anyone could write it.
@@ -244,8 +248,9 @@ AXES_CLIENT_IP_CALLABLE = "aerostic.core.clientip.client_ip"
 ANONYMOUS_USER_NAME = None  # django-guardian: no anonymous object permissions.
 GUARDIAN_MONKEY_PATCH_USER = False
 
-# --- E-mail (console in development: invitation and reset links appear in the web log).
-EMAIL_URL = env_str("EMAIL_URL", "consolemail://")
+# --- E-mail (console in development: invitation and reset links appear in the web log; production
+# needs an SMTP server, or invitations and resets would vanish silently).
+EMAIL_URL = production_email_url("EMAIL_URL") if IS_PRODUCTION else env_str("EMAIL_URL", "consolemail://")
 vars().update(environ.Env.email_url_config(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Aerostic <no-reply@aerostic.local>")
 
@@ -284,6 +289,10 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": True,
     "SIGNING_KEY": SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Tokens carry a hash of the stored password hash: a password change kills every access token
+    # at once (refresh tokens are blacklisted by accounts.services.user_tokens_revoke).
+    "CHECK_REVOKE_TOKEN": True,
+    "REVOKE_TOKEN_CLAIM": "hash_password",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Aerostic API",

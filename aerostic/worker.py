@@ -1,6 +1,7 @@
 """The RQ worker every process of ours runs (settings.RQ["WORKER_CLASS"]).
 
-On start it sweeps the webhook event store once: events that arrived while Redis was down, or that
+On start it refuses, in production, a database role that skips row-level security (see
+aerostic/core/checks.py), then sweeps the webhook event store once: events that arrived while Redis was down, or that
 a killed worker left behind, are processed now rather than at the next five-minute sweep.
 
 It runs jobs in its own process instead of forking a child per job (RQ's default): a fork costs a
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 class SweepingWorker(SimpleWorker):
     def work(self, *args: Any, **kwargs: Any) -> bool:
+        refuse_a_role_that_skips_rls()
         sweep_on_start()
         return super().work(*args, **kwargs)
 
@@ -33,6 +35,19 @@ class SweepingWorker(SimpleWorker):
             return super().execute_job(job, queue)
         finally:
             close_old_connections()
+
+
+def refuse_a_role_that_skips_rls() -> None:
+    """Stop the worker at start, naming the role, rather than let every job fail on it."""
+    from django.db import DatabaseError, connection
+
+    from aerostic.core.checks import database_role_status
+
+    try:
+        database_role_status(connection)  # raises DatabaseRoleRefused in production
+    except DatabaseError:
+        # Postgres is briefly away: each new connection is checked when it comes.
+        logger.warning("database role not checked on worker start: Postgres unreachable")
 
 
 def sweep_on_start() -> int:

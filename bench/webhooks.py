@@ -44,7 +44,8 @@ NICE = shutil.which("nice") or "nice"
 
 def production_env(port: int) -> dict[str, str]:
     """Production mode with throwaway secrets. The per-IP limit is lifted because every request
-    comes from one address here, while Meta delivers from many."""
+    comes from one address here, while Meta delivers from many. Production requires an SMTP
+    EMAIL_URL; the benches send no mail, so nothing needs to listen on its port."""
     return {
         **os.environ,
         "DJANGO_ENV": "production",
@@ -55,6 +56,7 @@ def production_env(port: int) -> dict[str, str]:
         "META_APP_SECRET": secrets.token_hex(16),
         "META_WEBHOOK_VERIFY_TOKEN": secrets.token_urlsafe(16),
         "ALLOWED_HOSTS": "127.0.0.1",
+        "EMAIL_URL": "smtp://127.0.0.1:1025",
         "CSRF_TRUSTED_ORIGINS": f"https://127.0.0.1:{port}",
         "TRUSTED_PROXY_COUNT": "0",
         "WEBHOOK_RATE_PER_MINUTE": "10000000",

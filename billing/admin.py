@@ -7,7 +7,7 @@ per workspace)."""
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 
-from aerostic.core.admin_site import TenantScopedAdmin
+from aerostic.core.admin_site import ReadOnlyAdmin, TenantScopedAdmin
 from aerostic.core.errors import DomainError
 from billing.models import (
     BillingProfile,
@@ -21,17 +21,6 @@ from billing.models import (
 )
 from billing.money import format_money
 from billing.services import billing_profile_update, unpriced_usage_reprice
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -4,9 +4,10 @@ ledger (read-only: it is append-only) and each workspace's compliance settings."
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from aerostic.core.admin_site import TenantScopedAdmin
+from aerostic.core.admin_site import ServiceAdmin, TenantScopedAdmin, TenantScopedReadOnlyAdmin
 from compliance.models import ComplianceSettings, ConsentEvent, PlatformSwitch, UserPreferenceEvent
-from compliance.services import platform_sending_set
+from compliance.services import compliance_settings_update, platform_sending_set
+from tenants.context import tenant_context
 
 
 @admin.register(PlatformSwitch)
@@ -29,21 +30,15 @@ class PlatformSwitchAdmin(admin.ModelAdmin):
 
 
 @admin.register(UserPreferenceEvent)
-class UserPreferenceEventAdmin(TenantScopedAdmin):
+class UserPreferenceEventAdmin(TenantScopedReadOnlyAdmin):
     list_display = ("id", "tenant", "category", "value", "occurred_at", "applied_at")
     list_filter = ("value", "category", "tenant")
     exclude = ("customer_wa_id", "customer_index")
     readonly_fields = ("tenant", "phone_number", "category", "value", "detail", "occurred_at", "applied_at")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(TenantScopedAdmin):
+class ConsentEventAdmin(TenantScopedReadOnlyAdmin):
     list_display = ("id", "tenant", "contact", "kind", "source", "occurred_at", "recorded_at")
     list_filter = ("kind", "source", "tenant")
     readonly_fields = (
@@ -59,17 +54,23 @@ class ConsentEventAdmin(TenantScopedAdmin):
     )
     exclude = ("dedupe_key",)
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(ComplianceSettings)
+class ComplianceSettingsAdmin(TenantScopedAdmin, ServiceAdmin):
+    """Edits go through compliance_settings_update (its checks, its audit); a refusal shows as an
+    error message and changes nothing."""
+
+    list_display = ("tenant", "quiet_hours_enabled", "quiet_hours_start", "quiet_hours_end", "marketing_cap_messages")
+    readonly_fields = ("tenant", "updated_at")
+
+    def has_add_permission(self, request):
+        return False  # made with the workspace
 
     def has_delete_permission(self, request, obj=None):
         return False
 
-
-@admin.register(ComplianceSettings)
-class ComplianceSettingsAdmin(TenantScopedAdmin):
-    list_display = ("tenant", "quiet_hours_enabled", "quiet_hours_start", "quiet_hours_end", "marketing_cap_messages")
-    readonly_fields = ("tenant", "updated_at")
+    def save_model(self, request, obj, form, change):
+        values = {name: form.cleaned_data[name] for name in form.changed_data}
+        if values:
+            with tenant_context(obj.tenant_id):
+                compliance_settings_update(actor=request.user, request=request, **values)

@@ -3,20 +3,12 @@ owner), lists, segments, attribute definitions and imports (never the uploaded f
 
 from django.contrib import admin
 
-from aerostic.core.admin_site import TenantScopedAdmin
+from aerostic.core.admin_site import TenantScopedReadOnlyAdmin
 from contacts.models import AttributeDefinition, Contact, ContactImport, ContactList, Segment
 
 
-class ReadOnlyAdmin(TenantScopedAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Contact)
-class ContactAdmin(ReadOnlyAdmin):
+class ContactAdmin(TenantScopedReadOnlyAdmin):
     list_display = (
         "id",
         "tenant",
@@ -52,26 +44,26 @@ class ContactAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ContactList)
-class ContactListAdmin(ReadOnlyAdmin):
+class ContactListAdmin(TenantScopedReadOnlyAdmin):
     list_display = ("id", "tenant", "name", "created_at")
     list_filter = ("tenant",)
 
 
 @admin.register(Segment)
-class SegmentAdmin(ReadOnlyAdmin):
+class SegmentAdmin(TenantScopedReadOnlyAdmin):
     list_display = ("id", "tenant", "name", "updated_at")
     list_filter = ("tenant",)
     readonly_fields = ("tenant", "name", "filters", "created_at", "updated_at")
 
 
 @admin.register(AttributeDefinition)
-class AttributeDefinitionAdmin(ReadOnlyAdmin):
+class AttributeDefinitionAdmin(TenantScopedReadOnlyAdmin):
     list_display = ("id", "tenant", "key", "label", "kind")
     list_filter = ("kind", "tenant")
 
 
 @admin.register(ContactImport)
-class ContactImportAdmin(ReadOnlyAdmin):
+class ContactImportAdmin(TenantScopedReadOnlyAdmin):
     list_display = (
         "id",
         "tenant",

@@ -1,4 +1,8 @@
-"""Platform console: tenants (with the tenant kill-switch), memberships, invitations."""
+"""Platform console: tenants (with the tenant kill-switch), memberships, invitations.
+
+Every edit goes through the tenants services (the last-admin guard, the audit): a refusal undoes
+the whole save and shows as an error message (aerostic.core.admin_site.ServiceAdmin).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.template.response import TemplateResponse
 
-from aerostic.core.admin_site import TenantScopedAdmin
+from accounts.roles import Role
+from aerostic.core.admin_site import ServiceAdmin, TenantScopedAdmin
 from compliance.services import tenant_sending_set
+from tenants import services as tenant_services
+from tenants.context import tenant_context
 from tenants.models import Invitation, Membership, Tenant
 
 
@@ -25,7 +32,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(ServiceAdmin):
     list_display = ("name", "slug", "status", "sending_enabled", "sending_disabled_reason", "created_at")
     list_filter = ("status", "sending_enabled")
     search_fields = ("name", "slug")
@@ -33,26 +40,51 @@ class TenantAdmin(admin.ModelAdmin):
     inlines = [MembershipInline]
     actions = ["stop_sending", "resume_sending", "erase_workspace_data"]
 
+    def has_delete_permission(self, request, obj=None):
+        # A workspace goes through "Erase workspace data" (audited, closes it first), never a raw delete.
+        return False
+
     def save_model(self, request, obj, form, change):
+        fields = [name for name in form.changed_data if name in tenant_services.TENANT_PLATFORM_FIELDS]
+        values = {name: form.cleaned_data[name] for name in fields}
+        if not change:
+            tenant = tenant_services.tenant_platform_create(actor=request.user, request=request, **values)
+            obj.pk = tenant.pk
+            obj.refresh_from_db()
+        elif values:
+            tenant_services.tenant_platform_update(tenant=obj, actor=request.user, request=request, **values)
         # The kill-switch goes through its service so the flip is audited with its reason.
-        switch_changed = change and {"sending_enabled", "sending_disabled_reason"} & set(form.changed_data)
-        enabled, reason = obj.sending_enabled, obj.sending_disabled_reason
-        if switch_changed:
-            original = Tenant.objects.get(pk=obj.pk)
-            obj.sending_enabled = original.sending_enabled
-            obj.sending_disabled_reason = original.sending_disabled_reason
-        super().save_model(request, obj, form, change)
-        if switch_changed:
-            try:
-                tenant_sending_set(tenant=obj, enabled=enabled, reason=reason, actor=request.user, request=request)
-            except ValidationError as error:
-                self.message_user(request, " ".join(error.messages), level=messages.ERROR)
+        if {"sending_enabled", "sending_disabled_reason"} & set(form.changed_data):
+            tenant_sending_set(
+                tenant=obj,
+                enabled=form.cleaned_data["sending_enabled"],
+                reason=form.cleaned_data["sending_disabled_reason"],
+                actor=request.user,
+                request=request,
+            )
+        obj.refresh_from_db()
 
     def save_formset(self, request, form, formset, change):
-        from tenants.context import tenant_context
-
-        with tenant_context(form.instance):
+        if formset.model is not Membership:
             super().save_formset(request, form, formset, change)
+            return
+        formset.save(commit=False)
+        with tenant_context(form.instance):
+            # Additions and promotions first, so one save may hand the admin role over.
+            for membership in formset.new_objects:
+                tenant_services.membership_add(
+                    user=membership.user, role=membership.role, actor=request.user, request=request
+                )
+            changed = sorted(formset.changed_objects, key=lambda pair: pair[0].role != Role.ADMIN)
+            for membership, fields in changed:
+                if "user" in fields:
+                    raise ValidationError("A membership's user cannot change: remove it and add the other user.")
+                if "role" in fields:
+                    tenant_services.membership_role_change(
+                        membership=membership, role=membership.role, actor=request.user, request=request
+                    )
+            for membership in formset.deleted_objects:
+                tenant_services.membership_remove(membership=membership, actor=request.user, request=request)
 
     @admin.action(description="Stop sending (tenant kill-switch)")
     def stop_sending(self, request, queryset):
@@ -102,21 +134,56 @@ class TenantAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(TenantScopedAdmin):
+class MembershipAdmin(TenantScopedAdmin, ServiceAdmin):
+    """Role changes and removals through the tenants services; members are added on the
+    workspace's page (or join by invitation)."""
+
     list_display = ("user", "tenant", "role", "created_at")
     list_filter = ("role", "tenant")
     search_fields = ("user__email", "tenant__name")
-    raw_id_fields = ("user",)
-    readonly_fields = ("tenant",)
+    fields = ("user", "tenant", "role", "created_at")
+    readonly_fields = ("user", "tenant", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if "role" in form.changed_data:
+            with tenant_context(obj.tenant_id):
+                tenant_services.membership_role_change(
+                    membership=obj, role=form.cleaned_data["role"], actor=request.user, request=request
+                )
+
+    def delete_model(self, request, obj):
+        with tenant_context(obj.tenant_id):
+            tenant_services.membership_remove(membership=obj, actor=request.user, request=request)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset:
+            self.delete_model(request, membership)
 
 
 @admin.register(Invitation)
-class InvitationAdmin(TenantScopedAdmin):
+class InvitationAdmin(TenantScopedAdmin, ServiceAdmin):
+    """Read-only but for "Revoke" (invitation_revoke, audited): a deleted row would leave no trace."""
+
     list_display = ("email", "tenant", "role", "created_at", "expires_at", "accepted_at", "revoked_at")
     list_filter = ("role", "tenant")
     search_fields = ("email",)
     readonly_fields = [f.name for f in Invitation._meta.fields if f.name != "token_hash"]
     exclude = ("token_hash",)
+    actions = ["revoke"]
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke the selected invitations")
+    def revoke(self, request, queryset):
+        open_invitations = list(queryset.filter(accepted_at=None, revoked_at=None))
+        for invitation in open_invitations:
+            with tenant_context(invitation.tenant_id):
+                tenant_services.invitation_revoke(invitation=invitation, actor=request.user, request=request)
+        self.message_user(request, f"{len(open_invitations)} invitation(s) revoked.")

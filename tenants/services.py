@@ -74,6 +74,59 @@ def tenant_settings_update(*, tenant: Tenant, actor: Any, request: Any = None, *
     return tenant
 
 
+# What platform staff may set on a workspace in the console; the kill-switch has its own service
+# (compliance.services.tenant_sending_set), erasing has compliance.privacy.tenant_erase_request.
+TENANT_PLATFORM_FIELDS = (
+    "name",
+    "slug",
+    "status",
+    "messages_per_minute",
+    "campaign_sends_per_day",
+    "timezone",
+    "default_country",
+)
+
+
+@transaction.atomic
+def tenant_platform_update(*, tenant: Tenant, actor: Any, request: Any = None, **changes: Any) -> Tenant:
+    """Platform staff edit a workspace's identity, status and sending limits; audited with the
+    before and after of each changed field."""
+    unknown = set(changes) - set(TENANT_PLATFORM_FIELDS)
+    if unknown:
+        raise ValidationError(f"These settings cannot be changed here: {', '.join(sorted(unknown))}.")
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    before = {field: getattr(tenant, field) for field in changes}
+    for field, value in changes.items():
+        setattr(tenant, field, value)
+    tenant.full_clean()
+    changed = {field: [str(before[field]), str(value)] for field, value in changes.items() if before[field] != value}
+    if not changed:
+        return tenant
+    tenant.save(update_fields=[*changed, "updated_at"])
+    audit.record(
+        "tenant.platform_settings_changed",
+        actor=actor,
+        tenant=tenant,
+        target=tenant,
+        request=request,
+        metadata={"changes": changed},
+    )
+    return tenant
+
+
+@transaction.atomic
+def tenant_platform_create(*, actor: Any, request: Any = None, **fields: Any) -> Tenant:
+    """A workspace made by platform staff in the console (its members are added beside it)."""
+    unknown = set(fields) - set(TENANT_PLATFORM_FIELDS)
+    if unknown:
+        raise ValidationError(f"These settings cannot be set here: {', '.join(sorted(unknown))}.")
+    tenant = Tenant(**fields)
+    tenant.full_clean()
+    tenant.save()
+    audit.record("tenant.created", actor=actor, tenant=tenant, target=tenant, request=request)
+    return tenant
+
+
 @transaction.atomic
 def invitation_create(
     *, tenant: Tenant, email: str, role: str, actor: Any, request: Any = None
@@ -216,6 +269,26 @@ def membership_role_change(*, membership: Membership, role: str, actor: Any, req
         target=membership,
         request=request,
         metadata={"from": previous, "to": role, "member": membership.user.email},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_add(*, user: Any, role: str, actor: Any, request: Any = None) -> Membership:
+    """Platform staff put a user into the current workspace directly (members otherwise join by
+    invitation)."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}."})
+    if Membership.objects.filter(user=user).exists():
+        raise Conflict(f"{user.email} is already a member of this workspace.")
+    membership = Membership.objects.create(user=user, role=role)
+    audit.record(
+        "team.member_added",
+        actor=actor,
+        tenant=membership.tenant_id,
+        target=membership,
+        request=request,
+        metadata={"member": user.email, "role": role},
     )
     return membership
 

@@ -6,8 +6,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from aerostic.core.admin_site import TenantScopedAdmin
+from aerostic.core.admin_site import ServiceAdmin, TenantScopedAdmin
 from aerostic.core.errors import DomainError
+from tenants.context import tenant_context
 from whatsapp.graph.breaker import CircuitBreaker
 from whatsapp.models import (
     AccessToken,
@@ -19,7 +20,7 @@ from whatsapp.models import (
     WebhookEvent,
     WhatsAppAccount,
 )
-from whatsapp.services import token_health_check, token_rotate
+from whatsapp.services import PHONE_STAFF_FIELDS, phone_number_staff_update, token_health_check, token_rotate
 
 
 class RotateTokenForm(forms.Form):
@@ -102,7 +103,7 @@ class WhatsAppAccountAdmin(TenantScopedAdmin):
 
 
 @admin.register(PhoneNumber)
-class PhoneNumberAdmin(TenantScopedAdmin):
+class PhoneNumberAdmin(TenantScopedAdmin, ServiceAdmin):
     list_display = (
         "display_phone_number",
         "verified_name",
@@ -116,7 +117,24 @@ class PhoneNumberAdmin(TenantScopedAdmin):
     )
     list_filter = ("quality_rating", "health", "is_active", "tenant")
     search_fields = ("display_phone_number", "verified_name", "phone_number_id")
-    readonly_fields = ("tenant", "account", "phone_number_id")
+    # Staff set the tier, the send-rate cap and is_active through the service (checked, audited);
+    # everything else mirrors Meta and is read-only here.
+    fields = ("tenant", "account", "phone_number_id", "display_phone_number", "verified_name", *PHONE_STAFF_FIELDS)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [name for name in self.fields if name not in PHONE_STAFF_FIELDS]
+
+    def has_add_permission(self, request):
+        return False  # numbers arrive by connecting an account
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # switch it off (is_active) or disconnect the account
+
+    def save_model(self, request, obj, form, change):
+        values = {name: form.cleaned_data[name] for name in form.changed_data if name in PHONE_STAFF_FIELDS}
+        if values:
+            with tenant_context(obj.tenant_id):
+                phone_number_staff_update(phone=obj, actor=request.user, request=request, **values)
 
 
 @admin.register(AccessToken)

@@ -4,6 +4,7 @@ checking and disconnecting them. Every outcome a person causes is audited; nothi
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -351,6 +352,46 @@ def phone_register(*, phone: PhoneNumber, pin: str, actor: Any, request: Any = N
     phone.is_registered = True
     phone.save(update_fields=["is_registered"])
     audit.record("whatsapp.phone_registered", actor=actor, tenant=phone.tenant_id, target=phone, request=request)
+    return phone
+
+
+# What platform staff may set on a number in the console: the rest mirrors Meta.
+PHONE_STAFF_FIELDS = ("messaging_limit_tier", "send_rate_limit", "is_active")
+_TIER = re.compile(r"^TIER_[0-9A-Z]+$")
+
+
+@transaction.atomic
+def phone_number_staff_update(*, phone: PhoneNumber, actor: Any, request: Any = None, **changes: Any) -> PhoneNumber:
+    """Platform staff set a number's messaging tier, its send-rate cap or switch it off; audited
+    with the before and after of each changed field."""
+    unknown = set(changes) - set(PHONE_STAFF_FIELDS)
+    if unknown:
+        raise DomainError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    tier = changes.get("messaging_limit_tier")
+    if tier and not _TIER.match(tier):
+        raise DomainError("A messaging tier looks like TIER_1K, TIER_10K or TIER_UNLIMITED.")
+    rate = changes.get("send_rate_limit")
+    if rate is not None and not 1 <= rate <= 1000:
+        raise DomainError("The send rate is between 1 and 1,000 messages per second (empty: Meta's level).")
+    phone = PhoneNumber.objects.select_for_update().get(pk=phone.pk)
+    changed = {
+        field: [str(getattr(phone, field)), str(value)]
+        for field, value in changes.items()
+        if getattr(phone, field) != value
+    }
+    if not changed:
+        return phone
+    for field in changed:
+        setattr(phone, field, changes[field])
+    phone.save(update_fields=list(changed))
+    audit.record(
+        "whatsapp.phone_number_updated",
+        actor=actor,
+        tenant=phone.tenant_id,
+        target=phone,
+        request=request,
+        metadata={"changes": changed},
+    )
     return phone
 
 

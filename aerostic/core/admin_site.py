@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponseRedirect
 
+from aerostic.core.errors import DomainError
 from tenants.context import platform_context
 
 
@@ -64,3 +66,61 @@ class TenantScopedAdmin(admin.ModelAdmin):
         if ordering:
             queryset = queryset.order_by(*ordering)
         return queryset
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Pages to look at, never to change: these rows are written only by their app's services."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class TenantScopedReadOnlyAdmin(TenantScopedAdmin, ReadOnlyAdmin):
+    """Read-only pages over every tenant's rows."""
+
+
+def _refusal_text(error: Exception) -> str:
+    if isinstance(error, DomainError):
+        return error.message
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error)
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """An admin whose saves, deletes and actions call services (in `save_model`, `delete_model`,
+    `save_formset`, actions). A service that refuses raises; Django's own transaction around the
+    view is rolled back, so nothing of the save stays, and the refusal is shown as an error
+    message on the page the staff member came from."""
+
+    def _refused(self, request: HttpRequest, error: Exception) -> HttpResponseRedirect:
+        self.message_user(request, _refusal_text(error), level=messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except (DomainError, ValidationError) as error:
+            return self._refused(request, error)
+
+    def delete_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().delete_view(request, *args, **kwargs)
+        except (DomainError, ValidationError) as error:
+            return self._refused(request, error)
+
+    def changelist_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        # Actions and list_editable run inside; Django gives them no transaction of their own.
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                return super().changelist_view(request, *args, **kwargs)
+        except (DomainError, ValidationError) as error:
+            return self._refused(request, error)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from aerostic.core import audit
 from aerostic.core.models import Alert
 from tenants.context import platform_context, tenant_context
 
@@ -32,6 +34,23 @@ def resolve_alert(*, tenant: Any, key: str) -> int:
         return Alert.all_tenants.filter(tenant_id=tenant_id, key=key, resolved_at__isnull=True).update(
             resolved_at=timezone.now()
         )
+
+
+@transaction.atomic
+def alert_resolve_by_staff(*, alert: Alert, actor: Any, request: Any = None) -> bool:
+    """Platform staff close an alert by hand; audited. False when it was already resolved."""
+    with _scope(alert.tenant_id):
+        resolved = Alert.all_tenants.filter(pk=alert.pk, resolved_at__isnull=True).update(resolved_at=timezone.now())
+        if resolved:
+            audit.record(
+                "alert.resolved",
+                actor=actor,
+                tenant=alert.tenant_id,
+                target=alert,
+                request=request,
+                metadata={"key": alert.key},
+            )
+    return bool(resolved)
 
 
 def open_alerts() -> QuerySet[Alert]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -107,3 +108,46 @@ def development_secrets(path: Path) -> dict[str, str]:
             return json.loads(path.read_text())
         temporary.replace(path)
     return stored
+
+
+def is_local_host(host: str) -> bool:
+    """A host name that only this machine can reach: localhost and its subdomains (RFC 6761),
+    loopback addresses, and Django's test client. Not 0.0.0.0 nor `*`: those mean "serve anyone"."""
+    name = host.strip().lower().lstrip(".")
+    if name in {"localhost", "testserver"} or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_public_hosts_in_development(hosts: list[str]) -> None:
+    """Development mode generates its own secrets, runs DEBUG and the sandbox: a forgotten
+    DJANGO_ENV on a public server must stop start-up, not serve the world in that mode."""
+    public = [host for host in hosts if not is_local_host(host)]
+    if public:
+        raise ImproperlyConfigured(
+            f"ALLOWED_HOSTS names {', '.join(public)}, which is not local, but DJANGO_ENV is development "
+            "(the default). Set DJANGO_ENV=production to serve other hosts."
+        )
+
+
+# django-environ schemes that deliver mail to someone; the others print, keep or drop it.
+_DELIVERING_EMAIL_SCHEMES = ("smtp", "smtps", "smtp+tls", "smtp+ssl")
+
+
+def production_email_url(name: str = "EMAIL_URL") -> str:
+    """Invitations and password resets must reach people: production needs a real mail server."""
+    value = env_str(name)
+    if not value:
+        raise ImproperlyConfigured(
+            f"DJANGO_ENV=production needs {name} set to a mail server, e.g. smtp+tls://user:pass@host:587."
+        )
+    scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+    if scheme not in _DELIVERING_EMAIL_SCHEMES:
+        raise ImproperlyConfigured(
+            f"{name} must be an SMTP URL in production ({', '.join(s + '://' for s in _DELIVERING_EMAIL_SCHEMES)}); "
+            f"{scheme or value!r} delivers no mail."
+        )
+    return value

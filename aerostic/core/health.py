@@ -1,4 +1,4 @@
-"""Load-balancer probes: /healthz (process up) and /readyz (Postgres, Redis, queue depths)."""
+"""Load-balancer probes: /healthz (process up) and /readyz (Postgres and its role, Redis, queue depths)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from aerostic import queues
+from aerostic.core.checks import DatabaseRoleRefused, database_role_status
 
 
 @transaction.non_atomic_requests
@@ -22,10 +23,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def _check_postgres() -> dict:
     started = time.monotonic()
+    try:
+        role = database_role_status(connection)
+    except DatabaseRoleRefused as refused:
+        return {"ok": False, "error": "role_bypasses_rls", "role": refused.status.name, "obeys_rls": False}
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
-    return {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
+    return {
+        "ok": True,
+        "ms": round((time.monotonic() - started) * 1000, 1),
+        "role": role.name,
+        # Development only warns: production refused this role before getting here.
+        "obeys_rls": role.obeys_rls,
+    }
 
 
 def _check_redis_and_queues() -> tuple[dict, dict]:

@@ -19,6 +19,7 @@ PRODUCTION_ENV = {
     "CSRF_TRUSTED_ORIGINS": "https://app.example.com",
     "DATABASE_URL": "postgres://aerostic@db.example.com/aerostic",
     "REDIS_URL": "redis://redis.example.com:6379/0",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
 }
 
 
@@ -46,12 +47,49 @@ def test_collectstatic_with_the_production_storage_finds_every_reference(tmp_pat
     assert "vendor/chart.umd.js" in manifest
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "TOKEN_ENCRYPTION_KEYS", "META_APP_SECRET", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "TOKEN_ENCRYPTION_KEYS", "META_APP_SECRET", "ALLOWED_HOSTS", "EMAIL_URL"]
+)
 def test_production_refuses_to_start_without(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+@pytest.mark.parametrize("url", ["consolemail://", "memorymail://", "dummymail://", "filemail:///tmp/mail"])
+def test_production_refuses_an_email_backend_that_delivers_nothing(url):
+    result = _manage("check", env={**PRODUCTION_ENV, "EMAIL_URL": url})
+    assert result.returncode != 0
+    assert "EMAIL_URL" in result.stderr
+
+
+def _development_env(tmp_path, **overrides: str) -> dict[str, str]:
+    """DJANGO_ENV unset: the default, development."""
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k not in {"DJANGO_ENV", "EMAIL_URL"}}
+    env.pop("ALLOWED_HOSTS")
+    env["DEV_SECRETS_FILE"] = str(tmp_path / "dev-secrets.json")
+    env.update(overrides)
+    return env
+
+
+@pytest.mark.parametrize("hosts", ["app.example.com", "localhost,app.example.com", "*", "0.0.0.0", "10.0.0.5"])  # noqa: S104
+def test_development_mode_refuses_to_serve_a_host_that_is_not_local(tmp_path, hosts):
+    result = _manage("check", env=_development_env(tmp_path, ALLOWED_HOSTS=hosts))
+    assert result.returncode != 0
+    assert "DJANGO_ENV=production" in result.stderr
+    assert "ALLOWED_HOSTS" in result.stderr
+
+
+def test_development_mode_serves_local_hosts(tmp_path):
+    hosts = "localhost,127.0.0.1,127.0.1.1,[::1],::1,testserver,aerostic.localhost,.localhost"
+    result = _manage("check", env=_development_env(tmp_path, ALLOWED_HOSTS=hosts))
+    assert result.returncode == 0, result.stderr
+
+
+def test_development_mode_starts_with_no_configuration(tmp_path):
+    result = _manage("check", env=_development_env(tmp_path))
+    assert result.returncode == 0, result.stderr
 
 
 def test_production_refuses_debug():
