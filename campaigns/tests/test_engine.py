@@ -410,7 +410,12 @@ def test_disconnecting_the_number_pauses_its_running_and_scheduled_campaigns_at_
     scheduled = launch(
         alpha,
         draft(
-            alpha, phone, template, audience(alpha, 2, seed=8, name="Later"), name="Later", send_at=timezone.now() + timedelta(days=1)
+            alpha,
+            phone,
+            template,
+            audience(alpha, 2, seed=8, name="Later"),
+            name="Later",
+            send_at=timezone.now() + timedelta(days=1),
         ),
     )
     assert refresh(alpha, scheduled).status == Campaign.Status.SCHEDULED
@@ -443,3 +448,16 @@ def test_a_number_deactivated_while_running_pauses_the_campaign_at_the_next_chun
     campaign = refresh(alpha, campaign)
     assert (campaign.status, campaign.status_reason) == (Campaign.Status.PAUSED, reason)
     assert states(alpha, campaign) == {"queued": 3} and simulator.state.messages == []
+
+
+def test_a_number_meta_no_longer_has_registered_pauses_the_campaign_and_nobody_fails(alpha, phone, template, simulator):
+    campaign = launch(alpha, draft(alpha, phone, template, audience(alpha, 3)))
+    simulator.state.phones[phone.phone_number_id].registered = False  # deregistered at Meta, not by us
+
+    run_batches(alpha, campaign)
+
+    campaign = refresh(alpha, campaign)
+    assert campaign.status == Campaign.Status.PAUSED
+    assert campaign.status_reason == "Meta refused the number: The phone number is not registered with the Cloud API."
+    assert states(alpha, campaign) == {"queued": 3}  # not the recipients' fault: they wait for the resume
+    assert simulator.state.messages == []
