@@ -5,7 +5,13 @@ class CampaignsConfig(AppConfig):
     name = "campaigns"
 
     def ready(self) -> None:
+        # The higher layer registers its reactions; compliance and whatsapp never name campaigns
+        # (DESIGN §1).
         from campaigns.personal_data import campaign_messages_erase
+        from campaigns.services import campaigns_pause_for_number
         from compliance.privacy import register_personal_data
+        from whatsapp import fanout
 
         register_personal_data("campaign_messages", erase=campaign_messages_erase)
+        # A disconnected or deactivated number pauses its campaigns at once.
+        fanout.on_number_stopped(campaigns_pause_for_number)

@@ -416,6 +416,7 @@ def campaign_resume(*, campaign: Campaign, actor: Any, request: Any = None) -> C
     locked = Campaign.objects.select_for_update().select_related("phone_number__account").get(pk=campaign.pk)
     if locked.status != Status.PAUSED:
         raise Conflict(f"A {locked.get_status_display().lower()} campaign cannot be resumed.")
+    moved_from = _follow_reconnected_number(locked)
     problems = [
         f"Variant {variant.label}: the template is {variant.template.get_status_display().lower()}."
         for variant in locked.variants.select_related("template__account")
@@ -429,10 +430,58 @@ def campaign_resume(*, campaign: Campaign, actor: Any, request: Any = None) -> C
     if started and locked.started_at is None:
         locked.started_at = timezone.now()
     locked.save(update_fields=["status", "status_reason", "started_at", "updated_at"])
-    audit.record("campaign.resume", actor=actor, tenant=locked.tenant_id, target=locked, request=request)
+    audit.record(
+        "campaign.resume",
+        actor=actor,
+        tenant=locked.tenant_id,
+        target=locked,
+        request=request,
+        metadata={"moved_from_number": moved_from} if moved_from else None,
+    )
     if locked.status == Status.RUNNING:
         engine.enqueue_batches(locked)
     return locked
+
+
+def _follow_reconnected_number(campaign: Campaign) -> int | None:
+    """A campaign paused because its number stopped resumes only once the number may send again. A
+    reconnection stores the WABA and its numbers as new rows (whatsapp.services.account_connect):
+    the campaign moves to the active row of the same Meta number and its variants to the same
+    templates (name and language) of the reconnected account. Returns the old number's id if moved."""
+    from whatsapp.selectors import sending_problem
+
+    problem = sending_problem(campaign.phone_number)
+    if problem is None:
+        return None
+    old = campaign.phone_number
+    new = (
+        PhoneNumber.objects.select_related("account")
+        .filter(phone_number_id=old.phone_number_id, is_active=True)
+        .exclude(pk=old.pk)
+        .first()
+    )
+    if new is None or sending_problem(new) is not None:
+        raise Conflict(f"{problem} Reconnect the number, then resume the campaign (or cancel it).")
+    variants = list(campaign.variants.select_related("template"))
+    for variant in variants:
+        template = (
+            MessageTemplate.objects.filter(
+                account=new.account, name=variant.template.name, language=variant.template.language
+            )
+            .exclude(status=MessageTemplate.Status.DELETED)
+            .first()
+        )
+        if template is None:
+            raise Conflict(
+                f"Variant {variant.label}: the template {variant.template.name} ({variant.template.language}) is not "
+                "in the reconnected account yet: sync its templates, then resume."
+            )
+        variant.template = template
+    for variant in variants:
+        variant.save(update_fields=["template"])
+    campaign.phone_number = new
+    campaign.save(update_fields=["phone_number", "updated_at"])
+    return old.pk
 
 
 @transaction.atomic
@@ -471,4 +520,20 @@ def campaigns_pause_for_template(*, template: MessageTemplate, reason: str) -> i
                 tenant=template.tenant_id,
                 metadata={"campaign": campaign_id, "reason": reason[:255], "by": "template status"},
             )
+    return len(ids)
+
+
+def campaigns_pause_for_number(*, phone: PhoneNumber, reason: str) -> int:
+    """The number was disconnected or deactivated (whatsapp's `fanout.number_stopped`, registered in
+    CampaignsConfig.ready): its running and scheduled campaigns pause with the reason, in the same
+    transaction. Their queued recipients stay queued; a person resumes once the number is back."""
+    from campaigns.engine.writes import pause_campaign
+
+    ids = list(
+        Campaign.objects.filter(phone_number=phone, status__in=(Status.RUNNING, Status.SCHEDULED)).values_list(
+            "pk", flat=True
+        )
+    )
+    for campaign_id in ids:
+        pause_campaign(campaign_id, reason)
     return len(ids)

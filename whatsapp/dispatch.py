@@ -3,7 +3,9 @@
 `message_enqueue` stores an `OutboundMessage` (queued) and hands it to the `sends` queue after
 commit. `dispatch` (the job) walks the rules in this order, each able to stop the send:
 
-1. kill-switches (global, then the workspace's) → held, retried when sending is back on;
+1. kill-switches (global, then the workspace's) → held, retried when sending is back on; the
+   number connected and active (`selectors.sending_problem`) → skipped with the reason (the ones
+   queued when a number stops are skipped at once: `messages_skip_for_number`);
 2. consent, quiet hours, frequency cap (`compliance.policy.can_send`) → skipped, or held until
    `send_after`; free-form messages need the 24-hour window (`free_form_allowed`) → skipped;
 3. templates must be sendable (approved, not paused or disabled) → skipped;
@@ -43,6 +45,7 @@ from whatsapp import ratelimits
 from whatsapp.graph.errors import CircuitOpenError, GraphError, GraphNetworkError
 from whatsapp.message_templates.selectors import is_sendable
 from whatsapp.models import OutboundMessage, PhoneNumber
+from whatsapp.selectors import sending_problem
 from whatsapp.webhooks.values import digits
 
 logger = logging.getLogger(__name__)
@@ -188,10 +191,9 @@ def _check_rules(message: OutboundMessage, now: datetime) -> Outcome | None:
     decision = sending_allowed(message.tenant_id)
     if not decision.allowed:
         return _hold(message, now + KILL_SWITCH_RECHECK, decision.reason)
-    phone = message.phone_number
-    account = phone.account
-    if account.status == "disconnected" or not phone.is_active:
-        return _finish(message, State.SKIPPED, detail="The WhatsApp number is disconnected.")
+    problem = sending_problem(message.phone_number)
+    if problem:
+        return _finish(message, State.SKIPPED, detail=problem)
     contact = message.contact
     if message.category == OutboundMessage.Category.SERVICE:
         conversation = _conversation_of(message)
@@ -318,6 +320,7 @@ class FailureVerdict:
     account_danger: bool = False  # pause the workspace, alert
     reauthorise: bool = False  # the token is dead
     template_blocked: bool = False  # 132015 / 132016: the template was paused or disabled
+    number_blocked: bool = False  # 133010: the number is not registered (deregistered, disconnected)
 
 
 THROTTLE_CODES = frozenset({130429, 80007, 4, 613})
@@ -340,6 +343,8 @@ def classify_failure(error: GraphError, *, attempts: int, now: datetime) -> Fail
         return FailureVerdict(State.FAILED, explanation, reauthorise=True)
     if code in TEMPLATE_BLOCKED_CODES:
         return FailureVerdict(State.FAILED, explanation, template_blocked=True)
+    if code == 133010:
+        return FailureVerdict(State.FAILED, explanation, number_blocked=True)
     if code in RETRY_LATER:
         return FailureVerdict(State.QUEUED, explanation, retry_at=now + RETRY_LATER[code], throttled=throttled)
     if error.is_retryable:
@@ -461,6 +466,15 @@ def _finish(message: OutboundMessage, state: str, *, error: GraphError | None = 
     )
     message.state, message.error_detail = state, explanation[:500]
     return Outcome(state, explanation)
+
+
+def messages_skip_for_number(*, phone: PhoneNumber, reason: str) -> int:
+    """The number was disconnected or deactivated: what is still queued for it (due now, or held
+    for quiet hours, limits or a kill-switch) will not go, and each says why at once instead of
+    when its job would have come round. Sends already claimed end as Meta answers them."""
+    return OutboundMessage.objects.filter(phone_number=phone, state=State.QUEUED).update(
+        state=State.SKIPPED, error_detail=reason[:500], hold_reason="", updated_at=timezone.now()
+    )
 
 
 # --- reconciling

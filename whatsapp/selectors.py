@@ -22,3 +22,20 @@ def account_get(account_id: int) -> WhatsAppAccount:
 
 def phone_get(phone_id: int) -> PhoneNumber:
     return PhoneNumber.objects.select_related("account").get(pk=phone_id, is_active=True)
+
+
+def sending_problem(phone: PhoneNumber) -> str | None:
+    """Why nothing may be sent from this number (its account disconnected, or the number
+    deactivated by staff or Meta), or None. One wording for every sender: a one-off send skipped and
+    a campaign paused for the same cause say the same thing."""
+    if phone.account.status == WhatsAppAccount.Status.DISCONNECTED:
+        return f"The WhatsApp number {phone.display_phone_number} was disconnected: reconnect it to send again."
+    if not phone.is_active:
+        return f"The WhatsApp number {phone.display_phone_number} was deactivated: nothing is sent from it."
+    return None
+
+
+def phone_sending_problem(phone_id: int) -> str | None:
+    """`sending_problem` read fresh from the database (a running sender's copy of the row may be stale)."""
+    phone = PhoneNumber.objects.select_related("account").filter(pk=phone_id).first()
+    return "The WhatsApp number no longer exists." if phone is None else sending_problem(phone)

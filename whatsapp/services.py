@@ -396,27 +396,36 @@ def phone_number_staff_update(*, phone: PhoneNumber, actor: Any, request: Any = 
 
 
 def account_disconnect(*, account: WhatsAppAccount, actor: Any, request: Any = None) -> WhatsAppAccount:
-    """Deregister the numbers, unsubscribe the app, erase the token. Meta being down does not keep a
-    workspace connected: what could not be undone at Meta is listed in the audit event."""
-    with tenant_context(account.tenant_id), transaction.atomic():
-        return _account_disconnect(account=account, actor=actor, request=request)
+    """Stop here first, then tell Meta. One transaction stops the numbers, erases the token and
+    pauses what depended on the numbers (queued sends skipped, campaigns paused: `phone_numbers_stopped`);
+    only then are the numbers deregistered and the app unsubscribed, with the token still in memory,
+    so a send in flight meets a number already stopped here rather than Meta's "not registered".
+    Meta being down does not keep a workspace connected: what could not be undone at Meta is
+    recorded in a second audit event."""
+    with tenant_context(account.tenant_id):
+        with transaction.atomic():
+            client, registered = _account_stop(account=account, actor=actor, request=request)
+        leftovers = _undo_at_meta(account, client, registered)
+        if leftovers:
+            audit.record(
+                "whatsapp.disconnect_incomplete",
+                actor=actor,
+                tenant=account.tenant_id,
+                target=account,
+                request=request,
+                metadata={"waba_id": account.waba_id, "not_undone_at_meta": leftovers},
+            )
+    return account
 
 
-def _account_disconnect(*, account: WhatsAppAccount, actor: Any, request: Any) -> WhatsAppAccount:
-    leftovers = []
+def _account_stop(*, account: WhatsAppAccount, actor: Any, request: Any) -> tuple[GraphClient | None, list[str]]:
     try:
-        client = graph_for(account)
-        for phone in account.phone_numbers.filter(is_active=True, is_registered=True):
-            try:
-                client.deregister_phone(phone.phone_number_id)
-            except GraphError as error:
-                leftovers.append(f"deregister {phone.phone_number_id}: {error.describe()[:120]}")
-        try:
-            client.unsubscribe_app(account.waba_id)
-        except GraphError as error:
-            leftovers.append(f"unsubscribe: {error.describe()[:120]}")
-    except ConnectionProblem as problem:
-        leftovers.append(problem.message)
+        client: GraphClient | None = graph_for(account)
+    except ConnectionProblem:
+        client = None
+    numbers = account.phone_numbers.filter(is_active=True)
+    registered = list(numbers.filter(is_registered=True).values_list("phone_number_id", flat=True))
+    stopping = list(numbers.values_list("pk", flat=True))
     now = timezone.now()
     account.phone_numbers.update(is_active=False, is_registered=False)
     account.tokens.update(token=None, is_current=False, status=AccessToken.Status.ERASED, erased_at=now)
@@ -424,15 +433,54 @@ def _account_disconnect(*, account: WhatsAppAccount, actor: Any, request: Any) -
     account.disconnected_at = now
     account.webhooks_subscribed = False
     account.save(update_fields=["status", "disconnected_at", "webhooks_subscribed"])
+    phone_numbers_stopped(phone_ids=stopping)
     audit.record(
         "whatsapp.disconnected",
         actor=actor,
         tenant=account.tenant_id,
         target=account,
         request=request,
-        metadata={"waba_id": account.waba_id, "not_undone_at_meta": leftovers},
+        metadata={"waba_id": account.waba_id, "numbers": len(stopping)},
     )
-    return account
+    return client, registered
+
+
+def _undo_at_meta(account: WhatsAppAccount, client: GraphClient | None, registered: list[str]) -> list[str]:
+    if client is None:
+        return ["This WhatsApp account had no usable token: nothing was undone at Meta."]
+    leftovers = []
+    for phone_number_id in registered:
+        try:
+            client.deregister_phone(phone_number_id)
+        except GraphError as error:
+            leftovers.append(f"deregister {phone_number_id}: {error.describe()[:120]}")
+    try:
+        client.unsubscribe_app(account.waba_id)
+    except GraphError as error:
+        leftovers.append(f"unsubscribe: {error.describe()[:120]}")
+    return leftovers
+
+
+def phone_numbers_stopped(*, phone_ids: list[int]) -> int:
+    """After numbers were disconnected or deactivated (by a person, staff or Meta), in the same
+    transaction: their queued one-off sends are skipped with the reason, and the layers above react
+    through `fanout.number_stopped` (campaigns pause theirs). A number that may send again is left
+    alone. The campaign engine's gate would notice on its own within a chunk; this makes it immediate
+    and covers scheduled campaigns and held sends. Runs in a tenant's or the platform's context
+    (Django admin). Returns how many numbers stopped."""
+    from whatsapp import dispatch, fanout
+    from whatsapp.selectors import sending_problem
+
+    stopped = 0
+    for phone in PhoneNumber.objects.select_related("account").filter(pk__in=phone_ids):
+        reason = sending_problem(phone)
+        if reason is None:
+            continue
+        with tenant_context(phone.tenant_id):
+            dispatch.messages_skip_for_number(phone=phone, reason=reason)
+            fanout.number_stopped(phone=phone, reason=reason)
+        stopped += 1
+    return stopped
 
 
 def live_check_claim(*, tenant_id: int, kind: str) -> None:

@@ -3,8 +3,9 @@
 The rules are the dispatcher's (whatsapp/dispatch.py), applied to a chunk of recipients at a time:
 
 1. the gate, before every chunk: the campaign still running, the kill-switches (global, workspace)
-   on, every variant's template still sendable — a pause, a cancel or a switch flip stops new sends
-   within one chunk (a chunk is at most a quarter of a second of the number's rate);
+   on, the number connected and active, every variant's template still sendable — a pause, a
+   cancel, a switch flip, a disconnected or deactivated number stops new sends within one chunk (a
+   chunk is at most a quarter of a second of the number's rate);
 2. tokens for the chunk: the number's bucket, then the workspace's per-minute and per-day quota;
 3. per recipient, in one transaction with the claim: consent, quiet hours and the frequency cap
    (`compliance.policy.can_send`), the variable values, the 6-second pair limit and the portfolio's

@@ -110,6 +110,7 @@ def batch_is_running(campaign_id: int, batch: int) -> bool:
 
 def send_batch(campaign_id: int, batch: int) -> dict[str, Any]:
     """Sends what the batch may send now. Inside the tenant's context (campaigns.jobs.send_batch)."""
+    from whatsapp.selectors import phone_sending_problem
     from whatsapp.services import ConnectionProblem
 
     with _batch_lock(campaign_id, batch) as keep_alive:
@@ -120,6 +121,10 @@ def send_batch(campaign_id: int, batch: int) -> dict[str, Any]:
         campaign = Campaign.objects.select_related("phone_number__account", "tenant").filter(pk=campaign_id).first()
         if campaign is None or campaign.status != Status.RUNNING:
             return {"result": f"campaign {campaign.status if campaign else 'gone'}"}
+        problem = phone_sending_problem(campaign.phone_number_id)  # before its missing token is the reason
+        if problem:
+            pause_campaign(campaign_id, problem)
+            return {"result": "paused", "reason": problem}
         try:
             engine = BatchSender(campaign, batch)
         except ConnectionProblem as problem:

@@ -72,13 +72,14 @@ class BatchSender:
 
     def stop_reason(self) -> str | None:
         """Why no more may be sent now (None: go on). Read from the database before every chunk."""
-        with transaction.atomic():  # one transaction: the scope is set once for the four reads
+        with transaction.atomic():  # one transaction: the scope is set once for the five reads
             return self._stop_reason()
 
     def _stop_reason(self) -> str | None:
         from compliance.selectors import sending_allowed
         from whatsapp.message_templates.selectors import is_sendable
         from whatsapp.models import MessageTemplate
+        from whatsapp.selectors import phone_sending_problem
 
         status, reason = Campaign.objects.filter(pk=self.campaign.pk).values_list(
             "status", "status_reason"
@@ -91,6 +92,12 @@ class BatchSender:
             return decision.reason
         if reason.startswith(HELD):
             note_hold(self.campaign.pk, "")
+        problem = phone_sending_problem(self.phone.pk)
+        if problem:
+            # Disconnected or deactivated while running: a pause (the person resumes it once the
+            # number is back), not a hold; the queued recipients stay queued.
+            pause_campaign(self.campaign.pk, problem)
+            return problem
         templates = MessageTemplate.objects.filter(
             pk__in=[variant.template_id for variant in self.variants.values()]
         ).select_related("account")
@@ -324,10 +331,13 @@ class BatchSender:
         rows: list[tuple[int, str, datetime | None, int | None, str]] = []
         pause_reason = ""
         for item, error, verdict in verdicts:
-            if verdict.template_blocked:
+            if verdict.template_blocked or verdict.number_blocked:
                 # Not the recipient's fault: back in the queue, the campaign pauses (resumed later).
+                # A number deregistered at Meta (133010) is also what the chunk in flight while
+                # the number is being disconnected meets.
                 rows.append((item.id, State.QUEUED, None, error.code, verdict.detail))
-                pause_reason = pause_reason or f"Meta refused the template: {verdict.detail}"
+                what = "the template" if verdict.template_blocked else "the number"
+                pause_reason = pause_reason or f"Meta refused {what}: {verdict.detail}"
                 continue
             if verdict.opted_out:
                 record_marketing_stop(item.contact, reference=f"campaign-message:{item.id}")

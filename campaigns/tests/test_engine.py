@@ -399,3 +399,65 @@ def test_quiet_hours_hold_marketing_recipients_until_their_morning(alpha, phone,
     assert all(state == "queued" and "quiet hours" in reason for state, _at, reason in held)
     assert all(timedelta(minutes=55) < at - timezone.now() <= timedelta(hours=1) for _state, at, _reason in held)
     assert refresh(alpha, campaign).status == Campaign.Status.RUNNING  # not completed: they are still to go
+
+
+def test_disconnecting_the_number_pauses_its_running_and_scheduled_campaigns_at_once(
+    alpha, phone, template, simulator, connected
+):
+    from whatsapp.services import account_disconnect
+
+    running = launch(alpha, draft(alpha, phone, template, audience(alpha, 3)))
+    scheduled = launch(
+        alpha,
+        draft(
+            alpha,
+            phone,
+            template,
+            audience(alpha, 2, seed=8, name="Later"),
+            name="Later",
+            send_at=timezone.now() + timedelta(days=1),
+        ),
+    )
+    assert refresh(alpha, scheduled).status == Campaign.Status.SCHEDULED
+
+    with tenant_context(alpha.tenant):
+        account_disconnect(account=connected, actor=alpha.admin.user)
+
+    reason = f"The WhatsApp number {phone.display_phone_number} was disconnected: reconnect it to send again."
+    for campaign in (running, scheduled):
+        campaign = refresh(alpha, campaign)
+        assert (campaign.status, campaign.status_reason) == (Campaign.Status.PAUSED, reason)
+    assert run_batches(alpha, running)[0]["result"] == "campaign paused"
+    assert states(alpha, running) == {"queued": 3} and simulator.state.messages == []
+    with tenant_context(alpha.tenant), pytest.raises(Conflict, match="Reconnect the number, then resume"):
+        services.campaign_resume(campaign=refresh(alpha, running), actor=alpha.admin.user)
+    assert refresh(alpha, running).status == Campaign.Status.PAUSED
+
+
+def test_a_number_deactivated_while_running_pauses_the_campaign_at_the_next_chunk(alpha, phone, template, simulator):
+    from whatsapp.models import PhoneNumber
+
+    campaign = launch(alpha, draft(alpha, phone, template, audience(alpha, 3)))
+    with tenant_context(alpha.tenant):
+        PhoneNumber.objects.filter(pk=phone.pk).update(is_active=False)
+
+    result = run_batches(alpha, campaign)
+
+    reason = f"The WhatsApp number {phone.display_phone_number} was deactivated: nothing is sent from it."
+    assert result == [{"result": "paused", "reason": reason}]
+    campaign = refresh(alpha, campaign)
+    assert (campaign.status, campaign.status_reason) == (Campaign.Status.PAUSED, reason)
+    assert states(alpha, campaign) == {"queued": 3} and simulator.state.messages == []
+
+
+def test_a_number_meta_no_longer_has_registered_pauses_the_campaign_and_nobody_fails(alpha, phone, template, simulator):
+    campaign = launch(alpha, draft(alpha, phone, template, audience(alpha, 3)))
+    simulator.state.phones[phone.phone_number_id].registered = False  # deregistered at Meta, not by us
+
+    run_batches(alpha, campaign)
+
+    campaign = refresh(alpha, campaign)
+    assert campaign.status == Campaign.Status.PAUSED
+    assert campaign.status_reason == "Meta refused the number: The phone number is not registered with the Cloud API."
+    assert states(alpha, campaign) == {"queued": 3}  # not the recipients' fault: they wait for the resume
+    assert simulator.state.messages == []

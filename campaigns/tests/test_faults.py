@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from aerostic import queues
 from campaigns import engine
+from campaigns.engine.constants import GATE_INTERVAL
 from campaigns.jobs import sweep_campaigns
 from campaigns.models import Campaign, CampaignMessage
 from campaigns.tests.support import approved_template, audience, draft, launch, refresh, run_batches, sandbox_phone
@@ -511,3 +512,80 @@ def test_meta_unreachable_retries_with_backoff_then_fails_clearly_and_the_breake
     later = [at for at in connects if at > 0]
     gaps = [after - before for before, after in zip([0.0, *later], later, strict=False)]
     assert all(gap >= cooldown - 1 for gap in gaps), (gaps, connects)  # 1 s: the real time a run takes
+
+
+# --- 5. the number disconnected or deactivated mid-campaign
+
+
+def _reconnect(alpha, simulator, phone: PhoneNumber) -> None:
+    """The same WABA and number connected again with its system-user token (new rows, as always)."""
+    from whatsapp.services import SANDBOX_PIN, account_connect
+
+    token = next(t.value for t in simulator.state.tokens.values() if phone.account.waba_id in t.waba_ids)
+    account_connect(
+        tenant=alpha.tenant,
+        waba_id=phone.account.waba_id,
+        token=token,
+        mode=phone.account.mode,
+        actor=alpha.admin.user,
+        register_phone_id=phone.phone_number_id,
+        pin=SANDBOX_PIN,
+    )
+
+
+@pytest.mark.parametrize("how", ["disconnected", "deactivated"])
+def test_a_number_stopped_mid_campaign_pauses_it_within_a_chunk_and_it_resumes_once_the_number_is_back(
+    how, alpha, phone, template, simulator, workers, tmp_path
+):
+    from campaigns.services import campaign_resume
+    from whatsapp.services import account_disconnect
+
+    simulator.state.faults = Faults(latency_ms=LATENCY_MS)
+    chunk = 5
+    campaign = _launch(alpha, phone, template, RECIPIENTS, rate=chunk * 4)  # chunks of 5, ~4 a second
+    worker = workers()
+    _wait_until(lambda: _progress(campaign, fresh=FRESH)[0] >= 10, timeout=45, what="some recipients sent")
+
+    with tenant_context(alpha.tenant):
+        if how == "disconnected":
+            account_disconnect(account=phone.account, actor=alpha.admin.user)
+        else:  # as staff or Meta's webhook would: only the flag, no fan-out; the engine's gate sees it
+            PhoneNumber.objects.filter(pk=phone.pk).update(is_active=False)
+    stopped_at = time.time()
+    _finish(worker, tmp_path)
+
+    paused = refresh(alpha, campaign)
+    assert paused.status == Campaign.Status.PAUSED
+    assert paused.status_reason.startswith(f"The WhatsApp number {phone.display_phone_number} was {how}")
+    states = _states(campaign)
+    assert set(states) == {"sent", "queued"} and states["queued"] >= chunk, states  # the rest waits, nobody failed
+    # Stopped within one chunk: the gate is read at most GATE_INTERVAL apart, so one chunk may have
+    # been claimed just after the stop and none later; Meta saw no other send after the stop.
+    with tenant_context(alpha.tenant):
+        claimed = {
+            "".join(ch for ch in row.contact.phone.reveal() if ch.isdigit()): row.claimed_at.timestamp()
+            for row in CampaignMessage.objects.filter(campaign=campaign).select_related("contact")
+            if row.claimed_at
+        }
+    gate_saw_it = stopped_at + GATE_INTERVAL + 0.05  # 50 ms: the gate's own read and a commit
+    after = [to for to, at in claimed.items() if at > stopped_at]
+    assert len(after) <= chunk and all(claimed[to] < gate_saw_it for to in after), (after, stopped_at)
+    late = [
+        r["json"]["to"] for r in simulator.state.requests if r["path"].endswith("/messages") and r["ts"] > stopped_at
+    ]
+    assert len(late) <= 2 * chunk and all(claimed[to] < gate_saw_it for to in late), (late, stopped_at)
+    received = simulator.state.sends_per_recipient()
+    assert set(received) == _numbers(alpha, campaign, "sent") and set(received.values()) == {1}
+
+    # Back again: a person resumes it, and only those still queued are sent, each once.
+    if how == "disconnected":
+        _reconnect(alpha, simulator, phone)
+    else:
+        with tenant_context(alpha.tenant):
+            PhoneNumber.objects.filter(pk=phone.pk).update(is_active=True)
+    with tenant_context(alpha.tenant):
+        campaign_resume(campaign=paused, actor=alpha.admin.user)
+    _finish(workers(), tmp_path)
+    assert refresh(alpha, campaign).status == Campaign.Status.COMPLETED, _states(campaign)
+    assert _states(campaign) == {"sent": RECIPIENTS}
+    assert simulator.state.sends_per_recipient() == dict.fromkeys(_numbers(alpha, campaign), 1)

@@ -284,3 +284,39 @@ def test_a_queued_message_whose_job_was_lost_is_handed_over_again(alpha, phone):
         assert (alpha.tenant.pk, message.pk) not in dispatch.due_messages()  # its job may still be coming
         later = timezone.now() + dispatch.LOST_JOB_AFTER + timedelta(seconds=1)
         assert (alpha.tenant.pk, message.pk) in dispatch.due_messages(now=later)
+
+
+def test_disconnecting_the_number_skips_its_queued_sends_at_once_with_the_reason(alpha, phone, simulator):
+    from whatsapp.services import account_disconnect
+
+    _inbound(phone, "Hi", "wamid.in.stop.1")
+    platform_sending_set(enabled=False, reason="incident", actor=None)
+    held = _run(alpha, _reply(alpha, phone).pk)  # held for the kill-switch, due in a minute
+    waiting = _reply(alpha, phone)  # its job not run yet
+    assert held.state == "queued" and held.next_attempt_at > timezone.now()
+    platform_sending_set(enabled=True, reason="", actor=None)
+
+    with tenant_context(alpha.tenant):
+        account_disconnect(account=phone.account, actor=alpha.admin.user)
+        rows = list(OutboundMessage.objects.filter(pk__in=[held.pk, waiting.pk]))
+
+    reason = f"The WhatsApp number {phone.display_phone_number} was disconnected: reconnect it to send again."
+    assert {(row.state, row.error_detail, row.hold_reason) for row in rows} == {("skipped", reason, "")}
+    assert _run(alpha, waiting.pk).state == "skipped"  # its job, arriving late, sends nothing
+    assert simulator.state.sends_per_recipient() == {}
+
+
+def test_a_deactivated_number_skips_its_sends_with_the_reason(alpha, phone, simulator):
+    _inbound(phone, "Hi", "wamid.in.stop.2")
+    message = _reply(alpha, phone)
+    with tenant_context(alpha.tenant):
+        PhoneNumber.objects.filter(pk=phone.pk).update(is_active=False)  # as staff would, in Django admin
+
+    skipped = _run(alpha, message.pk)
+
+    assert skipped.state == "skipped"
+    assert (
+        skipped.error_detail
+        == f"The WhatsApp number {phone.display_phone_number} was deactivated: nothing is sent from it."
+    )
+    assert simulator.state.sends_per_recipient() == {}
