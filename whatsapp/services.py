@@ -384,6 +384,9 @@ def phone_number_staff_update(*, phone: PhoneNumber, actor: Any, request: Any = 
     for field in changed:
         setattr(phone, field, changes[field])
     phone.save(update_fields=list(changed))
+    if "is_active" in changed and not phone.is_active:
+        # Switched off: its queued sends are skipped and its campaigns pause now, not at their turn.
+        phone_numbers_stopped(phone_ids=[phone.pk])
     audit.record(
         "whatsapp.phone_number_updated",
         actor=actor,

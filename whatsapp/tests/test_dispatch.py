@@ -320,3 +320,19 @@ def test_a_deactivated_number_skips_its_sends_with_the_reason(alpha, phone, simu
         == f"The WhatsApp number {phone.display_phone_number} was deactivated: nothing is sent from it."
     )
     assert simulator.state.sends_per_recipient() == {}
+
+
+def test_staff_switching_a_number_off_skips_its_queued_sends_at_once(alpha, phone, simulator):
+    from whatsapp.services import phone_number_staff_update
+
+    _inbound(phone, "Hi", "wamid.in.stop.3")
+    waiting = _reply(alpha, phone)  # its job not run yet
+
+    with platform_context("test: staff edit"):
+        phone_number_staff_update(phone=PhoneNumber.all_tenants.get(pk=phone.pk), actor=None, is_active=False)
+    with tenant_context(alpha.tenant):
+        row = OutboundMessage.objects.get(pk=waiting.pk)
+
+    assert row.state == "skipped"
+    assert "was deactivated" in row.error_detail
+    assert simulator.state.sends_per_recipient() == {}
