@@ -197,14 +197,14 @@ def test_signed_malformed_json_is_kept_dead_and_acknowledged():
     assert queues.redis_connection().llen(ready.READY_KEY) == 0
 
 
-def test_the_limit_counts_signature_failures_per_address_and_answers_429_above_it(settings):
+def test_the_limit_counts_signature_failures_per_address_and_answers_429_above_it(settings, one_rate_minute):
     settings.WEBHOOK_RATE_PER_MINUTE = 2
     unsigned = [_post(b"{}", signature="")[0] for _ in range(4)]
     assert unsigned == [401, 401, 429, 429]
     assert _events() == []
 
 
-def test_a_flood_of_unsigned_posts_never_refuses_a_signed_delivery(settings):
+def test_a_flood_of_unsigned_posts_never_refuses_a_signed_delivery(settings, one_rate_minute):
     settings.WEBHOOK_RATE_PER_MINUTE = 2
     for _ in range(5):
         _post(b"{}", signature="")
@@ -213,7 +213,7 @@ def test_a_flood_of_unsigned_posts_never_refuses_a_signed_delivery(settings):
     assert len(_events()) == 3
 
 
-def test_signature_failures_behind_the_trusted_proxy_count_per_forwarded_client(settings):
+def test_signature_failures_behind_the_trusted_proxy_count_per_forwarded_client(settings, one_rate_minute):
     settings.WEBHOOK_RATE_PER_MINUTE = 1
     settings.TRUSTED_PROXY_COUNT = 1
     first = [_post(b"{}", signature="", headers={"x-forwarded-for": "6.6.6.6, 198.51.100.1"})[0] for _ in range(2)]
@@ -221,7 +221,7 @@ def test_signature_failures_behind_the_trusted_proxy_count_per_forwarded_client(
     assert (first, second) == ([401, 429], 401)
 
 
-def test_a_spoofed_forwarded_for_without_trusted_proxies_shares_the_socket_address_budget(settings):
+def test_a_spoofed_forwarded_for_without_trusted_proxies_shares_the_socket_address_budget(settings, one_rate_minute):
     settings.WEBHOOK_RATE_PER_MINUTE = 1
     settings.TRUSTED_PROXY_COUNT = 0
     answers = [_post(b"{}", signature="", headers={"x-forwarded-for": f"198.51.100.{n}"})[0] for n in range(3)]

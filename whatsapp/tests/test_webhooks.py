@@ -82,14 +82,14 @@ def test_oversize_bodies_get_413(settings):
     assert _post(b"{" + b" " * 4096 + b"}").status_code == 413 and _events() == []
 
 
-def test_a_flood_of_unsigned_posts_never_refuses_a_signed_delivery(settings):
+def test_a_flood_of_unsigned_posts_never_refuses_a_signed_delivery(settings, one_rate_minute):
     settings.WEBHOOK_RATE_PER_MINUTE = 2
     assert [_post(b"{}", signature="").status_code for _ in range(4)] == [401, 401, 429, 429]
     signed = [_post({"object": "whatsapp_business_account", "entry": []}).status_code for _ in range(3)]
     assert signed == [200, 200, 200] and len(_events()) == 3
 
 
-def test_signature_failures_behind_the_trusted_proxy_count_per_forwarded_client(settings):
+def test_signature_failures_behind_the_trusted_proxy_count_per_forwarded_client(settings, one_rate_minute):
     settings.WEBHOOK_RATE_PER_MINUTE = 1
     settings.TRUSTED_PROXY_COUNT = 1
 
