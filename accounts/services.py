@@ -46,6 +46,11 @@ def user_password_set(
     else:
         user.set_password(password)
     user.save(update_fields=["password"])
+    _password_changed(user=user, actor=actor, request=request, tenant=tenant, reason=reason)
+
+
+def _password_changed(*, user: User, actor: Any, request: HttpRequest | None, tenant: Any, reason: str) -> None:
+    """What every password change ends with: the user's tokens revoked, one audit row."""
     revoked = user_tokens_revoke(user=user)
     audit.record(
         "auth.password_changed",
@@ -60,14 +65,7 @@ def user_password_set(
 @transaction.atomic
 def user_password_set_by_staff(*, user: User, actor: Any, request: HttpRequest | None = None) -> None:
     """Staff set a password through Django's own admin form (which saved it): revoke and audit."""
-    revoked = user_tokens_revoke(user=user)
-    audit.record(
-        "auth.password_changed",
-        actor=actor,
-        target=user,
-        request=request,
-        metadata={"reason": "set_by_staff", "refresh_tokens_revoked": revoked},
-    )
+    _password_changed(user=user, actor=actor, request=request, tenant=None, reason="set_by_staff")
 
 
 @transaction.atomic
