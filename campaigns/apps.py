@@ -15,3 +15,5 @@ class CampaignsConfig(AppConfig):
         register_personal_data("campaign_messages", erase=campaign_messages_erase)
         # A disconnected or deactivated number pauses its campaigns at once.
         fanout.on_number_stopped(campaigns_pause_for_number)
+        # The campaign audience's ledger in the one send path (statuses settle it, the sweeper marks it).
+        import campaigns.engine.source  # noqa: F401

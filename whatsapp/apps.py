@@ -9,3 +9,5 @@ class WhatsappConfig(AppConfig):
         from whatsapp.personal_data import outbound_erase, outbound_expire
 
         register_personal_data("outbound_messages", erase=outbound_erase, expire=outbound_expire)
+        # One-off sends' ledger (their table's place in the one send path: whatsapp/sending/).
+        import whatsapp.dispatch  # noqa: F401

@@ -222,25 +222,33 @@ def webhook_replay(*, event_ids: list[int], actor: Any) -> int:
     return len(ids)
 
 
-def send_outbound(*, tenant_id: int, message_id: int) -> str:
-    """One message through the dispatcher. Not one transaction: the claim commits before Meta is
-    called (whatsapp/dispatch.py), so a crash leaves `sending`, never a second send."""
+def send_outbound(*, tenant_id: int, phone_id: int | None = None, message_id: int | None = None) -> dict[str, Any]:
+    """A number's due one-off sends through the one send path (whatsapp/sending/). Not one
+    transaction: each chunk's claim commits before Meta is called, so a crash leaves `sending`,
+    never a second send. `message_id` (jobs enqueued before streams, tests): that message's number."""
     from tenants.context import tenant_context
-    from whatsapp.dispatch import dispatch
+    from whatsapp.dispatch import drain
+    from whatsapp.models import OutboundMessage
 
     with tenant_context(tenant_id):
-        return dispatch(message_id)
+        if phone_id is None:
+            phone_id = OutboundMessage.objects.filter(pk=message_id).values_list("phone_number_id", flat=True).first()
+            if phone_id is None:
+                return {"result": "gone"}
+        return drain(phone_id)
 
 
-@platform_job("outbound messages: due retries and lost answers")
+@platform_job("sends: due retries and lost answers")
 def sweep_outbound() -> dict[str, int]:
-    """Every minute: sends whose worker died before Meta answered become `unknown`; queued messages
-    whose time has come (held by limits or quiet hours, or lost by Redis) go back on the queue."""
-    from whatsapp.dispatch import due_messages, stale_sends_mark_unknown
+    """Every minute, for every table of sends: claimed sends whose worker died before Meta answered
+    become `unknown`; numbers with one-off sends whose time has come (held by limits or quiet
+    hours, or lost with Redis) get a stream again. Campaign batches: campaigns.jobs.sweep_campaigns."""
+    from django.utils import timezone
 
-    unknown = stale_sends_mark_unknown()
-    due = due_messages()
-    sends = queues.get_queue("sends")
-    for tenant_id, message_id in due:
-        sends.enqueue(send_outbound, tenant_id=tenant_id, message_id=message_id)
+    from whatsapp.dispatch import SENDING_TIMEOUT, due_numbers, enqueue_streams
+    from whatsapp.sending.ledger import stale_sends_mark_unknown
+
+    unknown = stale_sends_mark_unknown(cutoff=timezone.now() - SENDING_TIMEOUT)
+    due = due_numbers()
+    enqueue_streams(due, force=True)
     return {"unknown": unknown, "requeued": len(due)}

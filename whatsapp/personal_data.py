@@ -27,7 +27,7 @@ ERASED_SKIP_REASON = "Not sent: the contact was erased."
 def explained_error_detail() -> Expression:
     """An error detail reduced to our own explanation of Meta's code ("" for codes we do not
     explain): Meta's message and details can quote the content, ours never do."""
-    from whatsapp.dispatch import EXPLANATIONS
+    from whatsapp.sending.failures import EXPLANATIONS
 
     return Case(
         *(When(error_code=code, then=Value(text)) for code, text in EXPLANATIONS.items()),

@@ -379,16 +379,19 @@ def _day_key(tenant_id: int, t: float) -> str:
 
 
 def take_tenant_quota(
-    tenant_id: int, *, per_minute: int, per_day: int, want: int, now: float | None = None
+    tenant_id: int, *, per_minute: int, per_day: int | None, want: int, now: float | None = None
 ) -> tuple[int, float, str]:
-    """Up to `want` campaign sends against the tenant's per-minute and per-day limits:
-    (granted, seconds until more may be granted, why fewer were granted)."""
+    """Up to `want` sends against the tenant's per-minute limit and, for campaign sends, its per-day
+    limit (`per_day` None: not a campaign): (granted, seconds until more may be granted, why fewer
+    were granted)."""
     t = _now(now)
     window = int(t // 60)
     minute_key = f"{_PREFIX}tenant:{tenant_id}:minute:{window}"
     granted = int(_TAKE_UP_TO([minute_key], [per_minute, max(0, int(want)), 120]))
     if granted < want and granted == 0:
         return 0, (window + 1) * 60 - t, f"The workspace's limit of {per_minute} messages per minute is reached."
+    if per_day is None:
+        return granted, 0.0, ""
     day_granted = int(_TAKE_UP_TO([_day_key(tenant_id, t)], [per_day, granted, 2 * 86400]))
     if day_granted < granted:
         _call(lambda redis: redis.decrby(minute_key, granted - day_granted))
@@ -398,8 +401,9 @@ def take_tenant_quota(
     return day_granted, 0.0, ""
 
 
-def return_tenant_quota(tenant_id: int, count: int, *, now: float | None = None) -> None:
-    """Give back quota taken for sends that did not happen."""
+def return_tenant_quota(tenant_id: int, count: int, *, per_day: bool = True, now: float | None = None) -> None:
+    """Give back quota taken for sends that did not happen (`per_day`: campaign sends, which also
+    took from the day's quota)."""
     if count <= 0:
         return
     t = _now(now)
@@ -408,7 +412,8 @@ def return_tenant_quota(tenant_id: int, count: int, *, now: float | None = None)
     def give_back(redis: Any) -> None:
         pipe = redis.pipeline(transaction=False)
         pipe.decrby(minute_key, count)
-        pipe.decrby(_day_key(tenant_id, t), count)
+        if per_day:
+            pipe.decrby(_day_key(tenant_id, t), count)
         pipe.execute()
 
     _call(give_back)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from campaigns.engine.constants import CALLBACK_PREFIX
 from campaigns.models import Campaign, CampaignMessage
-from whatsapp.dispatch import EXPLANATIONS
+from whatsapp.sending.failures import EXPLANATIONS
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +23,9 @@ _TIMESTAMP = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at",
 
 def campaign_status_apply(*, status: dict[str, Any]) -> bool:
     """A status webhook for a campaign message (found by `biz_opaque_callback_data`, else by wamid):
-    moves it forward (sent → delivered → read, or failed), and settles an `unknown` or `sending` one.
-    A status never moves a message back (Meta may deliver them out of order or twice)."""
+    moves it forward (sent → delivered → read, or failed). An `unknown` or `sending` one is settled
+    first by the send path (`whatsapp.sending.ledger.status_settle`, called before this). A status
+    never moves a message back (Meta may deliver them out of order or twice)."""
     name = str(status.get("status") or "")
     if name not in _TIMESTAMP:
         return False
@@ -45,14 +46,14 @@ def campaign_status_apply(*, status: dict[str, Any]) -> bool:
         detail = (
             EXPLANATIONS.get(code or 0) or (str(errors[0].get("title") or "") if errors else "") or "Meta failed it."
         )
-        changed = rows.filter(state__in=(State.SENDING, State.UNKNOWN, State.SENT, State.DELIVERED)).update(
+        changed = rows.filter(state__in=(State.SENT, State.DELIVERED)).update(
             state=State.FAILED, failed_at=at, error_code=code, error_detail=detail[:500], updated_at=timezone.now()
         )
         if changed and wamid:
             rows.filter(wamid="").update(wamid=wamid)
         return bool(changed)
     earlier = [state for state, rank in _STATUS_ORDER.items() if rank < _STATUS_ORDER[name]]
-    movable = [State.SENDING, State.UNKNOWN, *earlier]
+    movable = earlier
     updates: dict[str, Any] = {"state": name, _TIMESTAMP[name]: at, "updated_at": timezone.now()}
     changed = rows.filter(state__in=movable).update(**updates)
     if changed and wamid:

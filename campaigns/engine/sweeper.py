@@ -47,12 +47,10 @@ def due_batches(
 
 
 def stale_sends_mark_unknown(now: datetime | None = None) -> int:
-    cutoff = (now or timezone.now()) - SENDING_TIMEOUT
-    return CampaignMessage.all_tenants.filter(state=State.SENDING, claimed_at__lt=cutoff).update(
-        state=State.UNKNOWN,
-        error_detail="The worker stopped before Meta answered; the status will tell.",
-        updated_at=timezone.now(),
-    )
+    """The send path's one `unknown` marking (every table of sends: whatsapp/sending/ledger.py)."""
+    from whatsapp.sending.ledger import stale_sends_mark_unknown as mark
+
+    return mark(cutoff=(now or timezone.now()) - SENDING_TIMEOUT)
 
 
 def running_campaigns_finish() -> int:

@@ -13,8 +13,6 @@ from django.utils import timezone
 from aerostic.core.errors import Conflict
 from aerostic.testsupport.webhooks import deliver_webhook
 from campaigns import engine, selectors, services
-from campaigns.engine import batches as engine_batches
-from campaigns.engine import chunks as engine_chunks
 from campaigns.jobs import sweep_campaigns, wake_campaigns
 from campaigns.mapping import CampaignInvalid
 from campaigns.models import Campaign, CampaignMessage
@@ -36,6 +34,7 @@ from inbox.models import Message
 from tenants.context import platform_context, tenant_context
 from tenants.models import Tenant
 from whatsapp.message_templates.services import template_status_apply
+from whatsapp.sending import chain as send_chain
 
 pytestmark = pytest.mark.django_db
 
@@ -201,9 +200,9 @@ def test_double_launch_launches_once(alpha, phone, template, django_capture_on_c
 
 def test_pause_stops_new_sends_and_resume_continues_where_it_stopped(alpha, phone, template, simulator, monkeypatch):
     campaign = launch(alpha, draft(alpha, phone, template, audience(alpha, 10)))
-    monkeypatch.setattr(engine_chunks, "CHUNK_MAX", 4)
-    monkeypatch.setattr(engine_batches, "GATE_INTERVAL", 0)  # the gate before every chunk (≤ 0.2 s apart)
-    original = engine.BatchSender.send
+    monkeypatch.setattr(send_chain, "CHUNK_MAX", 4)
+    monkeypatch.setattr(send_chain, "GATE_INTERVAL", 0)  # the gate before every chunk (≤ 0.2 s apart)
+    original = send_chain.NumberSender.send
     chunks = []
 
     def send_then_pause(self, pool, items):
@@ -214,7 +213,7 @@ def test_pause_stops_new_sends_and_resume_continues_where_it_stopped(alpha, phon
                 services.campaign_pause(campaign=campaign, actor=alpha.admin.user)
         return chunk
 
-    monkeypatch.setattr(engine.BatchSender, "send", send_then_pause)
+    monkeypatch.setattr(send_chain.NumberSender, "send", send_then_pause)
     result = run_batches(alpha, campaign)
     assert result[0]["result"] == "stopped: campaign paused"
     assert states(alpha, campaign) == {"sent": 4, "queued": 6}

@@ -31,16 +31,17 @@ from django.utils import timezone
 
 from aerostic import queues
 from campaigns import engine
-from campaigns.engine.constants import GATE_INTERVAL
 from campaigns.jobs import sweep_campaigns
 from campaigns.models import Campaign, CampaignMessage
 from campaigns.tests.support import approved_template, audience, draft, launch, refresh, run_batches, sandbox_phone
 from compliance.models import ComplianceSettings
 from tenants.context import platform_context, tenant_context
-from whatsapp import dispatch, ratelimits
+from whatsapp import ratelimits
 from whatsapp.graph.breaker import CircuitBreaker
 from whatsapp.graph.client import GraphClient
 from whatsapp.models import PhoneNumber
+from whatsapp.sending import failures
+from whatsapp.sending.chain import GATE_INTERVAL
 from whatsapp.simulator.state import Faults
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -353,7 +354,7 @@ def test_redis_lost_mid_campaign_the_sweeper_resumes_it_and_nobody_is_sent_twice
 def steady_jitter(monkeypatch):
     """The retry backoff's jitter at the middle of its range (0.75 × the delay), so the order in
     which retries come due, and with it the outcome, does not depend on chance."""
-    monkeypatch.setattr(dispatch, "random", SimpleNamespace(uniform=lambda low, high: (low + high) / 2))
+    monkeypatch.setattr(failures, "random", SimpleNamespace(uniform=lambda low, high: (low + high) / 2))
 
 
 class Clock:
@@ -486,7 +487,7 @@ def test_meta_unreachable_retries_with_backoff_then_fails_clearly_and_the_breake
             if row.state == "queued":
                 assert row.hold_reason and row.next_attempt_at > row.updated_at
             if row.state == "queued" and row.attempts > attempts[row.pk]:  # it was tried and failed
-                backoff = min(dispatch.BACKOFF_CAP_SECONDS, dispatch.BACKOFF_BASE_SECONDS * 2 ** (row.attempts - 1))
+                backoff = min(failures.BACKOFF_CAP_SECONDS, failures.BACKOFF_BASE_SECONDS * 2 ** (row.attempts - 1))
                 assert (row.next_attempt_at - row.updated_at).total_seconds() >= backoff / 2
             attempts[row.pk] = row.attempts
         if rounds == 1:
@@ -495,10 +496,10 @@ def test_meta_unreachable_retries_with_backoff_then_fails_clearly_and_the_breake
             break
 
     rows = _rows(alpha, campaign)
-    assert {(row.state, row.attempts) for row in rows} == {("failed", dispatch.MAX_ATTEMPTS)}, rounds
+    assert {(row.state, row.attempts) for row in rows} == {("failed", failures.MAX_ATTEMPTS)}, rounds
     unreachable = "Could not reach Meta (ConnectionError)."
     breaker_open = "Calls to Meta for this number are paused after repeated failures; they resume shortly."
-    gave_up = {f"Gave up after {dispatch.MAX_ATTEMPTS} attempts: {reason}" for reason in (unreachable, breaker_open)}
+    gave_up = {f"Gave up after {failures.MAX_ATTEMPTS} attempts: {reason}" for reason in (unreachable, breaker_open)}
     assert {row.error_detail for row in rows} <= gave_up
     assert all(row.failed_at for row in rows)
     assert refresh(alpha, campaign).status == Campaign.Status.COMPLETED

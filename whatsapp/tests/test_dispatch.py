@@ -22,6 +22,8 @@ from tenants.models import Tenant
 from whatsapp import dispatch, ratelimits
 from whatsapp.jobs import send_outbound, sweep_outbound
 from whatsapp.models import MessageTemplate, OutboundMessage, PhoneNumber
+from whatsapp.sending import failures
+from whatsapp.services import breaker_for
 from whatsapp.simulator.state import Faults
 
 pytestmark = pytest.mark.django_db
@@ -245,13 +247,15 @@ def test_bad_requests_are_refused_with_a_reason(alpha, phone, api_client_for):
 
 
 def _until_final(alpha, message_id: int, *, rounds: int = 10) -> OutboundMessage:
-    """Runs the job again and again, as the sweeper would once each retry is due."""
+    """Runs the job again and again, as the sweeper would once each retry is due (and the
+    circuit breaker's cooldown has passed: campaigns/tests/test_faults.py runs the breaker's clock)."""
     for _ in range(rounds):
         message = _run(alpha, message_id)
         if message.state != "queued":
             return message
         with tenant_context(alpha.tenant):
             OutboundMessage.objects.filter(pk=message_id).update(next_attempt_at=timezone.now())
+            breaker_for(PhoneNumber.objects.select_related("account").get(pk=message.phone_number_id).account).reset()
     return message
 
 
@@ -262,7 +266,7 @@ def test_meta_unreachable_for_the_whole_run_retries_with_backoff_then_fails_clea
     first = _run(alpha, message.pk)
     assert first.state == "queued" and first.next_attempt_at > timezone.now()  # not `unknown`: never connected
     final = _until_final(alpha, message.pk)
-    assert (final.state, final.attempts) == ("failed", dispatch.MAX_ATTEMPTS)
+    assert (final.state, final.attempts) == ("failed", failures.MAX_ATTEMPTS)
     assert "Gave up after 6 attempts" in final.error_detail
 
 
@@ -279,11 +283,11 @@ def test_throttling_for_a_while_slows_down_then_everything_is_sent(alpha, phone,
 
 
 def test_a_queued_message_whose_job_was_lost_is_handed_over_again(alpha, phone):
-    message = _reply(alpha, phone)
+    _reply(alpha, phone)
     with platform_context("test"):
-        assert (alpha.tenant.pk, message.pk) not in dispatch.due_messages()  # its job may still be coming
+        assert (alpha.tenant.pk, phone.pk) not in dispatch.due_numbers()  # its stream may still be coming
         later = timezone.now() + dispatch.LOST_JOB_AFTER + timedelta(seconds=1)
-        assert (alpha.tenant.pk, message.pk) in dispatch.due_messages(now=later)
+        assert (alpha.tenant.pk, phone.pk) in dispatch.due_numbers(now=later)
 
 
 def test_disconnecting_the_number_skips_its_queued_sends_at_once_with_the_reason(alpha, phone, simulator):

@@ -21,6 +21,7 @@ from tenants.context import platform_context, tenant_context
 from whatsapp import dispatch
 from whatsapp.jobs import send_outbound
 from whatsapp.models import MessageTemplate, OutboundMessage
+from whatsapp.sending.ledger import stale_sends_mark_unknown
 from whatsapp.simulator.state import Faults
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,14 +87,14 @@ def test_a_worker_killed_mid_send_never_sends_anything_twice(alpha, connected, s
     # The sweeper, a few minutes later: a claimed send with no answer is `unknown` (not re-sent).
     later = timezone.now() + dispatch.SENDING_TIMEOUT + timedelta(seconds=1)
     with platform_context("test: the sweeper"):
-        dispatch.stale_sends_mark_unknown(now=later)
+        stale_sends_mark_unknown(cutoff=later - dispatch.SENDING_TIMEOUT)
     # A message whose job died before its claim is queued again (its person's 6-second slot may
     # still be taken by the killed attempt: then it waits and goes on a later round).
     deadline = time.monotonic() + 60
     while _states()["queued"] and time.monotonic() < deadline:
         with platform_context("test: the sweeper"):
-            for tenant_id, message_id in dispatch.due_messages(now=later):
-                queues.get_queue("sends").enqueue(send_outbound, tenant_id=tenant_id, message_id=message_id)
+            for tenant_id, phone_id in dispatch.due_numbers(now=later):
+                queues.get_queue("sends").enqueue(send_outbound, tenant_id=tenant_id, phone_id=phone_id)
         assert _worker(simulator).wait(timeout=120) == 0
         time.sleep(1)
         later = max(later, timezone.now() + dispatch.LOST_JOB_AFTER + timedelta(seconds=1))

@@ -14,6 +14,7 @@ from inbox import services as inbox
 from whatsapp import dispatch
 from whatsapp.message_templates import services as templates
 from whatsapp.models import PhoneNumber, WhatsAppAccount
+from whatsapp.sending.ledger import status_settle
 from whatsapp.webhooks.values import digits
 
 # Fields stored and acknowledged now, processed by the parts of the product that arrive later; a
@@ -161,7 +162,7 @@ def messages(target: Any, value: dict[str, Any]) -> dict[str, Any]:
     statuses: dict[str, int] = {}
     for status in value.get("statuses") or []:
         if isinstance(status, dict):
-            dispatch.status_settle(status=status)  # a send whose answer was lost learns its fate
+            status_settle(status=status)  # a send whose answer was lost learns its fate (any table)
             campaign_status_apply(status=status)
             outcome = inbox.status_record(status=status)
             usage_record_from_status(status=status, phone=phone)  # billing: charges once per message/conversation

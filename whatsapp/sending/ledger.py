@@ -1,0 +1,218 @@
+"""The state tables of sends and the only code that moves their states.
+
+Two tables hold sends: `whatsapp.OutboundMessage` (one-off sends: API, inbox, keyword replies,
+AI and automations later) and `campaigns.CampaignMessage` (a campaign's audience). They stay two
+because a campaign's row is cheap by design: launch snapshots 100,000 of them in a few set-based
+statements from contact ids alone (no recipient to encrypt, no content to store: the template is
+rendered per chunk at send time), and it carries what only a campaign has (variant, batch, cost
+estimate, delivered/read progress for the report). Their send columns are the same (state,
+attempts, next_attempt_at, hold_reason, wamid, error_code, error_detail, claimed_at, sent_at), so
+one `Ledger` per table writes both with the same statements: one claim, one set of outcome
+writes, one `unknown` marking, one settle-from-status. The campaign app registers its ledger
+(`register_ledger`) so whatsapp never imports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import F, Model
+from django.utils import timezone
+
+QUEUED, SENDING, SENT, FAILED, SKIPPED, UNKNOWN = "queued", "sending", "sent", "failed", "skipped", "unknown"
+LOST_ANSWER = "The worker stopped before Meta answered; the status will tell."
+RETRYING = "Retrying after: "
+
+
+def _values(rows: list[tuple], types: list[str]) -> tuple[str, list[Any]]:
+    row_sql = "(" + ", ".join(f"%s::{kind}" for kind in types) + ")"
+    return ", ".join([row_sql] * len(rows)), [value for row in rows for value in row]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A send's end after Meta answered with an error: back to `queued` at `retry_at`, `unknown`
+    or `failed` (with Meta's code, title and what it means)."""
+
+    id: int
+    state: str
+    retry_at: datetime | None
+    code: int | None
+    title: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Ledger:
+    model: type[Model]
+    callback_prefix: str  # biz_opaque_callback_data = prefix + row id: a status finds its row by it
+    reference: str  # consent dedupe references of Meta's 131050 refusals: f"{reference}:{id}"
+    has_failed_at: bool = False
+    has_error_title: bool = False
+    # After a lost answer is settled by a status (inbox storage of one-off sends).
+    on_settled: Callable[[list[Any], dict[str, Any]], None] | None = field(default=None, compare=False)
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+    def callback_data(self, row_id: int) -> str:
+        return f"{self.callback_prefix}{row_id}"
+
+    # -- the claim
+
+    def claim(self, ids: list[int], now: datetime) -> int:
+        """queued → sending in one conditional UPDATE, committed before Meta is called: a second
+        worker or a re-run job finds nothing to send, a crash after it leaves `sending`."""
+        if not ids:
+            return 0
+        return self.model.objects.filter(pk__in=ids, state=QUEUED).update(
+            state=SENDING, claimed_at=now, attempts=F("attempts") + 1, hold_reason="", updated_at=now
+        )
+
+    # -- outcomes, one statement per kind
+
+    def write_sent(self, rows: list[tuple[int, str]], now: datetime) -> None:
+        if not rows:
+            return
+        values, params = _values(rows, ["bigint", "text"])
+        title = ", error_title = ''" if self.has_error_title else ""
+        self._execute(
+            f"""
+            UPDATE {self.table} m
+            SET state = 'sent', wamid = v.wamid, sent_at = %s, error_code = NULL, error_detail = ''{title},
+                updated_at = %s
+            FROM (VALUES {values}) AS v(id, wamid)
+            WHERE m.id = v.id AND m.state = 'sending'
+            """,  # noqa: S608
+            [now, now, *params],
+        )
+
+    def write_outcomes(self, rows: list[Outcome], now: datetime) -> None:
+        if not rows:
+            return
+        values, params = _values(
+            [(row.id, row.state, row.retry_at, row.code, row.title[:255], row.detail[:500]) for row in rows],
+            ["bigint", "text", "timestamptz", "integer", "text", "text"],
+        )
+        extra = ""
+        if self.has_failed_at:
+            extra += ", failed_at = CASE WHEN v.state = 'failed' THEN %(now)s ELSE NULL END"
+        if self.has_error_title:
+            extra += ", error_title = v.title"
+        sql = f"""
+            UPDATE {self.table} m
+            SET state = v.state, next_attempt_at = v.at, error_code = v.code, error_detail = v.detail,
+                hold_reason = CASE WHEN v.state = 'queued' THEN left('{RETRYING}' || v.detail, 255) ELSE '' END,
+                updated_at = %(now)s{extra}
+            FROM (VALUES {values}) AS v(id, state, at, code, title, detail)
+            WHERE m.id = v.id AND m.state = 'sending'
+            """  # noqa: S608
+        sql = sql.replace("%(now)s", "%s")
+        self._execute(sql, [now] * sql[: sql.index("FROM (VALUES")].count("%s") + params)
+
+    def write_skipped(self, rows: list[tuple[int, str]], now: datetime) -> None:
+        """Refused by a rule: `skipped` with the reason (only a queued row: a claimed one is Meta's)."""
+        if not rows:
+            return
+        values, params = _values([(row_id, reason[:500]) for row_id, reason in rows], ["bigint", "text"])
+        self._execute(
+            f"""
+            UPDATE {self.table} m SET state = 'skipped', error_detail = v.reason, hold_reason = '',
+                next_attempt_at = NULL, updated_at = %s
+            FROM (VALUES {values}) AS v(id, reason)
+            WHERE m.id = v.id AND m.state = 'queued'
+            """,  # noqa: S608
+            [now, *params],
+        )
+
+    def write_held(self, rows: list[tuple[int, datetime, str]], now: datetime) -> None:
+        """Not now: stays queued, due again at its time, saying why it waits."""
+        if not rows:
+            return
+        values, params = _values(
+            [(row_id, at, reason[:255]) for row_id, at, reason in rows], ["bigint", "timestamptz", "text"]
+        )
+        self._execute(
+            f"""
+            UPDATE {self.table} m SET next_attempt_at = v.at, hold_reason = v.reason, updated_at = %s
+            FROM (VALUES {values}) AS v(id, at, reason)
+            WHERE m.id = v.id AND m.state = 'queued'
+            """,  # noqa: S608
+            [now, *params],
+        )
+
+    def _execute(self, sql: str, params: list[Any]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    # -- reconciling
+
+    def stale_mark_unknown(self, cutoff: datetime) -> int:
+        """Claimed before `cutoff` and never answered (the worker died): `unknown`, never re-sent
+        blindly; a status webhook settles it. Every workspace (the sweeper's platform scope)."""
+        return self.model.all_tenants.filter(state=SENDING, claimed_at__lt=cutoff).update(
+            state=UNKNOWN, error_detail=LOST_ANSWER, updated_at=timezone.now()
+        )
+
+    def settle(self, row_id: int, status: dict[str, Any]) -> bool:
+        """A status for a send whose answer was lost (`unknown`) or never came (`sending`): Meta has
+        it, so it was sent (or failed, with Meta's code); its wamid is learnt here. True when the
+        row changed. Later statuses (delivered, read) are the caller's to apply."""
+        from whatsapp.sending.failures import EXPLANATIONS
+
+        open_states = (UNKNOWN, SENDING)
+        rows = self.model.objects.filter(pk=row_id, state__in=open_states)
+        settled = list(rows) if self.on_settled else []
+        wamid, now = str(status.get("id") or ""), timezone.now()
+        changes: dict[str, Any] = {"state": SENT, "wamid": wamid, "sent_at": now, "error_detail": "", "updated_at": now}
+        if status.get("status") == "failed":
+            errors = [error for error in status.get("errors") or [] if isinstance(error, dict)]
+            code = errors[0].get("code") if errors else None
+            code = code if isinstance(code, int) else None
+            title = str(errors[0].get("title") or "") if errors else ""
+            detail = EXPLANATIONS.get(code or 0) or title or "Meta failed it."
+            changes.update(state=FAILED, sent_at=None, error_code=code, error_detail=detail[:500])
+            if self.has_failed_at:
+                changes["failed_at"] = now
+        changed = rows.update(**changes)
+        if changed and wamid and settled and self.on_settled is not None:
+            self.on_settled(settled, status)
+        return bool(changed)
+
+
+_LEDGERS: list[Ledger] = []
+
+
+def register_ledger(ledger: Ledger) -> Ledger:
+    if all(existing.model is not ledger.model for existing in _LEDGERS):
+        _LEDGERS.append(ledger)
+    return ledger
+
+
+def ledgers() -> tuple[Ledger, ...]:
+    return tuple(_LEDGERS)
+
+
+def ledger_for_callback(data: str) -> tuple[Ledger, int] | None:
+    """The ledger and row a status's `biz_opaque_callback_data` names, or None."""
+    for ledger in _LEDGERS:
+        if data.startswith(ledger.callback_prefix):
+            key = data[len(ledger.callback_prefix) :]
+            return (ledger, int(key)) if key.isdigit() else None
+    return None
+
+
+def status_settle(*, status: dict[str, Any]) -> bool:
+    """The one settle-from-status: whichever table the send is in."""
+    found = ledger_for_callback(str(status.get("biz_opaque_callback_data") or ""))
+    return found is not None and found[0].settle(found[1], status)
+
+
+def stale_sends_mark_unknown(*, cutoff: datetime) -> int:
+    """The one `unknown` marking, over every table of sends."""
+    return sum(ledger.stale_mark_unknown(cutoff) for ledger in _LEDGERS)
