@@ -8,12 +8,14 @@ class CampaignsConfig(AppConfig):
         # The higher layer registers its reactions; compliance and whatsapp never name campaigns
         # (DESIGN §1).
         from campaigns.personal_data import campaign_messages_erase
-        from campaigns.services import campaigns_pause_for_number
+        from campaigns.services import campaigns_pause_for_number, campaigns_pause_for_template
         from compliance.privacy import register_personal_data
         from whatsapp import fanout
 
         register_personal_data("campaign_messages", erase=campaign_messages_erase)
         # A disconnected or deactivated number pauses its campaigns at once.
         fanout.on_number_stopped(campaigns_pause_for_number)
+        # A template Meta paused or disabled pauses the campaigns that use it.
+        fanout.on_template_stopped(campaigns_pause_for_template)
         # The campaign audience's ledger in the one send path (statuses settle it, the sweeper marks it).
         import campaigns.engine.source  # noqa: F401

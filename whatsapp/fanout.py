@@ -1,6 +1,6 @@
-"""Reactions of the layers above whatsapp to what happens to a connection (DESIGN §1).
+"""Reactions of the layers above whatsapp to what happens to a connection or a template (DESIGN §1).
 
-A higher app (campaigns today) registers its handler from its `AppConfig.ready()`; whatsapp calls
+A higher app (campaigns today) registers its handlers from its `AppConfig.ready()`; whatsapp calls
 every registered handler and never names or imports them, so the layers stay one-way.
 """
 
@@ -11,8 +11,11 @@ from typing import Any
 
 # handler(*, phone: PhoneNumber, reason: str): the number may no longer send, `reason` says why.
 NumberStoppedHandler = Callable[..., Any]
+# handler(*, template: MessageTemplate, reason: str): Meta paused or disabled the template.
+TemplateStoppedHandler = Callable[..., Any]
 
 _number_stopped: list[NumberStoppedHandler] = []
+_template_stopped: list[TemplateStoppedHandler] = []
 
 
 def on_number_stopped(handler: NumberStoppedHandler) -> NumberStoppedHandler:
@@ -30,3 +33,16 @@ def number_stopped(*, phone: Any, reason: str) -> None:
     """Runs every handler in the caller's transaction: the stop and its consequences commit together."""
     for handler in _number_stopped:
         handler(phone=phone, reason=reason)
+
+
+def on_template_stopped(handler: TemplateStoppedHandler) -> TemplateStoppedHandler:
+    """Registers a reaction to a template Meta paused or disabled (once per handler)."""
+    if handler not in _template_stopped:
+        _template_stopped.append(handler)
+    return handler
+
+
+def template_stopped(*, template: Any, reason: str) -> None:
+    """Runs every handler in the caller's transaction."""
+    for handler in _template_stopped:
+        handler(template=template, reason=reason)

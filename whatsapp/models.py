@@ -127,9 +127,9 @@ class AccessToken(TenantScopedModel):
 
 
 class OutboundMessage(TenantScopedModel):
-    """One message to send, from any origin (API, inbox reply, keyword confirmation, campaign).
-    The dispatcher (whatsapp/dispatch.py) is the only code that moves it: queued → sending (an
-    atomic claim) → sent / failed / unknown, or skipped when a rule refused it. Never sent twice:
+    """One message to send, from any origin (API, inbox reply, keyword confirmation).
+    The send path's ledger (whatsapp/sending/ledger.py) is the only code that moves it: queued →
+    sending (an atomic claim) → sent / failed / unknown, or skipped when a rule refused it. Never sent twice:
     only a `queued` row can be claimed, and a send whose answer was lost becomes `unknown` and
     is resolved from Meta's status webhooks (`biz_opaque_callback_data` carries its id)."""
 
@@ -195,6 +195,10 @@ class OutboundMessage(TenantScopedModel):
             models.Index(fields=["state", "next_attempt_at"], name="outbound_due"),
             models.Index(fields=["tenant", "-created_at"], name="outbound_tenant_created"),
             models.Index(fields=["wamid"], name="outbound_wamid"),
+            # A number's stream reads its queued messages oldest first (whatsapp/dispatch.py).
+            models.Index(
+                fields=["phone_number", "id"], name="outbound_queued_by_number", condition=models.Q(state="queued")
+            ),
         ]
 
     def __str__(self) -> str:

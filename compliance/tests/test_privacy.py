@@ -481,8 +481,8 @@ def _outbound_text(workspace) -> str:
 
 
 def test_erase_blanks_the_persons_outbound_messages_and_keeps_their_state(contact, alpha, connected):
-    from whatsapp.dispatch import EXPLANATIONS
     from whatsapp.models import OutboundMessage
+    from whatsapp.sending.failures import EXPLANATIONS
 
     phone = _phone(alpha, connected)
     linked = _outbound(alpha, phone, NUMBER, contact=contact)
@@ -528,7 +528,7 @@ def test_erase_blanks_the_persons_outbound_messages_and_keeps_their_state(contac
 def test_erase_replaces_metas_failure_text_on_the_persons_campaign_recipients(contact, alpha, connected, simulator):
     from campaigns.models import CampaignMessage
     from campaigns.tests.support import approved_template, draft, launch
-    from whatsapp.dispatch import EXPLANATIONS
+    from whatsapp.sending.failures import EXPLANATIONS
 
     phone = _phone(alpha, connected)
     template = approved_template(simulator, alpha, connected)

@@ -382,9 +382,9 @@ def template_status_apply(*, account: WhatsAppAccount, value: dict[str, Any]) ->
         _category_change(template, category, source="status_update", at=timezone.now())
     template.save()
     if event in (Status.PAUSED, Status.DISABLED):
-        from campaigns.services import campaigns_pause_for_template
+        from whatsapp import fanout
 
-        campaigns_pause_for_template(
+        fanout.template_stopped(
             template=template,
             reason=f"Meta {event.lower()} the template {template.name} ({template.language}).",
         )
