@@ -1,6 +1,6 @@
 """Broadcast campaigns: an approved template (up to three A/B variants) sent to a snapshot of an
 audience, one `CampaignMessage` per recipient, by batch jobs on the `campaigns` queue
-(campaigns/engine/). Every send obeys the same rules as the dispatcher (whatsapp/dispatch.py)."""
+(campaigns/engine/). Every send goes through the one send path (whatsapp/sending/)."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ class CampaignVariant(TenantScopedModel):
 
 
 class CampaignMessage(TenantScopedModel):
-    """One recipient of a campaign. Moves like an outbound message (whatsapp/dispatch.py): queued →
+    """One recipient of a campaign. Moved by the send path's ledger (whatsapp/sending/ledger.py): queued →
     sending (an atomic claim, committed before Meta is called) → sent → delivered → read, or failed /
     skipped / unknown / cancelled. Unique per campaign and contact: nobody gets a campaign twice."""
 

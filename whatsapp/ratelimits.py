@@ -1,4 +1,4 @@
-"""Redis-based send limits for the outbound dispatcher, shared by every worker process and host.
+"""Redis-based send limits for the send path (whatsapp/sending/), shared by every worker process and host.
 
 - One round trip per check: each limit is one Lua script (EVALSHA), so check-and-take is atomic and
   many concurrent workers never overshoot a limit.

@@ -44,7 +44,7 @@ RETRY_LATER = {131057: timedelta(minutes=1), 131049: timedelta(hours=24)}
 
 @dataclass(frozen=True)
 class FailureVerdict:
-    """What a Graph error means for a send, for every sender (this dispatcher, the campaign engine)."""
+    """What a Graph error means for a send, whoever sent it (one-off or campaign)."""
 
     state: str  # UNKNOWN (may have reached Meta), QUEUED (retry at `retry_at`) or FAILED
     detail: str = ""
