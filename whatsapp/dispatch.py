@@ -150,7 +150,7 @@ class OutboundSource:
 
     ledger = OUTBOUND
     per_day = None
-    requeue_refused = False  # Meta refused the template or the number: this message failed
+    requeue_refused = False  # Meta refused the template or the number: this message is skipped
 
     def __init__(self, phone: PhoneNumber) -> None:
         self.phone = phone

@@ -354,9 +354,10 @@ SCENARIOS = [
         "The messaging limit (250 users per 24 hours) is reached.",
         when=_portfolio_reached,
     ),
-    # The order of the rules: the kill-switches before everything; the recipient's rules (consent,
-    # quiet hours) before the capacity limits, so a refusal or a deferral never waits for, or uses
-    # up, the workspace's quota (the one-off's order).
+    # The order of the rules: the kill-switches before everything; the sender's capacity (the
+    # number's bucket, the workspace's quota) before the recipient's rules, because a stream takes
+    # it for a chunk before reading the chunk's rows (whatsapp/sending/rules.py, rule 5): while it is
+    # spent, the due rows wait with that reason and meet consent and quiet hours when it returns.
     Scenario(
         "order-kill-switch-over-opted-out",
         STOPPED,
@@ -364,15 +365,15 @@ SCENARIOS = [
         when=_both(_opted_out, _platform_switch_off),
     ),
     Scenario(
-        "order-opted-out-over-minute-quota",
-        SKIPPED,
-        "The contact opted out: no marketing messages.",
+        "order-minute-quota-over-opted-out",
+        HELD,
+        "The workspace's limit of 5 messages per minute is reached.",
         when=_both(_opted_out, _workspace_minute_used_up),
     ),
     Scenario(
-        "order-quiet-hours-over-minute-quota",
+        "order-minute-quota-over-quiet-hours",
         HELD,
-        "Deferred by the contact's quiet hours: send after {quiet_end:%Y-%m-%d %H:%M} UTC.",
+        "The workspace's limit of 5 messages per minute is reached.",
         given=_quiet_hours_now,
         when=_workspace_minute_used_up,
     ),
@@ -413,8 +414,8 @@ SCENARIOS = [
         when=_meta_refuses(131048),
         effects=("workspace paused",),
     ),
-    # Not the recipient's fault: the sender stops and the message waits (the campaign's behaviour);
-    # the one-off's wording (Meta's explanation, without "Meta refused the template: ").
+    # Not the recipient's fault: the sender stops (a campaign pauses, its recipient waits for the
+    # resume; a one-off is skipped with Meta's code), in Meta's explanation.
     Scenario(
         "meta-132015-template-paused", STOPPED, "The template is paused for low quality.", when=_meta_refuses(132015)
     ),

@@ -383,11 +383,9 @@ def template_status_apply(*, account: WhatsAppAccount, value: dict[str, Any]) ->
     template.save()
     if event in (Status.PAUSED, Status.DISABLED):
         from whatsapp import fanout
+        from whatsapp.sending.rules import template_problem
 
-        fanout.template_stopped(
-            template=template,
-            reason=f"Meta {event.lower()} the template {template.name} ({template.language}).",
-        )
+        fanout.template_stopped(template=template, reason=template_problem(template) or "")
     if event in (Status.PAUSED, Status.DISABLED, Status.REJECTED, Status.FLAGGED):
         _notify_admins(
             template,

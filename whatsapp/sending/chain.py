@@ -29,7 +29,7 @@ from whatsapp.sending.failures import (
     pause_workspace,
     record_marketing_stop,
 )
-from whatsapp.sending.ledger import FAILED, QUEUED, UNKNOWN, Ledger, Outcome
+from whatsapp.sending.ledger import FAILED, QUEUED, SKIPPED, UNKNOWN, Ledger, Outcome
 from whatsapp.sending.rules import SendRequest, Verdicts
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class Source(Protocol):
 
     ledger: Ledger
     per_day: int | None  # the workspace's daily quota for this kind of send (campaigns), None: none
-    requeue_refused: bool  # Meta refused the template or the number: back to the queue (and stop)?
+    requeue_refused: bool  # Meta refused the template or the number: back to the queue (else skipped)
     lock_key: str
     queued_key: str
 
@@ -281,13 +281,12 @@ class NumberSender:
             state = verdict.state if verdict.state in (QUEUED, UNKNOWN) else FAILED
             retry_at = verdict.retry_at
             if verdict.template_blocked or verdict.number_blocked:
-                # Not the recipient's fault: the sender stops (a campaign pauses, resumed later, and
-                # its recipient goes back in the queue). A number deregistered at Meta (133010) is
-                # also what the chunk in flight while the number is being disconnected meets.
-                what = "the template" if verdict.template_blocked else "the number"
-                stop_reason = stop_reason or f"Meta refused {what}: {verdict.detail}"
-                if self.source.requeue_refused:
-                    state, retry_at = QUEUED, None
+                # Not the recipient's fault: the sender stops. A campaign pauses and its recipient
+                # goes back in the queue for the resume; a one-off send is skipped with Meta's code.
+                # A number deregistered at Meta (133010) is also what the chunk in flight while the
+                # number is being disconnected meets.
+                stop_reason = stop_reason or verdict.detail
+                state, retry_at = (QUEUED, None) if self.source.requeue_refused else (SKIPPED, None)
             if verdict.opted_out and item.contact is not None:
                 record_marketing_stop(item.contact, reference=f"{self.ledger.reference}:{item.id}")
             if verdict.reauthorise:

@@ -6,9 +6,12 @@
    window for free-form messages;
 4. the template sendable (approved, not paused or disabled): a template that is not stops the
    sender (a campaign pauses; a one-off send is skipped with the same words);
-5. limits: the number's token bucket and the workspace's quota are taken for the chunk before its
-   rows are read (`chain.NumberSender.tokens`), then here the 6-second pair limit and the
-   portfolio's messaging limit (one Redis round trip each for the whole list);
+5. limits: the sender's capacity — the number's token bucket and the workspace's quota — is taken
+   for the chunk *before* its rows are read (`chain.NumberSender.tokens`): a stream paced at 80
+   msg/s must not read and judge rows it may not send yet, so while the capacity is spent the due
+   rows wait with that reason, and are judged by the rules above when it returns. Then, here, the
+   recipient's limits: the 6-second pair limit and the portfolio's messaging limit (one Redis
+   round trip each for the whole list);
 6. the claim (`ledger.Ledger.claim`), in the same transaction as the rows were read and judged.
 
 Each rule is a function over the list that keeps the requests that pass and files the others in
@@ -53,11 +56,14 @@ class Verdicts:
 
 
 def template_problem(template: Any) -> str | None:
-    """Why this template may not be sent now, in the words every sender uses."""
+    """Why this template may not be sent now, in the words every sender (and the campaign paused by
+    Meta's template webhook) uses."""
     from whatsapp.message_templates.selectors import is_sendable
 
     if template is None or is_sendable(template):
         return None
+    if template.status in ("PAUSED", "DISABLED"):
+        return f"Meta {template.status.lower()} the template {template.name} ({template.language})."
     return f"The template {template.name} ({template.language}) is {template.get_status_display().lower()}."
 
 
@@ -157,7 +163,7 @@ def _limits(
     refused = {request.id: wait for request, wait in zip(outside, waits, strict=True) if wait > 0}
     if not refused:
         return kept
-    reason = f"The messaging limit ({sender.limit} people per 24 hours) is reached."
+    reason = f"The messaging limit ({sender.limit} users per 24 hours) is reached."
     verdicts.held.extend((row_id, now + timedelta(seconds=wait), reason) for row_id, wait in refused.items())
     ratelimits.release_pairs(phone_id, [request.index for request in kept if request.id in refused])
     return [request for request in kept if request.id not in refused]
