@@ -254,6 +254,7 @@ def run_scenario(index: int, name: str, count: int, workers: int, env, context, 
 
     from aerostic import queues
     from campaigns.jobs import sweep_campaigns
+    from whatsapp.jobs import sweep_outbound
 
     tenant, user, phone, template = context
     cap, _target = SCENARIOS[name]
@@ -301,6 +302,7 @@ def run_scenario(index: int, name: str, count: int, workers: int, env, context, 
         while campaign_status(tenant, campaign) == "running":
             time.sleep(0.5)
             if time.monotonic() - last_sweep > 60:  # as the scheduler would, once a minute
+                sweep_outbound()
                 sweep_campaigns()
                 last_sweep = time.monotonic()
             if time.monotonic() - started > args.timeout:

@@ -19,3 +19,7 @@ class CampaignsConfig(AppConfig):
         fanout.on_template_stopped(campaigns_pause_for_template)
         # The campaign audience's ledger in the one send path (statuses settle it, the sweeper marks it).
         import campaigns.engine.source  # noqa: F401
+        from campaigns.engine.sweeper import requeue_due_batches
+        from whatsapp.sending.sweeper import on_sweep
+
+        on_sweep(requeue_due_batches)  # lost or due batches go again with the one sweeper of sends

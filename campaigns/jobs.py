@@ -16,19 +16,18 @@ def send_batch(*, tenant_id: int, campaign_id: int, batch: int) -> dict[str, Any
         return run(campaign_id, batch)
 
 
-@platform_job("campaigns: start scheduled, re-enqueue lost or due batches, settle stale sends, complete")
+@platform_job("campaigns: start scheduled, complete finished")
 def sweep_campaigns() -> dict[str, int]:
+    """Every minute: scheduled campaigns whose time came start, running ones with nothing left
+    complete. Lost or due batches and stale claims are the one sweeper of sends' (whatsapp.jobs.sweep_outbound)."""
     from campaigns import engine
 
     started = engine.start_scheduled()
-    unknown = engine.stale_sends_mark_unknown()
-    due = engine.due_batches()
     # After commit: a job must find its campaign running.
     for campaign in started:
         engine.enqueue_batches(campaign)
-    engine.enqueue_batch_jobs(due)
     completed = engine.running_campaigns_finish()
-    return {"started": len(started), "unknown": unknown, "requeued": len(due), "completed": completed}
+    return {"started": len(started), "completed": completed}
 
 
 @platform_job("campaigns: a kill-switch came back on")

@@ -27,13 +27,13 @@ from whatsapp.models import OutboundMessage, PhoneNumber
 from whatsapp.sending import chain
 from whatsapp.sending.ledger import Ledger, register_ledger
 from whatsapp.sending.rules import SendRequest
+from whatsapp.sending.sweeper import SENDING_TIMEOUT, on_sweep
 from whatsapp.webhooks.values import digits
 
 logger = logging.getLogger(__name__)
 
 State = OutboundMessage.State
 SENDS_QUEUE = "sends"
-SENDING_TIMEOUT = timedelta(minutes=2)
 LOST_JOB_AFTER = timedelta(minutes=1)
 CALLBACK_PREFIX = "aerostic:outbound:"
 
@@ -247,3 +247,11 @@ def due_numbers(*, now: datetime | None = None) -> list[tuple[int, int]]:
     due = Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, updated_at__lt=now - LOST_JOB_AFTER)
     rows = OutboundMessage.all_tenants.filter(state=State.QUEUED).filter(due)
     return list(rows.values_list("tenant_id", "phone_number_id").distinct())
+
+
+@on_sweep
+def requeue_due_numbers(now: datetime) -> int:
+    return enqueue_streams(due_numbers(now=now), force=True)
+
+
+__all__ = ["SENDING_TIMEOUT", "SendRefused", "callback_data", "drain", "due_numbers", "message_enqueue"]

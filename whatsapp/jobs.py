@@ -238,17 +238,9 @@ def send_outbound(*, tenant_id: int, phone_id: int | None = None, message_id: in
         return drain(phone_id)
 
 
-@platform_job("sends: due retries and lost answers")
+@platform_job("sends: lost answers, due retries, lost stream jobs")
 def sweep_outbound() -> dict[str, int]:
-    """Every minute, for every table of sends: claimed sends whose worker died before Meta answered
-    become `unknown`; numbers with one-off sends whose time has come (held by limits or quiet
-    hours, or lost with Redis) get a stream again. Campaign batches: campaigns.jobs.sweep_campaigns."""
-    from django.utils import timezone
+    """Every minute: the one sweeper of sends, one-off and campaign (whatsapp/sending/sweeper.py)."""
+    from whatsapp.sending.sweeper import sweep
 
-    from whatsapp.dispatch import SENDING_TIMEOUT, due_numbers, enqueue_streams
-    from whatsapp.sending.ledger import stale_sends_mark_unknown
-
-    unknown = stale_sends_mark_unknown(cutoff=timezone.now() - SENDING_TIMEOUT)
-    due = due_numbers()
-    enqueue_streams(due, force=True)
-    return {"unknown": unknown, "requeued": len(due)}
+    return sweep()

@@ -7,9 +7,10 @@ disconnected or deactivated number, a template no longer sendable or refused by 
 token or a restricted account pause the campaign with the reason (its recipients stay queued for
 the resume); a kill-switch holds it ("Held: …") until it is back on.
 
-A Redis lock per batch (refreshed every chunk) keeps one job per batch; the minutely sweeper
-(`due_batches`) re-enqueues batches with due recipients and no live job — after a worker was
-killed, Redis restarted, a retry came due or a kill-switch was turned back on.
+A Redis lock per batch (refreshed every chunk) keeps one job per batch; the one sweeper of sends
+(whatsapp/sending/sweeper.py, with `requeue_due_batches` registered) re-enqueues batches with due
+recipients and no live job — after a worker was killed, Redis restarted, a retry came due or a
+kill-switch was turned back on.
 """
 
 from campaigns.engine.batches import (
@@ -31,7 +32,7 @@ from campaigns.engine.constants import (
 from campaigns.engine.snapshot import snapshot
 from campaigns.engine.source import CampaignSource
 from campaigns.engine.statuses import campaign_status_apply
-from campaigns.engine.sweeper import due_batches, running_campaigns_finish, stale_sends_mark_unknown, start_scheduled
+from campaigns.engine.sweeper import due_batches, requeue_due_batches, running_campaigns_finish, start_scheduled
 
 __all__ = [
     "BATCH_SIZE",
@@ -51,6 +52,6 @@ __all__ = [
     "running_campaigns_finish",
     "send_batch",
     "snapshot",
-    "stale_sends_mark_unknown",
+    "requeue_due_batches",
     "start_scheduled",
 ]

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from whatsapp.sending.chain import CHUNK_MAX
+from whatsapp.sending.sweeper import SENDING_TIMEOUT
 
 BATCH_SIZE = 250  # recipients per batch job
-SENDING_TIMEOUT = timedelta(minutes=2)
 LOST_JOB_AFTER = timedelta(seconds=30)
 CALLBACK_PREFIX = "aerostic:campaign:"
 HELD = "Held:"  # a running campaign's status_reason while a kill-switch or Meta's outage holds it

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from campaigns.engine.batches import batch_is_running, finish_if_done
-from campaigns.engine.constants import LOST_JOB_AFTER, SENDING_TIMEOUT
+from campaigns.engine.constants import LOST_JOB_AFTER
 from campaigns.models import Campaign, CampaignMessage
 
 logger = logging.getLogger(__name__)
@@ -46,11 +46,13 @@ def due_batches(
     return [row for row in rows if not batch_is_running(row[1], row[2])]
 
 
-def stale_sends_mark_unknown(now: datetime | None = None) -> int:
-    """The send path's one `unknown` marking (every table of sends: whatsapp/sending/ledger.py)."""
-    from whatsapp.sending.ledger import stale_sends_mark_unknown as mark
+def requeue_due_batches(now: datetime) -> int:
+    """The one sweeper's finder for campaign batches (registered in CampaignsConfig.ready)."""
+    from campaigns.engine.batches import enqueue_batch_jobs
 
-    return mark(cutoff=(now or timezone.now()) - SENDING_TIMEOUT)
+    due = due_batches(now)
+    enqueue_batch_jobs(due)
+    return len(due)
 
 
 def running_campaigns_finish() -> int:

@@ -4,7 +4,8 @@ throttling the number for a while (130429), and Meta unreachable for the whole r
 
 What must hold whatever happens: nobody gets the campaign twice (the simulator's request log is the
 witness), every recipient ends in a final state, `unknown` only for sends that were in flight when a
-worker died, and the sweeper (`campaigns.jobs.sweep_campaigns`) brings a stranded campaign home.
+worker died, and the sweepers (`whatsapp.jobs.sweep_outbound`, the one sweeper of sends, and
+`campaigns.jobs.sweep_campaigns`) bring a stranded campaign home.
 Time is moved forward in the database (`updated_at`, `claimed_at`, `next_attempt_at`) instead of
 sleeping through the real timeouts; a dead worker's Redis batch lock is deleted as its expiry would.
 """
@@ -39,6 +40,7 @@ from tenants.context import platform_context, tenant_context
 from whatsapp import ratelimits
 from whatsapp.graph.breaker import CircuitBreaker
 from whatsapp.graph.client import GraphClient
+from whatsapp.jobs import sweep_outbound
 from whatsapp.models import PhoneNumber
 from whatsapp.sending import failures
 from whatsapp.sending.chain import GATE_INTERVAL
@@ -213,7 +215,7 @@ def _sweep_until_completed(alpha, campaign: Campaign, start_worker, tmp_path: Pa
         if refresh(alpha, campaign).status == Campaign.Status.COMPLETED:
             break
         _time_passes(alpha, campaign)
-        results.append(sweep_campaigns())  # its enqueues run on commit, at the end of the job
+        results.append((sweep_outbound(), sweep_campaigns()))  # their enqueues run on commit, at the end
         _finish(start_worker(), tmp_path)
     assert refresh(alpha, campaign).status == Campaign.Status.COMPLETED, (_states(campaign), results)
     return results
@@ -321,9 +323,11 @@ def test_redis_lost_mid_campaign_the_sweeper_resumes_it_and_nobody_is_sent_twice
         # Nothing is queued any more: a new worker finds nothing to do.
         _finish(workers(), tmp_path)
         assert _states(campaign)["sending"] == in_flight and refresh(alpha, campaign).status == "running"
-        # A minute later the scheduler enqueues the periodic sweeper; a worker runs it, and the
-        # batch job it enqueues (the same burst: the batch lands on the queue the worker drains).
+        # A minute later the scheduler enqueues the periodic sweepers; a worker runs them, and the
+        # batch job the sweeper of sends enqueues (the same burst: the batch lands on the queue the
+        # worker drains; the test's worker drains `campaigns` only, so both sweepers go there).
         _time_passes(alpha, campaign)
+        queues.get_queue(queues.CAMPAIGNS).enqueue(sweep_outbound)
         queues.get_queue(queues.CAMPAIGNS).enqueue(sweep_campaigns)
         _finish(workers(), tmp_path)
         assert refresh(alpha, campaign).status == Campaign.Status.COMPLETED, _states(campaign)
@@ -338,7 +342,7 @@ def test_redis_lost_mid_campaign_the_sweeper_resumes_it_and_nobody_is_sent_twice
         # worker works on it beside the first (which may still be sending: its claims are young).
         assert not redis.exists(engine.batch_lock_key(campaign.pk, 0))
         _time_passes(alpha, campaign, claims=False)
-        assert sweep_campaigns()["requeued"] == 1
+        assert sweep_outbound()["requeued"] == 1
         second = workers(redis_url=redis_url)
         _finish(first, tmp_path)
         _finish(second, tmp_path)
