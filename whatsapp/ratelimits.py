@@ -1,11 +1,12 @@
 """Redis-based send limits for the send path (whatsapp/sending/), shared by every worker process and host.
 
-- One round trip per check: each limit is one Lua script (EVALSHA), so check-and-take is atomic and
+- One round trip per limit for a whole chunk: each limit is one Lua script (EVALSHA) over a list of
+  recipients or a count of sends (a single send is a list of one), so check-and-take is atomic and
   many concurrent workers never overshoot a limit.
 - Clocks: `now` (default `time.time()`) comes from the caller, so tests can simulate time. Scripts
   never let a worker whose clock runs behind mint tokens or move state backwards.
 - Fail closed: any Redis error raises `RateLimitUnavailable`; sending blind risks Meta blocking the
-  number, so the dispatcher should retry the job later instead.
+  number, so the sender should retry later instead.
 - Keys live under `aerostic:rl:` and expire on their own once they carry no information. Recipients
   appear only as blind indexes, never as phone numbers.
 """
@@ -27,7 +28,6 @@ from aerostic import queues
 class Permit:
     allowed: bool
     retry_after: float  # seconds until a retry may succeed (0.0 when allowed)
-    reason: str = ""  # short human sentence when refused
 
 
 class RateLimitUnavailable(RuntimeError):
@@ -90,8 +90,8 @@ def _now(now: float | None) -> float:
 
 # ---- Per phone number: token bucket with an adaptive (AIMD) rate factor ----------------------------
 
-_TAKE_TOKEN = _Script("""
-local rate, now = tonumber(ARGV[1]), tonumber(ARGV[2])
+_TAKE_TOKENS = _Script("""
+local rate, now, want = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[4])
 local f = tonumber(redis.call('HGET', KEYS[2], 'f')) or 1
 local eff = rate * math.min(1, math.max(tonumber(ARGV[3]), f))
 local cap = math.max(1, eff)
@@ -100,16 +100,20 @@ local tokens, ts = tonumber(s[1]), tonumber(s[2])
 if tokens == nil then tokens, ts = cap, now end
 if now > ts then tokens, ts = tokens + (now - ts) * eff, now end
 tokens = math.min(cap, tokens)
-local allowed, retry = 0, 0
-if tokens >= 1 then tokens, allowed = tokens - 1, 1 else retry = (1 - tokens) / eff end
+local granted = math.max(0, math.min(want, math.floor(tokens)))
+tokens = tokens - granted
+local retry = 0
+if granted < want then retry = (1 - (tokens - math.floor(tokens))) / eff end
 redis.call('HSET', KEYS[1], 'tokens', fmt(tokens), 'ts', fmt(ts), 'cap', fmt(cap))
 redis.call('PEXPIRE', KEYS[1], math.ceil((cap / eff + 1) * 1000))
-return {allowed, fmt(retry), fmt(eff)}
+return {granted, fmt(retry), fmt(eff)}
 """)
 
-_REFUND_TOKEN = _Script("""
+_REFUND_TOKENS = _Script("""
 local s = redis.call('HMGET', KEYS[1], 'tokens', 'cap')
-if s[1] then redis.call('HSET', KEYS[1], 'tokens', fmt(math.min(tonumber(s[2]), tonumber(s[1]) + 1))) end
+if s[1] then
+  redis.call('HSET', KEYS[1], 'tokens', fmt(math.min(tonumber(s[2]), tonumber(s[1]) + tonumber(ARGV[1]))))
+end
 return 1
 """)
 
@@ -171,21 +175,24 @@ def send_rate_of(phone: Any) -> float:
     return rate
 
 
-def take_number_token(phone_number_id: str, *, rate: float, now: float | None = None) -> Permit:
-    """Take one token from the number's bucket. It refills at the effective rate (rate × adaptive factor)
-    and holds one second of it (at least one token), so a throttled number also loses its burst."""
+def take_number_tokens(
+    phone_number_id: str, *, rate: float, want: int, now: float | None = None
+) -> tuple[int, float, float]:
+    """Up to `want` tokens from the number's bucket: (granted, seconds until the next token when fewer
+    were granted than wanted, the effective rate in force). The bucket refills at the effective rate
+    (rate × adaptive factor) and holds one second of it (at least one token), so a throttled number
+    also loses its burst."""
     if rate <= 0:
         raise ValueError("rate must be positive")
     keys = [_bucket_key(phone_number_id), _factor_key(phone_number_id)]
-    allowed, retry, eff = _TAKE_TOKEN(keys, [rate, _now(now), MIN_FACTOR])
-    if allowed:
-        return Permit(True, 0.0)
-    return Permit(False, _num(retry), f"The number's sending rate ({_num(eff):g} msg/s) is reached.")
+    granted, retry, eff = _TAKE_TOKENS(keys, [rate, _now(now), MIN_FACTOR, max(0, int(want))])
+    return int(granted), _num(retry), _num(eff)
 
 
-def refund_number_token(phone_number_id: str) -> None:
-    """Give back a token taken for a send that did not happen (never above the bucket's capacity)."""
-    _REFUND_TOKEN([_bucket_key(phone_number_id)], [])
+def refund_number_tokens(phone_number_id: str, count: int) -> None:
+    """Give back tokens taken for sends that did not happen (never above the bucket's capacity)."""
+    if count > 0:
+        _REFUND_TOKENS([_bucket_key(phone_number_id)], [count])
 
 
 def number_throttled(phone_number_id: str, *, now: float | None = None) -> float:
@@ -206,162 +213,11 @@ def number_rate_factor(phone_number_id: str) -> float:
 
 
 # ---- Per tenant: fixed windows (per UTC minute, per UTC day) ----------------------------------------
+# Fixed windows: simple and one key each, at the cost of allowing up to twice the limit across a
+# window boundary.
 
-# All or nothing: refused takes leave the counter as it was, so a refusal never eats the quota.
-_TAKE_WINDOW = _Script("""
-local limit, count = tonumber(ARGV[1]), tonumber(ARGV[2])
-local used = tonumber(redis.call('GET', KEYS[1])) or 0
-if used + count > limit then return 0 end
-redis.call('INCRBY', KEYS[1], count)
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return 1
-""")
-
-
-def take_tenant_minute(tenant_id: int, *, per_minute: int, now: float | None = None) -> Permit:
-    """One message against the tenant's per-minute limit. Fixed UTC-minute windows: simple and one key,
-    at the cost of allowing up to twice the limit across a minute boundary."""
-    t = _now(now)
-    window = int(t // 60)
-    if _TAKE_WINDOW([f"{_PREFIX}tenant:{tenant_id}:minute:{window}"], [per_minute, 1, 120]):
-        return Permit(True, 0.0)
-    reason = f"The workspace's limit of {per_minute} messages per minute is reached."
-    return Permit(False, (window + 1) * 60 - t, reason)
-
-
-def take_tenant_campaign_day(tenant_id: int, *, per_day: int, count: int = 1, now: float | None = None) -> Permit:
-    """`count` campaign sends against the tenant's daily limit (UTC day), all or nothing."""
-    if count < 1:
-        raise ValueError("count must be at least 1")
-    t = _now(now)
-    day = datetime.fromtimestamp(t, tz=UTC).strftime("%Y%m%d")
-    if _TAKE_WINDOW([f"{_PREFIX}tenant:{tenant_id}:campaign-day:{day}"], [per_day, count, 2 * 86400]):
-        return Permit(True, 0.0)
-    reason = f"The workspace's limit of {per_day} campaign messages per day is reached."
-    return Permit(False, (int(t // 86400) + 1) * 86400 - t, reason)
-
-
-# ---- Per (number, recipient) pair ------------------------------------------------------------------
-
-# SET NX PX, but the value is the reservation time: the refusal carries the exact remaining wait in
-# the same round trip, and a simulated `now` works although PX runs on the server's clock.
-_TAKE_PAIR = _Script("""
-local now, interval = tonumber(ARGV[1]), tonumber(ARGV[2])
-local last = tonumber(redis.call('GET', KEYS[1]))
-if last ~= nil and now - last < interval then
-  return {0, fmt(math.min(interval, interval - (now - last)))}
-end
-redis.call('SET', KEYS[1], fmt(now), 'PX', math.ceil(interval * 1000))
-return {1, '0'}
-""")
-
-
-def _pair_key(phone_number_id: str, recipient_index: str) -> str:
-    return f"{_PREFIX}pair:{phone_number_id}:{recipient_index}"
-
-
-def take_pair(phone_number_id: str, recipient_index: str, *, now: float | None = None) -> Permit:
-    """Reserve the next PAIR_INTERVAL_SECONDS for this number → recipient (a blind index)."""
-    allowed, retry = _TAKE_PAIR([_pair_key(phone_number_id, recipient_index)], [_now(now), PAIR_INTERVAL_SECONDS])
-    if allowed:
-        return Permit(True, 0.0)
-    reason = f"This recipient got a message from this number less than {PAIR_INTERVAL_SECONDS:g} s ago."
-    return Permit(False, _num(retry), reason)
-
-
-def release_pair(phone_number_id: str, recipient_index: str) -> None:
-    """Undo a reservation whose send did not happen."""
-    _call(lambda redis: redis.delete(_pair_key(phone_number_id, recipient_index)))
-
-
-# ---- Per business portfolio: messaging limit (unique users in a rolling 24 h) -----------------------
-
-# A user reached again keeps counting until 24 h after the *latest* message (as Meta counts), so the
-# score moves forward, never back. limit < 0 means unlimited: still recorded, so users_reached stays
-# true and a later lower tier applies at once.
-_REACH = _Script("""
-local now, member, limit, window = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', fmt(now - window))
-local score = tonumber(redis.call('ZSCORE', KEYS[1], member))
-if score == nil and limit >= 0 and redis.call('ZCARD', KEYS[1]) >= limit then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  if oldest[2] == nil then return {0, fmt(window)} end
-  return {0, fmt(math.max(0, tonumber(oldest[2]) + window - now))}
-end
-if score == nil or now > score then redis.call('ZADD', KEYS[1], fmt(now), member) end
-redis.call('PEXPIRE', KEYS[1], math.ceil((window + 60) * 1000))
-return {1, '0'}
-""")
-
-
-def _reach_key(portfolio_id: str) -> str:
-    return f"{_PREFIX}reach:{portfolio_id}"
-
-
-def reach_user(portfolio_id: str, recipient_index: str, *, limit: int | None, now: float | None = None) -> Permit:
-    """Count a business-initiated message to a user against the portfolio's messaging limit."""
-    args = [_now(now), recipient_index, -1 if limit is None else limit, REACH_WINDOW]
-    allowed, retry = _REACH([_reach_key(portfolio_id)], args)
-    if allowed:
-        return Permit(True, 0.0)
-    reason = f"The messaging limit ({limit} users per 24 hours) is reached."
-    return Permit(False, _num(retry), reason)
-
-
-def users_reached(portfolio_id: str, *, now: float | None = None) -> int:
-    """Distinct users reached by the portfolio in the 24 h before `now` (a read: no trimming)."""
-    since = f"({_now(now) - REACH_WINDOW!r}"
-    return int(_call(lambda redis: redis.zcount(_reach_key(portfolio_id), since, "+inf")))
-
-
-# ---- Bulk forms for the campaign engine: one round trip for a whole chunk of recipients -------------
-
-_TAKE_TOKENS = _Script("""
-local rate, now, want = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[4])
-local f = tonumber(redis.call('HGET', KEYS[2], 'f')) or 1
-local eff = rate * math.min(1, math.max(tonumber(ARGV[3]), f))
-local cap = math.max(1, eff)
-local s = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens, ts = tonumber(s[1]), tonumber(s[2])
-if tokens == nil then tokens, ts = cap, now end
-if now > ts then tokens, ts = tokens + (now - ts) * eff, now end
-tokens = math.min(cap, tokens)
-local granted = math.max(0, math.min(want, math.floor(tokens)))
-tokens = tokens - granted
-local retry = 0
-if granted < want then retry = (1 - (tokens - math.floor(tokens))) / eff end
-redis.call('HSET', KEYS[1], 'tokens', fmt(tokens), 'ts', fmt(ts), 'cap', fmt(cap))
-redis.call('PEXPIRE', KEYS[1], math.ceil((cap / eff + 1) * 1000))
-return {granted, fmt(retry), fmt(eff)}
-""")
-
-_REFUND_TOKENS = _Script("""
-local s = redis.call('HMGET', KEYS[1], 'tokens', 'cap')
-if s[1] then
-  redis.call('HSET', KEYS[1], 'tokens', fmt(math.min(tonumber(s[2]), tonumber(s[1]) + tonumber(ARGV[1]))))
-end
-return 1
-""")
-
-
-def take_number_tokens(
-    phone_number_id: str, *, rate: float, want: int, now: float | None = None
-) -> tuple[int, float, float]:
-    """Up to `want` tokens from the number's bucket (see take_number_token): (granted, seconds until
-    the next token when fewer were granted than wanted, the effective rate after throttling)."""
-    if rate <= 0:
-        raise ValueError("rate must be positive")
-    keys = [_bucket_key(phone_number_id), _factor_key(phone_number_id)]
-    granted, retry, eff = _TAKE_TOKENS(keys, [rate, _now(now), MIN_FACTOR, max(0, int(want))])
-    return int(granted), _num(retry), _num(eff)
-
-
-def refund_number_tokens(phone_number_id: str, count: int) -> None:
-    if count > 0:
-        _REFUND_TOKENS([_bucket_key(phone_number_id)], [count])
-
-
-# Grants what fits (not all or nothing): a chunk sends as many as the window still allows.
+# Grants what fits (not all or nothing): a chunk sends as many as the window still allows, and a
+# refusal leaves the counter as it was, so it never eats the quota.
 _TAKE_UP_TO = _Script("""
 local limit, want = tonumber(ARGV[1]), tonumber(ARGV[2])
 local used = tonumber(redis.call('GET', KEYS[1])) or 0
@@ -424,7 +280,13 @@ def tenant_campaign_day_used(tenant_id: int, *, now: float | None = None) -> int
     return int(value or 0)
 
 
-_TAKE_PAIRS = _Script("""
+# ---- Per (number, recipient) pair ------------------------------------------------------------------
+
+# Reserves the next `interval` seconds under each key (a number → recipient pair here, a cooldown
+# below). SET NX PX, but the value is the reservation time: a refusal carries the exact remaining
+# wait (always > 0) in the same round trip, and a simulated `now` works although PX runs on the
+# server's clock.
+_RESERVE = _Script("""
 local now, interval = tonumber(ARGV[1]), tonumber(ARGV[2])
 local out = {}
 for i, key in ipairs(KEYS) do
@@ -440,21 +302,32 @@ return out
 """)
 
 
+def _pair_key(phone_number_id: str, recipient_index: str) -> str:
+    return f"{_PREFIX}pair:{phone_number_id}:{recipient_index}"
+
+
 def take_pairs(phone_number_id: str, recipient_indexes: Sequence[str], *, now: float | None = None) -> list[float]:
-    """take_pair for many recipients in one round trip: per recipient 0.0 when reserved, else the wait."""
+    """Reserve the next PAIR_INTERVAL_SECONDS for this number → each recipient (a blind index), in one
+    round trip: per recipient 0.0 when reserved, else the seconds until it may be."""
     if not recipient_indexes:
         return []
     keys = [_pair_key(phone_number_id, index) for index in recipient_indexes]
-    return [_num(wait) for wait in _TAKE_PAIRS(keys, [_now(now), PAIR_INTERVAL_SECONDS])]
+    return [_num(wait) for wait in _RESERVE(keys, [_now(now), PAIR_INTERVAL_SECONDS])]
 
 
 def release_pairs(phone_number_id: str, recipient_indexes: Sequence[str]) -> None:
+    """Undo reservations whose sends did not happen."""
     if recipient_indexes:
         keys = [_pair_key(phone_number_id, index) for index in recipient_indexes]
         _call(lambda redis: redis.delete(*keys))
 
 
-_REACH_MANY = _Script("""
+# ---- Per business portfolio: messaging limit (unique users in a rolling 24 h) -----------------------
+
+# A user reached again keeps counting until 24 h after the *latest* message (as Meta counts), so the
+# score moves forward, never back. limit < 0 means unlimited: still recorded, so users_reached stays
+# true and a later lower tier applies at once.
+_REACH = _Script("""
 local now, limit, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', fmt(now - window))
 local out = {}
@@ -475,19 +348,30 @@ return out
 """)
 
 
+def _reach_key(portfolio_id: str) -> str:
+    return f"{_PREFIX}reach:{portfolio_id}"
+
+
 def reach_users(
     portfolio_id: str, recipient_indexes: Sequence[str], *, limit: int | None, now: float | None = None
 ) -> list[float]:
-    """reach_user for many recipients in one round trip: per recipient 0.0 when counted, else the wait."""
+    """Count business-initiated messages to these users against the portfolio's messaging limit, in
+    one round trip: per recipient 0.0 when counted, else the seconds until a place frees up."""
     if not recipient_indexes:
         return []
     args = [_now(now), -1 if limit is None else limit, REACH_WINDOW, *recipient_indexes]
-    return [_num(wait) for wait in _REACH_MANY([_reach_key(portfolio_id)], args)]
+    return [_num(wait) for wait in _REACH([_reach_key(portfolio_id)], args)]
+
+
+def users_reached(portfolio_id: str, *, now: float | None = None) -> int:
+    """Distinct users reached by the portfolio in the 24 h before `now` (a read: no trimming)."""
+    since = f"({_now(now) - REACH_WINDOW!r}"
+    return int(_call(lambda redis: redis.zcount(_reach_key(portfolio_id), since, "+inf")))
 
 
 # ---- Person-driven actions: fixed windows and cooldowns under any name ------------------------------
-# Callers name the scope (e.g. "tenant:7:template-create"). As above, a refusal never eats the quota and
-# a cooldown's refusal carries the exact remaining wait.
+# Callers name the scope (e.g. "tenant:7:template-create"). A refusal never eats the quota, and a
+# cooldown is a reservation like a pair's, so its refusal carries the exact remaining wait.
 
 # All windows or none: KEYS are the windows' counters, ARGV their (limit, ttl) pairs. Returns the
 # 1-based index of the first full window, or 0 when every window took one.
@@ -520,5 +404,6 @@ def take_windows(name: str, *, limits: Sequence[tuple[int, int]], now: float | N
 
 def take_cooldown(name: str, *, seconds: float, now: float | None = None) -> Permit:
     """At most one action per `seconds` under this name."""
-    allowed, retry = _TAKE_PAIR([f"{_PREFIX}cooldown:{name}"], [_now(now), seconds])
-    return Permit(True, 0.0) if allowed else Permit(False, _num(retry))
+    (reply,) = _RESERVE([f"{_PREFIX}cooldown:{name}"], [_now(now), seconds])
+    wait = _num(reply)
+    return Permit(wait == 0, wait)

@@ -14,8 +14,13 @@ T0 = 1_700_000_000.0  # a fixed simulated clock (2023-11-14 22:13:20 UTC)
 NUMBER = "pn-1"
 
 
+def _take_one(*, rate: float, now: float, number: str = NUMBER) -> tuple[int, float, float]:
+    return rl.take_number_tokens(number, rate=rate, want=1, now=now)
+
+
 def _take_many(n: int, *, rate: float, now: float, number: str = NUMBER) -> int:
-    return sum(rl.take_number_token(number, rate=rate, now=now).allowed for _ in range(n))
+    """n sends of one token each (a single send is a list of one)."""
+    return sum(_take_one(rate=rate, now=now, number=number)[0] for _ in range(n))
 
 
 # ---- token bucket ----
@@ -24,11 +29,11 @@ def _take_many(n: int, *, rate: float, now: float, number: str = NUMBER) -> int:
 def test_a_burst_of_rate_is_allowed_then_refused_until_one_token_refills():
     assert _take_many(80, rate=80, now=T0) == 80
 
-    permit = rl.take_number_token(NUMBER, rate=80, now=T0)
+    granted, wait, rate = _take_one(rate=80, now=T0)
 
-    assert not permit.allowed
-    assert permit.retry_after == pytest.approx(1 / 80)
-    assert permit.reason == "The number's sending rate (80 msg/s) is reached."
+    assert granted == 0
+    assert wait == pytest.approx(1 / 80)
+    assert rate == 80.0
 
 
 def test_the_bucket_refills_with_simulated_time():
@@ -39,10 +44,10 @@ def test_the_bucket_refills_with_simulated_time():
 
 
 def test_concurrent_workers_never_exceed_the_capacity():
-    allowed: list[bool] = []
+    granted: list[int] = []
 
     def worker():
-        allowed.extend(rl.take_number_token(NUMBER, rate=50, now=T0).allowed for _ in range(100))
+        granted.extend(_take_one(rate=50, now=T0)[0] for _ in range(100))
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
     for thread in threads:
@@ -50,14 +55,14 @@ def test_concurrent_workers_never_exceed_the_capacity():
     for thread in threads:
         thread.join()
 
-    assert sum(allowed) == 50
+    assert sum(granted) == 50
 
 
 def test_rate_80_over_two_simulated_seconds_allows_the_burst_plus_160():
     allowed = 0
     for ms in range(2001):
         now = T0 + ms / 1000
-        while rl.take_number_token(NUMBER, rate=80, now=now).allowed:
+        while _take_one(rate=80, now=now)[0]:
             allowed += 1
 
     assert abs(allowed - (80 + 160)) <= 1
@@ -66,16 +71,14 @@ def test_rate_80_over_two_simulated_seconds_allows_the_burst_plus_160():
 def test_numbers_have_separate_buckets():
     _take_many(5, rate=5, now=T0)
 
-    assert rl.take_number_token("pn-2", rate=5, now=T0).allowed
+    assert _take_one(rate=5, now=T0, number="pn-2")[0] == 1
 
 
 def test_a_refund_gives_a_token_back_but_not_beyond_the_capacity():
     _take_many(3, rate=3, now=T0)
 
-    rl.refund_number_token(NUMBER)
-    rl.refund_number_token(NUMBER)
-    rl.refund_number_token(NUMBER)
-    rl.refund_number_token(NUMBER)
+    for _ in range(4):
+        rl.refund_number_tokens(NUMBER, 1)
 
     assert _take_many(5, rate=3, now=T0) == 3
 
@@ -106,9 +109,10 @@ def test_throttled_halves_the_factor_and_the_refill():
 
     _take_many(100, rate=80, now=T0)  # the capacity follows the effective rate: one second of 40
     assert _take_many(100, rate=80, now=T0 + 1) == 40
-    refused = rl.take_number_token(NUMBER, rate=80, now=T0 + 1)
-    assert refused.retry_after == pytest.approx(1 / 40)
-    assert "(40 msg/s)" in refused.reason
+    granted, wait, rate = _take_one(rate=80, now=T0 + 1)
+    assert granted == 0
+    assert wait == pytest.approx(1 / 40)
+    assert rate == 40.0
 
 
 def test_the_throttle_errors_of_one_burst_halve_once_and_the_factor_has_a_floor():
@@ -142,58 +146,54 @@ def test_success_on_an_unthrottled_number_stays_at_one():
 
 
 def test_a_second_message_to_the_same_recipient_within_6_s_is_refused():
-    assert rl.take_pair(NUMBER, "bi-alice", now=T0).allowed
+    assert rl.take_pairs(NUMBER, ["bi-alice"], now=T0) == [0.0]
 
-    permit = rl.take_pair(NUMBER, "bi-alice", now=T0 + 2)
+    waits = rl.take_pairs(NUMBER, ["bi-alice"], now=T0 + 2)
 
-    assert not permit.allowed
-    assert permit.retry_after == pytest.approx(4.0)
-    assert rl.take_pair(NUMBER, "bi-alice", now=T0 + 6).allowed
+    assert waits == [pytest.approx(4.0)]
+    assert rl.take_pairs(NUMBER, ["bi-alice"], now=T0 + 6) == [0.0]
 
 
 def test_other_recipients_and_other_numbers_are_independent():
-    rl.take_pair(NUMBER, "bi-alice", now=T0)
+    rl.take_pairs(NUMBER, ["bi-alice"], now=T0)
 
-    assert rl.take_pair(NUMBER, "bi-bob", now=T0).allowed
-    assert rl.take_pair("pn-2", "bi-alice", now=T0).allowed
+    assert rl.take_pairs(NUMBER, ["bi-bob"], now=T0) == [0.0]
+    assert rl.take_pairs("pn-2", ["bi-alice"], now=T0) == [0.0]
 
 
 def test_a_released_pair_can_be_taken_again():
-    rl.take_pair(NUMBER, "bi-alice", now=T0)
+    rl.take_pairs(NUMBER, ["bi-alice"], now=T0)
 
-    rl.release_pair(NUMBER, "bi-alice")
+    rl.release_pairs(NUMBER, ["bi-alice"])
 
-    assert rl.take_pair(NUMBER, "bi-alice", now=T0 + 1).allowed
+    assert rl.take_pairs(NUMBER, ["bi-alice"], now=T0 + 1) == [0.0]
 
 
 # ---- messaging limit (portfolio reach) ----
 
 
 def test_reach_counts_distinct_users_and_rolls_over_after_24_hours():
-    assert rl.reach_user("bp-1", "A", limit=2, now=T0).allowed
-    assert rl.reach_user("bp-1", "B", limit=2, now=T0 + 10).allowed
+    assert rl.reach_users("bp-1", ["A"], limit=2, now=T0) == [0.0]
+    assert rl.reach_users("bp-1", ["B"], limit=2, now=T0 + 10) == [0.0]
 
-    refused = rl.reach_user("bp-1", "C", limit=2, now=T0 + 60)
-    assert not refused.allowed
-    assert refused.retry_after == pytest.approx(86400 - 60)
-    assert refused.reason == "The messaging limit (2 users per 24 hours) is reached."
-    assert rl.reach_user("bp-1", "A", limit=2, now=T0 + 60).allowed
+    assert rl.reach_users("bp-1", ["C"], limit=2, now=T0 + 60) == [pytest.approx(86400 - 60)]
+    assert rl.reach_users("bp-1", ["A"], limit=2, now=T0 + 60) == [0.0]
     assert rl.users_reached("bp-1", now=T0 + 60) == 2
 
-    assert rl.reach_user("bp-1", "C", limit=2, now=T0 + 86400 + 10).allowed  # B has rolled out
+    assert rl.reach_users("bp-1", ["C"], limit=2, now=T0 + 86400 + 10) == [0.0]  # B has rolled out
     assert rl.users_reached("bp-1", now=T0 + 86400 + 10) == 2  # A (again at +60) and C
 
 
 def test_numbers_of_one_portfolio_share_the_count():
-    # The portfolio id is the key: the dispatcher passes the same one for every number of it.
-    rl.reach_user("bp-1", "A", limit=1, now=T0)
+    # The portfolio id is the key: the send path passes the same one for every number of it.
+    rl.reach_users("bp-1", ["A"], limit=1, now=T0)
 
-    assert not rl.reach_user("bp-1", "B", limit=1, now=T0).allowed
-    assert rl.reach_user("bp-2", "B", limit=1, now=T0).allowed
+    assert rl.reach_users("bp-1", ["B"], limit=1, now=T0)[0] > 0
+    assert rl.reach_users("bp-2", ["B"], limit=1, now=T0) == [0.0]
 
 
 def test_an_unlimited_portfolio_is_always_allowed_and_still_counted():
-    assert all(rl.reach_user("bp-1", f"user-{i}", limit=None, now=T0).allowed for i in range(300))
+    assert rl.reach_users("bp-1", [f"user-{i}" for i in range(300)], limit=None, now=T0) == [0.0] * 300
     assert rl.users_reached("bp-1", now=T0) == 300
 
 
@@ -202,27 +202,62 @@ def test_an_unlimited_portfolio_is_always_allowed_and_still_counted():
 
 def test_tenant_minute_limit_resets_with_the_next_minute():
     minute = 28_333_334 * 60.0
-    assert all(rl.take_tenant_minute(7, per_minute=3, now=minute + 1).allowed for _ in range(3))
+    for _ in range(3):
+        assert rl.take_tenant_quota(7, per_minute=3, per_day=None, want=1, now=minute + 1) == (1, 0.0, "")
 
-    refused = rl.take_tenant_minute(7, per_minute=3, now=minute + 15)
+    granted, wait, why = rl.take_tenant_quota(7, per_minute=3, per_day=None, want=1, now=minute + 15)
 
-    assert not refused.allowed
-    assert refused.retry_after == pytest.approx(45)
-    assert rl.take_tenant_minute(8, per_minute=3, now=minute + 15).allowed
-    assert rl.take_tenant_minute(7, per_minute=3, now=minute + 60).allowed
+    assert granted == 0
+    assert wait == pytest.approx(45)
+    assert why == "The workspace's limit of 3 messages per minute is reached."
+    assert rl.take_tenant_quota(8, per_minute=3, per_day=None, want=1, now=minute + 15)[0] == 1
+    assert rl.take_tenant_quota(7, per_minute=3, per_day=None, want=1, now=minute + 60)[0] == 1
 
 
-def test_campaign_day_limit_is_all_or_nothing_and_resets_at_utc_midnight():
+def test_campaign_day_limit_grants_what_is_left_and_resets_at_utc_midnight():
     midnight = 19_675 * 86400.0
-    assert rl.take_tenant_campaign_day(7, per_day=10, count=8, now=midnight + 3600).allowed
+    quota = {"per_minute": 1000, "per_day": 10}
+    assert rl.take_tenant_quota(7, **quota, want=8, now=midnight + 3600)[0] == 8
 
-    refused = rl.take_tenant_campaign_day(7, per_day=10, count=3, now=midnight + 3600)
+    assert rl.take_tenant_quota(7, **quota, want=3, now=midnight + 3600)[0] == 2  # what fits, not none
+    granted, wait, why = rl.take_tenant_quota(7, **quota, want=1, now=midnight + 3600)
 
-    assert not refused.allowed
-    assert refused.retry_after == pytest.approx(86400 - 3600)
-    assert rl.take_tenant_campaign_day(7, per_day=10, count=2, now=midnight + 3600).allowed
-    assert not rl.take_tenant_campaign_day(7, per_day=10, now=midnight + 86399).allowed
-    assert rl.take_tenant_campaign_day(7, per_day=10, count=10, now=midnight + 86400).allowed
+    assert granted == 0
+    assert wait == pytest.approx(86400 - 3600)
+    assert why == "The workspace's limit of 10 campaign messages per day is reached."
+    assert rl.take_tenant_quota(7, **quota, want=1, now=midnight + 86399)[0] == 0
+    assert rl.take_tenant_quota(7, **quota, want=10, now=midnight + 86400)[0] == 10
+
+
+def test_a_refusal_by_the_day_gives_the_minute_back():
+    minute = 28_333_334 * 60.0
+    assert rl.take_tenant_quota(7, per_minute=10, per_day=3, want=5, now=minute)[0] == 3  # the minute keeps 3
+
+    assert rl.take_tenant_quota(7, per_minute=10, per_day=3, want=5, now=minute)[0] == 0
+
+    assert rl.take_tenant_quota(7, per_minute=10, per_day=None, want=10, now=minute)[0] == 7
+    assert rl.tenant_campaign_day_used(7, now=minute) == 3
+
+
+def test_sends_without_a_daily_limit_ignore_and_leave_the_campaign_day():
+    # per_day None: one-off sends, which only the minute limits.
+    minute = 28_333_334 * 60.0
+    assert rl.take_tenant_quota(7, per_minute=100, per_day=5, want=5, now=minute)[0] == 5
+
+    assert rl.take_tenant_quota(7, per_minute=100, per_day=None, want=20, now=minute) == (20, 0.0, "")
+
+    assert rl.tenant_campaign_day_used(7, now=minute) == 5
+    assert rl.take_tenant_quota(7, per_minute=100, per_day=None, want=100, now=minute)[0] == 75
+
+
+def test_returning_quota_without_the_day_gives_back_only_the_minute():
+    minute = 28_333_334 * 60.0
+    assert rl.take_tenant_quota(7, per_minute=10, per_day=100, want=10, now=minute)[0] == 10
+
+    rl.return_tenant_quota(7, 4, per_day=False, now=minute)
+
+    assert rl.take_tenant_quota(7, per_minute=10, per_day=None, want=10, now=minute)[0] == 4
+    assert rl.tenant_campaign_day_used(7, now=minute) == 10
 
 
 # ---- Redis down ----
@@ -231,15 +266,17 @@ def test_campaign_day_limit_is_all_or_nothing_and_resets_at_utc_midnight():
 @pytest.mark.parametrize(
     "check",
     [
-        lambda: rl.take_number_token(NUMBER, rate=80),
+        lambda: rl.take_number_tokens(NUMBER, rate=80, want=1),
+        lambda: rl.refund_number_tokens(NUMBER, 1),
         lambda: rl.number_throttled(NUMBER),
         lambda: rl.number_rate_factor(NUMBER),
-        lambda: rl.take_pair(NUMBER, "bi-alice"),
-        lambda: rl.release_pair(NUMBER, "bi-alice"),
-        lambda: rl.reach_user("bp-1", "A", limit=None),
-        lambda: rl.take_tenant_minute(7, per_minute=10),
+        lambda: rl.take_pairs(NUMBER, ["bi-alice"]),
+        lambda: rl.release_pairs(NUMBER, ["bi-alice"]),
+        lambda: rl.reach_users("bp-1", ["A"], limit=None),
+        lambda: rl.take_tenant_quota(7, per_minute=10, per_day=None, want=1),
+        lambda: rl.return_tenant_quota(7, 1),
     ],
-    ids=["token", "throttled", "factor", "pair", "release", "reach", "tenant-minute"],
+    ids=["token", "refund", "throttled", "factor", "pair", "release", "reach", "tenant-minute", "return-quota"],
 )
 def test_redis_down_raises_rate_limit_unavailable(monkeypatch, check):
     dead = redis.Redis(port=1, socket_connect_timeout=0.2, retry_on_error=[], retry=None)
@@ -249,7 +286,7 @@ def test_redis_down_raises_rate_limit_unavailable(monkeypatch, check):
         check()
 
 
-# ---- bulk forms (the campaign engine) ----
+# ---- a whole chunk in one call ----
 
 
 def test_tokens_for_a_chunk_grant_what_the_bucket_holds_and_say_the_rate_in_force():
