@@ -257,22 +257,29 @@ def take_tenant_quota(
     return day_granted, 0.0, ""
 
 
+# Gives back only to a window that still exists (the minute may have rolled over since the take),
+# never below zero, keeping its expiry: a give-back never creates a key that would live forever.
+_GIVE_BACK = _Script("""
+for i, key in ipairs(KEYS) do
+  local used = tonumber(redis.call('GET', key))
+  if used ~= nil then
+    redis.call('SET', key, math.max(0, used - tonumber(ARGV[1])), 'KEEPTTL')
+  end
+end
+return 1
+""")
+
+
 def return_tenant_quota(tenant_id: int, count: int, *, per_day: bool = True, now: float | None = None) -> None:
     """Give back quota taken for sends that did not happen (`per_day`: campaign sends, which also
     took from the day's quota)."""
     if count <= 0:
         return
     t = _now(now)
-    minute_key = f"{_PREFIX}tenant:{tenant_id}:minute:{int(t // 60)}"
-
-    def give_back(redis: Any) -> None:
-        pipe = redis.pipeline(transaction=False)
-        pipe.decrby(minute_key, count)
-        if per_day:
-            pipe.decrby(_day_key(tenant_id, t), count)
-        pipe.execute()
-
-    _call(give_back)
+    keys = [f"{_PREFIX}tenant:{tenant_id}:minute:{int(t // 60)}"]
+    if per_day:
+        keys.append(_day_key(tenant_id, t))
+    _GIVE_BACK(keys, [count])
 
 
 def tenant_campaign_day_used(tenant_id: int, *, now: float | None = None) -> int:

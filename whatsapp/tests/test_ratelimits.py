@@ -260,6 +260,19 @@ def test_returning_quota_without_the_day_gives_back_only_the_minute():
     assert rl.tenant_campaign_day_used(7, now=minute) == 10
 
 
+def test_a_give_back_after_the_minute_rolled_over_creates_no_key_and_never_goes_below_zero():
+    minute = 28_333_334 * 60.0
+    assert rl.take_tenant_quota(7, per_minute=10, per_day=None, want=3, now=minute)[0] == 3
+
+    rl.return_tenant_quota(7, 3, per_day=True, now=minute + 60)  # the next minute, no day key yet
+    rl.return_tenant_quota(7, 5, per_day=False, now=minute)  # more than was taken
+
+    redis_client = queues.redis_connection()
+    assert redis_client.exists(f"{rl._PREFIX}tenant:7:minute:{int(minute // 60) + 1}") == 0
+    assert redis_client.ttl(f"{rl._PREFIX}tenant:7:minute:{int(minute // 60)}") > 0
+    assert rl.take_tenant_quota(7, per_minute=10, per_day=None, want=20, now=minute)[0] == 10
+
+
 # ---- Redis down ----
 
 
