@@ -40,7 +40,7 @@ GATE_INTERVAL = 0.2  # seconds between two reads of the gate (pause, kill-switch
 CONCURRENCY = 16  # Graph calls in flight per stream
 SWITCH_INTERVAL = 0.0005
 LOCK_SECONDS = 30
-QUEUED_MARK_SECONDS = 60  # a stream job waiting in the queue longer than this is taken as lost
+QUEUED_MARK_SECONDS = 900  # a stream job waiting in the queue longer than this is taken as lost
 QUOTA_WAIT_MAX = 5.0  # a longer wait holds the rows for the sweeper instead of sleeping
 SCHEDULE_AHEAD = timedelta(minutes=15)  # holds ending sooner than this come back on RQ's scheduler
 KILL_SWITCH_RECHECK = timedelta(seconds=60)
@@ -463,7 +463,8 @@ def _loop(source: Source, sender: NumberSender, keep_alive: Any) -> dict[str, An
 
 def _schedule_next(source: Source, queue_name: str) -> None:
     """Rows held for seconds or minutes (pair limit, retries, quiet hours ending soon): the stream
-    comes back for them on RQ's scheduler; later ones are the sweeper's."""
+    comes back for them on RQ's scheduler, once for the earliest (a burst of short streams does not
+    pile up scheduled jobs); later ones are the sweeper's."""
     from aerostic import queues
 
     now = timezone.now()
@@ -472,5 +473,12 @@ def _schedule_next(source: Source, queue_name: str) -> None:
         return
     function, kwargs = source.job()
     # RQ's scheduler keeps whole seconds (it may fire up to one early): aim one second later.
+    delay = at - now + timedelta(seconds=1)
+    key, due = f"{source.queued_key}:scheduled", (now + delay).timestamp()
     with contextlib.suppress(Exception):
-        queues.get_queue(queue_name).enqueue_in(at - now + timedelta(seconds=1), function, **kwargs)
+        redis = queues.redis_connection()
+        scheduled = redis.get(key)
+        if scheduled is not None and now.timestamp() < float(scheduled) <= due:
+            return  # a job still to come comes back at or before this time
+        redis.set(key, repr(due), ex=int(delay.total_seconds()) + 60)
+        queues.get_queue(queue_name).enqueue_in(delay, function, **kwargs)
