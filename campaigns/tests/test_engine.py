@@ -459,6 +459,6 @@ def test_a_number_meta_no_longer_has_registered_pauses_the_campaign_and_nobody_f
 
     campaign = refresh(alpha, campaign)
     assert campaign.status == Campaign.Status.PAUSED
-    assert campaign.status_reason == "Meta refused the number: The phone number is not registered with the Cloud API."
+    assert campaign.status_reason == "The phone number is not registered with the Cloud API."
     assert states(alpha, campaign) == {"queued": 3}  # not the recipients' fault: they wait for the resume
     assert simulator.state.messages == []

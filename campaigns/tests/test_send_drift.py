@@ -231,12 +231,11 @@ def _workspace_minute_used_up(world: World) -> None:
     # This minute and the next: in a minute's last 5 s the campaign waits for the next one
     # (QUOTA_WAIT_MAX) rather than hold, and must find it used up too.
     for moment in (now, now + 60):
-        for _ in range(5):
-            ratelimits.take_tenant_minute(world.tenant_id, per_minute=5, now=moment)
+        ratelimits.take_tenant_quota(world.tenant_id, per_minute=5, per_day=None, want=5, now=moment)
 
 
 def _pair_taken(world: World) -> None:
-    ratelimits.take_pair(world.phone.phone_number_id, customer_index(tenant=world.tenant_id, wa_id=CUSTOMER_WA_ID))
+    ratelimits.take_pairs(world.phone.phone_number_id, [customer_index(tenant=world.tenant_id, wa_id=CUSTOMER_WA_ID)])
 
 
 def _portfolio_reached(world: World) -> None:
