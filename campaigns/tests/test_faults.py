@@ -271,7 +271,8 @@ def test_a_worker_killed_mid_campaign_then_a_new_worker_and_the_sweeper_finish_i
     _finish(workers(), tmp_path)
     assert _states(campaign)["queued"] == states["queued"]
     results = _sweep_until_completed(alpha, campaign, workers, tmp_path)
-    assert results[0]["unknown"] == in_flight and results[0]["requeued"] == 1
+    swept, _campaigns = results[0]
+    assert swept["unknown"] == in_flight and swept["requeued"] == 1
 
     _assert_nobody_twice(alpha, campaign, simulator, in_flight=in_flight, recipients=RECIPIENTS)
     final = _states(campaign)
