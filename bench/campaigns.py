@@ -376,7 +376,7 @@ def profile_in_process(tenant, user, campaign, count: int) -> None:
     print(f"{count} recipients in one process: {seconds:.1f} s, {count / seconds:.0f} msg/s")
     pstats.Stats(profiler).sort_stats("tottime").print_stats(35)
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
-    for name in ("outbound_store_many", "claim", "_limits", "record$"):
+    for name in ("outbound_store_many", "claim", "judge", "record$"):
         pstats.Stats(profiler).sort_stats("cumulative").print_callees(name)
     raise SystemExit(0)
 
