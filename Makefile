@@ -34,7 +34,8 @@ bench-import: install
 bench-dispatch: install
 	$(PY) -m bench.campaigns $(ARGS)
 
-# One-off sends, one job per message, through the dispatcher (see bench/dispatch.py).
+# One-off sends, each its own POST /api/v1/messages to the production web server, sent by the `sends`
+# workers: a burst, then 100 msg/s paced (see bench/dispatch.py).
 bench-sends: install
 	$(PY) -m bench.dispatch $(ARGS)
 

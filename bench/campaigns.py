@@ -41,7 +41,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.dispatch import cpu_seconds, rss_mb, sim_sends, start_simulator, start_workers, wait_suspended  # noqa: E402
+from bench.processes import cpu_seconds, rss_mb, sim_sends, start_simulator, start_workers, wait_suspended  # noqa: E402
 from bench.smoke import add_smoke_flag, apply_smoke  # noqa: E402
 from bench.webhooks import manage, percentile, production_env  # noqa: E402
 from devstack.run import stop_process_groups, wait_for_port  # noqa: E402

@@ -61,21 +61,22 @@ class Pool:
         self.slots = asyncio.Semaphore(size)
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
-    async def exchange(self, request: bytes) -> int:
+    async def exchange(self, request: bytes) -> tuple[int, bytes]:
+        """The answer's status and body; status 0 when a new connection closed without one."""
         async with self.slots:
             while self.idle:
                 # A kept-alive connection the server has meanwhile closed answers nothing: like
                 # any HTTP client, send again on the next one (the request was never taken).
-                status = await self._send(*self.idle.pop(), request, reused=True)
-                if status is not None:
-                    return status
+                answer = await self._send(*self.idle.pop(), request, reused=True)
+                if answer is not None:
+                    return answer
             connection = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), timeout=10)
-            status = await self._send(*connection, request, reused=False)
-            return status or 0
+            answer = await self._send(*connection, request, reused=False)
+            return answer or (0, b"")
 
     async def _send(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes, *, reused: bool
-    ) -> int | None:
+    ) -> tuple[int, bytes] | None:
         try:
             writer.write(request)
             await writer.drain()
@@ -87,9 +88,9 @@ class Pool:
             raise
         if not status_line:
             writer.close()
-            return None if reused else 0
+            return None if reused else (0, b"")
         try:
-            length, keep = 0, True
+            length, keep, body = 0, True, b""
             while True:
                 line = await asyncio.wait_for(reader.readline(), timeout=10)
                 if line in (b"\r\n", b""):
@@ -100,7 +101,7 @@ class Pool:
                 elif name.lower() == "connection" and value.strip().lower() == "close":
                     keep = False
             if length:
-                await asyncio.wait_for(reader.readexactly(length), timeout=10)
+                body = await asyncio.wait_for(reader.readexactly(length), timeout=10)
         except BaseException:
             writer.close()
             raise
@@ -108,12 +109,12 @@ class Pool:
             self.idle.append((reader, writer))
         else:
             writer.close()
-        return int(status_line.split()[1])
+        return int(status_line.split()[1]), body
 
 
 async def one(pool: Pool, index: int, request: bytes, due: float, results: dict) -> None:
     try:
-        code = await pool.exchange(request)
+        code, _ = await pool.exchange(request)
     except (OSError, TimeoutError, IndexError, ValueError, asyncio.IncompleteReadError) as error:
         results["errors"][type(error).__name__] = results["errors"].get(type(error).__name__, 0) + 1
         return

@@ -177,6 +177,32 @@ def lower_group_priority(pid: int) -> None:
         Path(f"/proc/{pid}/autogroup").write_text("10")
 
 
+def start_web_server(port: int, env: dict[str, str], workers: int, log: Path | None = None) -> subprocess.Popen:
+    """gunicorn with uvicorn workers serving aerostic.asgi, as production runs it (Procfile); its
+    logs go to `log` when given (a table is unreadable between tracebacks), else to our stderr."""
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "aerostic.asgi:application",
+        "--worker-class",
+        "aerostic.server.Worker",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--backlog",
+        "4096",
+        "--log-level",
+        "warning",
+    ]
+    if log is None:
+        return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as stderr:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True, stderr=stderr)  # noqa: S603
+
+
 def fire(port: int, env: dict[str, str], tag: str, rate: float, duration: float) -> dict:
     """Runs the load generator in its own process and returns its JSON result."""
     loadgen = subprocess.run(  # noqa: S603
@@ -245,28 +271,7 @@ def main() -> int:
 
         django.setup()
         create_workspace()
-        web = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "aerostic.asgi:application",
-                "--worker-class",
-                "aerostic.server.Worker",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(args.web_workers),
-                "--backlog",
-                "4096",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-        )
-        children.append(web)
+        children.append(start_web_server(port, env, args.web_workers))
         workers: list[subprocess.Popen] = [] if args.drain_after else start_workers(args.rq_workers, env)
         children.extend(workers)
         wait_for_port(port, timeout=30)
