@@ -9,6 +9,8 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aerostic.settings")
+# Requests run in fresh threads here: pooled connections, not one persistent one per thread.
+os.environ.setdefault("DB_POOL", "true")
 
 _django = get_asgi_application()
 

@@ -192,6 +192,17 @@ DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if env_bool("DB_POOL", False):
+    # The ASGI web tier (aerostic/asgi.py turns this on) runs each request's database work in a new
+    # thread: a persistent connection per thread stays open until it is garbage-collected, and a
+    # burst of API calls used up every Postgres slot ("remaining connection slots are reserved").
+    # Django's answer under ASGI: no persistent connections, psycopg's pool per process instead.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env_int("DB_POOL_MAX_SIZE", 8, minimum=1),
+        "timeout": 10,  # seconds a request waits for a free connection before it fails (a 500)
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache (throttles, rate limits) and RQ queues.

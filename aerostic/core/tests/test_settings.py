@@ -140,3 +140,21 @@ def test_every_environment_variable_is_documented():
     assert used, "found no variables: the pattern is stale"
     assert [v for v in sorted(used) if f"{v}=" not in example] == []
     assert [v for v in sorted(used) if f"`{v}`" not in readme] == []
+
+
+@pytest.mark.parametrize(("asgi", "expected"), [(False, "60 None"), (True, "0 8")])
+def test_the_asgi_web_tier_pools_connections_and_everything_else_keeps_them(tmp_path, asgi, expected):
+    """Each ASGI request runs in a new thread: persistent connections would pile up until Postgres
+    refuses more, so the web tier (aerostic/asgi.py) uses psycopg's pool; workers keep theirs."""
+    load = "import aerostic.asgi; " if asgi else "import django; django.setup(); "
+    code = load + (
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['CONN_MAX_AGE'], (d.get('OPTIONS', {}).get('pool') or {}).get('max_size'))"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "DB_POOL"}
+    env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="aerostic.settings")
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split("\n")[-2] == expected
