@@ -4,6 +4,7 @@ through the dispatcher, and read what became of it. The answer is 202: sending h
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -47,6 +48,10 @@ class MessageOutput(serializers.Serializer):
     error_detail = serializers.CharField()
     created_at = serializers.DateTimeField()
     sent_at = serializers.DateTimeField(allow_null=True)
+    status_url = serializers.SerializerMethodField(help_text="Where this message's state is read")
+
+    def get_status_url(self, message: OutboundMessage) -> str:
+        return reverse("api:message-detail", kwargs={"message_id": message.pk})
 
 
 class MessageSendApi(TenantAPIView):
@@ -98,7 +103,8 @@ class MessageSendApi(TenantAPIView):
             idempotency_key=request.headers.get("Idempotency-Key", "")[:128],
             actor=request.user,
         )
-        return Response(MessageOutput(message).data, status=202)
+        answer = MessageOutput(message).data
+        return Response(answer, status=202, headers={"Location": answer["status_url"]})
 
 
 class MessageDetailApi(TenantAPIView):

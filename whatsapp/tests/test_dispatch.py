@@ -75,6 +75,7 @@ def _api_send(api, phone, body: dict, *, key: str = "") -> dict:
     headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
     response = api.post("/api/v1/messages", {"phone_number_id": phone.pk, **body}, format="json", **headers)
     assert response.status_code == 202, response.content
+    assert response["Location"] == response.json()["status_url"]
     return response.json()
 
 
@@ -95,7 +96,8 @@ def test_a_reply_inside_the_window_is_sent_once_and_lands_in_the_conversation(
     with tenant_context(alpha.tenant):
         stored = Message.objects.get(wamid=sent.wamid)
     assert (stored.direction, stored.body, stored.status) == ("out", "Yes, it ships today.", "sent")
-    detail = api.get(f"/api/v1/messages/{queued['id']}/").json()
+    assert queued["status_url"] == f"/api/v1/messages/{queued['id']}/"
+    detail = api.get(queued["status_url"]).json()
     assert detail["state"] == "sent" and "content" not in detail and "recipient" not in detail
 
 
