@@ -149,6 +149,7 @@ class OutboundSource:
     """A number's queued one-off sends, as a stream's rows."""
 
     ledger = OUTBOUND
+    linger = 0.1  # API sends arrive one request at a time: a stream catches the next ones
     per_day = None
     requeue_refused = False  # Meta refused the template or the number: this message is skipped
 

@@ -34,6 +34,7 @@ def batch_keys(campaign_id: int, batch: int) -> tuple[str, str]:
 
 class CampaignSource:
     ledger = CAMPAIGN
+    linger = 0.0  # a batch's rows are all there at launch
     requeue_refused = True  # Meta refused the template or the number: the campaign pauses, nobody fails
 
     def __init__(self, campaign: Campaign, batch: int) -> None:

@@ -45,6 +45,7 @@ QUOTA_WAIT_MAX = 5.0  # a longer wait holds the rows for the sweeper instead of 
 SCHEDULE_AHEAD = timedelta(minutes=15)  # holds ending sooner than this come back on RQ's scheduler
 KILL_SWITCH_RECHECK = timedelta(seconds=60)
 REDIS_RECHECK = timedelta(seconds=10)
+LINGER_STEP = 0.02  # seconds between two looks for new rows while a stream lingers
 BREAKER_OPEN = "Calls to Meta are paused after repeated failures; they resume shortly."
 REDIS_DOWN = "Rate limits unavailable (Redis): retrying shortly."
 REAUTHORISE = "The WhatsApp connection needs to be re-authorised."
@@ -54,6 +55,7 @@ class Source(Protocol):
     """Where a stream's rows come from and what stopping means for them."""
 
     ledger: Ledger
+    linger: float  # seconds an idle stream waits for new rows before it ends (0: ends at once)
     per_day: int | None  # the workspace's daily quota for this kind of send (campaigns), None: none
     requeue_refused: bool  # Meta refused the template or the number: back to the queue (else skipped)
     lock_key: str
@@ -447,7 +449,7 @@ def _loop(source: Source, sender: NumberSender, keep_alive: Any) -> dict[str, An
                 if pending is not None:
                     sender.record_sent(pending)
                     pending = None
-                if not source.due_rows_exist(timezone.now()):
+                if not _due_within(source, source.linger):
                     break
                 continue
             chunk = sender.send(pool, items)
@@ -459,6 +461,18 @@ def _loop(source: Source, sender: NumberSender, keep_alive: Any) -> dict[str, An
             sender.record_sent(pending)  # whatever stopped the loop, what was sent is written
         sys.setswitchinterval(switch_interval)
     return {"result": result}
+
+
+def _due_within(source: Source, seconds: float) -> bool:
+    """Whether a row is due now or becomes due within `seconds` (new one-off sends arriving one by
+    one: the stream waits for them briefly instead of ending and being started again for each)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if source.due_rows_exist(timezone.now()):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(LINGER_STEP)
 
 
 def _schedule_next(source: Source, queue_name: str) -> None:
