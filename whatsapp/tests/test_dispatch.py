@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from aerostic.core.models import Alert
@@ -342,3 +343,61 @@ def test_staff_switching_a_number_off_skips_its_queued_sends_at_once(alpha, phon
     assert row.state == "skipped"
     assert "was deactivated" in row.error_detail
     assert simulator.state.sends_per_recipient() == {}
+
+
+def test_a_burst_to_one_number_is_one_stream_job_that_sends_each_once(
+    alpha, phone, simulator, django_capture_on_commit_callbacks
+):
+    from aerostic import queues
+
+    content = {"type": "template", "template": {"name": "hello_world", "language": {"code": "en_US"}}}
+    recipients = [str(919810000000 + n) for n in range(30)]
+    with tenant_context(alpha.tenant), django_capture_on_commit_callbacks(execute=True):
+        hello = MessageTemplate.objects.get(account=phone.account, name="hello_world")
+        for number in recipients:  # one request each, each committed on its own
+            with transaction.atomic():
+                dispatch.message_enqueue(
+                    phone=phone, to=number, content=content, category="UTILITY", origin="api", template=hello
+                )
+    sends = queues.get_queue("sends")
+    assert sends.count == 1  # the number's stream waits in the queue once, not once per message
+
+    assert send_outbound(tenant_id=alpha.tenant.pk, phone_id=phone.pk)["sent"] == 30
+    assert simulator.state.sends_per_recipient() == dict.fromkeys(recipients, 1)
+    with tenant_context(alpha.tenant):
+        assert set(OutboundMessage.objects.values_list("state", flat=True)) == {"sent"}
+
+
+def test_a_send_enqueued_while_the_stream_holds_the_number_is_sent_by_that_stream(alpha, phone, simulator, monkeypatch):
+    """The second job finds the lock taken and leaves; the holder sees the new row before it ends."""
+    from whatsapp.sending import chain
+
+    content = {"type": "template", "template": {"name": "hello_world", "language": {"code": "en_US"}}}
+    with tenant_context(alpha.tenant):
+        hello = MessageTemplate.objects.get(account=phone.account, name="hello_world")
+        first = dispatch.message_enqueue(
+            phone=phone, to="919810000001", content=content, category="UTILITY", origin="api", template=hello
+        )
+    original, late = chain.NumberSender.record_sent, []
+
+    def record_then_enqueue(self, chunk):
+        original(self, chunk)
+        if not late:
+            with tenant_context(alpha.tenant):
+                late.append(
+                    dispatch.message_enqueue(
+                        phone=phone,
+                        to="919810000002",
+                        content=content,
+                        category="UTILITY",
+                        origin="api",
+                        template=hello,
+                    )
+                )
+            # Its own job runs now, while the first stream still holds the number: it must leave.
+            assert send_outbound(tenant_id=alpha.tenant.pk, phone_id=phone.pk) == {"result": "another job is on this"}
+
+    monkeypatch.setattr(chain.NumberSender, "record_sent", record_then_enqueue)
+    result = send_outbound(tenant_id=alpha.tenant.pk, message_id=first.pk)
+    assert result["sent"] == 2
+    assert simulator.state.sends_per_recipient() == {"919810000001": 1, "919810000002": 1}
