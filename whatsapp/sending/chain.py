@@ -34,10 +34,10 @@ from whatsapp.sending.rules import SendRequest, Verdicts
 
 logger = logging.getLogger(__name__)
 
-CHUNK_MAX = 50  # requests claimed and sent together
+CHUNK_MAX = 100  # requests claimed and sent together
 CHUNK_SECONDS = 0.25  # a chunk is at most this much of the number's rate: pauses bite within it
 GATE_INTERVAL = 0.2  # seconds between two reads of the gate (pause, kill-switches, the number)
-CONCURRENCY = 16  # Graph calls in flight per stream
+CONCURRENCY = 32  # Graph calls in flight per stream
 SWITCH_INTERVAL = 0.0005
 LOCK_SECONDS = 30
 QUEUED_MARK_SECONDS = 900  # a stream job waiting in the queue longer than this is taken as lost
