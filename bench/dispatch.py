@@ -23,14 +23,14 @@ minute to the queue again, so a faster cadence floods a backlog with extra jobs)
 
 The web server's API throttles (API_USER_RATE, API_TENANT_RATE) are lifted for the whole run: they
 would refuse the load long before the pipeline is tested. Everything else is production's own
-configuration; `--web-workers` (gunicorn workers) and `--web-conn-max-age` (the web server's
-DB_CONN_MAX_AGE) change the web tier. The web server logs to .data/logs/bench-sends-web.log and the
-workers to .data/logs/bench-sends-workers.log; the last error in each is printed after the tables
-(the web server's when any answer was not a 202).
+configuration; `--web-workers` (gunicorn workers) and `--web-pool-size` (the web server's
+DB_POOL_MAX_SIZE: its pooled database connections per process) change the web tier. The web
+server logs to .data/logs/bench-sends-web.log and the workers to .data/logs/bench-sends-workers.log;
+the last error in each is printed after the tables (the web server's when any answer was not a 202).
 
     python -m bench.dispatch [--scenarios burst,paced100] [--burst 5000] [--connections 50]
                              [--paced-rate 100] [--paced-seconds 10] [--workers 2] [--web-workers 2]
-                             [--web-conn-max-age SECONDS] [--replay-every 100] [--timeout 300]
+                             [--web-pool-size N] [--replay-every 100] [--timeout 300]
 
 First table: requests offered, offering rate (`max`: closed loop), 202s and other answers (HTTP
 status or connection error), seconds of offering (first request due → last answer), accepted/s
@@ -462,9 +462,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="`rqworker sends --with-scheduler` processes")
     parser.add_argument("--web-workers", type=int, default=os.cpu_count() or 2, help="gunicorn (uvicorn) workers")
     parser.add_argument(
-        "--web-conn-max-age",
+        "--web-pool-size",
         default="",
-        help="DB_CONN_MAX_AGE for the web server only (default: the production setting, as Procfile runs it)",
+        help="DB_POOL_MAX_SIZE for the web server (default: the production setting, as Procfile runs it)",
     )
     parser.add_argument("--replay-every", type=int, default=100, help="replay every K-th accepted request (0: none)")
     parser.add_argument("--sweep-every", type=float, default=60.0, help="seconds between in-process sweeps")
@@ -511,7 +511,7 @@ def main() -> int:
         django.setup()
         password = secrets.token_urlsafe(16)
         tenant, user, phone, template = prepare(password)
-        web_env = {**env, **({"DB_CONN_MAX_AGE": args.web_conn_max_age} if args.web_conn_max_age else {})}
+        web_env = {**env, **({"DB_POOL_MAX_SIZE": args.web_pool_size} if args.web_pool_size else {})}
         web = start_web_server(port, web_env, args.web_workers, log=WEB_LOG)
         children.append(web)
         workers = start_workers(args.workers, env, log=WORKER_LOG)
@@ -541,13 +541,13 @@ def main() -> int:
             pg_source = "PG ms: CPU time of the Postgres server processes; pg_stat_statements is not installed"
         else:
             pg_source = "PG ms: not measurable (external Postgres without pg_stat_statements)"
-        from django.conf import settings
 
-        conn_max_age = args.web_conn_max_age or f"{settings.DATABASES['default']['CONN_MAX_AGE']}, production's"
+        pool = args.web_pool_size or f"{env.get('DB_POOL_MAX_SIZE') or 8}, production's"
         print(
-            f"gunicorn: {args.web_workers} uvicorn workers (DB_CONN_MAX_AGE {conn_max_age}); {args.workers} "
-            f"`rqworker sends --with-scheduler`; logs in {WEB_LOG.parent.relative_to(ROOT)}/; simulator at "
-            f"{sim_url}; sweep_outbound every {args.sweep_every:g} s in this process; {os.cpu_count()} CPU cores\n",
+            f"gunicorn: {args.web_workers} uvicorn workers (pooled connections, DB_POOL_MAX_SIZE {pool}); "
+            f"{args.workers} `rqworker sends --with-scheduler`; logs in {WEB_LOG.parent.relative_to(ROOT)}/; "
+            f"simulator at {sim_url}; sweep_outbound every {args.sweep_every:g} s in this process; "
+            f"{os.cpu_count()} CPU cores\n",
             flush=True,
         )
         results = []
