@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.loadgen import Pool  # noqa: E402
+from bench.loadgen import Pool, run_client  # noqa: E402
 
 TRANSPORT_ERRORS = (OSError, TimeoutError, IndexError, ValueError, asyncio.IncompleteReadError)
 
@@ -117,13 +117,7 @@ def main() -> int:
     parser.add_argument("--tag", required=True, help="prefix of the idempotency keys (new per run)")
     parser.add_argument("--replay-every", type=int, default=0)
     args = parser.parse_args()
-    try:
-        import uvloop  # the web tier's event loop: a cheaper client leaves more CPU to the server
-
-        result = uvloop.run(run(args))
-    except ImportError:
-        result = asyncio.run(run(args))
-    json.dump(result, sys.stdout)
+    json.dump(run_client(run(args)), sys.stdout)
     return 0
 
 

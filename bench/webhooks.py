@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.smoke import add_smoke_flag, apply_smoke  # noqa: E402
-from devstack.run import stop_process_groups, wait_for_port  # noqa: E402
+from devstack.run import stop_process_groups, wait_for_port, web_server_command  # noqa: E402
 from devstack.services import Services, free_port  # noqa: E402
 
 PHONE_ID, WABA_ID = "109000000000001", "209000000000001"
@@ -180,22 +180,7 @@ def lower_group_priority(pid: int) -> None:
 def start_web_server(port: int, env: dict[str, str], workers: int, log: Path | None = None) -> subprocess.Popen:
     """gunicorn with uvicorn workers serving aerostic.asgi, as production runs it (Procfile); its
     logs go to `log` when given (a table is unreadable between tracebacks), else to our stderr."""
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "aerostic.asgi:application",
-        "--worker-class",
-        "aerostic.server.Worker",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--backlog",
-        "4096",
-        "--log-level",
-        "warning",
-    ]
+    command = web_server_command(port, workers, "--backlog", "4096", "--log-level", "warning")
     if log is None:
         return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
     log.parent.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,24 @@ def _has_command(name: str) -> bool:
     )
 
 
+def web_server_command(port: int, workers: int, *options: str) -> list[str]:
+    """gunicorn with uvicorn workers serving aerostic.asgi on localhost, as the Procfile runs it
+    (`make run` and the benches start the web tier with this)."""
+    return [
+        PYTHON,
+        "-m",
+        "gunicorn",
+        "aerostic.asgi:application",
+        "--worker-class",
+        "aerostic.server.Worker",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        *options,
+    ]
+
+
 def wait_for_port(port: int, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -149,23 +167,7 @@ def main() -> int:
             wait_for_port(int(sim_port))
         logins = _manage("seed_demo", capture=True)
 
-        supervisor.start(
-            "web",
-            [
-                PYTHON,
-                "-m",
-                "gunicorn",
-                "aerostic.asgi:application",
-                "--worker-class",
-                "aerostic.server.Worker",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--access-logfile",
-                "-",
-            ],
-        )
+        supervisor.start("web", web_server_command(port, 2, "--access-logfile", "-"))
         supervisor.start(
             "worker",
             [

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from aerostic.core.errors import DomainError
@@ -145,35 +145,21 @@ def enqueue_streams(numbers: list[tuple[int, int]], *, force: bool = False) -> i
     return chain.mark_and_enqueue(SENDS_QUEUE, jobs, force=force)
 
 
-class OutboundSource:
-    """A number's queued one-off sends, as a stream's rows."""
+class OutboundSource(chain.Source):
+    """A number's queued one-off sends, as a stream's rows. A kill-switch holds them (the default);
+    a stopped number skips them."""
 
     ledger = OUTBOUND
     linger = 0.1  # API sends arrive one request at a time: a stream catches the next ones
-    per_day = None
     requeue_refused = False  # Meta refused the template or the number: this message is skipped
+    related = ("contact", "template__account")
 
     def __init__(self, phone: PhoneNumber) -> None:
         self.phone = phone
         self.lock_key, self.queued_key = _stream_keys(phone.pk)
 
-    def _queued(self) -> Any:
+    def queued(self) -> Any:
         return OutboundMessage.objects.filter(phone_number_id=self.phone.pk, state=State.QUEUED)
-
-    def gate(self) -> str | None:
-        return None
-
-    def due_rows(self, now: datetime, count: int) -> list[OutboundMessage]:
-        return list(
-            self._queued()
-            .exclude(next_attempt_at__gt=now)
-            .select_related("contact", "template__account")
-            .select_for_update(skip_locked=True, of=("self",))
-            .order_by("pk")[:count]
-        )
-
-    def due_rows_exist(self, now: datetime) -> bool:
-        return self._queued().exclude(next_attempt_at__gt=now).exists()
 
     def request_for(self, row: OutboundMessage) -> SendRequest | str:
         return SendRequest(
@@ -188,36 +174,16 @@ class OutboundSource:
             authentication_requested=row.authentication_requested,
         )
 
-    def switched_off(self, reason: str) -> None:
-        self.hold_due(timezone.now() + chain.KILL_SWITCH_RECHECK, reason)
-
-    def switched_on(self) -> None:
-        return None
-
     def stop(self, reason: str) -> None:
         messages_skip_for_number(phone=self.phone, reason=reason)
 
-    def meta_stopped(self, reason: str) -> None:
-        return None  # the refused message failed with Meta's words; the next ones meet the gate
-
     def stop_rows(self, ids: list[int], reason: str, now: datetime) -> None:
         self.ledger.write_skipped([(row_id, reason) for row_id in ids], now)
-
-    def hold_due(self, until: datetime, reason: str) -> None:
-        self._queued().exclude(next_attempt_at__gt=until).update(
-            next_attempt_at=until, hold_reason=reason[:255], updated_at=timezone.now()
-        )
-
-    def next_hold(self, now: datetime) -> datetime | None:
-        return self._queued().filter(next_attempt_at__gt=now).aggregate(at=Min("next_attempt_at"))["at"]
 
     def job(self) -> tuple[Any, dict[str, Any]]:
         from whatsapp.jobs import send_outbound
 
         return send_outbound, {"tenant_id": self.phone.tenant_id, "phone_id": self.phone.pk}
-
-    def finished(self) -> None:
-        return None
 
 
 def drain(phone_id: int) -> dict[str, Any]:

@@ -7,13 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Min
-from django.utils import timezone
-
 from campaigns.engine.constants import CALLBACK_PREFIX, HELD
 from campaigns.engine.writes import note_hold, pause_campaign
 from campaigns.mapping import values_for
 from campaigns.models import Campaign, CampaignMessage
+from whatsapp.sending.chain import BREAKER_OPEN, Source
 from whatsapp.sending.ledger import Ledger, register_ledger
 from whatsapp.sending.rules import SendRequest
 
@@ -32,10 +30,10 @@ def batch_keys(campaign_id: int, batch: int) -> tuple[str, str]:
     return f"{prefix}:job", f"{prefix}:queued"
 
 
-class CampaignSource:
+class CampaignSource(Source):
     ledger = CAMPAIGN
-    linger = 0.0  # a batch's rows are all there at launch
     requeue_refused = True  # Meta refused the template or the number: the campaign pauses, nobody fails
+    related = ("contact",)
 
     def __init__(self, campaign: Campaign, batch: int) -> None:
         self.campaign, self.batch = campaign, batch
@@ -44,7 +42,7 @@ class CampaignSource:
         self.lock_key, self.queued_key = batch_keys(campaign.pk, batch)
         self._noted_hold = False
 
-    def _queued(self) -> Any:
+    def queued(self) -> Any:
         return CampaignMessage.objects.filter(campaign_id=self.campaign.pk, batch=self.batch, state=State.QUEUED)
 
     def gate(self) -> str | None:
@@ -53,18 +51,6 @@ class CampaignSource:
         ).first() or (None, "")
         self._noted_hold = reason.startswith(HELD)
         return None if status == Status.RUNNING else f"campaign {status}"
-
-    def due_rows(self, now: datetime, count: int) -> list[CampaignMessage]:
-        return list(
-            self._queued()
-            .exclude(next_attempt_at__gt=now)
-            .select_related("contact")
-            .select_for_update(skip_locked=True, of=("self",))
-            .order_by("pk")[:count]
-        )
-
-    def due_rows_exist(self, now: datetime) -> bool:
-        return self._queued().exclude(next_attempt_at__gt=now).exists()
 
     def request_for(self, row: CampaignMessage) -> SendRequest | str:
         from inbox.services import customer_index
@@ -119,16 +105,9 @@ class CampaignSource:
         pause_campaign(self.campaign.pk, reason)
 
     def hold_due(self, until: datetime, reason: str) -> None:
-        self._queued().exclude(next_attempt_at__gt=until).update(
-            next_attempt_at=until, hold_reason=reason[:255], updated_at=timezone.now()
-        )
-        from whatsapp.sending.chain import BREAKER_OPEN
-
+        super().hold_due(until, reason)
         if reason == BREAKER_OPEN:
             note_hold(self.campaign.pk, f"{HELD} {reason}")  # cleared by the gate once sending again
-
-    def next_hold(self, now: datetime) -> datetime | None:
-        return self._queued().filter(next_attempt_at__gt=now).aggregate(at=Min("next_attempt_at"))["at"]
 
     def job(self) -> tuple[Any, dict[str, Any]]:
         from campaigns.jobs import send_batch

@@ -13,9 +13,10 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from django.db import transaction
+from django.db.models import Min, QuerySet
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -51,55 +52,74 @@ REDIS_DOWN = "Rate limits unavailable (Redis): retrying shortly."
 REAUTHORISE = "The WhatsApp connection needs to be re-authorised."
 
 
-class Source(Protocol):
-    """Where a stream's rows come from and what stopping means for them."""
+class Source:
+    """Where a stream's rows come from and what stopping means for them. A source names its queued
+    rows (`queued`) and what they load with them (`related`); reading, holding and finding the next
+    hold are the same for every source."""
 
     ledger: Ledger
-    linger: float  # seconds an idle stream waits for new rows before it ends (0: ends at once)
-    per_day: int | None  # the workspace's daily quota for this kind of send (campaigns), None: none
+    linger: float = 0.0  # seconds an idle stream waits for new rows before it ends (0: ends at once)
+    per_day: int | None = None  # the workspace's daily quota for this kind of send (campaigns)
     requeue_refused: bool  # Meta refused the template or the number: back to the queue (else skipped)
+    related: tuple[str, ...] = ()  # select_related for the rows a chunk reads
     lock_key: str
     queued_key: str
 
-    def gate(self) -> str | None:
-        """A stop of the source's own (a campaign no longer running), or None."""
-
-    def due_rows(self, now: datetime, count: int) -> list[Any]:
-        """Up to `count` due queued rows, locked (FOR UPDATE SKIP LOCKED), oldest first."""
+    def queued(self) -> QuerySet:
+        """This source's queued rows (due or held)."""
+        raise NotImplementedError
 
     def request_for(self, row: Any) -> SendRequest | str:
         """The row ready to send, or why it cannot be (skipped with that reason)."""
-
-    def switched_off(self, reason: str) -> None:
-        """A kill-switch is off."""
-
-    def switched_on(self) -> None:
-        """The kill-switches are on (clear what `switched_off` noted)."""
+        raise NotImplementedError
 
     def stop(self, reason: str) -> None:
         """The number was disconnected or deactivated, or its connection has no usable token."""
+        raise NotImplementedError
 
     def stop_rows(self, ids: list[int], reason: str, now: datetime) -> None:
         """These rows' template is no longer sendable."""
+        raise NotImplementedError
+
+    def job(self) -> tuple[Any, dict[str, Any]]:
+        """The RQ job function and keyword arguments that run this stream again."""
+        raise NotImplementedError
+
+    def gate(self) -> str | None:
+        """A stop of the source's own (a campaign no longer running), or None."""
+        return None
+
+    def switched_off(self, reason: str) -> None:
+        """A kill-switch is off: the due rows wait until it may be back on."""
+        self.hold_due(timezone.now() + KILL_SWITCH_RECHECK, reason)
+
+    def switched_on(self) -> None:
+        """The kill-switches are on (clear what `switched_off` noted)."""
 
     def meta_stopped(self, reason: str) -> None:
         """Meta refused the template or the number, wants the connection re-authorised, or
         restricted the account (the workspace is paused already)."""
 
+    def finished(self) -> None:
+        """The stream ended (a campaign may complete)."""
+
+    def due_rows(self, now: datetime, count: int) -> list[Any]:
+        """Up to `count` due queued rows, locked (FOR UPDATE SKIP LOCKED), oldest first."""
+        rows = self.queued().exclude(next_attempt_at__gt=now).select_related(*self.related)
+        return list(rows.select_for_update(skip_locked=True, of=("self",)).order_by("pk")[:count])
+
     def due_rows_exist(self, now: datetime) -> bool:
-        """Whether any queued row is due."""
+        return self.queued().exclude(next_attempt_at__gt=now).exists()
 
     def hold_due(self, until: datetime, reason: str) -> None:
         """Every due queued row waits until `until` (limits reached for longer than a sleep)."""
+        self.queued().exclude(next_attempt_at__gt=until).update(
+            next_attempt_at=until, hold_reason=reason[:255], updated_at=timezone.now()
+        )
 
     def next_hold(self, now: datetime) -> datetime | None:
         """When the earliest held row is due again."""
-
-    def job(self) -> tuple[Any, dict[str, Any]]:
-        """The RQ job function and keyword arguments that run this stream again."""
-
-    def finished(self) -> None:
-        """The stream ended (a campaign may complete)."""
+        return self.queued().filter(next_attempt_at__gt=now).aggregate(at=Min("next_attempt_at"))["at"]
 
 
 class NumberSender:

@@ -10,13 +10,13 @@ from typing import Any
 
 from aerostic.core.alerts import raise_alert
 from whatsapp.graph.errors import CircuitOpenError, GraphError, GraphNetworkError
+from whatsapp.sending.ledger import FAILED, QUEUED, UNKNOWN
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 300.0
-QUEUED, UNKNOWN, FAILED = "queued", "unknown", "failed"
 
 # What Meta's codes mean for a send, in words a business user understands.
 EXPLANATIONS = {

@@ -99,21 +99,22 @@ class Ledger:
             [(row.id, row.state, row.retry_at, row.code, row.title[:255], row.detail[:500]) for row in rows],
             ["bigint", "text", "timestamptz", "integer", "text", "text"],
         )
-        extra = ""
+        extra, stamps = "", [now]
         if self.has_failed_at:
-            extra += ", failed_at = CASE WHEN v.state = 'failed' THEN %(now)s ELSE NULL END"
+            extra, stamps = ", failed_at = CASE WHEN v.state = 'failed' THEN %s ELSE NULL END", [now, now]
         if self.has_error_title:
             extra += ", error_title = v.title"
-        sql = f"""
+        self._execute(
+            f"""
             UPDATE {self.table} m
             SET state = v.state, next_attempt_at = v.at, error_code = v.code, error_detail = v.detail,
                 hold_reason = CASE WHEN v.state = 'queued' THEN left('{RETRYING}' || v.detail, 255) ELSE '' END,
-                updated_at = %(now)s{extra}
+                updated_at = %s{extra}
             FROM (VALUES {values}) AS v(id, state, at, code, title, detail)
             WHERE m.id = v.id AND m.state = 'sending'
-            """  # noqa: S608
-        sql = sql.replace("%(now)s", "%s")
-        self._execute(sql, [now] * sql[: sql.index("FROM (VALUES")].count("%s") + params)
+            """,  # noqa: S608
+            [*stamps, *params],
+        )
 
     def write_skipped(self, rows: list[tuple[int, str]], now: datetime) -> None:
         """Refused by a rule: `skipped` with the reason (only a queued row: a claimed one is Meta's)."""
