@@ -72,6 +72,9 @@ WEBHOOK_BODY_TIMEOUT_SECONDS = env_int("WEBHOOK_BODY_TIMEOUT_SECONDS", 10, minim
 WEBHOOK_MAX_CONCURRENT_READS = env_int("WEBHOOK_MAX_CONCURRENT_READS", 256, minimum=1)
 WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30, minimum=1)
 WEBHOOK_DRAINERS = env_int("WEBHOOK_DRAINERS", 2, minimum=1)
+# Events a drainer processes together in one transaction (webhooks/batches.py): larger batches cost
+# fewer statements per event; a failed batch is retried event by event.
+WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 500, minimum=1)
 # Postgres connections each web worker keeps for storing webhooks (whatsapp/webhooks/asgi.py).
 WEBHOOK_INTAKE_DB_CONNECTIONS = env_int("WEBHOOK_INTAKE_DB_CONNECTIONS", 4, minimum=1)
 # Contacts: the largest CSV accepted for import (a clear error above it).

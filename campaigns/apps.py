@@ -7,6 +7,7 @@ class CampaignsConfig(AppConfig):
     def ready(self) -> None:
         # The higher layer registers its reactions; compliance and whatsapp never name campaigns
         # (DESIGN §1).
+        from campaigns.engine.statuses import campaign_statuses_received
         from campaigns.personal_data import campaign_messages_erase
         from campaigns.services import campaigns_pause_for_number, campaigns_pause_for_template
         from compliance.privacy import register_personal_data
@@ -17,6 +18,8 @@ class CampaignsConfig(AppConfig):
         fanout.on_number_stopped(campaigns_pause_for_number)
         # A template Meta paused or disabled pauses the campaigns that use it.
         fanout.on_template_stopped(campaigns_pause_for_template)
+        # Status webhooks move campaign recipients forward (sent → delivered → read, or failed).
+        fanout.on_statuses(campaign_statuses_received)
         # The campaign audience's ledger in the one send path (statuses settle it, the sweeper marks it).
         import campaigns.engine.source  # noqa: F401
         from campaigns.engine.sweeper import requeue_due_batches

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from psycopg.types.json import Jsonb
 
 from aerostic.core.crypto import blind_index
 from inbox.models import Conversation, Message, MessageKey, MessageStatusEvent
@@ -430,34 +431,7 @@ def error_codes(errors: Any) -> set[int]:
 
 def status_record(*, status: dict[str, Any]) -> str:
     """Keep the status once (wamid, status); apply it to its message if we have it, else later."""
-    wamid, name = str(status.get("id") or ""), str(status.get("status") or "")
-    if not wamid or not name:
-        return "ignored"
-    try:
-        with transaction.atomic():
-            event = MessageStatusEvent.objects.create(
-                wamid=wamid,
-                status=name,
-                occurred_at=_when(status.get("timestamp")),
-                recipient_index=customer_index(
-                    tenant=require_tenant_id(),
-                    wa_id=status.get("recipient_id"),
-                    user_id=status.get("recipient_user_id"),
-                ),
-                errors=status.get("errors") or [],
-                pricing=status.get("pricing") or {},
-                conversation_info=status.get("conversation") or {},
-            )
-    except IntegrityError:
-        return "duplicate"
-    key = MessageKey.objects.filter(wamid=wamid).first()
-    if key is None:
-        return "waiting"
-    message = Message.objects.filter(pk=key.message_id, created_at=key.created_at).first()
-    if message is None:
-        return "waiting"
-    _apply(message, [event])
-    return "applied"
+    return status_record_many(statuses=[status])[0]
 
 
 def _apply_waiting_statuses(message: Message) -> None:
@@ -527,3 +501,159 @@ def _apply_to(message: Message, events: list[MessageStatusEvent]) -> set[str]:
             message.pricing_category = str(event.pricing.get("category", ""))[:32]
             changed.update({"pricing", "pricing_category"})
     return changed
+
+
+# --- statuses in bulk: what the webhook drainer calls for every status of a batch ---------------
+
+# Each status once: a (wamid, status) already kept is a re-delivery and comes back with no row.
+_KEEP_STATUSES = (
+    "INSERT INTO inbox_messagestatusevent"
+    " (tenant_id, wamid, status, occurred_at, recipient_index, errors, pricing, conversation_info, applied,"
+    " received_at)"
+    " SELECT %s, s.wamid, s.status, s.occurred_at, s.recipient_index, s.errors, s.pricing, s.conversation_info,"
+    " false, now()"
+    " FROM unnest(%s::varchar[], %s::varchar[], %s::timestamptz[], %s::varchar[], %s::jsonb[], %s::jsonb[],"
+    " %s::jsonb[]) AS s(wamid, status, occurred_at, recipient_index, errors, pricing, conversation_info)"
+    " ON CONFLICT (wamid, status) DO NOTHING"
+    " RETURNING id, wamid, status"
+)
+
+# The message columns a status may change, written back in one statement for every changed row.
+_STATUS_COLUMNS = (
+    "status",
+    "sent_at",
+    "delivered_at",
+    "read_at",
+    "failed_at",
+    "error_code",
+    "error_title",
+    "pricing",
+    "pricing_category",
+)
+_WRITE_MESSAGES = (
+    "UPDATE inbox_message AS m SET status = v.status, sent_at = v.sent_at, delivered_at = v.delivered_at,"
+    " read_at = v.read_at, failed_at = v.failed_at, error_code = v.error_code, error_title = v.error_title,"
+    " pricing = v.pricing, pricing_category = v.pricing_category"
+    " FROM unnest(%s::bigint[], %s::timestamptz[], %s::varchar[], %s::timestamptz[], %s::timestamptz[],"
+    " %s::timestamptz[], %s::timestamptz[], %s::integer[], %s::varchar[], %s::jsonb[], %s::varchar[])"
+    " AS v(id, created_at, status, sent_at, delivered_at, read_at, failed_at, error_code, error_title, pricing,"
+    " pricing_category)"
+    " WHERE m.id = v.id AND m.created_at = v.created_at"
+)
+
+
+def status_record_many(*, statuses: list[dict[str, Any]]) -> list[str]:
+    """`status_record` for many statuses (Meta's objects, in the order they arrived), in a constant
+    number of statements: one INSERT keeps the new ones (ON CONFLICT skips re-deliveries), one read
+    finds their messages and locks them, the statuses are folded into each message in order (the
+    rules of `_apply_to`, so the outcome is the one a status-by-status application gives), one
+    UPDATE writes the changed messages and one marks the statuses applied. Locking the rows in id
+    order keeps two drainers holding statuses of the same messages from overwriting each other or
+    deadlocking. Returns one outcome per status: "applied", "waiting" (its message is not stored
+    yet), "duplicate" or "ignored" (no wamid or no status). Runs in the tenant's context."""
+    tenant_id = require_tenant_id()
+    outcomes = ["ignored"] * len(statuses)
+    first: dict[tuple[str, str], int] = {}
+    for position, status in enumerate(statuses):
+        key = (str(status.get("id") or ""), str(status.get("status") or ""))
+        if not key[0] or not key[1]:
+            continue
+        if key in first:
+            outcomes[position] = "duplicate"
+        else:
+            first[key] = position
+    if not first:
+        return outcomes
+    kept = _keep_statuses(tenant_id, [statuses[position] for position in first.values()])
+    for key, position in first.items():
+        outcomes[position] = "waiting" if key in kept else "duplicate"
+    if not kept:
+        return outcomes
+    applied = _apply_kept(kept)
+    for key in applied:
+        outcomes[first[key]] = "applied"
+    return outcomes
+
+
+def _keep_statuses(tenant_id: int, statuses: list[dict[str, Any]]) -> dict[tuple[str, str], MessageStatusEvent]:
+    """The statuses that are new, as unsaved-looking events carrying their new ids."""
+    columns: list[list[Any]] = [[] for _ in range(7)]
+    events: list[MessageStatusEvent] = []
+    for status in statuses:
+        event = MessageStatusEvent(
+            tenant_id=tenant_id,
+            wamid=str(status.get("id") or ""),
+            status=str(status.get("status") or ""),
+            occurred_at=_when(status.get("timestamp")),
+            recipient_index=customer_index(
+                tenant=tenant_id, wa_id=status.get("recipient_id"), user_id=status.get("recipient_user_id")
+            ),
+            errors=status.get("errors") or [],
+            pricing=status.get("pricing") or {},
+            conversation_info=status.get("conversation") or {},
+        )
+        events.append(event)
+        for column, value in zip(
+            columns,
+            (
+                event.wamid[:255],
+                event.status[:12],
+                event.occurred_at,
+                event.recipient_index,
+                Jsonb(event.errors),
+                Jsonb(event.pricing),
+                Jsonb(event.conversation_info),
+            ),
+            strict=True,
+        ):
+            column.append(value)
+    with connection.cursor() as cursor:
+        cursor.execute(_KEEP_STATUSES, [tenant_id, *columns])
+        new_ids = {(wamid, status): event_id for event_id, wamid, status in cursor.fetchall()}
+    kept: dict[tuple[str, str], MessageStatusEvent] = {}
+    for event in events:
+        event_id = new_ids.get((event.wamid[:255], event.status[:12]))
+        if event_id is not None:
+            event.pk = event_id
+            kept[(event.wamid, event.status)] = event
+    return kept
+
+
+def _apply_kept(kept: dict[tuple[str, str], MessageStatusEvent]) -> list[tuple[str, str]]:
+    """Applies new statuses to the messages that exist; the others wait for their message. Returns
+    the keys of the statuses applied."""
+    by_wamid: dict[str, list[MessageStatusEvent]] = defaultdict(list)
+    for event in kept.values():
+        by_wamid[event.wamid].append(event)
+    keys = dict(MessageKey.objects.filter(wamid__in=list(by_wamid)).values_list("message_id", "created_at"))
+    if not keys:
+        return []
+    messages = list(
+        Message.objects.filter(pk__in=list(keys), created_at__in=set(keys.values()))
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
+    changed: list[Message] = []
+    applied: list[MessageStatusEvent] = []
+    for message in messages:
+        events = by_wamid.get(message.wamid)
+        if not events or keys.get(message.pk) != message.created_at:
+            continue
+        if _apply_to(message, events):
+            changed.append(message)
+        applied.extend(events)
+    if changed:
+        _write_status_columns(changed)
+    if applied:
+        MessageStatusEvent.objects.filter(pk__in=[event.pk for event in applied]).update(applied=True)
+    return [(event.wamid, event.status) for event in applied]
+
+
+def _write_status_columns(messages: list[Message]) -> None:
+    ids = [message.pk for message in messages]
+    created = [message.created_at for message in messages]
+    values = [[getattr(message, column) for message in messages] for column in _STATUS_COLUMNS]
+    pricing_position = _STATUS_COLUMNS.index("pricing")
+    values[pricing_position] = [Jsonb(value or {}) for value in values[pricing_position]]
+    with connection.cursor() as cursor:
+        cursor.execute(_WRITE_MESSAGES, [ids, created, *values])

@@ -1,4 +1,5 @@
-"""Reactions of the layers above whatsapp to what happens to a connection or a template (DESIGN §1).
+"""Reactions of the layers above whatsapp to what happens to a connection, a template or a sent
+message (status webhooks) (DESIGN §1).
 
 A higher app (campaigns today) registers its handlers from its `AppConfig.ready()`; whatsapp calls
 every registered handler and never names or imports them, so the layers stay one-way.
@@ -14,8 +15,14 @@ NumberStoppedHandler = Callable[..., Any]
 # handler(*, template: MessageTemplate, reason: str): Meta paused or disabled the template.
 TemplateStoppedHandler = Callable[..., Any]
 
+# handler(*, phone: PhoneNumber, statuses: list[dict]): Meta's status objects for messages sent from
+# `phone`, in the order they arrived (one batch of the webhook drainer), after the send path settled
+# lost answers. Runs in the number's tenant context and the batch's transaction.
+StatusesHandler = Callable[..., Any]
+
 _number_stopped: list[NumberStoppedHandler] = []
 _template_stopped: list[TemplateStoppedHandler] = []
+_statuses: list[StatusesHandler] = []
 
 
 def on_number_stopped(handler: NumberStoppedHandler) -> NumberStoppedHandler:
@@ -46,3 +53,16 @@ def template_stopped(*, template: Any, reason: str) -> None:
     """Runs every handler in the caller's transaction."""
     for handler in _template_stopped:
         handler(template=template, reason=reason)
+
+
+def on_statuses(handler: StatusesHandler) -> StatusesHandler:
+    """Registers a consumer of status webhooks (once per handler)."""
+    if handler not in _statuses:
+        _statuses.append(handler)
+    return handler
+
+
+def statuses_received(*, phone: Any, statuses: list[dict[str, Any]]) -> None:
+    """Hands a batch of statuses to every registered consumer, each applying all of them at once."""
+    for handler in _statuses:
+        handler(phone=phone, statuses=statuses)

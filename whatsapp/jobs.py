@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from aerostic import queues
-from aerostic.core.fields import SealedValue
 from aerostic.core.jobs import enqueue_on_commit, platform_job, tenant_job
 from aerostic.queues import LOW
 from whatsapp.models import AccessToken
@@ -71,41 +67,13 @@ def sync_templates(*, tenant_id: int, account_id: int) -> dict[str, int] | None:
 
 # ---- webhooks ----------------------------------------------------------------------------------
 
-MAX_WEBHOOK_ATTEMPTS = 3
-RETRY_DELAYS_SECONDS = [10, 60]
-
 
 def process_webhook_event(*, event_id: int) -> str | None:
-    """Process one stored webhook in one transaction; on failure retry with backoff, then dead.
+    """One stored webhook (a retry, a replay): a batch of one (whatsapp/webhooks/batches.py)."""
+    from whatsapp.webhooks.batches import process_events
 
-    Exactly once: a session advisory lock on the event means a second job for the same event (the
-    sweeper re-enqueued it, Meta re-delivered the job's trigger) finds it taken and does nothing;
-    the lock dies with the connection, so a killed worker leaves the event to the sweeper, with
-    its attempt counted (a poison event still ends dead). Platform job: the event's tenant is only
-    known after routing, which happens per change.
-    """
-    from tenants.context import platform_context
-    from whatsapp.models import WebhookEvent
-
-    with platform_context("process a webhook event"), _event_lock(event_id) as locked:
-        if not locked:
-            return None  # another worker is on it right now
-        with connection.cursor() as cursor:
-            cursor.execute(_CLAIM_EVENT, [event_id])
-            claimed = cursor.fetchone()
-        if claimed is None:
-            return None  # processed, ignored, dead or gone: nothing to do (re-delivered job)
-        ciphertext, attempts = claimed
-        body = SealedValue(ciphertext, WebhookEvent._meta.get_field("body").encryption_context)
-        event = WebhookEvent(pk=event_id, body=body, attempts=attempts, status=WebhookEvent.Status.PROCESSING)
-        return _process_claimed(event)
-
-
-# Claim and read in one round trip (the body, still encrypted, is all processing needs).
-_CLAIM_EVENT = (
-    "UPDATE whatsapp_webhookevent SET status = 'processing', attempts = attempts + 1"
-    " WHERE id = %s AND status IN ('pending', 'processing') RETURNING body, attempts"
-)
+    counts = process_events([event_id])
+    return next(iter(counts), None)
 
 
 def drain_webhook_events(*, slot: int) -> int:
@@ -113,54 +81,6 @@ def drain_webhook_events(*, slot: int) -> int:
     from whatsapp.webhooks.ready import drain
 
     return drain(slot)
-
-
-WEBHOOK_LOCK_NAMESPACE = 1 << 40  # keeps these advisory-lock keys apart from any other use
-
-
-@contextmanager
-def _event_lock(event_id: int) -> Iterator[bool]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [WEBHOOK_LOCK_NAMESPACE + event_id])
-        locked = bool(cursor.fetchone()[0])
-    try:
-        yield locked
-    finally:
-        if locked:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [WEBHOOK_LOCK_NAMESPACE + event_id])
-
-
-def _process_claimed(event: Any) -> str:
-    from whatsapp.models import WebhookEvent
-    from whatsapp.webhooks.processing import process_payload
-
-    try:
-        with transaction.atomic():
-            # Decrypted inside the try: a body no key in the ring opens ends dead with the reason.
-            tenant_id, outcomes = process_payload(event.body.reveal())
-            handled = any(o.get("result") == "processed" for o in outcomes)
-            event.tenant_id = tenant_id
-            event.outcome = {"changes": outcomes}
-            event.status = WebhookEvent.Status.PROCESSED if handled else WebhookEvent.Status.IGNORED
-            event.processed_at = timezone.now()
-            event.last_error = ""
-            event.save(update_fields=["tenant", "outcome", "status", "processed_at", "last_error"])
-        return event.status
-    except Exception as error:  # any failure: retry later, then dead letter with the reason
-        event.last_error = f"{type(error).__name__}: {error}"[:2000]
-        dead = event.attempts >= MAX_WEBHOOK_ATTEMPTS
-        event.status = WebhookEvent.Status.DEAD if dead else WebhookEvent.Status.PENDING
-        event.save(update_fields=["last_error", "status"])
-        if not dead:
-            delay = RETRY_DELAYS_SECONDS[min(event.attempts, len(RETRY_DELAYS_SECONDS)) - 1]
-            try:
-                queues.get_queue("webhooks").enqueue_in(
-                    timedelta(seconds=delay), process_webhook_event, event_id=event.pk
-                )
-            except Exception:
-                logger.warning("webhook retry not scheduled; the sweeper will", extra={"event_id": event.pk})
-        return event.status
 
 
 @platform_job("re-enqueue stale webhook events")
@@ -203,7 +123,6 @@ def purge_webhook_events() -> int:
 
 def webhook_replay(*, event_ids: list[int], actor: Any) -> int:
     """Dead or ignored events back to pending and onto the queue (Django admin's replay)."""
-    from django.db import transaction
 
     from aerostic.core import audit
     from tenants.context import platform_context

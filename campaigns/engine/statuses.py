@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.engine.constants import CALLBACK_PREFIX
@@ -21,49 +24,157 @@ _STATUS_ORDER = {"sent": 1, "delivered": 2, "read": 3}
 _TIMESTAMP = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at", "failed": "failed_at"}
 
 
+def campaign_statuses_received(*, phone: Any, statuses: list[dict[str, Any]]) -> None:
+    """The campaigns' consumer of status webhooks (registered in whatsapp.fanout)."""
+    campaign_status_apply_many(statuses=statuses)
+
+
 def campaign_status_apply(*, status: dict[str, Any]) -> bool:
-    """A status webhook for a campaign message (found by `biz_opaque_callback_data`, else by wamid):
-    moves it forward (sent → delivered → read, or failed). An `unknown` or `sending` one is settled
-    first by the send path (`whatsapp.sending.ledger.status_settle`, called before this). A status
-    never moves a message back (Meta may deliver them out of order or twice)."""
-    name = str(status.get("status") or "")
-    if name not in _TIMESTAMP:
-        return False
-    data = str(status.get("biz_opaque_callback_data") or "")
-    key = data[len(CALLBACK_PREFIX) :] if data.startswith(CALLBACK_PREFIX) else ""
-    wamid = str(status.get("id") or "")
-    if key.isdigit():
-        rows = CampaignMessage.objects.filter(pk=int(key))
-    elif wamid:
-        rows = CampaignMessage.objects.filter(wamid=wamid)
-    else:
-        return False
-    at = _when(status.get("timestamp"))
-    if name == "failed":
-        errors = [e for e in status.get("errors") or [] if isinstance(e, dict)]
-        code = errors[0].get("code") if errors else None
-        code = code if isinstance(code, int) else None
-        detail = (
-            EXPLANATIONS.get(code or 0) or (str(errors[0].get("title") or "") if errors else "") or "Meta failed it."
-        )
-        changed = rows.filter(state__in=(State.SENT, State.DELIVERED)).update(
-            state=State.FAILED, failed_at=at, error_code=code, error_detail=detail[:500], updated_at=timezone.now()
-        )
-        if changed and wamid:
-            rows.filter(wamid="").update(wamid=wamid)
-        return bool(changed)
-    earlier = [state for state, rank in _STATUS_ORDER.items() if rank < _STATUS_ORDER[name]]
-    movable = earlier
-    updates: dict[str, Any] = {"state": name, _TIMESTAMP[name]: at, "updated_at": timezone.now()}
-    changed = rows.filter(state__in=movable).update(**updates)
-    if changed and wamid:
-        rows.filter(wamid="").update(wamid=wamid)
-        rows.filter(sent_at__isnull=True).update(sent_at=at)
-    # A later status may already have moved it on: still record when this one happened.
-    rows.filter(**{f"{_TIMESTAMP[name]}__isnull": True}).exclude(state__in=(State.QUEUED, State.FAILED)).update(
-        **{_TIMESTAMP[name]: at}
+    """`campaign_status_apply_many` for one status."""
+    return campaign_status_apply_many(statuses=[status])[0]
+
+
+def campaign_status_apply_many(*, statuses: list[dict[str, Any]]) -> list[bool]:
+    """Status webhooks for campaign messages (each found by `biz_opaque_callback_data`, else by
+    wamid), in the order they arrived: each moves its message forward (sent → delivered → read, or
+    failed). An `unknown` or `sending` one is settled first by the send path
+    (`whatsapp.sending.ledger.status_settle_many`, called before this). A status never moves a
+    message back (Meta may deliver them out of order or twice), and a later status that arrived
+    first still has its time recorded.
+
+    Three statements for any number of statuses: the rows are read and locked in id order (two
+    drainers with statuses of the same messages wait for each other instead of overwriting each
+    other), every status is folded into its row here, and the changed rows are written back with
+    one UPDATE. True per status that changed its message's state."""
+    wanted = [_Wanted.of(status) for status in statuses]
+    ids = {w.row_id for w in wanted if w is not None and w.row_id is not None}
+    wamids = {w.wamid for w in wanted if w is not None and w.row_id is None and w.wamid}
+    if not ids and not wamids:
+        return [False] * len(statuses)
+    rows = list(
+        CampaignMessage.objects.filter(Q(pk__in=ids) | Q(wamid__in=wamids))
+        .order_by("pk")
+        .select_for_update()
+        .only(*_WRITTEN)
     )
-    return bool(changed)
+    by_id = {row.pk: row for row in rows}
+    by_wamid: dict[str, list[CampaignMessage]] = {}
+    for row in rows:
+        if row.wamid:
+            by_wamid.setdefault(row.wamid, []).append(row)
+    dirty: dict[int, CampaignMessage] = {}
+    results: list[bool] = []
+    now = timezone.now()
+    for w in wanted:
+        if w is None:
+            results.append(False)
+            continue
+        matched = [by_id[w.row_id]] if w.row_id in by_id else [] if w.row_id is not None else by_wamid.get(w.wamid, [])
+        changed = _fold(w, matched, now)
+        for row in matched:
+            dirty[row.pk] = row
+        results.append(changed)
+    if dirty:
+        _write(list(dirty.values()))
+    return results
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    name: str
+    row_id: int | None
+    wamid: str
+    at: datetime
+    code: int | None
+    detail: str
+
+    @classmethod
+    def of(cls, status: dict[str, Any]) -> _Wanted | None:
+        name = str(status.get("status") or "")
+        if name not in _TIMESTAMP:
+            return None
+        data = str(status.get("biz_opaque_callback_data") or "")
+        key = data[len(CALLBACK_PREFIX) :] if data.startswith(CALLBACK_PREFIX) else ""
+        wamid = str(status.get("id") or "")
+        if not key.isdigit() and not wamid:
+            return None
+        code, detail = None, ""
+        if name == "failed":
+            errors = [e for e in status.get("errors") or [] if isinstance(e, dict)]
+            first_code = errors[0].get("code") if errors else None
+            code = first_code if isinstance(first_code, int) else None
+            detail = (
+                EXPLANATIONS.get(code or 0)
+                or (str(errors[0].get("title") or "") if errors else "")
+                or "Meta failed it."
+            )[:500]
+        return cls(name, int(key) if key.isdigit() else None, wamid, _when(status.get("timestamp")), code, detail)
+
+
+def _fold(w: _Wanted, rows: list[CampaignMessage], now: datetime) -> bool:
+    """One status's effect on its rows (in memory): the rules a status always had, row by row."""
+    stamp = _TIMESTAMP[w.name]
+    changed = False
+    if w.name == "failed":
+        for row in rows:
+            if row.state in (State.SENT, State.DELIVERED):
+                row.state, row.failed_at, row.error_code, row.error_detail = State.FAILED, w.at, w.code, w.detail
+                row.updated_at, changed = now, True
+    else:
+        movable = {state for state, rank in _STATUS_ORDER.items() if rank < _STATUS_ORDER[w.name]}
+        for row in rows:
+            if row.state in movable:
+                row.state, row.updated_at, changed = w.name, now, True
+                setattr(row, stamp, w.at)
+    if changed and w.wamid:
+        for row in rows:
+            row.wamid = row.wamid or w.wamid
+            if w.name != "failed" and row.sent_at is None:
+                row.sent_at = w.at
+    if w.name != "failed":
+        for row in rows:
+            # A later status may already have moved it on: still record when this one happened.
+            if getattr(row, stamp) is None and row.state not in (State.QUEUED, State.FAILED):
+                setattr(row, stamp, w.at)
+    return changed
+
+
+_WRITTEN = (
+    "state",
+    "wamid",
+    "sent_at",
+    "delivered_at",
+    "read_at",
+    "failed_at",
+    "error_code",
+    "error_detail",
+    "updated_at",
+)
+
+
+_TYPES = (
+    "varchar",
+    "varchar",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
+    "integer",
+    "text",
+    "timestamptz",
+)
+# Identifiers come from the model and this module; every value is bound.
+_WRITE_ROWS = (
+    f"UPDATE {CampaignMessage._meta.db_table} AS c SET {', '.join(f'{column} = v.{column}' for column in _WRITTEN)}"  # noqa: S608
+    f" FROM unnest(%s::bigint[], {', '.join(f'%s::{kind}[]' for kind in _TYPES)}) AS v(id, {', '.join(_WRITTEN)})"
+    " WHERE c.id = v.id"
+)
+
+
+def _write(rows: list[CampaignMessage]) -> None:
+    params = [[row.pk for row in rows]] + [[getattr(row, column) for row in rows] for column in _WRITTEN]
+    with connection.cursor() as cursor:
+        cursor.execute(_WRITE_ROWS, params)
 
 
 def _when(unix: Any) -> datetime:

@@ -462,3 +462,63 @@ def test_a_number_meta_no_longer_has_registered_pauses_the_campaign_and_nobody_f
     assert campaign.status_reason == "The phone number is not registered with the Cloud API."
     assert states(alpha, campaign) == {"queued": 3}  # not the recipients' fault: they wait for the resume
     assert simulator.state.messages == []
+
+
+def test_statuses_applied_together_end_as_they_do_one_by_one(alpha, phone, template, simulator):
+    """The drainer applies a batch's statuses to campaign rows at once (campaign_status_apply_many):
+    the same rows as one status after another, out-of-order and failed ones included."""
+    together = launch(alpha, draft(alpha, phone, template, audience(alpha, 3, seed=7, name="Together")))
+    one_by_one = launch(alpha, draft(alpha, phone, template, audience(alpha, 3, seed=11, name="One by one")))
+    run_batches(alpha, together)
+    run_batches(alpha, one_by_one)
+    failure = [{"code": 131026, "title": "Message undeliverable"}]
+    script = [  # (row, status, seconds after T, errors)
+        (0, "read", 3, None),
+        (0, "delivered", 2, None),
+        (0, "sent", 1, None),
+        (1, "delivered", 2, None),
+        (1, "failed", 4, failure),
+        (2, "delivered", 5, None),
+        (2, "read", 6, None),
+    ]
+    rows = {}
+    for campaign in (together, one_by_one):
+        with tenant_context(alpha.tenant):
+            rows[campaign.pk] = list(CampaignMessage.objects.filter(campaign=campaign).order_by("pk"))
+            # A lost answer: the status settles it first, then moves it.
+            CampaignMessage.objects.filter(pk=rows[campaign.pk][2].pk).update(state="unknown", wamid="")
+
+    def status(row, name, seconds, errors):
+        payload = {
+            "id": row.wamid,
+            "status": name,
+            "timestamp": str(1_760_000_000 + seconds),
+            "recipient_id": "919800000000",
+            "biz_opaque_callback_data": f"aerostic:campaign:{row.pk}",
+        }
+        return {**payload, "errors": errors} if errors else payload
+
+    _deliver_statuses(phone, [status(rows[together.pk][i], *rest) for i, *rest in script])
+    for i, *rest in script:
+        _deliver_statuses(phone, [status(rows[one_by_one.pk][i], *rest)])
+    fields = ("state", "delivered_at", "read_at", "failed_at", "error_code", "error_detail")  # sent_at: the send's
+    with tenant_context(alpha.tenant):
+        ended = {
+            campaign.pk: list(CampaignMessage.objects.filter(campaign=campaign).order_by("pk").values_list(*fields))
+            for campaign in (together, one_by_one)
+        }
+    assert ended[together.pk] == ended[one_by_one.pk]
+    assert [row[0] for row in ended[together.pk]] == ["read", "failed", "read"]
+
+
+def _deliver_statuses(phone, statuses):
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": phone.display_phone_number, "phone_number_id": phone.phone_number_id},
+        "statuses": statuses,
+    }
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "0", "changes": [{"field": "messages", "value": value}]}],
+    }
+    assert deliver_webhook(payload).status == "processed"

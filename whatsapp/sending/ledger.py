@@ -160,30 +160,56 @@ class Ledger:
             state=UNKNOWN, error_detail=LOST_ANSWER, updated_at=timezone.now()
         )
 
-    def settle(self, row_id: int, status: dict[str, Any]) -> bool:
-        """A status for a send whose answer was lost (`unknown`) or never came (`sending`): Meta has
-        it, so it was sent (or failed, with Meta's code); its wamid is learnt here. True when the
-        row changed. Later statuses (delivered, read) are the caller's to apply."""
+    def settle_many(self, items: list[tuple[int, dict[str, Any]]]) -> set[int]:
+        """Statuses for sends whose answer was lost (`unknown`) or never came (`sending`): Meta has
+        them, so they were sent (or failed, with Meta's code); their wamids are learnt here. One
+        UPDATE for all; a row is settled by its first status (the next ones find it settled).
+        Returns the ids of the rows that changed. Later statuses (delivered, read) are the caller's
+        to apply."""
         from whatsapp.sending.failures import EXPLANATIONS
 
-        open_states = (UNKNOWN, SENDING)
-        rows = self.model.objects.filter(pk=row_id, state__in=open_states)
-        settled = list(rows) if self.on_settled else []
-        wamid, now = str(status.get("id") or ""), timezone.now()
-        changes: dict[str, Any] = {"state": SENT, "wamid": wamid, "sent_at": now, "error_detail": "", "updated_at": now}
-        if status.get("status") == "failed":
-            errors = [error for error in status.get("errors") or [] if isinstance(error, dict)]
-            code = errors[0].get("code") if errors else None
-            code = code if isinstance(code, int) else None
-            title = str(errors[0].get("title") or "") if errors else ""
-            detail = EXPLANATIONS.get(code or 0) or title or "Meta failed it."
-            changes.update(state=FAILED, sent_at=None, error_code=code, error_detail=detail[:500])
-            if self.has_failed_at:
-                changes["failed_at"] = now
-        changed = rows.update(**changes)
-        if changed and wamid and settled and self.on_settled is not None:
-            self.on_settled(settled, status)
-        return bool(changed)
+        firsts: dict[int, dict[str, Any]] = {}
+        for row_id, status in items:
+            firsts.setdefault(row_id, status)
+        if not firsts:
+            return set()
+        rows = []
+        for row_id, status in firsts.items():
+            code, detail, state = None, "", SENT
+            if status.get("status") == "failed":
+                errors = [error for error in status.get("errors") or [] if isinstance(error, dict)]
+                first_code = errors[0].get("code") if errors else None
+                code = first_code if isinstance(first_code, int) else None
+                title = str(errors[0].get("title") or "") if errors else ""
+                state, detail = FAILED, (EXPLANATIONS.get(code or 0) or title or "Meta failed it.")[:500]
+            rows.append((row_id, state, str(status.get("id") or ""), code, detail))
+        now = timezone.now()
+        settled = {}
+        if self.on_settled is not None:  # rare (lost answers): the rows as they were, for the callback
+            settled = {row.pk: row for row in self.model.objects.filter(pk__in=firsts, state__in=(UNKNOWN, SENDING))}
+        values, params = _values(rows, ["bigint", "text", "text", "integer", "text"])
+        failed_at = (
+            ", failed_at = CASE WHEN v.state = 'failed' THEN %s ELSE m.failed_at END" if self.has_failed_at else ""
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {self.table} m
+                SET state = v.state, wamid = v.wamid, error_detail = v.detail, updated_at = %s,
+                    sent_at = CASE WHEN v.state = 'failed' THEN NULL ELSE %s END,
+                    error_code = CASE WHEN v.state = 'failed' THEN v.code ELSE m.error_code END{failed_at}
+                FROM (VALUES {values}) AS v(id, state, wamid, code, detail)
+                WHERE m.id = v.id AND m.state IN ('unknown', 'sending')
+                RETURNING m.id
+                """,  # noqa: S608
+                [now, now, *([now] if self.has_failed_at else []), *params],
+            )
+            changed = {row_id for (row_id,) in cursor.fetchall()}
+        if self.on_settled is not None:
+            for row_id in changed:
+                if firsts[row_id].get("id") and row_id in settled:
+                    self.on_settled([settled[row_id]], firsts[row_id])
+        return changed
 
 
 _LEDGERS: list[Ledger] = []
@@ -209,9 +235,29 @@ def ledger_for_callback(data: str) -> tuple[Ledger, int] | None:
 
 
 def status_settle(*, status: dict[str, Any]) -> bool:
-    """The one settle-from-status: whichever table the send is in."""
-    found = ledger_for_callback(str(status.get("biz_opaque_callback_data") or ""))
-    return found is not None and found[0].settle(found[1], status)
+    """`status_settle_many` for one status."""
+    return status_settle_many(statuses=[status])[0]
+
+
+def status_settle_many(*, statuses: list[dict[str, Any]]) -> list[bool]:
+    """The one settle-from-status, whichever table each send is in: one UPDATE per table for any
+    number of statuses. True per status whose send it settled."""
+    wanted: dict[Ledger, list[tuple[int, dict[str, Any]]]] = {}
+    named: list[tuple[Ledger, int] | None] = []
+    for status in statuses:
+        found = ledger_for_callback(str(status.get("biz_opaque_callback_data") or ""))
+        named.append(found)
+        if found is not None:
+            wanted.setdefault(found[0], []).append((found[1], status))
+    changed = {ledger: ledger.settle_many(items) for ledger, items in wanted.items()}
+    seen: set[tuple[Ledger, int]] = set()
+    results = []
+    for found in named:
+        # Only the first status of a row settles it, as one status after another would.
+        results.append(found is not None and found not in seen and found[1] in changed[found[0]])
+        if found is not None:
+            seen.add(found)
+    return results
 
 
 def stale_sends_mark_unknown(*, cutoff: datetime) -> int:

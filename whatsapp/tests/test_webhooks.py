@@ -292,7 +292,7 @@ def test_a_second_job_for_an_event_being_processed_does_nothing(simulator, conne
     import psycopg
     from django.db import connection
 
-    from whatsapp.jobs import WEBHOOK_LOCK_NAMESPACE
+    from whatsapp.webhooks.batches import LOCK_NAMESPACE as WEBHOOK_LOCK_NAMESPACE
 
     _post(_quality_event(connected.waba_id, "15550100100"))
     (event,) = _events()

@@ -3,18 +3,18 @@ idempotent (a re-delivered webhook changes nothing twice)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from aerostic.core.alerts import raise_alert, resolve_alert
 from billing.services import usage_record_from_status
-from campaigns.engine import campaign_status_apply
 from compliance import services as compliance
 from contacts import services as contacts
 from inbox import services as inbox
-from whatsapp import dispatch
+from whatsapp import dispatch, fanout
 from whatsapp.message_templates import services as templates
 from whatsapp.models import PhoneNumber, WhatsAppAccount
-from whatsapp.sending.ledger import status_settle
+from whatsapp.sending.ledger import status_settle_many
 from whatsapp.webhooks.values import digits
 
 # Fields stored and acknowledged now, processed by the parts of the product that arrive later; a
@@ -133,14 +133,18 @@ def account_alerts(target: Any, value: dict[str, Any]) -> dict[str, Any]:
     return {"result": "processed"}
 
 
-def messages(target: Any, value: dict[str, Any]) -> dict[str, Any]:
-    """Inbound messages (every type, stored as Meta sent them), statuses of outbound ones, and
-    value-level errors (Meta reports some failures for the whole change, with no message). A new
-    inbound message that is a STOP / START keyword, and a 131050 failure ("user stopped marketing"),
-    become consent events; a 131047 failure closes the service window (inbox.services)."""
-    phone = target.phone
-    if phone is None:
-        return {"result": "ignored", "reason": "no phone number in the metadata"}
+@dataclass
+class MessagesChange:
+    """One `messages` change read from its payload, applied later together with the other changes
+    of its number in the same batch (`messages_apply`); `outcome` is filled in then."""
+
+    inbound: list[tuple[dict[str, Any], str]]  # (Meta's message object, the sender's profile name)
+    statuses: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+    outcome: dict[str, Any] = field(default_factory=dict)
+
+
+def messages_collect(value: dict[str, Any]) -> MessagesChange:
     names: dict[str, str] = {}
     for contact in value.get("contacts") or []:
         if isinstance(contact, dict):
@@ -148,34 +152,88 @@ def messages(target: Any, value: dict[str, Any]) -> dict[str, Any]:
             for key in (contact.get("wa_id"), contact.get("user_id")):
                 if key:
                     names[str(key)] = name
-    stored = duplicates = consent = 0
+    inbound = []
     for message in value.get("messages") or []:
-        if not isinstance(message, dict):
-            continue
-        sender = str(message.get("from") or message.get("from_user_id") or "")
-        result = inbox.inbound_store(phone=phone, message=message, profile_name=names.get(sender, ""))
-        stored, duplicates = stored + (result is not None), duplicates + (result is None)
-        event = compliance.keyword_apply(message=result) if result is not None else None
-        if event is not None:
-            consent += 1
-            _confirm_keyword(phone, result, event)
-    statuses: dict[str, int] = {}
-    for status in value.get("statuses") or []:
-        if isinstance(status, dict):
-            status_settle(status=status)  # a send whose answer was lost learns its fate (any table)
-            campaign_status_apply(status=status)
-            outcome = inbox.status_record(status=status)
-            usage_record_from_status(status=status, phone=phone)  # billing: charges once per message/conversation
-            statuses[outcome] = statuses.get(outcome, 0) + 1
-            if outcome != "duplicate" and compliance.marketing_refusal_apply(status=status) is not None:
+        if isinstance(message, dict):
+            sender = str(message.get("from") or message.get("from_user_id") or "")
+            inbound.append((message, names.get(sender, "")))
+    return MessagesChange(
+        inbound=inbound,
+        statuses=[status for status in value.get("statuses") or [] if isinstance(status, dict)],
+        errors=[error for error in value.get("errors") or [] if isinstance(error, dict)],
+    )
+
+
+def messages(target: Any, value: dict[str, Any]) -> dict[str, Any]:
+    """Inbound messages (every type, stored as Meta sent them), statuses of outbound ones, and
+    value-level errors (Meta reports some failures for the whole change, with no message). A new
+    inbound message that is a STOP / START keyword, and a 131050 failure ("user stopped marketing"),
+    become consent events; a 131047 failure closes the service window (inbox.services)."""
+    if target.phone is None:
+        return {"result": "ignored", "reason": "no phone number in the metadata"}
+    change = messages_collect(value)
+    messages_apply(target.phone, [change])
+    return change.outcome
+
+
+def messages_apply(phone: PhoneNumber, changes: list[MessagesChange]) -> None:
+    """Every `messages` change of one number in a batch, together: inbound messages stored in one
+    go, then every status fanned out once to each consumer, each applying all of them in a few
+    statements (inside the number's tenant context and the batch's transaction)."""
+    stored_by_change = _inbound_apply(phone, changes)
+    statuses = [status for change in changes for status in change.statuses]
+    outcomes = _statuses_apply(phone, statuses) if statuses else []
+    position = 0
+    for change, (stored, duplicates, consent) in zip(changes, stored_by_change, strict=True):
+        counts: dict[str, int] = {}
+        for status_outcome, refused in outcomes[position : position + len(change.statuses)]:
+            counts[status_outcome] = counts.get(status_outcome, 0) + 1
+            consent += refused
+        position += len(change.statuses)
+        outcome: dict[str, Any] = {
+            "result": "processed",
+            "stored": stored,
+            "duplicates": duplicates,
+            "statuses": counts,
+        }
+        if consent:
+            outcome["consent_events"] = consent
+        if change.errors:
+            outcome["errors"] = [{"code": e.get("code"), "title": str(e.get("title", ""))[:255]} for e in change.errors]
+        change.outcome.update(outcome)
+
+
+def _inbound_apply(phone: PhoneNumber, changes: list[MessagesChange]) -> list[tuple[int, int, int]]:
+    """(stored, duplicates, consent events) per change."""
+    counts = []
+    for change in changes:
+        stored = duplicates = consent = 0
+        for message, profile_name in change.inbound:
+            result = inbox.inbound_store(phone=phone, message=message, profile_name=profile_name)
+            stored, duplicates = stored + (result is not None), duplicates + (result is None)
+            event = compliance.keyword_apply(message=result) if result is not None else None
+            if event is not None:
                 consent += 1
-    outcome: dict[str, Any] = {"result": "processed", "stored": stored, "duplicates": duplicates, "statuses": statuses}
-    if consent:
-        outcome["consent_events"] = consent
-    errors = [e for e in value.get("errors") or [] if isinstance(e, dict)]
-    if errors:
-        outcome["errors"] = [{"code": e.get("code"), "title": str(e.get("title", ""))[:255]} for e in errors]
-    return outcome
+                _confirm_keyword(phone, result, event)
+        counts.append((stored, duplicates, consent))
+    return counts
+
+
+def _statuses_apply(phone: PhoneNumber, statuses: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """The one status fan-out: a send whose answer was lost learns its fate (any table), the layers
+    above (campaigns) move their rows, the message store keeps each status once and moves its
+    message, billing charges once per message or conversation, and a 131050 refusal becomes an
+    opt-out. (inbox outcome, consent events) per status."""
+    status_settle_many(statuses=statuses)
+    fanout.statuses_received(phone=phone, statuses=statuses)
+    recorded = inbox.status_record_many(statuses=statuses)
+    for status in statuses:
+        usage_record_from_status(status=status, phone=phone)
+    results = []
+    for status, outcome in zip(statuses, recorded, strict=True):
+        refused = outcome != "duplicate" and compliance.marketing_refusal_apply(status=status) is not None
+        results.append((outcome, int(refused)))
+    return results
 
 
 def _confirm_keyword(phone: PhoneNumber, message: Any, event: Any) -> None:

@@ -2,9 +2,9 @@
 
 One RQ job per webhook cost more (in the request and in the worker) than storing the event, so the
 intake pushes the event id onto a list and starts a drain job only when fewer than
-`WEBHOOK_DRAINERS` are already at work: one Lua call, one round trip. A drainer takes ids in
-batches and processes each event exactly as a single job would (`process_webhook_event`: its own
-transaction, advisory lock, retries, dead letter). Every state lives in Postgres: if Redis loses
+`WEBHOOK_DRAINERS` are already at work: one Lua call, one round trip. A drainer takes up to
+`WEBHOOK_BATCH_SIZE` ids at a time and processes them together (webhooks/batches.py: one
+transaction per batch, a failed batch retried event by event). Every state lives in Postgres: if Redis loses
 the list, a drainer dies with ids in hand, or Redis is down at intake, the rows are still pending
 and the sweeper (every 5 minutes and on worker start) pushes them again.
 """
@@ -24,7 +24,6 @@ logger = logging.getLogger(__name__)
 READY_KEY = "aerostic:webhooks:ready"
 DRAINER_KEY = "aerostic:webhooks:drainer:"
 DRAINER_TTL_SECONDS = 60
-BATCH = 100
 
 # LPUSH the ids, then claim a free drainer slot (1..N) if there is one: returns its number or 0.
 PUSH_AND_CLAIM = """
@@ -67,7 +66,7 @@ def start_drainer(slot: int) -> None:
 def drain(slot: int, *, max_seconds: float = 30.0) -> int:
     """Process ready events until the list is empty (then free the slot) or time is up (then hand
     the slot to a fresh job, so a long backlog never hits the job timeout). Returns how many."""
-    from whatsapp.jobs import process_webhook_event
+    from whatsapp.webhooks.batches import process_events
 
     redis = queues.redis_connection()
     slot_key = f"{DRAINER_KEY}{slot}"
@@ -75,16 +74,15 @@ def drain(slot: int, *, max_seconds: float = 30.0) -> int:
     done = 0
     while True:
         redis.expire(slot_key, DRAINER_TTL_SECONDS)
-        ids = redis.rpop(READY_KEY, BATCH) or []
+        ids = redis.rpop(READY_KEY, settings.WEBHOOK_BATCH_SIZE) or []
         if not ids:
             redis.delete(slot_key)
             # An id pushed between our empty pop and the delete found every slot taken: look again.
             if redis.llen(READY_KEY) and redis.set(slot_key, "1", nx=True, ex=DRAINER_TTL_SECONDS):
                 continue
             return done
-        for raw in ids:
-            process_webhook_event(event_id=int(raw))
-            done += 1
+        process_events([int(raw) for raw in ids])
+        done += len(ids)
         if time.monotonic() > deadline:
             start_drainer(slot)
             return done
