@@ -94,14 +94,7 @@ def structure_for(at: datetime | date) -> MarketStructure | None:
 def market_for(country_code: str, at: datetime | date) -> str | None:
     """Meta's market of a country at a time: its market in the structure in force, "Other" when that
     structure does not list it. None when no structure is in force at all (nothing loaded for then)."""
-    structure = structure_for(at)
-    if structure is None:
-        return None
-    code = (country_code or "").strip().upper()
-    market = (
-        MarketAssignment.objects.filter(structure=structure, country_code=code).values_list("market", flat=True).first()
-    )
-    return market or OTHER_MARKET
+    return PriceBook().market_for(country_code, at)
 
 
 def card_for(currency: str, at: datetime | date, *, pricing_model: str | None = None) -> RateCard | None:
@@ -115,8 +108,42 @@ def card_for(currency: str, at: datetime | date, *, pricing_model: str | None = 
     )
 
 
-def rate_for(card: RateCard, market: str, category: str) -> Rate | None:
-    return Rate.objects.filter(card=card, market=market, category=category).first()
+class PriceBook:
+    """The same lookups, each table read once per book: one metering call prices a batch of statuses
+    that are mostly one day, one card and a few markets, so the card in force, the whole market
+    structure and the card's whole rate list (a few hundred short rows) are read on first use and the
+    rest of the batch prices in memory. A book lives for one call (cards are reloaded by
+    seed_pricing; nothing here is shared between calls)."""
+
+    def __init__(self) -> None:
+        self._cards: dict[tuple[str, str, date], RateCard | None] = {}
+        self._structures: dict[date, MarketStructure | None] = {}
+        self._markets: dict[int, dict[str, str]] = {}
+        self._rates: dict[int, dict[tuple[str, str], Rate]] = {}
+
+    def card_for(self, currency: str, at: datetime | date, *, pricing_model: str | None = None) -> RateCard | None:
+        model = pricing_model or model_in_force(at)
+        key = (currency.upper(), model, _day(at))
+        if key not in self._cards:
+            self._cards[key] = card_for(currency, at, pricing_model=model)
+        return self._cards[key]
+
+    def market_for(self, country_code: str, at: datetime | date) -> str | None:
+        day = _day(at)
+        if day not in self._structures:
+            self._structures[day] = structure_for(day)
+        structure = self._structures[day]
+        if structure is None:
+            return None
+        if structure.pk not in self._markets:
+            rows = MarketAssignment.objects.filter(structure=structure).values_list("country_code", "market")
+            self._markets[structure.pk] = dict(rows)
+        return self._markets[structure.pk].get((country_code or "").strip().upper()) or OTHER_MARKET
+
+    def rate_for(self, card: RateCard, market: str, category: str) -> Rate | None:
+        if card.pk not in self._rates:
+            self._rates[card.pk] = {(rate.market, rate.category): rate for rate in Rate.objects.filter(card=card)}
+        return self._rates[card.pk].get((market, category))
 
 
 # --- pricing
@@ -158,6 +185,7 @@ def price_message(
     in_service_window: bool = False,
     entry_point_at: datetime | None = None,
     service_conversations_used: int = 0,
+    book: PriceBook | None = None,
 ) -> Priced | Unpriced:
     """The price of one delivered message (per_message) or one conversation (per_conversation).
 
@@ -167,21 +195,23 @@ def price_message(
     in_service_window: the customer wrote in the last 24 h (utility may be free); entry_point_at:
     when the customer came through a click-to-WhatsApp ad or Page button (the card's
     `free_entry_point_hours` from then are free); service_conversations_used: per-conversation
-    service conversations already counted this cycle (the monthly free allowance).
+    service conversations already counted this cycle (the monthly free allowance); book: the
+    caller's PriceBook when it prices many (a fresh one otherwise).
     """
+    book = book or PriceBook()
     model = pricing_model or model_in_force(at)
     raw_category = str(category or "").strip().lower()
     if raw_category == ENTRY_POINT_CATEGORY:
-        return _free(PricingType.FREE_ENTRY_POINT, model, "", country, at)
+        return _free(PricingType.FREE_ENTRY_POINT, model, "", country, at, book=book)
     ours = category_of(raw_category)
     if ours is None:
         return Unpriced("unknown_category", f"Meta's category {category!r} is not one we price")
     if meta_type in FREE_TYPES:
-        return _free(meta_type, model, ours, country, at)
+        return _free(meta_type, model, ours, country, at, book=book)
     if meta_type not in (None, "", PricingType.REGULAR):
         return Unpriced("unknown_type", f"Meta's pricing type {meta_type!r} is unknown")
 
-    card = card_for(currency, at, pricing_model=model)
+    card = book.card_for(currency, at, pricing_model=model)
     if card is None:
         return Unpriced(
             "no_card", f"No {currency} {model.replace('_', '-')} rate card is in force on {_day(at).isoformat()}"
@@ -189,14 +219,14 @@ def price_message(
     if not meta_type:
         free = _free_by_rules(card, model, ours, at, in_service_window, entry_point_at, service_conversations_used)
         if free is not None:
-            return _free(free, model, ours, country, at, card=card)
+            return _free(free, model, ours, country, at, book=book, card=card)
 
     if not country:
         return Unpriced("no_country", "The recipient's country is unknown (no phone number in the status)")
-    market = market_for(country, at)
+    market = book.market_for(country, at)
     if market is None:
         return Unpriced("no_markets", f"No market structure is loaded for {_day(at).isoformat()}")
-    rate = rate_for(card, market, ours)
+    rate = book.rate_for(card, market, ours)
     if rate is None:
         partial = " (a partial card)" if card.is_partial else ""
         return Unpriced("no_rate", f"{card}{partial} has no {ours} rate for {market} ({country.upper()})"[:255])
@@ -237,10 +267,17 @@ def _free_by_rules(
 
 
 def _free(
-    pricing_type: str, model: str, category: str, country: str, at: datetime, *, card: RateCard | None = None
+    pricing_type: str,
+    model: str,
+    category: str,
+    country: str,
+    at: datetime,
+    *,
+    book: PriceBook,
+    card: RateCard | None = None,
 ) -> Priced:
     """Free: no card or rate needed; the market is recorded when it can be known (for reports)."""
-    market = (market_for(country, at) or "") if country else ""
+    market = (book.market_for(country, at) or "") if country else ""
     return Priced(
         amount_micros=0, pricing_type=pricing_type, pricing_model=model, category=category, market=market, card=card
     )

@@ -4,6 +4,8 @@ usage counter and the prepaid balance that move with it; credits, adjustments an
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,18 +22,72 @@ from tenants.context import require_tenant_id, tenant_context
 
 Kind = LedgerEntry.Kind
 
-# The helpers below (ledger_insert, counter_add, counter_value, balance_move) are this package's
-# building blocks, used by metering too; other apps call the services, never these.
+# The helpers below (ledger_insert[_many], counter[s]_add, counter_values, balance_move) are this
+# package's building blocks, used by metering too; other apps call the services, never these.
 
 
+# Rows as parallel arrays through unnest: one statement text whatever the number of rows.
 _LEDGER_INSERT_SQL = """
-INSERT INTO billing_ledgerentry (tenant_id, kind, amount_micros, currency, reference, wamid, category, market,
+INSERT INTO billing_ledgerentry (tenant_id, currency, kind, amount_micros, reference, wamid, category, market,
     country, pricing_model, pricing_type, rate_id, billing_cycle, occurred_at, campaign_id, phone_number_id,
     description, created_by_id, created_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())
+SELECT %s, %s, v.*, now() FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
+    %s::text[], %s::text[], %s::text[], %s::bigint[], %s::date[], %s::timestamptz[], %s::bigint[], %s::bigint[],
+    %s::text[], %s::bigint[]) AS v
 ON CONFLICT (tenant_id, reference) DO NOTHING
-RETURNING id
+RETURNING reference, id
 """
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ledger row to write (`ledger_insert_many`); the tenant and currency are the profile's."""
+
+    kind: str
+    amount_micros: int
+    reference: str
+    cycle: Any
+    at: datetime
+    wamid: str = ""
+    category: str = ""
+    market: str = ""
+    country: str = ""
+    pricing_model: str = ""
+    pricing_type: str = ""
+    rate_id: int | None = None
+    campaign_id: int | None = None
+    phone_number_id: int | None = None
+    description: str = ""
+    created_by_id: int | None = None
+
+
+def ledger_insert_many(*, profile: BillingProfile, entries: list[Entry]) -> dict[str, int]:
+    """The entries whose reference is not on the ledger yet, in one INSERT … ON CONFLICT DO NOTHING;
+    returns {reference: id} of the rows written (a reference already there, even one written a moment
+    ago by a concurrent transaction, is simply absent)."""
+    if not entries:
+        return {}
+    columns = [
+        [entry.kind for entry in entries],
+        [entry.amount_micros for entry in entries],
+        [entry.reference for entry in entries],
+        [entry.wamid[:255] for entry in entries],
+        [entry.category for entry in entries],
+        [entry.market for entry in entries],
+        [entry.country for entry in entries],
+        [entry.pricing_model for entry in entries],
+        [entry.pricing_type for entry in entries],
+        [entry.rate_id for entry in entries],
+        [entry.cycle for entry in entries],
+        [entry.at for entry in entries],
+        [entry.campaign_id for entry in entries],
+        [entry.phone_number_id for entry in entries],
+        [entry.description[:255] for entry in entries],
+        [entry.created_by_id for entry in entries],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_LEDGER_INSERT_SQL, [profile.tenant_id, profile.currency, *columns])
+        return dict(cursor.fetchall())
 
 
 def ledger_insert(
@@ -42,51 +98,18 @@ def ledger_insert(
     reference: str,
     cycle: Any,
     at: datetime,
-    wamid: str = "",
-    category: str = "",
-    market: str = "",
-    country: str = "",
-    pricing_model: str = "",
-    pricing_type: str = "",
-    rate_id: int | None = None,
-    campaign_id: int | None = None,
-    phone_number_id: int | None = None,
-    description: str = "",
-    created_by_id: int | None = None,
+    **details: Any,
 ) -> int | None:
-    """One ledger row, or None when its reference is already on the ledger (nothing written)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _LEDGER_INSERT_SQL,
-            [
-                profile.tenant_id,
-                kind,
-                amount_micros,
-                profile.currency,
-                reference,
-                wamid[:255],
-                category,
-                market,
-                country,
-                pricing_model,
-                pricing_type,
-                rate_id,
-                cycle,
-                at,
-                campaign_id,
-                phone_number_id,
-                description[:255],
-                created_by_id,
-            ],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
+    """One ledger row (`details`: the other Entry fields), or None when its reference is already on
+    the ledger (nothing written)."""
+    entry = Entry(kind=kind, amount_micros=amount_micros, reference=reference, cycle=cycle, at=at, **details)
+    return ledger_insert_many(profile=profile, entries=[entry]).get(reference)
 
 
-_COUNTER_SQL = """
+_COUNTERS_SQL = """
 INSERT INTO billing_usagecounter (tenant_id, billing_cycle, kind, category, count, free_count, amount_micros,
     updated_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, now())
+SELECT %s, v.*, now() FROM unnest(%s::date[], %s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[]) AS v
 ON CONFLICT (tenant_id, billing_cycle, kind, category) DO UPDATE SET
     count = billing_usagecounter.count + EXCLUDED.count,
     free_count = billing_usagecounter.free_count + EXCLUDED.free_count,
@@ -95,18 +118,30 @@ ON CONFLICT (tenant_id, billing_cycle, kind, category) DO UPDATE SET
 """
 
 
-def counter_add(cycle: Any, kind: str, category: str, *, count: int, free: int = 0, amount: int = 0) -> None:
+def counters_add(moves: Iterable[tuple[Any, str, str, int, int, int]]) -> None:
+    """Adds (cycle, kind, category, count, free, amount) moves to the usage counters, summed per
+    counter first (one INSERT … ON CONFLICT DO UPDATE may touch each row once)."""
+    sums: dict[tuple[Any, str, str], list[int]] = {}
+    for cycle, kind, category, count, free, amount in moves:
+        total = sums.setdefault((cycle, kind, category[:64]), [0, 0, 0])
+        total[0], total[1], total[2] = total[0] + count, total[1] + free, total[2] + amount
+    if not sums:
+        return
+    keys, totals = list(sums), list(sums.values())
+    columns = [[key[0] for key in keys], [key[1] for key in keys], [key[2] for key in keys]]
+    columns += [[total[n] for total in totals] for n in range(3)]
     with connection.cursor() as cursor:
-        cursor.execute(_COUNTER_SQL, [require_tenant_id(), cycle, kind, category[:64], count, free, amount])
+        cursor.execute(_COUNTERS_SQL, [require_tenant_id(), *columns])
 
 
-def counter_value(cycle: Any, kind: str, category: str) -> int:
-    return (
-        UsageCounter.objects.filter(billing_cycle=cycle, kind=kind, category=category)
-        .values_list("count", flat=True)
-        .first()
-        or 0
-    )
+def counter_add(cycle: Any, kind: str, category: str, *, count: int, free: int = 0, amount: int = 0) -> None:
+    counters_add([(cycle, kind, category, count, free, amount)])
+
+
+def counter_values(cycles: Iterable[Any], kind: str, category: str) -> dict[Any, int]:
+    """{cycle: count} of one counter in several cycles (a cycle never counted is absent)."""
+    rows = UsageCounter.objects.filter(billing_cycle__in=list(cycles), kind=kind, category=category)
+    return dict(rows.values_list("billing_cycle", "count"))
 
 
 def balance_move(profile: BillingProfile, delta_micros: int) -> None:

@@ -65,6 +65,11 @@ def status(
     return item
 
 
+def conversation(conversation_id: str, origin: str = "marketing") -> dict[str, Any]:
+    """A status's `conversation` object (per-conversation pricing, before 2025-07-01)."""
+    return {"id": conversation_id, "origin": {"type": origin}, "expiration_timestamp": "1750116480"}
+
+
 def deliver_statuses(phone: Any, *statuses: dict[str, Any]) -> Any:
     """Signs, posts and processes one `messages` webhook with these statuses (as the worker would)."""
     value = {

@@ -12,7 +12,7 @@ from django.db import DatabaseError, connection, transaction
 
 from billing.models import LedgerEntry, PricingType, UnpricedUsage, UsageCounter
 from billing.services import unpriced_usage_reprice
-from billing.tests.support import CARD_HEADER, HONG_KONG, US, deliver_statuses, seed, status, write_csv
+from billing.tests.support import CARD_HEADER, HONG_KONG, US, conversation, deliver_statuses, seed, status, write_csv
 from tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
@@ -155,35 +155,18 @@ def test_unpriced_usage_is_priced_once_the_missing_card_is_loaded(alpha, phone, 
 # --- per-conversation pricing (before 2025-07-01), on a test card
 
 
-@pytest.fixture
-def conversation_card(tmp_path, pricing_data):
-    source = "# source: test figures written by billing/tests (not Meta's)"
-    markets = write_csv(tmp_path, "m.csv", [source, "effective_date,country_code,market", "2025-01-01,IN,India"])
-    card = write_csv(
-        tmp_path,
-        "c.csv",
-        [source, CARD_HEADER, "2025-01-01,per_conversation,USD,India,marketing,0.0107"]
-        + ["2025-01-01,per_conversation,USD,India,service,0.0040"],
-    )
-    seed("--markets", str(markets), "--file", str(card))
-
-
-def _conversation(conversation_id: str, origin: str = "marketing") -> dict:
-    return {"id": conversation_id, "origin": {"type": origin}, "expiration_timestamp": "1750116480"}
-
-
 def test_a_conversation_is_charged_once_for_all_its_messages(alpha, phone, conversation_card):
     june = datetime(2025, 6, 15, 10, tzinfo=UTC)
     first, second = "wamid.first", "wamid.second"
-    conversation = _conversation("72b14d6bd5407799e66f64d1b338e567")
+    shared = conversation("72b14d6bd5407799e66f64d1b338e567")
     deliver_statuses(
         phone,
-        status(first, "sent", at=june, model="CBP", pricing_type=None, billable=True, conversation=conversation),
-        status(first, "delivered", at=june, model="CBP", pricing_type=None, billable=True, conversation=conversation),
-        status(second, "delivered", at=june, model="CBP", pricing_type=None, billable=True, conversation=conversation),
+        status(first, "sent", at=june, model="CBP", pricing_type=None, billable=True, conversation=shared),
+        status(first, "delivered", at=june, model="CBP", pricing_type=None, billable=True, conversation=shared),
+        status(second, "delivered", at=june, model="CBP", pricing_type=None, billable=True, conversation=shared),
     )
     deliver_statuses(
-        phone, status("wamid.third", at=june, model="CBP", pricing_type=None, conversation=_conversation("another"))
+        phone, status("wamid.third", at=june, model="CBP", pricing_type=None, conversation=conversation("another"))
     )
     entries = _ledger(alpha)
     assert [(e.reference, e.amount_micros, e.pricing_model) for e in entries] == [
@@ -204,7 +187,7 @@ def test_a_conversation_meta_did_not_bill_is_free(alpha, phone, conversation_car
             category="service",
             pricing_type=None,
             billable=False,
-            conversation=_conversation("c1", "service"),
+            conversation=conversation("c1", "service"),
         ),
         status(
             "w2",
@@ -213,7 +196,7 @@ def test_a_conversation_meta_did_not_bill_is_free(alpha, phone, conversation_car
             category="referral_conversion",
             pricing_type=None,
             billable=False,
-            conversation=_conversation("c2", "referral_conversion"),
+            conversation=conversation("c2", "referral_conversion"),
         ),
     )
     assert [(e.amount_micros, e.pricing_type) for e in _ledger(alpha)] == [

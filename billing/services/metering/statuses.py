@@ -1,0 +1,195 @@
+"""Status webhooks as usages: which statuses bill, what each says (recipient country, the campaign
+it belongs to, read for the whole list at once), and the entry points the webhook drainer calls."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from billing.services.metering.batch import Metering, Usage
+from tenants.context import require_tenant_id
+
+logger = logging.getLogger(__name__)
+
+# Per-message pricing charges delivered messages; `read` implies delivered (statuses may arrive out
+# of order, or the delivered one may be lost). A `sent` status may carry `pricing` too (Meta's
+# samples do): it is not a charge yet.
+BILLABLE_STATUSES = {"delivered", "read"}
+
+# Campaign message ids are bigints: a callback naming a larger number matches no recipient, and must
+# not reach Postgres as an out-of-range literal.
+_MAX_ID = 2**63 - 1
+
+
+def usage_record_from_status(*, status: dict[str, Any], phone: Any) -> str:
+    """Meters one status of a message sent from `phone`: a list of one (`usage_record_from_statuses`
+    says what each outcome means and what is written)."""
+    return usage_record_from_statuses(statuses=[status], phone=phone)[0]
+
+
+def usage_record_from_statuses(*, statuses: list[dict[str, Any]], phone: Any) -> list[str]:
+    """Meters the statuses of messages sent from `phone`, in the order Meta sent them, inside the
+    tenant's context (the webhook drainer calls it once per number with all of that number's
+    statuses in its batch, inside its transaction). Returns, position by position, what happened:
+    "charged", "free", "duplicate" (already on the ledger, or charged earlier in this list),
+    "unpriced" (kept with the reason in UnpricedUsage) or "ignored" (not a billing event).
+
+    The outcomes and the rows (ledger entries, usage counters, a prepaid balance, unpriced usage)
+    are those of metering the statuses one at a time in that order: the delivered and the read of a
+    message charge once, and the free service conversations counted earlier in the list count
+    against the month's allowance. It costs a fixed number of statements however long the list:
+    campaign recipients, ledger references, the profile and the counters are read once, the ledger
+    rows are one INSERT … ON CONFLICT DO NOTHING, each counter and the balance move once by the sum
+    of what that INSERT wrote, the unpriced rows are one upsert.
+
+    Never raises for what Meta sends: a bug in pricing one status is logged and records that status
+    as unpriced ("error") while the others go on, so statuses keep flowing to the inbox and
+    campaigns; database errors do raise and nothing of the call is kept (the webhook job retries
+    the whole event, and the unique references make the retry charge nothing twice)."""
+    outcomes = ["ignored"] * len(statuses)
+    billable = [(position, status) for position, status in enumerate(statuses) if _is_billable(status)]
+    if not billable:
+        return outcomes
+    with transaction.atomic():
+        usages = _usages_of([status for _, status in billable], phone)
+        for (position, _), outcome in zip(billable, Metering(usages).run(), strict=True):
+            outcomes[position] = outcome
+    return outcomes
+
+
+def _is_billable(status: Any) -> bool:
+    if not isinstance(status, dict):
+        return False
+    wamid, name = str(status.get("id") or ""), str(status.get("status") or "").lower()
+    if not wamid or name not in BILLABLE_STATUSES:
+        return False
+    return bool(_pricing_of(status)) or name == "delivered"  # a bare read adds nothing to its delivered
+
+
+def _pricing_of(status: dict[str, Any]) -> dict[str, Any]:
+    value = status.get("pricing")
+    return value if isinstance(value, dict) else {}
+
+
+def _status_time(status: dict[str, Any]) -> datetime:
+    from whatsapp.webhooks.values import meta_time
+
+    return meta_time(status.get("timestamp")) or timezone.now()
+
+
+def _usages_of(statuses: list[dict[str, Any]], phone: Any) -> list[Usage]:
+    """Each billable status as a Usage, the campaign recipients of all of them read in one query."""
+    phone_number_id = getattr(phone, "pk", None)
+    recipients = _campaign_recipients(statuses)
+    countries: dict[str, str] = {}  # one number's statuses mostly go to a few recipients
+    usages = []
+    for status in statuses:
+        wamid, name = str(status["id"]), str(status["status"]).lower()
+        try:
+            usage = _usage_of(status, wamid, name, phone_number_id, recipients, countries)
+        except Exception as error:
+            logger.exception("billing: pricing a status failed", extra={"wamid": wamid})
+            usage = Usage(
+                wamid=wamid,
+                status=name,
+                at=_status_time(status),
+                pricing=_pricing_of(status),
+                conversation={},
+                country="",
+                campaign_id=None,
+                phone_number_id=phone_number_id,
+                failure=type(error).__name__,
+            )
+        usages.append(usage)
+    return usages
+
+
+_Recipients = tuple[dict[int, tuple[int, str]], dict[str, tuple[int, str]]]
+
+
+def _usage_of(
+    status: dict[str, Any],
+    wamid: str,
+    name: str,
+    phone_number_id: int | None,
+    recipients: _Recipients,
+    countries: dict[str, str],
+) -> Usage:
+    by_pk, by_wamid = recipients
+    key = _callback_key(status)
+    campaign_id, contact_country = (by_pk.get(key) if key is not None else by_wamid.get(wamid)) or (None, "")
+    conversation = status.get("conversation") if isinstance(status.get("conversation"), dict) else {}
+    recipient = str(status.get("recipient_id") or "")
+    if recipient not in countries:
+        countries[recipient] = _country_of(recipient)
+    return Usage(
+        wamid=wamid,
+        status=name,
+        at=_status_time(status),
+        pricing=_pricing_of(status),
+        conversation=conversation,
+        country=countries[recipient] or contact_country,
+        campaign_id=campaign_id,
+        phone_number_id=phone_number_id,
+    )
+
+
+def _country_of(recipient_id: str) -> str:
+    from contacts.phones import InvalidPhoneNumber, normalize
+
+    digits = "".join(ch for ch in recipient_id if ch.isdigit())
+    if not digits:
+        return ""
+    try:
+        return normalize("+" + digits).country
+    except InvalidPhoneNumber:
+        return ""
+
+
+def _callback_key(status: dict[str, Any]) -> int | None:
+    """The campaign message id our callback data names, None when it names none (then the
+    recipient is looked up by the wamid)."""
+    from campaigns.engine import CALLBACK_PREFIX
+
+    data = str(status.get("biz_opaque_callback_data") or "")
+    key = data[len(CALLBACK_PREFIX) :] if data.startswith(CALLBACK_PREFIX) else ""
+    return int(key) if key.isdigit() else None
+
+
+# Arrays rather than IN lists: one parameter however many statuses (a list of hundreds of
+# placeholders costs more to build and bind than the query takes), and `wamid <> ''` spelled out so
+# Postgres can use the partial wamid index for any length of list.
+_RECIPIENTS_SQL = """
+SELECT m.id, m.wamid, m.campaign_id, c.country
+FROM campaigns_campaignmessage m JOIN contacts_contact c ON c.id = m.contact_id
+WHERE m.tenant_id = %s AND (m.id = ANY(%s::bigint[]) OR (m.wamid = ANY(%s::text[]) AND m.wamid <> ''))
+"""
+
+
+def _campaign_recipients(statuses: list[dict[str, Any]]) -> _Recipients:
+    """{message id: (campaign id, the contact's country)} for the ids the callbacks name, and the
+    same by wamid for statuses without one (the lowest id when several share a wamid)."""
+    ids, wamids = set(), set()
+    for status in statuses:
+        try:
+            key = _callback_key(status)
+        except Exception:  # noqa: S112 - the same error is met again in _usage_of, which records it
+            continue
+        if key is None:
+            wamids.add(str(status["id"]))
+        elif key <= _MAX_ID:
+            ids.add(key)
+    with connection.cursor() as cursor:
+        cursor.execute(_RECIPIENTS_SQL, [require_tenant_id(), list(ids), list(wamids)])
+        rows = cursor.fetchall()
+    by_pk: dict[int, tuple[int, str]] = {}
+    by_wamid: dict[str, tuple[int, str]] = {}
+    for pk, wamid, campaign_id, country in sorted(rows, reverse=True):
+        by_pk[pk] = (campaign_id, country or "")
+        if wamid in wamids:
+            by_wamid[wamid] = by_pk[pk]
+    return by_pk, by_wamid
