@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aerostic.core.alerts import raise_alert, resolve_alert
-from billing.services import usage_record_from_status
 from compliance import services as compliance
 from contacts import services as contacts
 from inbox import services as inbox
@@ -221,14 +220,13 @@ def _inbound_apply(phone: PhoneNumber, changes: list[MessagesChange]) -> list[tu
 
 def _statuses_apply(phone: PhoneNumber, statuses: list[dict[str, Any]]) -> list[tuple[str, int]]:
     """The one status fan-out: a send whose answer was lost learns its fate (any table), the layers
-    above (campaigns) move their rows, the message store keeps each status once and moves its
-    message, billing charges once per message or conversation, and a 131050 refusal becomes an
-    opt-out. (inbox outcome, consent events) per status."""
+    above that registered in whatsapp.fanout (campaigns move their rows, billing charges once per
+    message or conversation) get the whole list, the message store keeps each status once and
+    moves its message, and a 131050 refusal becomes an opt-out. (inbox outcome, consent events)
+    per status."""
     status_settle_many(statuses=statuses)
     fanout.statuses_received(phone=phone, statuses=statuses)
     recorded = inbox.status_record_many(statuses=statuses)
-    for status in statuses:
-        usage_record_from_status(status=status, phone=phone)
     results = []
     for status, outcome in zip(statuses, recorded, strict=True):
         refused = outcome != "duplicate" and compliance.marketing_refusal_apply(status=status) is not None
