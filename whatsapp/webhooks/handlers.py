@@ -148,17 +148,18 @@ def messages(target: Any, value: dict[str, Any]) -> dict[str, Any]:
             for key in (contact.get("wa_id"), contact.get("user_id")):
                 if key:
                     names[str(key)] = name
-    stored = duplicates = consent = 0
-    for message in value.get("messages") or []:
-        if not isinstance(message, dict):
-            continue
-        sender = str(message.get("from") or message.get("from_user_id") or "")
-        result = inbox.inbound_store(phone=phone, message=message, profile_name=names.get(sender, ""))
-        stored, duplicates = stored + (result is not None), duplicates + (result is None)
-        event = compliance.keyword_apply(message=result) if result is not None else None
+    items = [
+        inbox.InboundItem(message, names.get(str(message.get("from") or message.get("from_user_id") or ""), ""))
+        for message in value.get("messages") or []
+        if isinstance(message, dict)
+    ]
+    results = inbox.inbound_store_many(phone=phone, items=items)
+    kept = [result for result in results if result is not None]
+    stored, duplicates, consent = len(kept), len(results) - len(kept), 0
+    for message, event in zip(kept, compliance.keyword_apply_many(messages=kept), strict=True):
         if event is not None:
             consent += 1
-            _confirm_keyword(phone, result, event)
+            _confirm_keyword(phone, message, event)
     statuses: dict[str, int] = {}
     for status in value.get("statuses") or []:
         if isinstance(status, dict):
