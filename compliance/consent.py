@@ -243,6 +243,7 @@ def _move_state(events: list[tuple[int, str, datetime]]) -> dict[int, tuple[str,
         return {}
     from django.db import connection
 
+    newest = dict(sorted(newest.items()))  # by id: concurrent batches lock shared contacts in the same order
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE contacts_contact AS c SET consent_state = v.state, consent_changed_at = v.at"
