@@ -9,7 +9,7 @@ same import row, webhook item or keyword message records one event however often
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -123,15 +123,25 @@ def consent_record_many(changes: Iterable[ConsentChange], *, actor: Any = None) 
     """Bulk append (imports): every change carries a dedupe key; one INSERT per few thousand rows,
     keys already in the ledger skipped, states moved in one UPDATE. Returns how many were new.
     Runs inside the caller's transaction."""
+    return len(consent_events_record(changes, actor=actor))
+
+
+def consent_events_record(
+    changes: Iterable[ConsentChange], *, actor: Any = None, contacts: Mapping[int, Contact] | None = None
+) -> list[ConsentEvent]:
+    """consent_record_many giving back the events that were new, as stored (a key already in the
+    ledger, or repeated in the call, gives none). `contacts` ({id: contact}) are contacts the
+    caller already loaded: their erasure is not read again, they take their new consent state (as
+    consent_record refreshes its contact) and the events name them."""
     tenant_id = require_tenant_id()
     now = timezone.now()
     actor = actor if getattr(actor, "is_authenticated", False) else None
     changes = list(changes)
-    erased = set(
-        Contact.objects.filter(pk__in={change.contact_id for change in changes}, erased_at__isnull=False).values_list(
-            "pk", flat=True
-        )
-    )
+    contacts = contacts or {}
+    erased = {pk for pk, contact in contacts.items() if contact.is_erased}
+    unknown = {change.contact_id for change in changes} - set(contacts)
+    if unknown:
+        erased.update(Contact.objects.filter(pk__in=unknown, erased_at__isnull=False).values_list("pk", flat=True))
     rows = []
     for change in changes:
         if not change.dedupe_key:
@@ -154,16 +164,39 @@ def consent_record_many(changes: Iterable[ConsentChange], *, actor: Any = None) 
             )
         )
     if not rows:
-        return 0
+        return []
     with transaction.atomic():
         inserted = _insert_new(rows)
-        _move_state(inserted)
-    return len(inserted)
+        moved = _move_state([(event.contact_id, event.kind, event.occurred_at) for event in inserted])
+    for event in inserted:
+        contact = contacts.get(event.contact_id)
+        if contact is not None:
+            event.contact = contact
+    for pk, (state, changed_at) in moved.items():
+        if pk in contacts:
+            contacts[pk].consent_state, contacts[pk].consent_changed_at = state, changed_at
+    return inserted
 
 
-def _insert_new(rows: list[ConsentEvent]) -> list[tuple[int, str, datetime]]:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING: (contact, kind, occurred_at) of exactly the rows
-    that were new, as the database stored them (a key repeated inside one batch is stored once)."""
+# Every column of the ledger, read back into ConsentEvent objects.
+_RETURNED = (
+    "id",
+    "tenant_id",
+    "contact_id",
+    "kind",
+    "channel",
+    "source",
+    "evidence",
+    "actor_id",
+    "occurred_at",
+    "recorded_at",
+    "dedupe_key",
+)
+
+
+def _insert_new(rows: list[ConsentEvent]) -> list[ConsentEvent]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING: exactly the rows that were new, as the database
+    stored them (a key repeated inside one batch is stored once)."""
     from django.db import connection
 
     columns = (
@@ -177,7 +210,7 @@ def _insert_new(rows: list[ConsentEvent]) -> list[tuple[int, str, datetime]]:
         "occurred_at",
         "dedupe_key",
     )
-    new: list[tuple[int, str, datetime]] = []
+    new: list[ConsentEvent] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 5000):
             batch = rows[start : start + 5000]
@@ -188,34 +221,42 @@ def _insert_new(rows: list[ConsentEvent]) -> list[tuple[int, str, datetime]]:
                 " SELECT *, now() FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[],"
                 " %s::text[], %s::bigint[], %s::timestamptz[], %s::text[])"
                 " ON CONFLICT (tenant_id, contact_id, dedupe_key) WHERE dedupe_key <> '' DO NOTHING"
-                " RETURNING contact_id, kind, occurred_at",
+                " RETURNING id, tenant_id, contact_id, kind, channel, source, evidence, actor_id, occurred_at,"
+                " recorded_at, dedupe_key",
                 arrays,
             )
-            new.extend((contact_id, kind, occurred_at) for contact_id, kind, occurred_at in cursor.fetchall())
+            for row in cursor.fetchall():
+                event = ConsentEvent(**dict(zip(_RETURNED, row, strict=True)))
+                event._state.adding, event._state.db = False, connection.alias  # as Model.from_db leaves it
+                new.append(event)
     return new
 
 
-def _move_state(events: list[tuple[int, str, datetime]]) -> None:
-    """Sets each contact's state to its newest event's kind unless a newer event already spoke."""
+def _move_state(events: list[tuple[int, str, datetime]]) -> dict[int, tuple[str, datetime]]:
+    """Sets each contact's state to its newest event's kind unless a newer event already spoke.
+    The contacts moved: {id: (state, changed at)}."""
     newest: dict[int, tuple[str, datetime]] = {}
     for contact_id, kind, occurred_at in events:
         if contact_id not in newest or newest[contact_id][1] <= occurred_at:
             newest[contact_id] = (kind, occurred_at)
     if not newest:
-        return
+        return {}
     from django.db import connection
 
+    newest = dict(sorted(newest.items()))  # by id: concurrent batches lock shared contacts in the same order
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE contacts_contact AS c SET consent_state = v.state, consent_changed_at = v.at"
             " FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[]) AS v(id, state, at)"
-            " WHERE c.id = v.id AND (c.consent_changed_at IS NULL OR c.consent_changed_at <= v.at)",
+            " WHERE c.id = v.id AND (c.consent_changed_at IS NULL OR c.consent_changed_at <= v.at)"
+            " RETURNING c.id, c.consent_state, c.consent_changed_at",
             [
                 list(newest),
                 [str(_STATE_OF[kind]) for kind, _ in newest.values()],
                 [at for _, at in newest.values()],
             ],
         )
+        return {pk: (state, changed_at) for pk, state, changed_at in cursor.fetchall()}
 
 
 def consent_history(contact: Contact) -> list[ConsentEvent]:
@@ -230,6 +271,7 @@ def consent_state_from_ledger(contact: Contact) -> str:
 
 __all__ = [
     "ConsentChange",
+    "consent_events_record",
     "consent_history",
     "consent_record",
     "consent_record_many",

@@ -13,9 +13,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from aerostic.core import audit
-from compliance.consent import consent_record
+from compliance.consent import ConsentChange, consent_events_record, consent_record
 from compliance.keywords import MAX_KEYWORD_MESSAGE_LENGTH, OPT_IN, OPT_OUT, match_keyword
-from compliance.models import ConsentEvent, PlatformSwitch, UserPreferenceEvent
+from compliance.models import ComplianceSettings, ConsentEvent, PlatformSwitch, UserPreferenceEvent
 from compliance.policy import compliance_settings_for
 from contacts.models import Contact
 from contacts.selectors import contact_for_number
@@ -140,34 +140,70 @@ def keyword_apply(*, message: Message) -> ConsentEvent | None:
 
     The confirmation reply (`keyword_confirmation`) is not sent here: every send goes through the
     dispatcher, which sends it as a service message (the customer's keyword opened the window)."""
-    if message.direction != Message.Direction.INBOUND:
-        return None
-    text = _keyword_text(message.payload or {})
-    if not text or len(text) > MAX_KEYWORD_MESSAGE_LENGTH * 4:  # most messages: no settings read
-        return None
-    settings = compliance_settings_for(message.tenant_id)
-    kind = match_keyword(
-        text,
-        extra_opt_out=settings.extra_opt_out_words,
-        extra_opt_in=settings.extra_opt_in_words,
-        from_button=message.type != "text",
-    )
-    if kind is None:
-        return None
-    contact = message.conversation.contact if message.conversation.contact_id else None
-    if contact is None:
-        return None
-    event = consent_record(
-        contact=contact,
-        kind=ConsentEvent.Kind.OPT_OUT if kind == OPT_OUT else ConsentEvent.Kind.OPT_IN,
-        source=ConsentEvent.Source.KEYWORD,
-        evidence=f'Sent "{text.strip()}" on WhatsApp',
-        occurred_at=message.created_at,
-        dedupe_key=f"keyword:{message.wamid}",
-    )
-    if event is not None:
-        logger.info("consent keyword recorded", extra={"contact_id": contact.pk, "kind": kind})
-    return event
+    return keyword_apply_many(messages=[message])[0]
+
+
+def keyword_apply_many(*, messages: list[Message]) -> list[ConsentEvent | None]:
+    """keyword_apply for each message (the events by position, each naming its contact), reading
+    each workspace's settings once, and only when a message is short enough to be a keyword; the
+    senders of the keywords found are read in one query and their events appended in one INSERT.
+    The ledger's dedupe key (the wamid) keeps one event per keyword message however often it is
+    seen, within the call too."""
+    found: dict[int, tuple[str, str]] = {}  # position: (kind, text)
+    rules: dict[int, ComplianceSettings] = {}
+    for position, message in enumerate(messages):
+        if message.direction != Message.Direction.INBOUND:
+            continue
+        text = _keyword_text(message.payload or {})
+        if not text or len(text) > MAX_KEYWORD_MESSAGE_LENGTH * 4:  # most messages: no settings read
+            continue
+        if message.tenant_id not in rules:
+            rules[message.tenant_id] = compliance_settings_for(message.tenant_id)
+        settings = rules[message.tenant_id]
+        kind = match_keyword(
+            text,
+            extra_opt_out=settings.extra_opt_out_words,
+            extra_opt_in=settings.extra_opt_in_words,
+            from_button=message.type != "text",
+        )
+        if kind is not None:
+            found[position] = (kind, text)
+    events: list[ConsentEvent | None] = [None] * len(messages)
+    if not found:
+        return events
+    # From the database, not the messages' conversation objects: the link as it is now, and one
+    # query however the messages were loaded.
+    senders = {
+        conversation.pk: conversation.contact
+        for conversation in Conversation.objects.filter(
+            pk__in={messages[position].conversation_id for position in found}, contact__isnull=False
+        ).select_related("contact")
+    }
+    contacts = {contact.pk: contact for contact in senders.values()}
+    changes: dict[int, ConsentChange] = {}
+    for position, (kind, text) in found.items():
+        message, contact = messages[position], senders.get(messages[position].conversation_id)
+        if contact is None:
+            continue
+        changes[position] = ConsentChange(
+            contact_id=contact.pk,
+            kind=ConsentEvent.Kind.OPT_OUT if kind == OPT_OUT else ConsentEvent.Kind.OPT_IN,
+            source=ConsentEvent.Source.KEYWORD,
+            evidence=f'Sent "{text.strip()}" on WhatsApp',
+            occurred_at=message.created_at,
+            dedupe_key=f"keyword:{message.wamid}",
+        )
+    recorded = {
+        (event.contact_id, event.dedupe_key): event
+        for event in consent_events_record(changes.values(), contacts=contacts)
+    }
+    for position, change in changes.items():
+        # popped: a message given twice is counted once, at its first position
+        event = recorded.pop((change.contact_id, change.dedupe_key[:128]), None)
+        if event is not None:
+            events[position] = event
+            logger.info("consent keyword recorded", extra={"contact_id": change.contact_id, "kind": event.kind})
+    return events
 
 
 def keyword_confirmation(contact: Contact, kind: str) -> str:

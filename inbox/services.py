@@ -140,44 +140,174 @@ def _new_message(
     )
 
 
+@dataclass(frozen=True)
+class InboundItem:
+    """One customer message of a `messages` webhook, for `inbound_store_many`."""
+
+    message: dict[str, Any]  # Meta's message object
+    profile_name: str = ""  # the sender's profile name from the change's `contacts`
+
+
 def inbound_store(*, phone: Any, message: dict[str, Any], profile_name: str = "") -> Message | None:
     """A customer's message. Opens (or extends) the 24-hour service window. None for a re-delivery
     (or a message naming no sender at all)."""
-    conversation = conversation_for(
-        phone=phone,
-        customer_wa_id=message.get("from", ""),
-        customer_user_id=message.get("from_user_id", ""),
-        customer_name=profile_name,
-    )
-    if conversation is None:
-        return None
-    stored = _store(
-        conversation=conversation, direction=Message.Direction.INBOUND, message=message, status=Message.Status.RECEIVED
-    )
-    if stored is not None:
-        at = stored.created_at
-        updates: dict[str, Any] = {"last_message_at": max(filter(None, [conversation.last_message_at, at]))}
-        if conversation.last_inbound_at is None or at >= conversation.last_inbound_at:
-            updates.update(last_inbound_at=at, window_expires_at=at + SERVICE_WINDOW, status=Conversation.Status.OPEN)
-        contact = _contact_of_sender(message, profile_name=profile_name, at=at)
-        if contact is not None and conversation.contact_id != contact.pk:
-            updates["contact"] = contact
-        Conversation.objects.filter(pk=conversation.pk).update(**updates)
-        for field, value in updates.items():
-            setattr(conversation, field, value)
+    return inbound_store_many(phone=phone, items=[InboundItem(message, profile_name)])[0]
+
+
+@dataclass
+class _Customer:
+    """What one call brings to one conversation."""
+
+    wa_id: str  # digits; "" for a user behind a username
+    user_id: str
+    name: str  # the latest non-empty profile name (the first item's when none is)
+    at: datetime | None = None  # the newest message stored
+    contact_id: int | None = None
+
+
+def inbound_store_many(*, phone: PhoneNumber, items: list[InboundItem]) -> list[Message | None]:
+    """Customers' messages to one number, in order of arrival: the same rows as inbound_store for
+    each item in turn, in a constant number of statements per call. The stored messages by
+    position; None for a wamid already stored (or repeated earlier in the call), a message without
+    a wamid, or one naming no sender.
+
+    Per item, as one call after another: the conversation is created when missing (the customer's
+    number, user id and profile name) and takes a newer non-empty profile name even when the message
+    is a re-delivery; a stored message moves `last_message_at` forward, and when it is at least as
+    new as `last_inbound_at` opens the 24-hour service window from its time; its sender's contact is
+    found or created and linked (not for users behind a username, nor for system notices, which
+    the customer did not write). The conversation is written by one monotonic UPDATE, so two
+    concurrent calls never move it backwards. Runs inside the tenant's context and the caller's
+    transaction."""
+    _refuse_another_tenant(phone)
+    customers: dict[str, _Customer] = {}
+    indexes: list[str] = []
+    for item in items:
+        sender, user_id = item.message.get("from", ""), item.message.get("from_user_id", "")
+        index = customer_index(tenant=phone.tenant_id, wa_id=sender, user_id=user_id)
+        indexes.append(index)
+        if not index:
+            continue
+        name = item.profile_name[:200]
+        if index not in customers:
+            customers[index] = _Customer(wa_id=digits(sender), user_id=str(user_id or "")[:128], name=name)
+        elif name:
+            customers[index].name = name
+    if not customers:
+        return [None] * len(items)
+    times = [_when(item.message.get("timestamp")) for item in items]
+    claims: dict[str, datetime] = {}
+    for index, item, at in zip(indexes, items, times, strict=True):
+        if index:  # the first item of a wamid claims it, with its time
+            claims.setdefault(str(item.message.get("id") or ""), at)
+    # Without the caller's transaction, a claimed wamid could be committed without its message.
+    with transaction.atomic(savepoint=False):
+        conversations = _conversations_for_many(
+            phone,
+            {
+                index: {"customer_wa_id": c.wa_id, "customer_user_id": c.user_id, "customer_name": c.name}
+                for index, c in customers.items()
+            },
+        )
+        claimed = _claim_wamids(phone.tenant_id, claims)
+        stored: list[Message | None] = []
+        for index, item, at in zip(indexes, items, times, strict=True):
+            # popped: a wamid twice in the call is stored once, by its first item
+            message_id = claimed.pop(str(item.message.get("id") or ""), None) if index else None
+            if message_id is None:
+                stored.append(None)
+                continue
+            stored.append(
+                _new_message(
+                    message_id=message_id,
+                    conversation=conversations[index],
+                    direction=Message.Direction.INBOUND,
+                    message=item.message,
+                    status=Message.Status.RECEIVED,
+                    created_at=at,
+                )
+            )
+            customer = customers[index]
+            customer.at = at if customer.at is None else max(customer.at, at)
+        rows = [row for row in stored if row is not None]
+        if rows:
+            Message.objects.bulk_create(rows)
+            _senders_link(customers, indexes, items, stored)
+        _conversations_seen(phone.tenant_id, conversations, customers)
     return stored
 
 
-def _contact_of_sender(message: dict[str, Any], *, profile_name: str, at: datetime) -> Any:
-    """The sender's contact (created on their first message, `last_inbound_at` kept). None for
-    users who hide their number behind a username, and for system notices, which Meta sends
-    "from" the customer but which the customer did not write."""
-    wa_id = digits(message.get("from"))
-    if not wa_id or message.get("type") == "system":
-        return None
-    from contacts.services import contact_for_customer
+def _senders_link(
+    customers: dict[str, _Customer], indexes: list[str], items: list[InboundItem], stored: list[Message | None]
+) -> None:
+    """Finds or creates the contact of each stored message's sender (`last_inbound_at` kept) and
+    notes it on the customer. Users who hide their number behind a username have none, and system
+    notices, which Meta sends "from" the customer but which the customer did not write, make none."""
+    from contacts.services import InboundSender, contacts_for_customers
 
-    return contact_for_customer(wa_id=wa_id, profile_name=profile_name, at=at)
+    senders: list[tuple[str, InboundSender]] = []
+    for index, item, row in zip(indexes, items, stored, strict=True):
+        wa_id = digits(item.message.get("from"))
+        if row is not None and wa_id and row.type != "system":
+            senders.append((index, InboundSender(wa_id=wa_id, profile_name=item.profile_name, at=row.created_at)))
+    if not senders:
+        return
+    contacts = contacts_for_customers(senders=[sender for _, sender in senders])
+    for (index, _), contact in zip(senders, contacts, strict=True):
+        if contact is not None:
+            customers[index].contact_id = contact.pk
+
+
+# Every change is decided in the statement against the row as it is now (GREATEST / CASE), so two
+# concurrent calls touching the same conversation leave the newest values whatever their order.
+# The same test opens the window three times: the newest message stored is at least as new as the
+# last inbound one was (SET expressions all read the row as it was before the update).
+_CONVERSATIONS_SEEN = (
+    "UPDATE inbox_conversation AS conversation SET"
+    " customer_name = CASE WHEN seen.name <> '' THEN seen.name ELSE conversation.customer_name END,"
+    " contact_id = COALESCE(seen.contact_id, conversation.contact_id),"
+    " last_message_at = GREATEST(conversation.last_message_at, seen.at),"
+    " last_inbound_at = CASE WHEN seen.at >= conversation.last_inbound_at"
+    " OR (seen.at IS NOT NULL AND conversation.last_inbound_at IS NULL)"
+    " THEN seen.at ELSE conversation.last_inbound_at END,"
+    " window_expires_at = CASE WHEN seen.at >= conversation.last_inbound_at"
+    " OR (seen.at IS NOT NULL AND conversation.last_inbound_at IS NULL)"
+    " THEN seen.at + %s::interval ELSE conversation.window_expires_at END,"
+    " status = CASE WHEN seen.at >= conversation.last_inbound_at"
+    " OR (seen.at IS NOT NULL AND conversation.last_inbound_at IS NULL)"
+    " THEN %s ELSE conversation.status END"
+    " FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::timestamptz[]) AS seen(id, name, contact_id, at)"
+    " WHERE conversation.id = seen.id AND conversation.tenant_id = %s"
+    " RETURNING conversation.id, conversation.customer_name, conversation.contact_id, conversation.status,"
+    " conversation.last_message_at, conversation.last_inbound_at, conversation.window_expires_at"
+)
+_SEEN_FIELDS = ("customer_name", "contact_id", "status", "last_message_at", "last_inbound_at", "window_expires_at")
+
+
+def _conversations_seen(
+    tenant_id: int, conversations: dict[str, Conversation], customers: dict[str, _Customer]
+) -> None:
+    """Writes what the call brought to each conversation in one statement; the objects take the
+    stored values. A conversation that only saw re-deliveries under the name it has is left alone."""
+    seen = []
+    for index, customer in customers.items():
+        conversation = conversations[index]
+        if customer.at is not None or (customer.name and customer.name != conversation.customer_name):
+            seen.append((conversation.pk, customer.name, customer.contact_id, customer.at))
+    seen.sort()  # by id: concurrent calls lock shared conversations in the same order
+    if not seen:
+        return
+    ids, names, contact_ids, times = (list(column) for column in zip(*seen, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CONVERSATIONS_SEEN,
+            [SERVICE_WINDOW, Conversation.Status.OPEN, ids, names, contact_ids, times, tenant_id],
+        )
+        stored = {row[0]: row[1:] for row in cursor.fetchall()}
+    for conversation in conversations.values():
+        if conversation.pk in stored:
+            for field, value in zip(_SEEN_FIELDS, stored[conversation.pk], strict=True):
+                setattr(conversation, field, value)
 
 
 def outbound_store(
@@ -228,10 +358,7 @@ def outbound_store_many(*, phone: PhoneNumber, items: list[SentItem]) -> int:
     conversation.last_message_at updated, statuses that arrived before the message applied), in a
     constant number of statements per call. Returns how many messages were stored (a wamid already
     stored is skipped). Runs inside the tenant's context and the caller's transaction."""
-    scope = current_scope()
-    if scope.tenant_id is not None and scope.tenant_id != phone.tenant_id:
-        # bulk_create skips TenantScopedModel.save(), which would refuse this.
-        raise NoTenantContext(f"Refusing to store messages of tenant {phone.tenant_id} as tenant {scope.tenant_id}.")
+    _refuse_another_tenant(phone)
     indexed = [(customer_index(tenant=phone.tenant_id, wa_id=item.to), item) for item in items]
     indexed = [(index, item) for index, item in indexed if index]
     if not indexed:
@@ -240,9 +367,11 @@ def outbound_store_many(*, phone: PhoneNumber, items: list[SentItem]) -> int:
     created_at = _when(timestamp)
     # Without the caller's transaction, a claimed wamid could be committed without its message.
     with transaction.atomic(savepoint=False):
-        conversations = _conversations_for_many(phone, {index: digits(item.to) for index, item in indexed})
+        conversations = _conversations_for_many(
+            phone, {index: {"customer_wa_id": digits(item.to)} for index, item in indexed}
+        )
         _link_contacts(phone.tenant_id, conversations, indexed)
-        claimed = _claim_wamids(phone.tenant_id, [item.wamid for _, item in indexed], created_at)
+        claimed = _claim_wamids(phone.tenant_id, dict.fromkeys((item.wamid for _, item in indexed), created_at))
         rows: list[Message] = []
         categories: list[str] = []
         for index, item in indexed:
@@ -271,25 +400,48 @@ def outbound_store_many(*, phone: PhoneNumber, items: list[SentItem]) -> int:
     return len(rows)
 
 
-def _conversations_for_many(phone: PhoneNumber, wa_ids: dict[str, str]) -> dict[str, Conversation]:
-    """conversation_for for many customers ({customer index: wa_id}): the conversations by index."""
-    fields = ("id", "tenant_id", "customer_index", "contact_id")
+def _refuse_another_tenant(phone: PhoneNumber) -> None:
+    scope = current_scope()
+    if scope.tenant_id is not None and scope.tenant_id != phone.tenant_id:
+        # bulk_create skips TenantScopedModel.save(), which would refuse this.
+        raise NoTenantContext(f"Refusing to store messages of tenant {phone.tenant_id} as tenant {scope.tenant_id}.")
+
+
+# What the bulk writers read, write back or hand on (a stored message's conversation); the rest
+# (the encrypted number among it) is loaded only if asked for.
+_CONVERSATION_FIELDS = (
+    "id",
+    "tenant_id",
+    "phone_number_id",
+    "customer_index",
+    "customer_user_id",
+    "customer_name",
+    "contact_id",
+    "status",
+    "last_message_at",
+    "last_inbound_at",
+    "window_expires_at",
+)
+
+
+def _conversations_for_many(phone: PhoneNumber, customers: dict[str, dict[str, Any]]) -> dict[str, Conversation]:
+    """conversation_for for many customers: the conversations by customer index, each created
+    when missing with the fields given for its index (customer_wa_id, and customer_user_id and
+    customer_name when known). An existing conversation is returned as it is."""
     found = {
         conversation.customer_index: conversation
-        for conversation in Conversation.objects.filter(phone_number=phone, customer_index__in=list(wa_ids)).only(
-            *fields
+        for conversation in Conversation.objects.filter(phone_number=phone, customer_index__in=list(customers)).only(
+            *_CONVERSATION_FIELDS
         )
     }
     # Sorted: two jobs creating the same new conversations take their locks in the same order.
-    missing = sorted(index for index in wa_ids if index not in found)
+    missing = sorted(index for index in customers if index not in found)
     if missing:
         # Model objects, not raw SQL, so the field encrypts customer_wa_id; a conflict is a
         # conversation a concurrent job created a moment ago, found by the select that follows.
         Conversation.objects.bulk_create(
             [
-                Conversation(
-                    tenant_id=phone.tenant_id, phone_number=phone, customer_wa_id=wa_ids[index], customer_index=index
-                )
+                Conversation(tenant_id=phone.tenant_id, phone_number=phone, customer_index=index, **customers[index])
                 for index in missing
             ],
             ignore_conflicts=True,
@@ -297,7 +449,7 @@ def _conversations_for_many(phone: PhoneNumber, wa_ids: dict[str, str]) -> dict[
         found.update(
             (conversation.customer_index, conversation)
             for conversation in Conversation.objects.filter(phone_number=phone, customer_index__in=missing).only(
-                *fields
+                *_CONVERSATION_FIELDS
             )
         )
     return found
@@ -328,20 +480,28 @@ def _link_contacts(tenant_id: int, conversations: dict[str, Conversation], index
 
 # _CLAIM_WAMID for many wamids: RETURNING lists only the rows inserted, so a wamid already stored
 # (or claimed by a concurrent job) is left out, and each message id is reserved with its claim.
+# The ids are drawn in the order given (the subquery keeps nextval from being moved past the sort),
+# so messages of the same second keep their order of arrival; the keys are inserted in wamid order,
+# so two jobs claiming overlapping wamids wait for each other instead of deadlocking.
 _CLAIM_WAMIDS = (
     "INSERT INTO inbox_messagekey (tenant_id, wamid, message_id, created_at)"
-    " SELECT %s, claim.wamid, nextval('inbox_message_id_seq'), %s FROM unnest(%s::varchar[]) AS claim(wamid)"
+    " SELECT %s, claim.wamid, claim.message_id, claim.created_at FROM ("
+    "SELECT wamid, created_at, nextval('inbox_message_id_seq') AS message_id"
+    " FROM unnest(%s::varchar[], %s::timestamptz[]) WITH ORDINALITY AS given(wamid, created_at, position)"
+    " ORDER BY position) AS claim"
+    " ORDER BY claim.wamid"
     " ON CONFLICT (wamid) DO NOTHING RETURNING wamid, message_id"
 )
 
 
-def _claim_wamids(tenant_id: int, wamids: list[str], created_at: datetime) -> dict[str, int]:
-    """{wamid: new message id} of the wamids that are new."""
-    wamids = list(dict.fromkeys(wamid for wamid in wamids if wamid))
-    if not wamids:
+def _claim_wamids(tenant_id: int, claims: dict[str, datetime]) -> dict[str, int]:
+    """{wamid: new message id} of the wamids that are new; `claims` gives each wamid the time of
+    its message (its partition), in order of arrival. Empty wamids are skipped."""
+    claims = {wamid: created_at for wamid, created_at in claims.items() if wamid}
+    if not claims:
         return {}
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_WAMIDS, [tenant_id, created_at, wamids])
+        cursor.execute(_CLAIM_WAMIDS, [tenant_id, list(claims), list(claims.values())])
         return dict(cursor.fetchall())
 
 

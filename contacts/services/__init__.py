@@ -20,17 +20,20 @@ from contacts.services.cleaning import (
     coerce_attribute,
 )
 from contacts.services.people import (
+    InboundSender,
     contact_create,
     contact_for_customer,
     contact_from_business_app,
     contact_phone_reveal,
     contact_update,
+    contacts_for_customers,
 )
 
 __all__ = [
     "MAX_TAGS",
     "MAX_TAG_LENGTH",
     "ContactInvalid",
+    "InboundSender",
     "attribute_define",
     "clean_attributes",
     "clean_segment_filters",
@@ -41,6 +44,7 @@ __all__ = [
     "contact_from_business_app",
     "contact_phone_reveal",
     "contact_update",
+    "contacts_for_customers",
     "list_create",
     "list_delete",
     "list_members_add",

@@ -7,10 +7,11 @@ through `phones.normalize`, so one person is one contact however the number was 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from aerostic.core import audit
@@ -151,30 +152,124 @@ def contact_update(*, contact: Contact, actor: Any, request: Any = None, **chang
     return contact
 
 
+@dataclass(frozen=True)
+class InboundSender:
+    """A customer seen writing to the business: their WhatsApp id, the profile name Meta gave with
+    the message, and when they wrote (now when not given)."""
+
+    wa_id: Any
+    profile_name: str = ""
+    at: datetime | None = None
+
+
 def contact_for_customer(*, wa_id: Any, profile_name: str = "", at: datetime | None = None) -> Contact | None:
     """The contact a customer's WhatsApp message belongs to, created on their first message
     (source "inbound", no consent recorded: writing to a business is not a marketing opt-in).
     None when the id is not a valid number. Webhook processing calls it inside the tenant context."""
-    try:
-        number = phones.normalize(str(wa_id or ""))
-    except phones.InvalidPhoneNumber:
-        return None
-    at = at or timezone.now()
-    contact, created = _get_or_create_by_number(
-        number, name=(profile_name or "").strip()[:200], source=Contact.Source.INBOUND, last_inbound_at=at
+    return contacts_for_customers(senders=[InboundSender(wa_id=wa_id, profile_name=profile_name, at=at)])[0]
+
+
+@dataclass
+class _Seen:
+    """What a call saw of one number: its first non-blank profile name and its latest message."""
+
+    number: phones.NormalizedNumber
+    name: str
+    at: datetime
+
+
+def contacts_for_customers(*, senders: list[InboundSender]) -> list[Contact | None]:
+    """contact_for_customer for each sender, in order (the same rows as one call after another: a
+    new contact takes the first non-blank profile name, a contact without a name takes it too, and
+    `last_inbound_at` only moves forward), in at most four statements whatever the number of
+    senders: the contacts found, the missing ones inserted, those read back, one UPDATE. The
+    contacts by position (the same object for the same number); None for an invalid number."""
+    tenant_id = require_tenant_id()
+    now = timezone.now()
+    seen: dict[str, _Seen] = {}
+    indexes: list[str | None] = []
+    parsed: dict[str, tuple[phones.NormalizedNumber, str] | None] = {}  # a webhook repeats its senders
+    for sender in senders:
+        raw = str(sender.wa_id or "")
+        if raw not in parsed:
+            try:
+                number = phones.normalize(raw)
+            except phones.InvalidPhoneNumber:
+                parsed[raw] = None
+            else:
+                parsed[raw] = (number, number.index_for(tenant=tenant_id))
+        found = parsed[raw]
+        if found is None:
+            indexes.append(None)
+            continue
+        number, index = found
+        indexes.append(index)
+        name, at = (sender.profile_name or "").strip()[:200], sender.at or now
+        if index not in seen:
+            seen[index] = _Seen(number=number, name=name, at=at)
+            continue
+        earlier = seen[index]
+        earlier.name = earlier.name or name
+        earlier.at = max(earlier.at, at)
+    if not seen:
+        return [None] * len(indexes)
+    contacts = {contact.phone_index: contact for contact in Contact.objects.filter(phone_index__in=list(seen))}
+    # Sorted: two jobs creating the same new contacts take their locks in the same order.
+    missing = sorted(index for index in seen if index not in contacts)
+    if missing:
+        # A conflict is a contact a concurrent job created a moment ago: read back below and, like
+        # any existing contact, brought up to date by the UPDATE.
+        Contact.objects.bulk_create(
+            [
+                Contact(
+                    tenant_id=tenant_id,
+                    **_number_fields(seen[index].number, tenant=tenant_id),
+                    name=seen[index].name,
+                    source=Contact.Source.INBOUND,
+                    last_inbound_at=seen[index].at,
+                )
+                for index in missing
+            ],
+            ignore_conflicts=True,
+        )
+        contacts.update((contact.phone_index, contact) for contact in Contact.objects.filter(phone_index__in=missing))
+    _contacts_seen(tenant_id, contacts, seen)
+    return [contacts.get(index) if index else None for index in indexes]
+
+
+# Monotonic in the statement: a concurrent job's newer message is never overwritten by an older
+# one, and a name given meanwhile (by hand or by another message) is kept.
+_CONTACTS_SEEN = (
+    "UPDATE contacts_contact AS contact"
+    " SET last_inbound_at = GREATEST(contact.last_inbound_at, seen.at),"
+    " name = CASE WHEN contact.name = '' THEN seen.name ELSE contact.name END"
+    " FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[]) AS seen(id, at, name)"
+    " WHERE contact.id = seen.id AND contact.tenant_id = %s"
+    " AND (contact.last_inbound_at IS NULL OR contact.last_inbound_at < seen.at"
+    " OR (contact.name = '' AND seen.name <> ''))"
+    " RETURNING contact.id, contact.last_inbound_at, contact.name"
+)
+
+
+def _contacts_seen(tenant_id: int, contacts: dict[str, Contact], seen: dict[str, _Seen]) -> None:
+    """Moves each contact's `last_inbound_at` forward and names the nameless, in one statement;
+    the objects take the stored values. Contacts already up to date (those just created) are left
+    out, so a batch of known customers writing nothing new writes nothing."""
+    stale = sorted(  # by id: concurrent jobs lock shared contacts in the same order
+        (contact.pk, what.at, what.name)
+        for index, what in seen.items()
+        if (contact := contacts.get(index)) is not None
+        and (contact.last_inbound_at is None or contact.last_inbound_at < what.at or (not contact.name and what.name))
     )
-    if created:
-        return contact
-    updates: dict[str, Any] = {}
-    if contact.last_inbound_at is None or contact.last_inbound_at < at:
-        updates["last_inbound_at"] = at
-    if profile_name and not contact.name:
-        updates["name"] = profile_name.strip()[:200]
-    if updates:
-        Contact.objects.filter(pk=contact.pk).update(**updates)
-        for field, value in updates.items():
-            setattr(contact, field, value)
-    return contact
+    if not stale:
+        return
+    ids, times, names = (list(column) for column in zip(*stale, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(_CONTACTS_SEEN, [ids, times, names, tenant_id])
+        stored = {pk: (at, name) for pk, at, name in cursor.fetchall()}
+    for contact in contacts.values():
+        if contact.pk in stored:
+            contact.last_inbound_at, contact.name = stored[contact.pk]
 
 
 def contact_from_business_app(*, phone: Any, name: str = "") -> str:

@@ -203,18 +203,24 @@ def messages_apply(phone: PhoneNumber, changes: list[MessagesChange]) -> None:
 
 
 def _inbound_apply(phone: PhoneNumber, changes: list[MessagesChange]) -> list[tuple[int, int, int]]:
-    """(stored, duplicates, consent events) per change."""
-    counts = []
+    """Every inbound message of the changes stored at once, keywords applied at once, each keyword
+    confirmed through the dispatcher. (stored, duplicates, consent events) per change."""
+    items = [inbox.InboundItem(message, profile_name) for change in changes for message, profile_name in change.inbound]
+    results = inbox.inbound_store_many(phone=phone, items=items) if items else []
+    kept = [result for result in results if result is not None]
+    events = dict(zip((id(m) for m in kept), compliance.keyword_apply_many(messages=kept), strict=True)) if kept else {}
+    counts, position = [], 0
     for change in changes:
-        stored = duplicates = consent = 0
-        for message, profile_name in change.inbound:
-            result = inbox.inbound_store(phone=phone, message=message, profile_name=profile_name)
-            stored, duplicates = stored + (result is not None), duplicates + (result is None)
-            event = compliance.keyword_apply(message=result) if result is not None else None
+        mine = results[position : position + len(change.inbound)]
+        position += len(change.inbound)
+        stored = [result for result in mine if result is not None]
+        consent = 0
+        for message in stored:
+            event = events.get(id(message))
             if event is not None:
                 consent += 1
-                _confirm_keyword(phone, result, event)
-        counts.append((stored, duplicates, consent))
+                _confirm_keyword(phone, message, event)
+        counts.append((len(stored), len(mine) - len(stored), consent))
     return counts
 
 
