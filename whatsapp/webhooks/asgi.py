@@ -137,6 +137,7 @@ class GroupCommitter:
             self._wake.set()
         if self._flusher is None:
             self._flusher = loop.create_task(self._run(), name="webhook-group-flusher")
+            self._flusher.add_done_callback(self._flusher_ended)
         return await waiting.answer
 
     async def close(self, *, timeout: float) -> None:
@@ -183,6 +184,16 @@ class GroupCommitter:
                 task = loop.create_task(self._flush(group))
                 self._flushes.add(task)
                 task.add_done_callback(self._flushes.discard)
+
+    def _flusher_ended(self, task: asyncio.Task[None]) -> None:
+        """The flusher only ends when cancelled (close). Should a bug end it, the deliveries
+        waiting now get 503 and the next one starts a new flusher: never requests that hang."""
+        if task.cancelled() or task is not self._flusher:
+            return
+        logger.error("webhook group flusher stopped", exc_info=task.exception())
+        self._flusher = None
+        self._fail(self._waiting, NotStored("the group flusher stopped"))
+        self._waiting, self._waiting_bytes = [], 0
 
     async def _sleep(self, seconds: float | None) -> None:
         """Until woken (a delivery, a group done, closing) or `seconds` pass. The flag is cleared
