@@ -77,6 +77,13 @@ WEBHOOK_DRAINERS = env_int("WEBHOOK_DRAINERS", 2, minimum=1)
 WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 500, minimum=1)
 # Postgres connections each web worker keeps for storing webhooks (whatsapp/webhooks/asgi.py).
 WEBHOOK_INTAKE_DB_CONNECTIONS = env_int("WEBHOOK_INTAKE_DB_CONNECTIONS", 4, minimum=1)
+# Group commit (whatsapp/webhooks/asgi.py): concurrent deliveries are stored with one INSERT and one
+# commit. A group goes to the database at once when no other group is being committed (a lone
+# delivery waits for nothing), when it holds WEBHOOK_GROUP_MAX deliveries, and at the latest
+# WEBHOOK_GROUP_WINDOW_MS after its first delivery arrived (0: whatever is waiting goes as soon as a
+# connection is free). The maximum keeps one group's ids within a single Redis call's argument limit.
+WEBHOOK_GROUP_MAX = env_int("WEBHOOK_GROUP_MAX", 256, minimum=1, maximum=1000)
+WEBHOOK_GROUP_WINDOW_MS = env_int("WEBHOOK_GROUP_WINDOW_MS", 2, minimum=0)
 # Contacts: the largest CSV accepted for import (a clear error above it).
 CONTACT_IMPORT_MAX_BYTES = env_int("CONTACT_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 # An upload never run is deleted, and an import's error report cleared, this long after.

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
+import psycopg
 import pytest
 from django.core.asgi import get_asgi_application
 from django.db import connection
 
 from aerostic import queues
+from aerostic.core import crypto
 from aerostic.testsupport.webhooks import meta_signature
 from tenants.context import platform_context, tenant_context
 from whatsapp.jobs import process_webhook_event
 from whatsapp.models import PhoneNumber, WebhookEvent
-from whatsapp.webhooks import ready
+from whatsapp.webhooks import asgi, intake, ready
 from whatsapp.webhooks.asgi import WebhookIntake
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -396,3 +399,297 @@ def test_the_server_lifespan_opens_and_closes_cleanly():
 
     asyncio.run(WebhookIntake(get_asgi_application())({"type": "lifespan"}, receive, send))
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+# --- Group commit: concurrent deliveries share one INSERT and one commit
+
+
+def _delivery(n: int) -> bytes:
+    return json.dumps({"object": "whatsapp_business_account", "entry": [], "n": n}).encode()
+
+
+def _reply(sent: list[dict[str, Any]]):
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    return send
+
+
+async def _watcher() -> psycopg.AsyncConnection:
+    """Another connection, outside the intake's pool: it sees committed rows only."""
+    conn = await psycopg.AsyncConnection.connect(**{**asgi._connection_kwargs(), "autocommit": True})
+    await conn.execute("SELECT set_config('app.platform', 'on', false)")
+    return conn
+
+
+async def _committed_bodies(watcher: psycopg.AsyncConnection) -> set[str]:
+    cursor = await watcher.execute("SELECT body FROM whatsapp_webhookevent")
+    return {crypto.decrypt(sealed, context=intake.BODY_CONTEXT) for (sealed,) in await cursor.fetchall()}
+
+
+async def _until(condition, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+async def _table_locked():
+    """A connection holding a lock that makes every INSERT into the event table wait: a commit
+    that takes as long as the test wants."""
+    conn = await psycopg.AsyncConnection.connect(**asgi._connection_kwargs())
+    await conn.execute("LOCK TABLE whatsapp_webhookevent IN SHARE MODE")
+    return conn
+
+
+def test_concurrent_deliveries_share_groups_and_each_200_comes_after_its_row_is_committed():
+    raws = [_delivery(n) for n in range(50)]
+    seen_at_answer: dict[int, bool] = {}
+    statuses: dict[int, int] = {}
+    watching: list[psycopg.AsyncConnection] = []
+
+    def sender(n: int):
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses[n] = message["status"]
+                seen_at_answer[n] = raws[n].decode() in await _committed_bodies(watching[0])
+
+        return send
+
+    async def run() -> int:
+        webhook_intake = WebhookIntake(get_asgi_application())
+        watching.append(await _watcher())
+        try:
+            await asyncio.gather(
+                *(webhook_intake(_scope(raw), _complete_body(raw), sender(n)) for n, raw in enumerate(raws))
+            )
+            return webhook_intake.committer().groups
+        finally:
+            await watching[0].close()
+            await webhook_intake.close()
+
+    groups = asyncio.run(run())
+
+    assert statuses == dict.fromkeys(range(50), 200)
+    assert seen_at_answer == dict.fromkeys(range(50), True)
+    assert 1 <= groups < 50
+    events = _events()
+    assert sorted(event.body.reveal() for event in events) == sorted(raw.decode() for raw in raws)
+    ready_ids = {int(raw) for raw in queues.redis_connection().lrange(ready.READY_KEY, 0, -1)}
+    assert ready_ids == {event.pk for event in events}
+
+
+def test_each_delivery_of_a_group_gets_its_own_row_and_only_pending_rows_are_handed_over():
+    raws = [b"{broken %d" % n if n % 5 == 0 else _delivery(n) for n in range(40)]
+
+    async def run() -> tuple[list[int], int]:
+        webhook_intake = WebhookIntake(get_asgi_application())
+        try:
+            committer = webhook_intake.committer()
+            ids = await asyncio.gather(*(committer.store(intake.inspect_body(raw)) for raw in raws))
+            return list(ids), committer.groups
+        finally:
+            await webhook_intake.close()
+
+    ids, groups = asyncio.run(run())
+
+    assert groups < len(raws)
+    with platform_context("test"):
+        stored = WebhookEvent.all_tenants.in_bulk(ids)
+    assert [stored[event_id].body.reveal() for event_id in ids] == [raw.decode() for raw in raws]
+    assert [stored[event_id].status for event_id in ids] == ["dead" if n % 5 == 0 else "pending" for n in range(40)]
+    ready_ids = [int(raw) for raw in queues.redis_connection().lrange(ready.READY_KEY, 0, -1)]
+    assert sorted(ready_ids) == sorted(event_id for n, event_id in enumerate(ids) if n % 5)
+
+
+@pytest.fixture
+def dead_rows_refused(transactional_db):
+    """The database fails the INSERT part-way through a group: a trigger refuses the row of a
+    malformed delivery (stored `dead`) after the rows before it were written."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_refuse_dead_webhook() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN IF NEW.status = 'dead' THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER test_refuse_dead_webhook BEFORE INSERT ON whatsapp_webhookevent"
+            " FOR EACH ROW EXECUTE FUNCTION test_refuse_dead_webhook()"
+        )
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER test_refuse_dead_webhook ON whatsapp_webhookevent")
+        cursor.execute("DROP FUNCTION test_refuse_dead_webhook()")
+
+
+def test_a_database_failure_mid_group_answers_503_to_every_member_and_stores_none(dead_rows_refused):
+    raws = [b"{broken" if n == 25 else _delivery(n) for n in range(50)]
+    answers: list[list[dict[str, Any]]] = [[] for _ in raws]
+
+    async def run() -> int:
+        webhook_intake = WebhookIntake(get_asgi_application())
+        try:
+            await asyncio.gather(
+                *(webhook_intake(_scope(raw), _complete_body(raw), _reply(answers[n])) for n, raw in enumerate(raws))
+            )
+            groups = webhook_intake.committer().groups
+            # The failed group's connection went back to the pool clean: the next delivery is stored.
+            later: list[dict[str, Any]] = []
+            await webhook_intake(_scope(_delivery(99)), _complete_body(_delivery(99)), _reply(later))
+            assert _answer(later)[0] == 200
+            return groups
+        finally:
+            await webhook_intake.close()
+
+    groups = asyncio.run(run())
+
+    assert groups < len(raws)
+    assert {(_answer(sent)[0], "retry-after" in _answer(sent)[1]) for sent in answers} == {(503, True)}
+    assert [event.body.reveal() for event in _events()] == [_delivery(99).decode()]
+    assert queues.redis_connection().lrange(ready.READY_KEY, 0, -1) == [str(_events()[0].pk).encode()]
+
+
+def test_redis_down_answers_every_member_of_a_group_200_and_keeps_the_rows_pending(settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    raws = [_delivery(n) for n in range(20)]
+    answers: list[list[dict[str, Any]]] = [[] for _ in raws]
+
+    async def run() -> int:
+        webhook_intake = WebhookIntake(get_asgi_application())
+        try:
+            await asyncio.gather(
+                *(webhook_intake(_scope(raw), _complete_body(raw), _reply(answers[n])) for n, raw in enumerate(raws))
+            )
+            return webhook_intake.committer().groups
+        finally:
+            await webhook_intake.close()
+
+    groups = asyncio.run(run())
+
+    assert groups < len(raws)
+    assert [_answer(sent)[0] for sent in answers] == [200] * 20
+    assert [event.status for event in _events()] == ["pending"] * 20
+
+
+def test_a_lone_delivery_is_answered_at_once_not_after_the_window(settings):
+    settings.WEBHOOK_GROUP_WINDOW_MS = 5000
+    raw = _delivery(1)
+
+    async def run() -> list[float]:
+        webhook_intake = WebhookIntake(get_asgi_application())
+        took = []
+        try:
+            for _ in range(2):  # the first one also opens the pool
+                sent: list[dict[str, Any]] = []
+                started = time.monotonic()
+                await webhook_intake(_scope(raw), _complete_body(raw), _reply(sent))
+                took.append(time.monotonic() - started)
+                assert _answer(sent)[0] == 200
+        finally:
+            await webhook_intake.close()
+        return took
+
+    took = asyncio.run(run())
+
+    assert max(took) < 1.0  # far below the 5 s window: nothing waits for it when the database is idle
+    assert len(_events()) == 2
+
+
+def test_deliveries_arriving_while_a_group_commits_form_the_next_group(settings):
+    settings.WEBHOOK_INTAKE_DB_CONNECTIONS = 1
+    raws = {name: _delivery(n) for n, name in enumerate("abcd")}
+    answers: dict[str, list[dict[str, Any]]] = {name: [] for name in raws}
+
+    async def run() -> int:
+        webhook_intake = WebhookIntake(get_asgi_application())
+        committer = webhook_intake.committer()
+        lock = await _table_locked()
+        try:
+            tasks = {
+                "a": asyncio.create_task(
+                    webhook_intake(_scope(raws["a"]), _complete_body(raws["a"]), _reply(answers["a"]))
+                )
+            }
+            await _until(lambda: committer.groups == 1)  # a's group is on the database, waiting on the lock
+            for name in "bcd":
+                tasks[name] = asyncio.create_task(
+                    webhook_intake(_scope(raws[name]), _complete_body(raws[name]), _reply(answers[name]))
+                )
+            await asyncio.sleep(0.2)
+            assert committer.groups == 1  # the only connection is busy: b, c and d wait together
+            tasks["c"].cancel()  # c's client goes away before its group is sent
+            await lock.rollback()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            return committer.groups
+        finally:
+            await lock.close()
+            await webhook_intake.close()
+
+    groups = asyncio.run(run())
+
+    assert groups == 2
+    assert {name: _answer(sent)[0] for name, sent in answers.items() if sent} == {"a": 200, "b": 200, "d": 200}
+    assert answers["c"] == []
+    assert sorted(event.body.reveal() for event in _events()) == sorted(raws[name].decode() for name in "abd")
+
+
+def test_a_slow_commit_holds_the_next_group_no_longer_than_the_window(settings):
+    settings.WEBHOOK_INTAKE_DB_CONNECTIONS = 2
+    settings.WEBHOOK_GROUP_WINDOW_MS = 50
+    first, second = _delivery(1), _delivery(2)
+    answers: dict[str, list[dict[str, Any]]] = {"first": [], "second": []}
+
+    async def run() -> int:
+        webhook_intake = WebhookIntake(get_asgi_application())
+        committer = webhook_intake.committer()
+        lock = await _table_locked()
+        try:
+            slow = asyncio.create_task(webhook_intake(_scope(first), _complete_body(first), _reply(answers["first"])))
+            await _until(lambda: committer.groups == 1)
+            other = asyncio.create_task(
+                webhook_intake(_scope(second), _complete_body(second), _reply(answers["second"]))
+            )
+            # The first commit is still stuck; past the window the second group takes the other connection.
+            await _until(lambda: committer.groups == 2, timeout=2)
+            assert not slow.done() and not other.done()  # neither is answered before its row is committed
+            await lock.rollback()
+            await asyncio.gather(slow, other)
+            return committer.groups
+        finally:
+            await lock.close()
+            await webhook_intake.close()
+
+    assert asyncio.run(run()) == 2
+    assert [_answer(sent)[0] for sent in answers.values()] == [200, 200]
+    assert len(_events()) == 2
+
+
+def test_shutdown_stores_what_is_waiting_and_refuses_what_comes_after(settings):
+    settings.WEBHOOK_INTAKE_DB_CONNECTIONS = 1
+    raws = [_delivery(n) for n in range(4)]
+    answers: list[list[dict[str, Any]]] = [[] for _ in range(5)]
+
+    async def run() -> None:
+        webhook_intake = WebhookIntake(get_asgi_application())
+        committer = webhook_intake.committer()
+        lock = await _table_locked()
+        try:
+            first = asyncio.create_task(webhook_intake(_scope(raws[0]), _complete_body(raws[0]), _reply(answers[0])))
+            await _until(lambda: committer.groups == 1)
+            waiting = [
+                asyncio.create_task(webhook_intake(_scope(raw), _complete_body(raw), _reply(answers[n + 1])))
+                for n, raw in enumerate(raws[1:])
+            ]
+            await asyncio.sleep(0.05)
+            closing = asyncio.create_task(webhook_intake.close())
+            await asyncio.sleep(0.05)
+            late = _delivery(9)
+            await webhook_intake(_scope(late), _complete_body(late), _reply(answers[4]))
+            await lock.rollback()
+            await asyncio.wait_for(asyncio.gather(first, *waiting, closing), timeout=10)
+        finally:
+            await lock.close()
+            await webhook_intake.close()
+
+    asyncio.run(run())
+
+    assert [_answer(sent)[0] for sent in answers] == [200, 200, 200, 200, 503]
+    assert sorted(event.body.reveal() for event in _events()) == sorted(raw.decode() for raw in raws)

@@ -2,7 +2,8 @@
 
 No parsing beyond a JSON check, no tenant lookup and no Graph call happen here: the request only
 proves the body is Meta's (HMAC-SHA256 of the raw bytes with the app secret), writes one row (the
-body encrypted) and answers.
+body encrypted) and answers. The web tier's intake (webhooks/asgi.py) stores concurrent deliveries
+as one group with the same statement (`INSERT_EVENTS`); this view stores a group of one.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hmac
 import json
 import logging
 import time
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -83,23 +85,64 @@ def _fields(payload: object) -> list[str]:
             changes = entry.get("changes")
             for change in changes if isinstance(changes, list) else []:
                 field = (change.get("field") if isinstance(change, dict) else None) or entry.get("field")
-                if field and str(field) not in found:
+                # jsonb refuses NUL and lone surrogates: such a name would fail the whole INSERT, and
+                # with it every delivery stored in the same group (webhooks/asgi.py), on each resend.
+                if field and str(field).isprintable() and str(field) not in found:
                     found.append(str(field))
     return found
 
 
-INSERT_EVENT = (
-    "INSERT INTO whatsapp_webhookevent"
-    " (body, received_at, status, fields, attempts, last_error, outcome, tenant_id, processed_at)"
-    " VALUES (%s, now(), %s, %s, 0, %s, '{}'::jsonb, NULL, NULL) RETURNING id"
+# (sealed body, status, fields, problem): what inspect_body() returns and one stored row needs.
+Delivery = tuple[str, str, list[str], str]
+
+# One statement stores a group of deliveries, whatever its size: four array parameters, so there is
+# one statement text (no VALUES list per group size, no limit on parameters). Each delivery's id must
+# map back to it (the intake answers each request for its own row and hands only pending ids to
+# processing), and Postgres promises no order for the rows of a multi-row INSERT's RETURNING nor for
+# the ids an INSERT ... SELECT draws. So the ids are drawn first, in a materialized CTE (computed
+# once, read by both the INSERT and the final SELECT), next to each delivery's position (`ord`);
+# the answer pairs positions with the ids the INSERT returned. Columns mirror WebhookEvent;
+# test_webhooks checks the stored row. The sequence lookup is an init plan: once per statement.
+INSERT_EVENTS = """
+WITH delivery AS MATERIALIZED (
+    SELECT nextval((SELECT pg_get_serial_sequence('whatsapp_webhookevent', 'id'))::regclass) AS id,
+           given.body, given.status, given.fields, given.problem, given.ord
+    FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[])
+         WITH ORDINALITY AS given (body, status, fields, problem, ord)
+), stored AS (
+    INSERT INTO whatsapp_webhookevent
+        (id, body, received_at, status, fields, attempts, last_error, outcome, tenant_id, processed_at)
+    SELECT id, body, now(), status, fields::jsonb, 0, problem, '{}'::jsonb, NULL, NULL FROM delivery
+    RETURNING id
 )
+SELECT delivery.ord, stored.id FROM delivery JOIN stored USING (id)
+"""
+
+
+def insert_events_params(deliveries: Sequence[Delivery]) -> list[list[str]]:
+    """INSERT_EVENTS' parameters: one array per column, in delivery order."""
+    return [
+        [sealed for sealed, _, _, _ in deliveries],
+        [status for _, status, _, _ in deliveries],
+        [json.dumps(fields) for _, _, fields, _ in deliveries],
+        [problem for _, _, _, problem in deliveries],
+    ]
+
+
+def inserted_ids(rows: Sequence[tuple[int, int]], count: int) -> list[int]:
+    """INSERT_EVENTS' answer as the ids in delivery order. Anything but one id per delivery is a
+    bug worth failing the group for: its transaction is then rolled back and every request 503s."""
+    by_position = {int(position): int(event_id) for position, event_id in rows}
+    if sorted(by_position) != list(range(1, count + 1)):
+        raise RuntimeError(f"webhook group INSERT returned {len(rows)} ids for {count} deliveries")
+    return [by_position[position] for position in range(1, count + 1)]
 
 
 # The raw INSERT bypasses the field, so it seals the body itself, with the field's own context.
 BODY_CONTEXT = WebhookEvent._meta.get_field("body").encryption_context
 
 
-def inspect_body(body: bytes) -> tuple[str, str, list[str], str]:
+def inspect_body(body: bytes) -> Delivery:
     """(sealed body, status, fields, problem) for a signed body. The body comes back encrypted
     (AES-GCM, microseconds) ready for the INSERT: numbers and message text never reach the table
     in the clear. Signed but malformed bodies are kept as dead events for inspection and
@@ -115,12 +158,18 @@ def inspect_body(body: bytes) -> tuple[str, str, list[str], str]:
     return crypto.encrypt(text, context=BODY_CONTEXT), str(status), _fields(payload), problem
 
 
+def store_events(deliveries: Sequence[Delivery]) -> list[int]:
+    """One INSERT (the hottest statement of the product) for a group, ids in delivery order: the
+    ORM's model machinery cost more than the database here."""
+    with platform_context("store incoming webhooks"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(INSERT_EVENTS, insert_events_params(deliveries))
+        return inserted_ids(cursor.fetchall(), len(deliveries))
+
+
 def _store(sealed: str, status: str, fields: list[str], problem: str) -> int:
-    """One INSERT (the hottest statement of the product): the ORM's model machinery cost more
-    than the database here. Columns mirror WebhookEvent; test_webhooks checks the stored row."""
-    with platform_context("store an incoming webhook"), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(INSERT_EVENT, [sealed, status, json.dumps(fields), problem])
-        return cursor.fetchone()[0]
+    """The sync view stores a group of one: it is not the production path (webhooks/asgi.py is)."""
+    [event_id] = store_events([(sealed, status, fields, problem)])
+    return event_id
 
 
 @csrf_exempt
