@@ -9,7 +9,7 @@ from typing import Any
 import django_rq
 from django.conf import settings
 
-# Mirrors settings.QUEUE_NAMES; the worker in the Procfile listens in this order.
+# Mirrors settings.QUEUE_NAMES; the Procfile's workers listen in this order.
 WEBHOOKS = "webhooks"
 SENDS = "sends"
 CAMPAIGNS = "campaigns"

@@ -229,7 +229,7 @@ CACHES = {
     }
 }
 
-# Queue names in priority order; the worker listens to them in this order (Procfile).
+# Queue names in priority order; the workers of the Procfile each listen to a group of them, in this order.
 QUEUE_NAMES = ["webhooks", "sends", "campaigns", "ai", "default", "low"]
 RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in QUEUE_NAMES}
 RQ_SHOW_ADMIN_LINK = True

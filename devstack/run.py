@@ -1,4 +1,4 @@
-"""`make run`: services, migrations, demo data, then web + worker + scheduler until Ctrl-C."""
+"""`make run`: services, migrations, demo data, then web + three workers + scheduler until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -35,6 +35,16 @@ def _has_command(name: str) -> bool:
     return (ROOT / "whatsapp" / "management" / "commands" / f"{name}.py").exists() or any(
         (app / "management" / "commands" / f"{name}.py").exists() for app in ROOT.iterdir() if app.is_dir()
     )
+
+
+# As the Procfile runs them. A campaign's stream job runs as long as the campaign sends (minutes at
+# Meta's default 80 msg/s): webhook processing sharing its worker would wait that long, and the
+# inbox, campaign statistics and billing with it; a customer's reply waiting behind it would too.
+WORKER_QUEUES = {
+    "worker-webhooks": ["webhooks"],
+    "worker-sends": ["sends", "ai"],
+    "worker": ["campaigns", "default", "low"],
+}
 
 
 def web_server_command(port: int, workers: int, *options: str) -> list[str]:
@@ -168,21 +178,9 @@ def main() -> int:
         logins = _manage("seed_demo", capture=True)
 
         supervisor.start("web", web_server_command(port, 2, "--access-logfile", "-"))
-        supervisor.start(
-            "worker",
-            [
-                PYTHON,
-                "manage.py",
-                "rqworker",
-                "--with-scheduler",
-                "webhooks",
-                "sends",
-                "campaigns",
-                "ai",
-                "default",
-                "low",
-            ],
-        )
+        # Three workers, so long jobs of one kind never delay another (WORKER_QUEUES).
+        for name, queues in WORKER_QUEUES.items():
+            supervisor.start(name, [PYTHON, "manage.py", "rqworker", "--with-scheduler", *queues])
         supervisor.start("scheduler", [PYTHON, "manage.py", "rqcron", "aerostic.cron"])
 
         time.sleep(1.5)
@@ -197,4 +195,4 @@ def main() -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         supervisor.stop_all()
         services.stop()
-        print("Stopped web, worker, scheduler, Redis and PostgreSQL.", flush=True)
+        print("Stopped web, workers, scheduler, Redis and PostgreSQL.", flush=True)
