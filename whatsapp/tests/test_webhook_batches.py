@@ -248,3 +248,47 @@ def test_postgres_down_mid_batch_loses_nothing_and_the_sweeper_finishes_the_batc
     with tenant_context(phone.tenant_id):
         assert MessageStatusEvent.objects.filter(wamid__in=wamids).count() == 12
         assert Message.objects.filter(wamid__in=wamids, status="read").count() == 4
+
+
+@pytest.fixture
+def own_redis(tmp_path, settings):
+    """A Redis server of this test's own (the suite's is shared), which the test restarts."""
+    from devstack.services import EmbeddedRedis
+
+    server = EmbeddedRedis(tmp_path / "redis", persistent=False)
+    url = server.start()
+    settings.RQ_QUEUES = {name: {**config, "URL": url} for name, config in settings.RQ_QUEUES.items()}
+    yield server
+    server.stop()
+
+
+def test_redis_lost_mid_batch_the_batch_is_applied_and_the_sweeper_hands_over_the_rest(
+    phone, own_redis, monkeypatch, settings
+):
+    from whatsapp.webhooks import batches, ready
+
+    wamids = _sent(phone, 4, "redislost")
+    _deliver_statuses(phone, wamids)  # 12 ids on the ready list of the Redis under test
+    settings.WEBHOOK_BATCH_SIZE = 5
+    real_process = batches.process_events
+    restarted = []
+
+    def process_then_lose_redis(ids):
+        if not restarted:
+            own_redis.stop()  # the server goes away with the ready list while the batch is in hand
+            restarted.append(1)
+        return real_process(ids)
+
+    monkeypatch.setattr(batches, "process_events", process_then_lose_redis)
+    assert ready.drain(1) == 5  # the batch in hand is applied; the drainer stops cleanly
+    own_redis.start()  # back, empty: the other 7 ids are gone with the old server
+    assert [e.status for e in _events()].count("processed") == 5
+    with platform_context("test"):
+        WebhookEvent.all_tenants.filter(status="pending").update(received_at="2020-01-01T00:00:00Z")
+    assert sweep_pending_webhooks() == 7
+    monkeypatch.undo()
+    assert ready.drain(1) == 7
+    assert {e.status for e in _events()} == {"processed"}
+    with tenant_context(phone.tenant_id):
+        assert MessageStatusEvent.objects.filter(wamid__in=wamids).count() == 12
+        assert Message.objects.filter(wamid__in=wamids, status="read").count() == 4

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 
@@ -65,7 +66,13 @@ def start_drainer(slot: int) -> None:
 
 def drain(slot: int, *, max_seconds: float = 30.0) -> int:
     """Process ready events until the list is empty (then free the slot) or time is up (then hand
-    the slot to a fresh job, so a long backlog never hits the job timeout). Returns how many."""
+    the slot to a fresh job, so a long backlog never hits the job timeout). Returns how many.
+
+    Redis lost mid-drain: the batch in hand is processed all the same (Postgres holds every
+    state), and the drainer stops there; ids lost with Redis are still pending rows, which the
+    sweeper hands over once Redis is back, and the slot key expires with the old server."""
+    from redis.exceptions import RedisError
+
     from whatsapp.webhooks.batches import process_events
 
     redis = queues.redis_connection()
@@ -73,16 +80,28 @@ def drain(slot: int, *, max_seconds: float = 30.0) -> int:
     deadline = time.monotonic() + max_seconds
     done = 0
     while True:
-        redis.expire(slot_key, DRAINER_TTL_SECONDS)
-        ids = redis.rpop(READY_KEY, settings.WEBHOOK_BATCH_SIZE) or []
-        if not ids:
-            redis.delete(slot_key)
-            # An id pushed between our empty pop and the delete found every slot taken: look again.
-            if redis.llen(READY_KEY) and redis.set(slot_key, "1", nx=True, ex=DRAINER_TTL_SECONDS):
-                continue
+        try:
+            ids = _next_batch(redis, slot_key)
+        except RedisError:
+            logger.warning("webhook drainer stopped: queue unavailable; the sweeper hands pending events over")
+            return done
+        if ids is None:
             return done
         process_events([int(raw) for raw in ids])
         done += len(ids)
         if time.monotonic() > deadline:
             start_drainer(slot)
             return done
+
+
+def _next_batch(redis: Any, slot_key: str) -> list[bytes] | None:
+    """The next ids, or None when the list is empty (the slot freed)."""
+    while True:
+        redis.expire(slot_key, DRAINER_TTL_SECONDS)
+        ids = redis.rpop(READY_KEY, settings.WEBHOOK_BATCH_SIZE) or []
+        if ids:
+            return ids
+        redis.delete(slot_key)
+        # An id pushed between our empty pop and the delete found every slot taken: look again.
+        if not (redis.llen(READY_KEY) and redis.set(slot_key, "1", nx=True, ex=DRAINER_TTL_SECONDS)):
+            return None
