@@ -21,7 +21,10 @@ test: install
 	$(PY) -m devstack test $(ARGS)
 
 # Benchmarks print a table; each accepts ARGS=--smoke (a tiny size, seconds) and its own options.
-# Webhook intake under rising load (see bench/webhooks.py for the options).
+# Webhook intake and processing under rising load, processing on the same cores as intake: inbound
+# messages, one status per POST and 100 per POST (Meta's batches) for messages that exist; per stage
+# ACK p50/p95/p99, errors, updates processed/s, drain s, lost, duplicated, then the targets
+# (see bench/webhooks.py for the modes, columns and options).
 bench-webhooks: install
 	$(PY) -m bench.webhooks $(ARGS)
 
