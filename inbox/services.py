@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from psycopg.types.json import Jsonb
 
 from aerostic.core.crypto import blind_index
+from aerostic.core.sqlrows import json_rows
 from inbox.models import Conversation, Message, MessageKey, MessageStatusEvent
 from inbox.payloads import payload_split
 from tenants.context import NoTenantContext, current_scope, require_tenant_id
@@ -672,8 +672,8 @@ _KEEP_STATUSES = (
     " received_at)"
     " SELECT %s, s.wamid, s.status, s.occurred_at, s.recipient_index, s.errors, s.pricing, s.conversation_info,"
     " false, now()"
-    " FROM unnest(%s::varchar[], %s::varchar[], %s::timestamptz[], %s::varchar[], %s::jsonb[], %s::jsonb[],"
-    " %s::jsonb[]) AS s(wamid, status, occurred_at, recipient_index, errors, pricing, conversation_info)"
+    " FROM jsonb_to_recordset(%s::jsonb) AS s(wamid varchar, status varchar, occurred_at timestamptz,"
+    " recipient_index varchar, errors jsonb, pricing jsonb, conversation_info jsonb)"
     " ON CONFLICT (wamid, status) DO NOTHING"
     " RETURNING id, wamid, status"
 )
@@ -694,10 +694,9 @@ _WRITE_MESSAGES = (
     "UPDATE inbox_message AS m SET status = v.status, sent_at = v.sent_at, delivered_at = v.delivered_at,"
     " read_at = v.read_at, failed_at = v.failed_at, error_code = v.error_code, error_title = v.error_title,"
     " pricing = v.pricing, pricing_category = v.pricing_category"
-    " FROM unnest(%s::bigint[], %s::timestamptz[], %s::varchar[], %s::timestamptz[], %s::timestamptz[],"
-    " %s::timestamptz[], %s::timestamptz[], %s::integer[], %s::varchar[], %s::jsonb[], %s::varchar[])"
-    " AS v(id, created_at, status, sent_at, delivered_at, read_at, failed_at, error_code, error_title, pricing,"
-    " pricing_category)"
+    " FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, created_at timestamptz, status varchar,"
+    " sent_at timestamptz, delivered_at timestamptz, read_at timestamptz, failed_at timestamptz,"
+    " error_code integer, error_title varchar, pricing jsonb, pricing_category varchar)"
     " WHERE m.id = v.id AND m.created_at = v.created_at"
 )
 
@@ -736,11 +735,9 @@ def status_record_many(*, statuses: list[dict[str, Any]]) -> list[str]:
 
 
 def _keep_statuses(tenant_id: int, statuses: list[dict[str, Any]]) -> dict[tuple[str, str], MessageStatusEvent]:
-    """The statuses that are new, as unsaved-looking events carrying their new ids."""
-    columns: list[list[Any]] = [[] for _ in range(7)]
-    events: list[MessageStatusEvent] = []
-    for status in statuses:
-        event = MessageStatusEvent(
+    """The statuses that are new, as events carrying their new ids."""
+    events = [
+        MessageStatusEvent(
             tenant_id=tenant_id,
             wamid=str(status.get("id") or ""),
             status=str(status.get("status") or ""),
@@ -752,23 +749,22 @@ def _keep_statuses(tenant_id: int, statuses: list[dict[str, Any]]) -> dict[tuple
             pricing=status.get("pricing") or {},
             conversation_info=status.get("conversation") or {},
         )
-        events.append(event)
-        for column, value in zip(
-            columns,
-            (
-                event.wamid[:255],
-                event.status[:12],
-                event.occurred_at,
-                event.recipient_index,
-                Jsonb(event.errors),
-                Jsonb(event.pricing),
-                Jsonb(event.conversation_info),
-            ),
-            strict=True,
-        ):
-            column.append(value)
+        for status in statuses
+    ]
+    rows = json_rows(
+        {
+            "wamid": event.wamid[:255],
+            "status": event.status[:12],
+            "occurred_at": event.occurred_at,
+            "recipient_index": event.recipient_index,
+            "errors": event.errors,
+            "pricing": event.pricing,
+            "conversation_info": event.conversation_info,
+        }
+        for event in events
+    )
     with connection.cursor() as cursor:
-        cursor.execute(_KEEP_STATUSES, [tenant_id, *columns])
+        cursor.execute(_KEEP_STATUSES, [tenant_id, rows])
         new_ids = {(wamid, status): event_id for event_id, wamid, status in cursor.fetchall()}
     kept: dict[tuple[str, str], MessageStatusEvent] = {}
     for event in events:
@@ -810,10 +806,13 @@ def _apply_kept(kept: dict[tuple[str, str], MessageStatusEvent]) -> list[tuple[s
 
 
 def _write_status_columns(messages: list[Message]) -> None:
-    ids = [message.pk for message in messages]
-    created = [message.created_at for message in messages]
-    values = [[getattr(message, column) for message in messages] for column in _STATUS_COLUMNS]
-    pricing_position = _STATUS_COLUMNS.index("pricing")
-    values[pricing_position] = [Jsonb(value or {}) for value in values[pricing_position]]
+    rows = json_rows(
+        {
+            "id": message.pk,
+            "created_at": message.created_at,
+            **{column: getattr(message, column) for column in _STATUS_COLUMNS},
+        }
+        for message in messages
+    )
     with connection.cursor() as cursor:
-        cursor.execute(_WRITE_MESSAGES, [ids, created, *values])
+        cursor.execute(_WRITE_MESSAGES, [rows])

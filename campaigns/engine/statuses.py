@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from aerostic.core.sqlrows import json_rows
 from campaigns.engine.constants import CALLBACK_PREFIX
 from campaigns.models import Campaign, CampaignMessage
 from whatsapp.sending.failures import EXPLANATIONS
@@ -166,15 +167,16 @@ _TYPES = (
 # Identifiers come from the model and this module; every value is bound.
 _WRITE_ROWS = (
     f"UPDATE {CampaignMessage._meta.db_table} AS c SET {', '.join(f'{column} = v.{column}' for column in _WRITTEN)}"  # noqa: S608
-    f" FROM unnest(%s::bigint[], {', '.join(f'%s::{kind}[]' for kind in _TYPES)}) AS v(id, {', '.join(_WRITTEN)})"
+    " FROM jsonb_to_recordset(%s::jsonb)"
+    f" AS v(id bigint, {', '.join(f'{column} {kind}' for column, kind in zip(_WRITTEN, _TYPES, strict=True))})"
     " WHERE c.id = v.id"
 )
 
 
 def _write(rows: list[CampaignMessage]) -> None:
-    params = [[row.pk for row in rows]] + [[getattr(row, column) for row in rows] for column in _WRITTEN]
+    values = json_rows({"id": row.pk, **{column: getattr(row, column) for column in _WRITTEN}} for row in rows)
     with connection.cursor() as cursor:
-        cursor.execute(_WRITE_ROWS, params)
+        cursor.execute(_WRITE_ROWS, [values])
 
 
 def _when(unix: Any) -> datetime:

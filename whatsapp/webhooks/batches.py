@@ -29,10 +29,10 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from aerostic import queues
 from aerostic.core.fields import SealedValue
+from aerostic.core.sqlrows import json_rows
 from tenants.context import platform_context
 from whatsapp.models import WebhookEvent
 from whatsapp.webhooks.processing import process_payloads
@@ -53,7 +53,7 @@ _CLAIM = (
 _MARK_DONE = (
     "UPDATE whatsapp_webhookevent AS e SET status = v.status, tenant_id = v.tenant_id, outcome = v.outcome,"
     " processed_at = %s, last_error = ''"
-    " FROM unnest(%s::bigint[], %s::varchar[], %s::bigint[], %s::jsonb[]) AS v(id, status, tenant_id, outcome)"
+    " FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, status varchar, tenant_id bigint, outcome jsonb)"
     " WHERE e.id = v.id"
 )
 
@@ -134,17 +134,12 @@ def _mark_done(events: list[WebhookEvent], results: list[tuple[int | None, list[
     for _tenant, outcomes in results:
         handled = any(outcome.get("result") == "processed" for outcome in outcomes)
         statuses.append(WebhookEvent.Status.PROCESSED if handled else WebhookEvent.Status.IGNORED)
+    rows = json_rows(
+        {"id": event.pk, "status": str(status), "tenant_id": tenant, "outcome": {"changes": outcomes}}
+        for event, status, (tenant, outcomes) in zip(events, statuses, results, strict=True)
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            _MARK_DONE,
-            [
-                timezone.now(),
-                [event.pk for event in events],
-                [str(status) for status in statuses],
-                [tenant for tenant, _ in results],
-                [Jsonb({"changes": outcomes}) for _, outcomes in results],
-            ],
-        )
+        cursor.execute(_MARK_DONE, [timezone.now(), rows])
     return [str(status) for status in statuses]
 
 
