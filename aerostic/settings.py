@@ -72,9 +72,12 @@ WEBHOOK_BODY_TIMEOUT_SECONDS = env_int("WEBHOOK_BODY_TIMEOUT_SECONDS", 10, minim
 WEBHOOK_MAX_CONCURRENT_READS = env_int("WEBHOOK_MAX_CONCURRENT_READS", 256, minimum=1)
 WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30, minimum=1)
 WEBHOOK_DRAINERS = env_int("WEBHOOK_DRAINERS", 2, minimum=1)
-# Events a drainer processes together in one transaction (webhooks/batches.py): larger batches cost
-# fewer statements per event; a failed batch is retried event by event.
+# Events a drainer processes together in one transaction (webhooks/batches.py): at most this many,
+# and about WEBHOOK_BATCH_MS milliseconds of work (a delivery carries one status or a hundred). Larger batches
+# cost fewer statements per event; shorter ones let drainers share a backlog. A failed batch is
+# retried event by event.
 WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 500, minimum=1)
+WEBHOOK_BATCH_MS = env_int("WEBHOOK_BATCH_MS", 1000, minimum=10)
 # Postgres connections each web worker keeps for storing webhooks (whatsapp/webhooks/asgi.py).
 WEBHOOK_INTAKE_DB_CONNECTIONS = env_int("WEBHOOK_INTAKE_DB_CONNECTIONS", 4, minimum=1)
 # Group commit (whatsapp/webhooks/asgi.py): concurrent deliveries are stored with one INSERT and one

@@ -75,6 +75,25 @@ def normalize(raw: object, *, default_country: str = "") -> NormalizedNumber:
     )
 
 
+def country_of(wa_id: object) -> str:
+    """The country (ISO region) of a WhatsApp id, a full international number in digits as Meta
+    writes it; "" when there is none. Billing asks it for every status: the calling code alone
+    settles the region when one region has it (most), and only codes shared by several regions
+    (+1, +7, +44…) need the whole number parsed. Meta's ids are numbers WhatsApp delivered to,
+    so they are not validated again here."""
+    digits = "".join(ch for ch in str(wa_id or "") if ch.isdigit())
+    for length in (1, 2, 3):  # calling codes are prefix-free
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:length])) if len(digits) > length else None
+        if regions:
+            if len(regions) == 1:
+                return "" if regions[0] == "001" else regions[0]
+            break
+    try:
+        return normalize("+" + digits).country if digits else ""
+    except InvalidPhoneNumber:
+        return ""
+
+
 def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
     try:
         number = phonenumbers.parse(text, region)

@@ -671,9 +671,9 @@ _KEEP_STATUSES = (
     " (tenant_id, wamid, status, occurred_at, recipient_index, errors, pricing, conversation_info, applied,"
     " received_at)"
     " SELECT %s, s.wamid, s.status, s.occurred_at, s.recipient_index, s.errors, s.pricing, s.conversation_info,"
-    " false, now()"
+    " s.applied, now()"
     " FROM jsonb_to_recordset(%s::jsonb) AS s(wamid varchar, status varchar, occurred_at timestamptz,"
-    " recipient_index varchar, errors jsonb, pricing jsonb, conversation_info jsonb)"
+    " recipient_index varchar, errors jsonb, pricing jsonb, conversation_info jsonb, applied boolean)"
     " ON CONFLICT (wamid, status) DO NOTHING"
     " RETURNING id, wamid, status"
 )
@@ -703,13 +703,14 @@ _WRITE_MESSAGES = (
 
 def status_record_many(*, statuses: list[dict[str, Any]]) -> list[str]:
     """`status_record` for many statuses (Meta's objects, in the order they arrived), in a constant
-    number of statements: one INSERT keeps the new ones (ON CONFLICT skips re-deliveries), one read
-    finds their messages and locks them, the statuses are folded into each message in order (the
-    rules of `_apply_to`, so the outcome is the one a status-by-status application gives), one
-    UPDATE writes the changed messages and one marks the statuses applied. Locking the rows in id
-    order keeps two drainers holding statuses of the same messages from overwriting each other or
-    deadlocking. Returns one outcome per status: "applied", "waiting" (its message is not stored
-    yet), "duplicate" or "ignored" (no wamid or no status). Runs in the tenant's context."""
+    number of statements: one read finds the statuses' messages and locks them (in id order, so two
+    drainers holding statuses of the same messages neither overwrite each other nor deadlock), one
+    INSERT keeps the new statuses (ON CONFLICT skips re-deliveries; `applied` already set for those
+    whose message exists, so no row is written twice), the new ones are folded into each message
+    in order (the rules of `_apply_to`: the outcome a status-by-status application gives) and one
+    UPDATE writes the changed messages. Returns one outcome per status: "applied", "waiting" (its
+    message is not stored yet), "duplicate" or "ignored" (no wamid or no status). Runs in the
+    tenant's context."""
     tenant_id = require_tenant_id()
     outcomes = ["ignored"] * len(statuses)
     first: dict[tuple[str, str], int] = {}
@@ -723,19 +724,38 @@ def status_record_many(*, statuses: list[dict[str, Any]]) -> list[str]:
             first[key] = position
     if not first:
         return outcomes
-    kept = _keep_statuses(tenant_id, [statuses[position] for position in first.values()])
+    messages = _messages_locked({wamid for wamid, _ in first})
+    kept = _keep_statuses(tenant_id, [statuses[position] for position in first.values()], stored=set(messages))
     for key, position in first.items():
-        outcomes[position] = "waiting" if key in kept else "duplicate"
-    if not kept:
-        return outcomes
-    applied = _apply_kept(kept)
-    for key in applied:
-        outcomes[first[key]] = "applied"
+        outcomes[position] = ("applied" if key[0] in messages else "waiting") if key in kept else "duplicate"
+    by_wamid: dict[str, list[MessageStatusEvent]] = defaultdict(list)
+    for event in kept.values():
+        if event.applied:
+            by_wamid[event.wamid].append(event)
+    changed = [messages[wamid] for wamid, events in by_wamid.items() if _apply_to(messages[wamid], events)]
+    if changed:
+        _write_status_columns(changed)
     return outcomes
 
 
-def _keep_statuses(tenant_id: int, statuses: list[dict[str, Any]]) -> dict[tuple[str, str], MessageStatusEvent]:
-    """The statuses that are new, as events carrying their new ids."""
+def _messages_locked(wamids: set[str]) -> dict[str, Message]:
+    """The stored messages of these wamids, locked for the batch's transaction."""
+    keys = dict(MessageKey.objects.filter(wamid__in=list(wamids)).values_list("message_id", "created_at"))
+    if not keys:
+        return {}
+    messages = (
+        Message.objects.filter(pk__in=list(keys), created_at__in=set(keys.values()))
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
+    return {message.wamid: message for message in messages if keys.get(message.pk) == message.created_at}
+
+
+def _keep_statuses(
+    tenant_id: int, statuses: list[dict[str, Any]], *, stored: set[str]
+) -> dict[tuple[str, str], MessageStatusEvent]:
+    """The statuses that are new, as events carrying their new ids; those of a stored message
+    are kept as applied (the caller applies them in the same transaction)."""
     events = [
         MessageStatusEvent(
             tenant_id=tenant_id,
@@ -748,6 +768,7 @@ def _keep_statuses(tenant_id: int, statuses: list[dict[str, Any]]) -> dict[tuple
             errors=status.get("errors") or [],
             pricing=status.get("pricing") or {},
             conversation_info=status.get("conversation") or {},
+            applied=str(status.get("id") or "") in stored,
         )
         for status in statuses
     ]
@@ -760,6 +781,7 @@ def _keep_statuses(tenant_id: int, statuses: list[dict[str, Any]]) -> dict[tuple
             "errors": event.errors,
             "pricing": event.pricing,
             "conversation_info": event.conversation_info,
+            "applied": event.applied,
         }
         for event in events
     )
@@ -773,36 +795,6 @@ def _keep_statuses(tenant_id: int, statuses: list[dict[str, Any]]) -> dict[tuple
             event.pk = event_id
             kept[(event.wamid, event.status)] = event
     return kept
-
-
-def _apply_kept(kept: dict[tuple[str, str], MessageStatusEvent]) -> list[tuple[str, str]]:
-    """Applies new statuses to the messages that exist; the others wait for their message. Returns
-    the keys of the statuses applied."""
-    by_wamid: dict[str, list[MessageStatusEvent]] = defaultdict(list)
-    for event in kept.values():
-        by_wamid[event.wamid].append(event)
-    keys = dict(MessageKey.objects.filter(wamid__in=list(by_wamid)).values_list("message_id", "created_at"))
-    if not keys:
-        return []
-    messages = list(
-        Message.objects.filter(pk__in=list(keys), created_at__in=set(keys.values()))
-        .order_by("pk")
-        .select_for_update(of=("self",))
-    )
-    changed: list[Message] = []
-    applied: list[MessageStatusEvent] = []
-    for message in messages:
-        events = by_wamid.get(message.wamid)
-        if not events or keys.get(message.pk) != message.created_at:
-            continue
-        if _apply_to(message, events):
-            changed.append(message)
-        applied.extend(events)
-    if changed:
-        _write_status_columns(changed)
-    if applied:
-        MessageStatusEvent.objects.filter(pk__in=[event.pk for event in applied]).update(applied=True)
-    return [(event.wamid, event.status) for event in applied]
 
 
 def _write_status_columns(messages: list[Message]) -> None:

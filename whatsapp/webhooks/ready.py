@@ -2,9 +2,10 @@
 
 One RQ job per webhook cost more (in the request and in the worker) than storing the event, so the
 intake pushes the event id onto a list and starts a drain job only when fewer than
-`WEBHOOK_DRAINERS` are already at work: one Lua call, one round trip. A drainer takes up to
-`WEBHOOK_BATCH_SIZE` ids at a time and processes them together (webhooks/batches.py: one
-transaction per batch, a failed batch retried event by event). Every state lives in Postgres: if Redis loses
+`WEBHOOK_DRAINERS` are already at work: one Lua call, one round trip. A drainer takes ids in
+batches of about `WEBHOOK_BATCH_MS` of work (at most `WEBHOOK_BATCH_SIZE` ids) and processes
+each batch together (webhooks/batches.py: one transaction per batch, a failed batch retried event
+by event). Every state lives in Postgres: if Redis loses
 the list, a drainer dies with ids in hand, or Redis is down at intake, the rows are still pending
 and the sweeper (every 5 minutes and on worker start) pushes them again.
 """
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 READY_KEY = "aerostic:webhooks:ready"
 DRAINER_KEY = "aerostic:webhooks:drainer:"
 DRAINER_TTL_SECONDS = 60
+FIRST_BATCH = 50  # events a drainer takes first, before it knows how long they take
 
 # LPUSH the ids, then claim a free drainer slot (1..N) if there is one: returns its number or 0.
 PUSH_AND_CLAIM = """
@@ -78,27 +80,40 @@ def drain(slot: int, *, max_seconds: float = 30.0) -> int:
     redis = queues.redis_connection()
     slot_key = f"{DRAINER_KEY}{slot}"
     deadline = time.monotonic() + max_seconds
-    done = 0
+    done, size = 0, FIRST_BATCH
     while True:
         try:
-            ids = _next_batch(redis, slot_key)
+            ids = _next_batch(redis, slot_key, size)
         except RedisError:
             logger.warning("webhook drainer stopped: queue unavailable; the sweeper hands pending events over")
             return done
         if ids is None:
             return done
+        started = time.monotonic()
         process_events([int(raw) for raw in ids])
         done += len(ids)
+        size = next_batch_size(size, len(ids), time.monotonic() - started)
         if time.monotonic() > deadline:
             start_drainer(slot)
             return done
 
 
-def _next_batch(redis: Any, slot_key: str) -> list[bytes] | None:
+def next_batch_size(size: int, taken: int, seconds: float) -> int:
+    """How many events to take next so a batch takes about WEBHOOK_BATCH_MS: a delivery may
+    carry one status or a hundred, so a count alone would make some batches (and their locks and
+    transactions) a hundred times longer than others, and leave a second drainer nothing to take
+    while the first holds the whole backlog. Grows at most twofold per batch."""
+    if taken < size:  # the list ran short: the batch says nothing about a full one
+        return size
+    wanted = int(size * settings.WEBHOOK_BATCH_MS / 1000 / max(seconds, 0.001))
+    return max(1, min(settings.WEBHOOK_BATCH_SIZE, 2 * size, wanted))
+
+
+def _next_batch(redis: Any, slot_key: str, size: int) -> list[bytes] | None:
     """The next ids, or None when the list is empty (the slot freed)."""
     while True:
         redis.expire(slot_key, DRAINER_TTL_SECONDS)
-        ids = redis.rpop(READY_KEY, settings.WEBHOOK_BATCH_SIZE) or []
+        ids = redis.rpop(READY_KEY, size) or []
         if ids:
             return ids
         redis.delete(slot_key)

@@ -139,15 +139,9 @@ def _usage_of(
 
 
 def _country_of(recipient_id: str) -> str:
-    from contacts.phones import InvalidPhoneNumber, normalize
+    from contacts.phones import country_of
 
-    digits = "".join(ch for ch in recipient_id if ch.isdigit())
-    if not digits:
-        return ""
-    try:
-        return normalize("+" + digits).country
-    except InvalidPhoneNumber:
-        return ""
+    return country_of(recipient_id)
 
 
 def _callback_key(status: dict[str, Any]) -> int | None:
