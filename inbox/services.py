@@ -626,7 +626,7 @@ def _apply(message: Message, events: list[MessageStatusEvent]) -> None:
     MessageStatusEvent.objects.filter(pk__in=[event.pk for event in events]).update(applied=True)
 
 
-def _apply_to(message: Message, events: list[MessageStatusEvent]) -> set[str]:
+def _apply_to(message: Message, events: list[Any]) -> set[str]:
     """The events' effect on the object (the row is the caller's to write; only a closed service
     window is written here): the fields that changed."""
     changed: set[str] = set()
@@ -728,7 +728,7 @@ def status_record_many(*, statuses: list[dict[str, Any]]) -> list[str]:
     kept = _keep_statuses(tenant_id, [statuses[position] for position in first.values()], stored=set(messages))
     for key, position in first.items():
         outcomes[position] = ("applied" if key[0] in messages else "waiting") if key in kept else "duplicate"
-    by_wamid: dict[str, list[MessageStatusEvent]] = defaultdict(list)
+    by_wamid: dict[str, list[Any]] = defaultdict(list)
     for event in kept.values():
         if event.applied:
             by_wamid[event.wamid].append(event)
@@ -743,35 +743,53 @@ def _messages_locked(wamids: set[str]) -> dict[str, Message]:
     keys = dict(MessageKey.objects.filter(wamid__in=list(wamids)).values_list("message_id", "created_at"))
     if not keys:
         return {}
+    # A range, not the list of times: the partitions are pruned by it, and planning a long IN
+    # list against every partition cost more than the read.
     messages = (
-        Message.objects.filter(pk__in=list(keys), created_at__in=set(keys.values()))
+        Message.objects.filter(pk__in=list(keys), created_at__range=(min(keys.values()), max(keys.values())))
         .order_by("pk")
         .select_for_update(of=("self",))
     )
     return {message.wamid: message for message in messages if keys.get(message.pk) == message.created_at}
 
 
-def _keep_statuses(
-    tenant_id: int, statuses: list[dict[str, Any]], *, stored: set[str]
-) -> dict[tuple[str, str], MessageStatusEvent]:
-    """The statuses that are new, as events carrying their new ids; those of a stored message
-    are kept as applied (the caller applies them in the same transaction)."""
-    events = [
-        MessageStatusEvent(
-            tenant_id=tenant_id,
-            wamid=str(status.get("id") or ""),
-            status=str(status.get("status") or ""),
-            occurred_at=_when(status.get("timestamp")),
-            recipient_index=customer_index(
-                tenant=tenant_id, wa_id=status.get("recipient_id"), user_id=status.get("recipient_user_id")
-            ),
-            errors=status.get("errors") or [],
-            pricing=status.get("pricing") or {},
-            conversation_info=status.get("conversation") or {},
-            applied=str(status.get("id") or "") in stored,
+@dataclass
+class _KeptStatus:
+    """A status as `_apply_to` reads it (a model object per status cost more than its INSERT)."""
+
+    wamid: str
+    status: str
+    occurred_at: datetime
+    recipient_index: str
+    errors: Any
+    pricing: Any
+    conversation_info: Any
+    applied: bool
+    pk: int | None = None
+
+
+def _keep_statuses(tenant_id: int, statuses: list[dict[str, Any]], *, stored: set[str]) -> dict[tuple[str, str], Any]:
+    """The statuses that are new, carrying their new ids; those of a stored message are kept as
+    applied (the caller applies them in the same transaction)."""
+    indexes: dict[tuple[Any, Any], str] = {}  # a message's statuses name one recipient
+    events = []
+    for status in statuses:
+        recipient = (status.get("recipient_id"), status.get("recipient_user_id"))
+        if recipient not in indexes:
+            indexes[recipient] = customer_index(tenant=tenant_id, wa_id=recipient[0], user_id=recipient[1])
+        wamid = str(status.get("id") or "")
+        events.append(
+            _KeptStatus(
+                wamid=wamid,
+                status=str(status.get("status") or ""),
+                occurred_at=_when(status.get("timestamp")),
+                recipient_index=indexes[recipient],
+                errors=status.get("errors") or [],
+                pricing=status.get("pricing") or {},
+                conversation_info=status.get("conversation") or {},
+                applied=wamid in stored,
+            )
         )
-        for status in statuses
-    ]
     rows = json_rows(
         {
             "wamid": event.wamid[:255],
@@ -788,7 +806,7 @@ def _keep_statuses(
     with connection.cursor() as cursor:
         cursor.execute(_KEEP_STATUSES, [tenant_id, rows])
         new_ids = {(wamid, status): event_id for event_id, wamid, status in cursor.fetchall()}
-    kept: dict[tuple[str, str], MessageStatusEvent] = {}
+    kept: dict[tuple[str, str], _KeptStatus] = {}
     for event in events:
         event_id = new_ids.get((event.wamid[:255], event.status[:12]))
         if event_id is not None:

@@ -80,7 +80,7 @@ def drain(slot: int, *, max_seconds: float = 30.0) -> int:
     redis = queues.redis_connection()
     slot_key = f"{DRAINER_KEY}{slot}"
     deadline = time.monotonic() + max_seconds
-    done, size = 0, FIRST_BATCH
+    done, size = 0, min(FIRST_BATCH, settings.WEBHOOK_BATCH_SIZE)
     while True:
         try:
             ids = _next_batch(redis, slot_key, size)
