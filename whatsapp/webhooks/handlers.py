@@ -144,6 +144,8 @@ class MessagesChange:
 
 
 def messages_collect(value: dict[str, Any]) -> MessagesChange:
+    """What a `messages` change carries: each inbound message with its sender's profile name (from
+    the change's `contacts`), the statuses and the change-level errors. Reads only the payload."""
     names: dict[str, str] = {}
     for contact in value.get("contacts") or []:
         if isinstance(contact, dict):
