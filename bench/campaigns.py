@@ -123,20 +123,12 @@ def make_audience(tenant, name: str, first: int, count: int):
             for offset in range(start, min(count, start + 5000)):
                 number = phones.normalize(f"+91 9{first + offset:09d}")
                 rows.append(
-                    ImportRow(
+                    ImportRow.of(
+                        number,
+                        tenant_id=tenant.pk,
                         number=offset,
-                        e164=number.e164,
-                        index=number.index_for(tenant=tenant.pk),
-                        hint=number.hint,
-                        country=number.country,
-                        calling_code=number.calling_code,
-                        number_timezone=number.timezone,
                         name=f"Person {offset}",
-                        language="",
-                        timezone="",
-                        tags=[],
                         attributes={"order": f"A-{offset}"},
-                        consent=None,
                     )
                 )
             created = insert_contacts(rows)

@@ -106,23 +106,7 @@ def _campaign_sends(tenant, campaign, variant, tag: str, first: int, indexes: li
     for i in indexes:
         number = phones.normalize("+" + recipient(first, i))
         index_of[number.index_for(tenant=tenant.pk)] = i
-        rows.append(
-            ImportRow(
-                number=i,
-                e164=number.e164,
-                index=number.index_for(tenant=tenant.pk),
-                hint=number.hint,
-                country=number.country,
-                calling_code=number.calling_code,
-                number_timezone=number.timezone,
-                name=f"Customer {i}",
-                language="",
-                timezone="",
-                tags=[],
-                attributes={},
-                consent=None,
-            )
-        )
+        rows.append(ImportRow.of(number, tenant_id=tenant.pk, number=i, name=f"Customer {i}"))
     contact_of = {index_of[index]: contact_id for index, contact_id in insert_contacts(rows).items()}
     created = CampaignMessage.objects.bulk_create(
         CampaignMessage(tenant_id=tenant.pk, campaign=campaign, variant=variant, contact_id=contact_of[i])

@@ -199,17 +199,7 @@ def _insert_new(rows: list[ConsentEvent]) -> list[ConsentEvent]:
     stored them (a key repeated inside one batch is stored once)."""
     from django.db import connection
 
-    columns = (
-        "tenant_id",
-        "contact_id",
-        "kind",
-        "channel",
-        "source",
-        "evidence",
-        "actor_id",
-        "occurred_at",
-        "dedupe_key",
-    )
+    columns = tuple(column for column in _RETURNED if column not in ("id", "recorded_at"))
     new: list[ConsentEvent] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 5000):

@@ -678,25 +678,24 @@ _KEEP_STATUSES = (
     " RETURNING id, wamid, status"
 )
 
-# The message columns a status may change, written back in one statement for every changed row.
-_STATUS_COLUMNS = (
-    "status",
-    "sent_at",
-    "delivered_at",
-    "read_at",
-    "failed_at",
-    "error_code",
-    "error_title",
-    "pricing",
-    "pricing_category",
-)
+# The message columns a status may change (with their types), written back in one statement for
+# every changed row.
+_STATUS_COLUMNS = {
+    "status": "varchar",
+    "sent_at": "timestamptz",
+    "delivered_at": "timestamptz",
+    "read_at": "timestamptz",
+    "failed_at": "timestamptz",
+    "error_code": "integer",
+    "error_title": "varchar",
+    "pricing": "jsonb",
+    "pricing_category": "varchar",
+}
+# Identifiers come from this module; every value is bound.
 _WRITE_MESSAGES = (
-    "UPDATE inbox_message AS m SET status = v.status, sent_at = v.sent_at, delivered_at = v.delivered_at,"
-    " read_at = v.read_at, failed_at = v.failed_at, error_code = v.error_code, error_title = v.error_title,"
-    " pricing = v.pricing, pricing_category = v.pricing_category"
-    " FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, created_at timestamptz, status varchar,"
-    " sent_at timestamptz, delivered_at timestamptz, read_at timestamptz, failed_at timestamptz,"
-    " error_code integer, error_title varchar, pricing jsonb, pricing_category varchar)"
+    f"UPDATE inbox_message AS m SET {', '.join(f'{column} = v.{column}' for column in _STATUS_COLUMNS)}"  # noqa: S608
+    " FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, created_at timestamptz,"
+    f" {', '.join(f'{column} {kind}' for column, kind in _STATUS_COLUMNS.items())})"
     " WHERE m.id = v.id AND m.created_at = v.created_at"
 )
 

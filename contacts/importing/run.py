@@ -144,14 +144,10 @@ class _Plan:
             consent = consent_kind_of(cell(self.consent))
         elif self.contact_import.consent_declared:
             consent = ConsentEvent.Kind.OPT_IN
-        return ImportRow(
+        return ImportRow.of(
+            phone,
+            tenant_id=self.contact_import.tenant_id,
             number=number,
-            e164=phone.e164,
-            index=phone.index_for(tenant=self.contact_import.tenant_id),
-            hint=phone.hint,
-            country=phone.country,
-            calling_code=phone.calling_code,
-            number_timezone=phone.timezone,
             name=" ".join(cell(self.name).split())[:200],
             language=language,
             timezone=zone,

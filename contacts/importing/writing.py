@@ -3,13 +3,13 @@ and list memberships (unnest arrays, not a statement per row), then the consent 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import connection
 
+from aerostic.core.sqlrows import json_rows
 from compliance.consent import ConsentChange, consent_record_many
 from compliance.models import ConsentEvent
 from contacts.models import ConsentState, Contact, ContactImport
@@ -36,8 +36,39 @@ class ImportRow:
     attributes: dict[str, Any]
     consent: str | None
 
+    @classmethod
+    def of(
+        cls,
+        phone: Any,
+        *,
+        tenant_id: int,
+        number: int,
+        name: str,
+        language: str = "",
+        timezone: str = "",
+        tags: list[str] | None = None,
+        attributes: dict[str, Any] | None = None,
+        consent: str | None = None,
+    ) -> ImportRow:
+        """The row of a normalized number (contacts.phones.normalize); `number` is its row number."""
+        return cls(
+            number=number,
+            e164=phone.e164,
+            index=phone.index_for(tenant=tenant_id),
+            hint=phone.hint,
+            country=phone.country,
+            calling_code=phone.calling_code,
+            number_timezone=phone.timezone,
+            name=name,
+            language=language,
+            timezone=timezone,
+            tags=tags or [],
+            attributes=attributes or {},
+            consent=consent,
+        )
 
-# Each batch travels as one JSON document (jsonb_to_recordset): far cheaper to send than ten
+
+# Each batch travels as one JSON document (aerostic.core.sqlrows): far cheaper to send than ten
 # parameter arrays, which the driver would quote element by element.
 _INSERT_SQL = """
 INSERT INTO contacts_contact (
@@ -102,7 +133,7 @@ def insert_contacts(rows: list[ImportRow]) -> dict[str, int]:
     ]
     with connection.cursor() as cursor:
         cursor.execute(
-            _INSERT_SQL, [require_tenant_id(), Contact.Source.IMPORT, ConsentState.UNKNOWN, json.dumps(batch)]
+            _INSERT_SQL, [require_tenant_id(), Contact.Source.IMPORT, ConsentState.UNKNOWN, json_rows(batch)]
         )
         return {index: pk for pk, index in cursor.fetchall()}
 
@@ -123,7 +154,7 @@ def update_contacts(rows: list[tuple[int, ImportRow]]) -> None:
         for pk, row in rows
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_UPDATE_SQL, [MAX_TAGS, json.dumps(batch)])
+        cursor.execute(_UPDATE_SQL, [MAX_TAGS, json_rows(batch)])
 
 
 def add_to_list(contact_list_id: int, contact_ids: list[int]) -> None:

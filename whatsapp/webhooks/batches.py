@@ -99,18 +99,20 @@ def _claim(ids: list[int]) -> list[WebhookEvent]:
     ]
 
 
+def _payload(event: WebhookEvent) -> dict[str, Any]:
+    payload = json.loads(event.body.reveal())
+    if not isinstance(payload, dict):
+        raise ValueError("JSON is not an object")
+    return payload
+
+
 def _process_claimed(events: list[WebhookEvent]) -> dict[str, int]:
     readable: list[tuple[WebhookEvent, dict[str, Any]]] = []
     alone: list[WebhookEvent] = []
     for event in events:
         try:
-            payload = json.loads(event.body.reveal())
-        except Exception:  # a body no key opens, or not JSON: alone, it ends dead with the reason
-            alone.append(event)
-            continue
-        if isinstance(payload, dict):
-            readable.append((event, payload))
-        else:
+            readable.append((event, _payload(event)))
+        except Exception:  # a body no key opens, or not a JSON object: alone, it ends dead with the reason
             alone.append(event)
     counts: dict[str, int] = {}
     if readable:
@@ -148,13 +150,8 @@ def process_alone(event: WebhookEvent) -> str:
     try:
         with transaction.atomic():
             # Decrypted inside the try: a body no key in the ring opens ends dead with the reason.
-            payload = json.loads(event.body.reveal())
-            if not isinstance(payload, dict):
-                raise ValueError("JSON is not an object")
-            [(tenant_id, outcomes)] = process_payloads([payload])
-            _mark_done([event], [(tenant_id, outcomes)])
-            handled = any(outcome.get("result") == "processed" for outcome in outcomes)
-        return WebhookEvent.Status.PROCESSED if handled else WebhookEvent.Status.IGNORED
+            [status] = _mark_done([event], process_payloads([_payload(event)]))
+        return status
     except Exception as error:  # any failure: retry later, then dead letter with the reason
         event.last_error = f"{type(error).__name__}: {error}"[:2000]
         dead = event.attempts >= MAX_ATTEMPTS

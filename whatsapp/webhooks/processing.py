@@ -59,10 +59,6 @@ class Router:
         return Route(None, None, None)
 
 
-def route(entry_id: str, value: dict[str, Any]) -> Route:
-    return Router().route(entry_id, value)
-
-
 @dataclass
 class _Batch:
     router: Router = field(default_factory=Router)
