@@ -57,8 +57,10 @@ Then the targets, each with its measured value and whether it is met:
 - 0 lost, 0 duplicated in every row.
 
 Exits non-zero on anything lost or duplicated, a dead event or a drain past `--drain-timeout` (with
-`--smoke` also on any error), never on a speed target. `--drain-after` starts the workers only
-after each stage's load (the web tier alone, as when the workers run on other machines).
+`--smoke` also on any error), never on a speed target; stops with the reason when the web server,
+a worker or Redis stopped before or during a stage (its figures would mean nothing).
+`--drain-after` starts the workers only after each stage's load (the web tier alone, as when the
+workers run on other machines).
 """
 
 from __future__ import annotations
@@ -383,16 +385,31 @@ class Stack:
     rq_workers: int
     drain_after: bool
     drain_timeout: float
+    children: list[subprocess.Popen]
+
+    def check_running(self, when: str) -> None:
+        """A stage against a stopped web server, worker or Redis measures nothing: stop instead."""
+        from aerostic import queues
+
+        for child in self.children:
+            if child.poll() is not None:
+                raise SystemExit(f"{' '.join(map(str, child.args[:6]))}… stopped (exit code {child.returncode}) {when}")
+        try:
+            queues.redis_connection().ping()
+        except Exception as error:
+            raise SystemExit(f"Redis stopped answering {when}: {error}") from error
 
 
 def run_stage(stage: Stage, stack: Stack) -> dict:
     """Fires the stage, waits for processing, and measures and checks what it left."""
+    stack.check_running("before the stage")
     after_id = newest_event_id()
     earlier = statuses(0)  # a stage that timed out leaves its backlog to compete with this one
     result = fire(stack.port, stack.env, stage)
     workers = start_workers(stack.rq_workers, stack.env) if stack.drain_after else []
     seen_done = wait_until_processed(after_id, result["ok"], stack.drain_timeout)
     stop_process_groups(workers)
+    stack.check_running("during the stage")
     count, last = finished(after_id)
     last = last or seen_done or time.time()  # processing that does not stamp processed_at: when we saw it
     if stage.kind == "status":
@@ -606,7 +623,7 @@ def main() -> int:
         if not args.drain_after:
             children.extend(start_workers(args.rq_workers, env))
         wait_for_port(port, timeout=30)
-        stack = Stack(port, env, tenant, args.rq_workers, args.drain_after, args.drain_timeout)
+        stack = Stack(port, env, tenant, args.rq_workers, args.drain_after, args.drain_timeout, children)
         warm_up(stack)
         print(
             f"gunicorn: {args.web_workers} uvicorn workers; `rqworker --with-scheduler webhooks`: {args.rq_workers} "
