@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from aerostic.core.crypto import blind_index
-from aerostic.core.sqlrows import json_rows
+from aerostic.core.sqlrows import bound_cursor, json_rows
 from inbox.models import Conversation, Message, MessageKey, MessageStatusEvent
 from inbox.payloads import payload_split
 from tenants.context import NoTenantContext, current_scope, require_tenant_id
@@ -802,7 +802,7 @@ def _keep_statuses(tenant_id: int, statuses: list[dict[str, Any]], *, stored: se
         }
         for event in events
     )
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(_KEEP_STATUSES, [tenant_id, rows])
         new_ids = {(wamid, status): event_id for event_id, wamid, status in cursor.fetchall()}
     kept: dict[tuple[str, str], _KeptStatus] = {}
@@ -823,5 +823,5 @@ def _write_status_columns(messages: list[Message]) -> None:
         }
         for message in messages
     )
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(_WRITE_MESSAGES, [rows])

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from aerostic.core import audit
 from aerostic.core.errors import Conflict, DomainError
+from aerostic.core.sqlrows import bound_cursor
 from billing.cycles import cycle_start
 from billing.models import BillingProfile, LedgerEntry, UsageCounter
 from billing.services.profiles import billing_profile_ensure
@@ -85,7 +86,7 @@ def ledger_insert_many(*, profile: BillingProfile, entries: list[Entry]) -> dict
         [entry.description[:255] for entry in entries],
         [entry.created_by_id for entry in entries],
     ]
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(_LEDGER_INSERT_SQL, [profile.tenant_id, profile.currency, *columns])
         return dict(cursor.fetchall())
 

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
-from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from aerostic.core.sqlrows import json_rows
+from aerostic.core.sqlrows import bound_cursor, json_rows
 from campaigns.engine.constants import CALLBACK_PREFIX
 from campaigns.models import Campaign, CampaignMessage
 from whatsapp.sending.failures import EXPLANATIONS
@@ -53,7 +52,7 @@ def campaign_status_apply_many(*, statuses: list[dict[str, Any]]) -> list[bool]:
     if not ids and not wamids:
         return [False] * len(statuses)
     rows = list(
-        CampaignMessage.objects.filter(Q(pk__in=ids) | Q(wamid__in=wamids))
+        CampaignMessage.objects.filter(pk__in=RawSQL(_IDS_OF, [list(wamids), list(ids)]))  # noqa: S611
         .order_by("pk")
         .select_for_update()
         .only(*_WRITTEN)
@@ -78,6 +77,16 @@ def campaign_status_apply_many(*, statuses: list[dict[str, Any]]) -> list[bool]:
     if dirty:
         _write(list(dirty.values()))
     return results
+
+
+# The rows named by id, and those found by wamid, each list looked up through its own index. One
+# `id = ANY(…) OR wamid = ANY(…)` filter made Postgres walk every row of the tenant's recipients
+# and test both lists on each (0.3 s for 5,000 statuses against 10,000 rows, growing with the table).
+# The table name comes from the model; both lists are bound.
+_IDS_OF = (
+    f"SELECT id FROM {CampaignMessage._meta.db_table} WHERE wamid = ANY(%s::text[]) AND wamid <> ''"  # noqa: S608
+    " UNION SELECT unnest(%s::bigint[])"
+)
 
 
 @dataclass(frozen=True)
@@ -175,7 +184,7 @@ _WRITE_ROWS = (
 
 def _write(rows: list[CampaignMessage]) -> None:
     values = json_rows({"id": row.pk, **{column: getattr(row, column) for column in _WRITTEN}} for row in rows)
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(_WRITE_ROWS, [values])
 
 

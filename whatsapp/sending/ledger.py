@@ -19,18 +19,32 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
 from django.db.models import F, Model
 from django.utils import timezone
+
+from aerostic.core.sqlrows import bound_cursor, json_rows
 
 QUEUED, SENDING, SENT, FAILED, SKIPPED, UNKNOWN = "queued", "sending", "sent", "failed", "skipped", "unknown"
 LOST_ANSWER = "The worker stopped before Meta answered; the status will tell."
 RETRYING = "Retrying after: "
 
 
-def _values(rows: list[tuple], types: list[str]) -> tuple[str, list[Any]]:
-    row_sql = "(" + ", ".join(f"%s::{kind}" for kind in types) + ")"
-    return ", ".join([row_sql] * len(rows)), [value for row in rows for value in row]
+def _rows(rows: list[tuple], columns: dict[str, str]) -> tuple[str, list[Any]]:
+    """The rows as one JSON parameter (aerostic.core.sqlrows): the FROM item `v` with these
+    columns and types, and its parameter."""
+    source = f"jsonb_to_recordset(%s::jsonb) AS v({', '.join(f'{name} {kind}' for name, kind in columns.items())})"
+    return source, [json_rows(dict(zip(columns, row, strict=True)) for row in rows)]
+
+
+_OUTCOME_COLUMNS = {
+    "id": "bigint",
+    "state": "text",
+    "at": "timestamptz",
+    "code": "integer",
+    "title": "text",
+    "detail": "text",
+}
+_SETTLE_COLUMNS = {"id": "bigint", "state": "text", "wamid": "text", "code": "integer", "detail": "text"}
 
 
 @dataclass(frozen=True)
@@ -79,14 +93,14 @@ class Ledger:
     def write_sent(self, rows: list[tuple[int, str]], now: datetime) -> None:
         if not rows:
             return
-        values, params = _values(rows, ["bigint", "text"])
+        values, params = _rows(rows, {"id": "bigint", "wamid": "text"})
         title = ", error_title = ''" if self.has_error_title else ""
         self._execute(
             f"""
             UPDATE {self.table} m
             SET state = 'sent', wamid = v.wamid, sent_at = %s, error_code = NULL, error_detail = ''{title},
                 updated_at = %s
-            FROM (VALUES {values}) AS v(id, wamid)
+            FROM {values}
             WHERE m.id = v.id AND m.state = 'sending'
             """,  # noqa: S608
             [now, now, *params],
@@ -95,9 +109,16 @@ class Ledger:
     def write_outcomes(self, rows: list[Outcome], now: datetime) -> None:
         if not rows:
             return
-        values, params = _values(
+        values, params = _rows(
             [(row.id, row.state, row.retry_at, row.code, row.title[:255], row.detail[:500]) for row in rows],
-            ["bigint", "text", "timestamptz", "integer", "text", "text"],
+            {
+                "id": "bigint",
+                "state": "text",
+                "at": "timestamptz",
+                "code": "integer",
+                "title": "text",
+                "detail": "text",
+            },
         )
         extra, stamps = "", [now]
         if self.has_failed_at:
@@ -110,7 +131,7 @@ class Ledger:
             SET state = v.state, next_attempt_at = v.at, error_code = v.code, error_detail = v.detail,
                 hold_reason = CASE WHEN v.state = 'queued' THEN left('{RETRYING}' || v.detail, 255) ELSE '' END,
                 updated_at = %s{extra}
-            FROM (VALUES {values}) AS v(id, state, at, code, title, detail)
+            FROM {values}
             WHERE m.id = v.id AND m.state = 'sending'
             """,  # noqa: S608
             [*stamps, *params],
@@ -120,12 +141,12 @@ class Ledger:
         """Refused by a rule: `skipped` with the reason (only a queued row: a claimed one is Meta's)."""
         if not rows:
             return
-        values, params = _values([(row_id, reason[:500]) for row_id, reason in rows], ["bigint", "text"])
+        values, params = _rows([(row_id, reason[:500]) for row_id, reason in rows], {"id": "bigint", "reason": "text"})
         self._execute(
             f"""
             UPDATE {self.table} m SET state = 'skipped', error_detail = v.reason, hold_reason = '',
                 next_attempt_at = NULL, updated_at = %s
-            FROM (VALUES {values}) AS v(id, reason)
+            FROM {values}
             WHERE m.id = v.id AND m.state = 'queued'
             """,  # noqa: S608
             [now, *params],
@@ -135,20 +156,21 @@ class Ledger:
         """Not now: stays queued, due again at its time, saying why it waits."""
         if not rows:
             return
-        values, params = _values(
-            [(row_id, at, reason[:255]) for row_id, at, reason in rows], ["bigint", "timestamptz", "text"]
+        values, params = _rows(
+            [(row_id, at, reason[:255]) for row_id, at, reason in rows],
+            {"id": "bigint", "at": "timestamptz", "reason": "text"},
         )
         self._execute(
             f"""
             UPDATE {self.table} m SET next_attempt_at = v.at, hold_reason = v.reason, updated_at = %s
-            FROM (VALUES {values}) AS v(id, at, reason)
+            FROM {values}
             WHERE m.id = v.id AND m.state = 'queued'
             """,  # noqa: S608
             [now, *params],
         )
 
     def _execute(self, sql: str, params: list[Any]) -> None:
-        with connection.cursor() as cursor:
+        with bound_cursor() as cursor:
             cursor.execute(sql, params)
 
     # -- reconciling
@@ -187,18 +209,20 @@ class Ledger:
         settled = {}
         if self.on_settled is not None:  # rare (lost answers): the rows as they were, for the callback
             settled = {row.pk: row for row in self.model.objects.filter(pk__in=firsts, state__in=(UNKNOWN, SENDING))}
-        values, params = _values(rows, ["bigint", "text", "text", "integer", "text"])
+        values, params = _rows(
+            rows, {"id": "bigint", "state": "text", "wamid": "text", "code": "integer", "detail": "text"}
+        )
         failed_at = (
             ", failed_at = CASE WHEN v.state = 'failed' THEN %s ELSE m.failed_at END" if self.has_failed_at else ""
         )
-        with connection.cursor() as cursor:
+        with bound_cursor() as cursor:
             cursor.execute(
                 f"""
                 UPDATE {self.table} m
                 SET state = v.state, wamid = v.wamid, error_detail = v.detail, updated_at = %s,
                     sent_at = CASE WHEN v.state = 'failed' THEN NULL ELSE %s END,
                     error_code = CASE WHEN v.state = 'failed' THEN v.code ELSE m.error_code END{failed_at}
-                FROM (VALUES {values}) AS v(id, state, wamid, code, detail)
+                FROM {values}
                 WHERE m.id = v.id AND m.state IN ('unknown', 'sending')
                 RETURNING m.id
                 """,  # noqa: S608

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from aerostic import queues
 from aerostic.core.fields import SealedValue
-from aerostic.core.sqlrows import json_rows
+from aerostic.core.sqlrows import bound_cursor, json_rows
 from tenants.context import platform_context
 from whatsapp.models import WebhookEvent
 from whatsapp.webhooks.processing import process_payloads
@@ -140,7 +140,7 @@ def _mark_done(events: list[WebhookEvent], results: list[tuple[int | None, list[
         {"id": event.pk, "status": str(status), "tenant_id": tenant, "outcome": {"changes": outcomes}}
         for event, status, (tenant, outcomes) in zip(events, statuses, results, strict=True)
     )
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(_MARK_DONE, [timezone.now(), rows])
     return [str(status) for status in statuses]
 

@@ -16,9 +16,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from django.utils import timezone
 
+from aerostic.core.sqlrows import bound_cursor
 from billing import pricing
 from billing.cycles import cycle_start
 from billing.models import BillingProfile, LedgerEntry, PricingModel, PricingType, UnpricedUsage, UsageCounter
@@ -138,10 +139,15 @@ class _UnpricedRow:
 
 # Arrays rather than IN lists: one parameter however many usages (hundreds of placeholders cost more
 # to build and bind than the query takes); `wamid <> ''` spelled out lets Postgres use the partial
-# wamid index for any length of list.
+# wamid index for any length of list. References and wamids are looked up apart, each through its
+# own index: one `reference = ANY(…) OR wamid = ANY(…)` filter made Postgres walk the tenant's
+# whole ledger testing both lists on every row.
 _READ_SQL = """
 SELECT 'ledger', reference, wamid FROM billing_ledgerentry
-WHERE tenant_id = %s AND (reference = ANY(%s::text[]) OR (wamid = ANY(%s::text[]) AND wamid <> ''))
+WHERE tenant_id = %s AND reference = ANY(%s::text[])
+UNION
+SELECT 'ledger', reference, wamid FROM billing_ledgerentry
+WHERE tenant_id = %s AND wamid = ANY(%s::text[]) AND wamid <> ''
 UNION ALL
 SELECT 'unpriced', reference, wamid FROM billing_unpricedusage
 WHERE tenant_id = %s AND resolved_at IS NULL AND reference = ANY(%s::text[])
@@ -190,9 +196,13 @@ class Metering:
                 continue
             if isinstance(terms, _Terms):
                 references.add(terms.reference)
-        with connection.cursor() as cursor:
+        with bound_cursor() as cursor:
             tenant_id = require_tenant_id()
-            cursor.execute(_READ_SQL, [tenant_id, list(references), list(wamids), tenant_id, list(references)])
+            references_list = list(references)
+            cursor.execute(
+                _READ_SQL,
+                [tenant_id, references_list, tenant_id, list(wamids), tenant_id, references_list],
+            )
             rows = cursor.fetchall()
         for table, reference, wamid in rows:
             if table == "ledger":
@@ -325,7 +335,7 @@ class Metering:
         if written:
             wamids = list({charge.entry.wamid for charge in written})
             references = list({charge.entry.reference for charge in written})
-            with connection.cursor() as cursor:
+            with bound_cursor() as cursor:
                 cursor.execute(_RESOLVE_SQL, [timezone.now(), require_tenant_id(), wamids, references])
 
 
@@ -360,5 +370,5 @@ def _unpriced_upsert(rows: list[_UnpricedRow]) -> None:
         [usage.phone_number_id for usage in usages],
         [usage.at for usage in usages],
     ]
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(_UNPRICED_SQL, [require_tenant_id(), *columns])

@@ -7,9 +7,10 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from aerostic.core.sqlrows import bound_cursor
 from billing.services.metering.batch import Metering, Usage
 from tenants.context import require_tenant_id
 
@@ -155,12 +156,16 @@ def _callback_key(status: dict[str, Any]) -> int | None:
 
 
 # Arrays rather than IN lists: one parameter however many statuses (a list of hundreds of
-# placeholders costs more to build and bind than the query takes), and `wamid <> ''` spelled out so
-# Postgres can use the partial wamid index for any length of list.
+# placeholders costs more to build and bind than the query takes). The ids and the wamids are looked
+# up separately, each through its own index: one `id = ANY(…) OR wamid = ANY(…)` filter made
+# Postgres walk every recipient row of the tenant testing both lists on each.
 _RECIPIENTS_SQL = """
 SELECT m.id, m.wamid, m.campaign_id, c.country
 FROM campaigns_campaignmessage m JOIN contacts_contact c ON c.id = m.contact_id
-WHERE m.tenant_id = %s AND (m.id = ANY(%s::bigint[]) OR (m.wamid = ANY(%s::text[]) AND m.wamid <> ''))
+WHERE m.tenant_id = %s AND m.id IN (
+    SELECT unnest(%s::bigint[])
+    UNION SELECT id FROM campaigns_campaignmessage WHERE wamid = ANY(%s::text[]) AND wamid <> ''
+)
 """
 
 
@@ -177,7 +182,7 @@ def _campaign_recipients(statuses: list[dict[str, Any]]) -> _Recipients:
             wamids.add(str(status["id"]))
         elif key <= _MAX_ID:
             ids.add(key)
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(_RECIPIENTS_SQL, [require_tenant_id(), list(ids), list(wamids)])
         rows = cursor.fetchall()
     by_pk: dict[int, tuple[int, str]] = {}
