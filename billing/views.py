@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_date
 
 from accounts.roles import Perm
 from aerostic.core import audit
+from aerostic.core.ids import parse_row_id
 from aerostic.core.streaming import streaming_download
 from aerostic.core.views import PortalView
 from billing import selectors
@@ -70,7 +71,7 @@ def ledger_filters(request: HttpRequest) -> dict[str, Any]:
     return {
         "cycle": cycle,
         "kind": kind if kind in LedgerEntry.Kind.values else "",
-        "campaign": int(campaign) if campaign.isdigit() else None,
+        "campaign": parse_row_id(campaign),
     }
 
 

@@ -748,6 +748,8 @@ def _messages_locked(wamids: set[str]) -> dict[str, Message]:
         Message.objects.filter(pk__in=list(keys), created_at__range=(min(keys.values()), max(keys.values())))
         .order_by("pk")
         .select_for_update(of=("self",))
+        # What a status reads and writes: the payload (a JSON document per row) is never needed.
+        .only("wamid", "conversation_id", "created_at", *_STATUS_COLUMNS)
     )
     return {message.wamid: message for message in messages if keys.get(message.pk) == message.created_at}
 

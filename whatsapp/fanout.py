@@ -15,9 +15,12 @@ NumberStoppedHandler = Callable[..., Any]
 # handler(*, template: MessageTemplate, reason: str): Meta paused or disabled the template.
 TemplateStoppedHandler = Callable[..., Any]
 
-# handler(*, phone: PhoneNumber, statuses: list[dict]): Meta's status objects for messages sent from
-# `phone`, in the order they arrived (one batch of the webhook drainer), after the send path settled
-# lost answers. Runs in the number's tenant context and the batch's transaction.
+# handler(*, phone: PhoneNumber, statuses: list[dict], found: dict): Meta's status objects for
+# messages sent from `phone`, in the order they arrived (one batch of the webhook drainer), after
+# the send path settled lost answers. Runs in the number's tenant context and the batch's
+# transaction. `found` is the batch's notebook: what one handler looked up that a later one needs
+# (campaigns' recipient rows, which billing prices), under a key its owner names, so each table is
+# read once per batch.
 StatusesHandler = Callable[..., Any]
 
 _number_stopped: list[NumberStoppedHandler] = []
@@ -63,6 +66,8 @@ def on_statuses(handler: StatusesHandler) -> StatusesHandler:
 
 
 def statuses_received(*, phone: Any, statuses: list[dict[str, Any]]) -> None:
-    """Hands a batch of statuses to every registered consumer, each applying all of them at once."""
+    """Hands a batch of statuses to every registered consumer (in the order they registered), each
+    applying all of them at once."""
+    found: dict[str, Any] = {}
     for handler in _statuses:
-        handler(phone=phone, statuses=statuses)
+        handler(phone=phone, statuses=statuses, found=found)

@@ -21,6 +21,7 @@ from campaigns.engine.constants import CALLBACK_PREFIX
 from campaigns.models import CampaignMessage
 from campaigns.tests.support import approved_template, audience, draft, launch
 from tenants.context import tenant_context
+from whatsapp import fanout
 
 pytestmark = pytest.mark.django_db
 
@@ -146,7 +147,8 @@ def _table(campaign_message_id: int) -> list[tuple[dict[str, Any], str]]:
         (status("wamid.bug", pricing_type=None, **at), "unpriced"),  # the card's rules raise: "error"
         (status("wamid.us", "read", recipient=US, category="utility", **at), "charged"),
         (status("wamid.late", "read", **at), "charged"),
-        (status("wamid.odd-callback", callback=f"{CALLBACK_PREFIX}\u00b2", **at), "unpriced"),  # "²": int() raises
+        # callback data naming no row ("²" passes str.isdigit): the message is found by its wamid
+        (status("wamid.odd-callback", callback=f"{CALLBACK_PREFIX}\u00b2", **at), "charged"),
         ({**status("wamid.failed", "failed", category=None, **at), "errors": [{"code": 131026}]}, "ignored"),
         ({"status": "delivered"}, "ignored"),
         # per conversation
@@ -192,6 +194,7 @@ def test_a_batch_meters_like_one_status_at_a_time(alpha, phone, pricing_rules, c
         "message:wamid.campaign": (-11_800, "IN", campaign_id),
         "message:wamid.campaign-by-wamid": (-11_800, "IN", campaign_id),
         "message:wamid.both": (-11_800, "IN", None),
+        "message:wamid.odd-callback": (-11_800, "IN", None),
     }
     reasons = {wamid: (reason, resolved) for _, wamid, _, reason, *_, resolved in rows["unpriced"]}
     assert reasons == {
@@ -203,10 +206,34 @@ def test_a_batch_meters_like_one_status_at_a_time(alpha, phone, pricing_rules, c
         "wamid.bsuid": ("no_country", False),
         "wamid.cbp": ("no_conversation", False),
         "wamid.bug": ("error", False),
-        "wamid.odd-callback": ("error", False),
         "wamid.both": ("unknown_category", True),
         "wamid.no-such-recipient": ("no_country", False),
     }
+
+
+def test_billing_prices_the_recipients_the_campaigns_consumer_read_for_the_batch(
+    alpha, phone, pricing_rules, campaign_messages
+):
+    """Through the status fan-out, campaigns and billing share one read of the campaign recipients,
+    and billing charges exactly what it charges reading them itself."""
+    _, first_message = campaign_messages
+    statuses = [item for item, _ in _table(first_message)]
+
+    def fanned_out() -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            fanout.statuses_received(phone=phone, statuses=statuses)
+        return [
+            query["sql"]
+            for query in queries
+            if "campaigns_campaignmessage" in query["sql"] and query["sql"].lstrip().upper().startswith("SELECT")
+        ]
+
+    _, rows_alone = _metered(alpha, lambda: usage_record_from_statuses(statuses=statuses, phone=phone))
+    reads, rows = _metered(alpha, fanned_out)
+
+    assert len(reads) == 1, "\n".join(reads)
+    assert rows == rows_alone
+    assert {row[0]: row[13] for row in rows["ledger"]}["message:wamid.campaign-by-wamid"] is not None
 
 
 def test_a_batch_metered_again_changes_nothing_twice(alpha, phone, pricing_rules, campaign_messages):

@@ -69,6 +69,12 @@ def test_ledger_filters_by_kind_and_campaign(alpha, charged, login_client):
     assert len(client.get("/billing/?cycle=all&kind=debit").context["entries"]) == 3
 
 
+@pytest.mark.parametrize("campaign", ["\u00b2", "9" * 20, "-1", "x"])
+def test_a_campaign_filter_naming_no_campaign_shows_the_whole_ledger(alpha, charged, login_client, campaign):
+    response = login_client(alpha.viewer).get("/billing/", {"campaign": campaign, "cycle": "all"})
+    assert response.status_code == 200 and len(response.context["entries"]) == 3
+
+
 def test_the_ledger_is_paginated(alpha, phone, simulator, connected, pricing_data, login_client):
     statuses = [status(f"wamid.page-{n}") for n in range(30)]
     deliver_statuses(phone, *statuses)

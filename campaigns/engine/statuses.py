@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from aerostic.core.ids import parse_row_id
 from aerostic.core.sqlrows import bound_cursor, json_rows
 from campaigns.engine.constants import CALLBACK_PREFIX
 from campaigns.models import Campaign, CampaignMessage
@@ -24,9 +25,26 @@ _STATUS_ORDER = {"sent": 1, "delivered": 2, "read": 3}
 _TIMESTAMP = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at", "failed": "failed_at"}
 
 
-def campaign_statuses_received(*, phone: Any, statuses: list[dict[str, Any]]) -> None:
-    """The campaigns' consumer of status webhooks (registered in whatsapp.fanout)."""
-    campaign_status_apply_many(statuses=statuses)
+# The key under which the consumer below leaves the recipients it read in the batch's notebook
+# (whatsapp.fanout): billing prices the same rows.
+RECIPIENTS_FOUND = "campaigns.recipients"
+
+
+@dataclass(frozen=True)
+class RecipientsFound:
+    """The recipient rows a batch's statuses name: the ids and wamids looked up, and per row found
+    (id, wamid, campaign id, contact id)."""
+
+    ids: frozenset[int]
+    wamids: frozenset[str]
+    rows: tuple[tuple[int, str, int, int], ...]
+
+
+def campaign_statuses_received(*, phone: Any, statuses: list[dict[str, Any]], found: dict[str, Any]) -> None:
+    """The campaigns' consumer of status webhooks (registered in whatsapp.fanout); leaves the rows
+    it read in `found`."""
+    _, recipients = _status_apply_many(statuses)
+    found[RECIPIENTS_FOUND] = recipients
 
 
 def campaign_status_apply(*, status: dict[str, Any]) -> bool:
@@ -46,16 +64,24 @@ def campaign_status_apply_many(*, statuses: list[dict[str, Any]]) -> list[bool]:
     drainers with statuses of the same messages wait for each other instead of overwriting each
     other), every status is folded into its row here, and the changed rows are written back with
     one UPDATE. True per status that changed its message's state."""
+    return _status_apply_many(statuses)[0]
+
+
+def _status_apply_many(statuses: list[dict[str, Any]]) -> tuple[list[bool], RecipientsFound]:
     wanted = [_Wanted.of(status) for status in statuses]
     ids = {w.row_id for w in wanted if w is not None and w.row_id is not None}
     wamids = {w.wamid for w in wanted if w is not None and w.row_id is None and w.wamid}
     if not ids and not wamids:
-        return [False] * len(statuses)
+        return [False] * len(statuses), RecipientsFound(frozenset(), frozenset(), ())
     rows = list(
         CampaignMessage.objects.filter(pk__in=RawSQL(_IDS_OF, [list(wamids), list(ids)]))  # noqa: S611
         .order_by("pk")
         .select_for_update()
-        .only(*_WRITTEN)
+        .only("campaign_id", "contact_id", *_WRITTEN)
+    )
+    # As read, before the statuses teach a row its wamid.
+    recipients = RecipientsFound(
+        frozenset(ids), frozenset(wamids), tuple((row.pk, row.wamid, row.campaign_id, row.contact_id) for row in rows)
     )
     by_id = {row.pk: row for row in rows}
     by_wamid: dict[str, list[CampaignMessage]] = {}
@@ -76,7 +102,7 @@ def campaign_status_apply_many(*, statuses: list[dict[str, Any]]) -> list[bool]:
         results.append(changed)
     if dirty:
         _write(list(dirty.values()))
-    return results
+    return results, recipients
 
 
 # The rows named by id, and those found by wamid, each list looked up through its own index. One
@@ -106,7 +132,8 @@ class _Wanted:
         data = str(status.get("biz_opaque_callback_data") or "")
         key = data[len(CALLBACK_PREFIX) :] if data.startswith(CALLBACK_PREFIX) else ""
         wamid = str(status.get("id") or "")
-        if not key.isdigit() and not wamid:
+        row = parse_row_id(key)
+        if row is None and not wamid:
             return None
         code, detail = None, ""
         if name == "failed":
@@ -118,7 +145,7 @@ class _Wanted:
                 or (str(errors[0].get("title") or "") if errors else "")
                 or "Meta failed it."
             )[:500]
-        return cls(name, int(key) if key.isdigit() else None, wamid, _when(status.get("timestamp")), code, detail)
+        return cls(name, row, wamid, _when(status.get("timestamp")), code, detail)
 
 
 def _fold(w: _Wanted, rows: list[CampaignMessage], now: datetime) -> bool:

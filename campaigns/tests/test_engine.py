@@ -511,6 +511,22 @@ def test_statuses_applied_together_end_as_they_do_one_by_one(alpha, phone, templ
     assert [row[0] for row in ended[together.pk]] == ["read", "failed", "read"]
 
 
+@pytest.mark.parametrize("callback", ["aerostic:campaign:\u00b2", "aerostic:campaign:" + "9" * 20])
+def test_a_status_whose_callback_names_no_row_is_found_by_its_wamid(alpha, phone, template, simulator, callback):
+    """Callback data that is not one of our ids ("²" passes str.isdigit, 20 digits overflow bigint)
+    neither breaks its batch nor misses its message: the recipient is found by its wamid."""
+    campaign = launch(alpha, draft(alpha, phone, template, audience(alpha, 1, seed=5, name="Odd callback")))
+    run_batches(alpha, campaign)
+    with tenant_context(alpha.tenant):
+        row = CampaignMessage.objects.get(campaign=campaign)
+    status = {"id": row.wamid, "status": "delivered", "timestamp": "1760000000", "recipient_id": "919800000000"}
+
+    _deliver_statuses(phone, [{**status, "biz_opaque_callback_data": callback}])
+
+    with tenant_context(alpha.tenant):
+        assert CampaignMessage.objects.get(pk=row.pk).state == "delivered"
+
+
 def _deliver_statuses(phone, statuses):
     value = {
         "messaging_product": "whatsapp",

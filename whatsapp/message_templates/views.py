@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Perm
 from aerostic.core.errors import DomainError
+from aerostic.core.ids import parse_row_id
 from aerostic.core.views import PortalView, require_permission
 from whatsapp import selectors as connections
 from whatsapp.message_templates import selectors, services
@@ -67,10 +68,10 @@ class TemplateBuilderView(PortalView):
 
     def _translation_of(self) -> dict[str, Any]:
         """ "Add a language": a new template starts from an existing one, under the same name."""
-        source_id = self.request.GET.get("from", "")
-        if not source_id.isdigit():
+        source_id = parse_row_id(self.request.GET.get("from", ""))
+        if source_id is None:
             return {}
-        initial = initial_from(self.scoped_get(selectors.template_get, int(source_id)))
+        initial = initial_from(self.scoped_get(selectors.template_get, source_id))
         initial.pop("language", None)
         return initial
 

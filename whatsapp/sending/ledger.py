@@ -22,6 +22,7 @@ from typing import Any
 from django.db.models import F, Model
 from django.utils import timezone
 
+from aerostic.core.ids import parse_row_id
 from aerostic.core.sqlrows import bound_cursor, json_rows
 
 QUEUED, SENDING, SENT, FAILED, SKIPPED, UNKNOWN = "queued", "sending", "sent", "failed", "skipped", "unknown"
@@ -253,8 +254,8 @@ def ledger_for_callback(data: str) -> tuple[Ledger, int] | None:
     """The ledger and row a status's `biz_opaque_callback_data` names, or None."""
     for ledger in _LEDGERS:
         if data.startswith(ledger.callback_prefix):
-            key = data[len(ledger.callback_prefix) :]
-            return (ledger, int(key)) if key.isdigit() else None
+            key = parse_row_id(data[len(ledger.callback_prefix) :])
+            return (ledger, key) if key is not None else None
     return None
 
 

@@ -163,6 +163,9 @@ def test_add_a_language_starts_from_the_template_under_the_same_name(connected, 
     assert (form.initial["name"], form.initial["body"][:7]) == ("hello_world", "Welcome")
     assert "language" not in form.initial
     assert login_client(bravo.admin).get(f"/whatsapp/templates/new/?from={hello.pk}").status_code == 404
+    for odd in ("\u00b2", "9" * 20, "x"):  # names no template: a blank form, not an error
+        page = login_client(alpha.admin).get("/whatsapp/templates/new/", {"from": odd})
+        assert page.status_code == 200 and not page.context["form"].initial.get("name")
 
 
 @pytest.fixture

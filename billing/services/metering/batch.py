@@ -177,6 +177,7 @@ class Metering:
         self.counted: dict[tuple[date, str, str], int] = {}
         self._profile: BillingProfile | None = None
         self._service_counted: dict[date, int] | None = None
+        self._descriptions: dict[tuple, str] = {}  # a batch's charges share a few rates
 
     def run(self) -> list[str]:
         self._read()
@@ -210,6 +211,12 @@ class Metering:
                 self.ledger_wamids.add(wamid)
             else:
                 self._opened(reference, wamid)
+
+    def _description(self, result: pricing.Priced) -> str:
+        key = (result.pricing_model, result.category, result.market, result.pricing_type, result.is_free, result.card)
+        if key not in self._descriptions:
+            self._descriptions[key] = _describe(result)
+        return self._descriptions[key]
 
     def _opened(self, reference: str, wamid: str) -> None:
         self.open[reference] = wamid
@@ -269,7 +276,7 @@ class Metering:
             at=usage.at,
             campaign_id=usage.campaign_id,
             phone_number_id=usage.phone_number_id,
-            description=_describe(result),
+            description=self._description(result),
         )
         # Decided: from here on the call's state moves as the rows will (nothing below can raise).
         counter = (cycle, kind, result.category, 1, int(result.is_free), result.amount_micros)

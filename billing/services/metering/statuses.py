@@ -4,14 +4,19 @@ it belongs to, read for the whole list at once), and the entry points the webhoo
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from aerostic.core.ids import parse_row_id
 from aerostic.core.sqlrows import bound_cursor
 from billing.services.metering.batch import Metering, Usage
+from campaigns.engine.constants import CALLBACK_PREFIX
+from campaigns.engine.statuses import RECIPIENTS_FOUND
+from contacts.models import Contact
 from tenants.context import require_tenant_id
 
 logger = logging.getLogger(__name__)
@@ -21,10 +26,6 @@ logger = logging.getLogger(__name__)
 # samples do): it is not a charge yet.
 BILLABLE_STATUSES = {"delivered", "read"}
 
-# Campaign message ids are bigints: a callback naming a larger number matches no recipient, and must
-# not reach Postgres as an out-of-range literal.
-_MAX_ID = 2**63 - 1
-
 
 def usage_record_from_status(*, status: dict[str, Any], phone: Any) -> str:
     """Meters one status of a message sent from `phone`: a list of one (`usage_record_from_statuses`
@@ -32,7 +33,9 @@ def usage_record_from_status(*, status: dict[str, Any], phone: Any) -> str:
     return usage_record_from_statuses(statuses=[status], phone=phone)[0]
 
 
-def usage_record_from_statuses(*, statuses: list[dict[str, Any]], phone: Any) -> list[str]:
+def usage_record_from_statuses(
+    *, statuses: list[dict[str, Any]], phone: Any, found: dict[str, Any] | None = None
+) -> list[str]:
     """Meters the statuses of messages sent from `phone`, in the order Meta sent them, inside the
     tenant's context (the webhook drainer calls it once per number with all of that number's
     statuses in its batch, inside its transaction). Returns, position by position, what happened:
@@ -56,7 +59,7 @@ def usage_record_from_statuses(*, statuses: list[dict[str, Any]], phone: Any) ->
     if not billable:
         return outcomes
     with transaction.atomic():
-        usages = _usages_of([status for _, status in billable], phone)
+        usages = _usages_of([status for _, status in billable], phone, found or {})
         for (position, _), outcome in zip(billable, Metering(usages).run(), strict=True):
             outcomes[position] = outcome
     return outcomes
@@ -82,16 +85,20 @@ def _status_time(status: dict[str, Any]) -> datetime:
     return meta_time(status.get("timestamp")) or timezone.now()
 
 
-def _usages_of(statuses: list[dict[str, Any]], phone: Any) -> list[Usage]:
-    """Each billable status as a Usage, the campaign recipients of all of them read in one query."""
+def _usages_of(statuses: list[dict[str, Any]], phone: Any, found: dict[str, Any]) -> list[Usage]:
+    """Each billable status as a Usage; the campaign recipients of all of them read once (or taken
+    from what the campaigns' consumer read for the same batch)."""
     phone_number_id = getattr(phone, "pk", None)
-    recipients = _campaign_recipients(statuses)
+    recipients = _campaign_recipients(statuses, found)
     countries: dict[str, str] = {}  # one number's statuses mostly go to a few recipients
-    usages = []
+    usages: list[Usage] = []
+    contacts: dict[int, int] = {}  # usage position → recipient's contact, where the number names no country
     for status in statuses:
         wamid, name = str(status["id"]), str(status["status"]).lower()
         try:
-            usage = _usage_of(status, wamid, name, phone_number_id, recipients, countries)
+            usage, contact_id = _usage_of(status, wamid, name, phone_number_id, recipients, countries)
+            if not usage.country and contact_id is not None:
+                contacts[len(usages)] = contact_id
         except Exception as error:
             logger.exception("billing: pricing a status failed", extra={"wamid": wamid})
             usage = Usage(
@@ -106,10 +113,16 @@ def _usages_of(statuses: list[dict[str, Any]], phone: Any) -> list[Usage]:
                 failure=type(error).__name__,
             )
         usages.append(usage)
+    if contacts:
+        # A number whose calling code names no country (or a recipient named by user id alone):
+        # the contact's country, as imported.
+        known = dict(Contact.objects.filter(pk__in=set(contacts.values())).values_list("pk", "country"))
+        for position, contact_id in contacts.items():
+            usages[position] = replace(usages[position], country=known.get(contact_id) or "")
     return usages
 
 
-_Recipients = tuple[dict[int, tuple[int, str]], dict[str, tuple[int, str]]]
+_Recipients = tuple[dict[int, tuple[int, int]], dict[str, tuple[int, int]]]
 
 
 def _usage_of(
@@ -119,24 +132,26 @@ def _usage_of(
     phone_number_id: int | None,
     recipients: _Recipients,
     countries: dict[str, str],
-) -> Usage:
+) -> tuple[Usage, int | None]:
+    """The usage, and the recipient's contact when the status names a campaign recipient."""
     by_pk, by_wamid = recipients
     key = _callback_key(status)
-    campaign_id, contact_country = (by_pk.get(key) if key is not None else by_wamid.get(wamid)) or (None, "")
+    campaign_id, contact_id = (by_pk.get(key) if key is not None else by_wamid.get(wamid)) or (None, None)
     conversation = status.get("conversation") if isinstance(status.get("conversation"), dict) else {}
     recipient = str(status.get("recipient_id") or "")
     if recipient not in countries:
         countries[recipient] = _country_of(recipient)
-    return Usage(
+    usage = Usage(
         wamid=wamid,
         status=name,
         at=_status_time(status),
         pricing=_pricing_of(status),
         conversation=conversation,
-        country=countries[recipient] or contact_country,
+        country=countries[recipient],
         campaign_id=campaign_id,
         phone_number_id=phone_number_id,
     )
+    return usage, contact_id
 
 
 def _country_of(recipient_id: str) -> str:
@@ -148,11 +163,8 @@ def _country_of(recipient_id: str) -> str:
 def _callback_key(status: dict[str, Any]) -> int | None:
     """The campaign message id our callback data names, None when it names none (then the
     recipient is looked up by the wamid)."""
-    from campaigns.engine import CALLBACK_PREFIX
-
     data = str(status.get("biz_opaque_callback_data") or "")
-    key = data[len(CALLBACK_PREFIX) :] if data.startswith(CALLBACK_PREFIX) else ""
-    return int(key) if key.isdigit() else None
+    return parse_row_id(data[len(CALLBACK_PREFIX) :]) if data.startswith(CALLBACK_PREFIX) else None
 
 
 # Arrays rather than IN lists: one parameter however many statuses (a list of hundreds of
@@ -160,35 +172,36 @@ def _callback_key(status: dict[str, Any]) -> int | None:
 # up separately, each through its own index: one `id = ANY(…) OR wamid = ANY(…)` filter made
 # Postgres walk every recipient row of the tenant testing both lists on each.
 _RECIPIENTS_SQL = """
-SELECT m.id, m.wamid, m.campaign_id, c.country
-FROM campaigns_campaignmessage m JOIN contacts_contact c ON c.id = m.contact_id
-WHERE m.tenant_id = %s AND m.id IN (
+SELECT id, wamid, campaign_id, contact_id FROM campaigns_campaignmessage
+WHERE tenant_id = %s AND id IN (
     SELECT unnest(%s::bigint[])
     UNION SELECT id FROM campaigns_campaignmessage WHERE wamid = ANY(%s::text[]) AND wamid <> ''
 )
 """
 
 
-def _campaign_recipients(statuses: list[dict[str, Any]]) -> _Recipients:
-    """{message id: (campaign id, the contact's country)} for the ids the callbacks name, and the
-    same by wamid for statuses without one (the lowest id when several share a wamid)."""
+def _campaign_recipients(statuses: list[dict[str, Any]], found: dict[str, Any]) -> _Recipients:
+    """{message id: (campaign id, contact id)} for the ids the callbacks name, and the same by wamid
+    for statuses without one (the lowest id when several share a wamid). The rows the campaigns'
+    consumer read for this batch when it looked up all of these, else one query."""
     ids, wamids = set(), set()
     for status in statuses:
-        try:
-            key = _callback_key(status)
-        except Exception:  # noqa: S112 - the same error is met again in _usage_of, which records it
-            continue
+        key = _callback_key(status)
         if key is None:
             wamids.add(str(status["id"]))
-        elif key <= _MAX_ID:
+        else:
             ids.add(key)
-    with bound_cursor() as cursor:
-        cursor.execute(_RECIPIENTS_SQL, [require_tenant_id(), list(ids), list(wamids)])
-        rows = cursor.fetchall()
-    by_pk: dict[int, tuple[int, str]] = {}
-    by_wamid: dict[str, tuple[int, str]] = {}
-    for pk, wamid, campaign_id, country in sorted(rows, reverse=True):
-        by_pk[pk] = (campaign_id, country or "")
+    shared = found.get(RECIPIENTS_FOUND)
+    if shared is not None and ids <= shared.ids and wamids <= shared.wamids:
+        rows = list(shared.rows)
+    else:
+        with bound_cursor() as cursor:
+            cursor.execute(_RECIPIENTS_SQL, [require_tenant_id(), list(ids), list(wamids)])
+            rows = cursor.fetchall()
+    by_pk: dict[int, tuple[int, int]] = {}
+    by_wamid: dict[str, tuple[int, int]] = {}
+    for pk, wamid, campaign_id, contact_id in sorted(rows, reverse=True):
+        by_pk[pk] = (campaign_id, contact_id)
         if wamid in wamids:
             by_wamid[wamid] = by_pk[pk]
     return by_pk, by_wamid
