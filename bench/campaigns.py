@@ -112,8 +112,9 @@ def prepare(sim_url: str):
 def make_audience(tenant, name: str, first: int, count: int):
     """`count` contacts with new Indian mobile numbers (+91 9…), in a new list, written in bulk."""
     from contacts import phones
-    from contacts.importing.writing import ImportRow, add_to_list, insert_contacts
+    from contacts.importing.writing import add_to_list
     from contacts.models import ContactList
+    from contacts.rows import ImportRow, insert_contacts
     from tenants.context import tenant_context
 
     with tenant_context(tenant):

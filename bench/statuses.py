@@ -100,7 +100,7 @@ def _campaign_sends(tenant, campaign, variant, tag: str, first: int, indexes: li
     from campaigns.engine.source import CAMPAIGN
     from campaigns.models import CampaignMessage
     from contacts import phones
-    from contacts.importing.writing import ImportRow, insert_contacts
+    from contacts.rows import ImportRow, insert_contacts
 
     rows, index_of = [], {}
     for i in indexes:

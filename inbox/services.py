@@ -298,7 +298,7 @@ def _conversations_seen(
     if not seen:
         return
     ids, names, contact_ids, times = (list(column) for column in zip(*seen, strict=True))
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(
             _CONVERSATIONS_SEEN,
             [SERVICE_WINDOW, Conversation.Status.OPEN, ids, names, contact_ids, times, tenant_id],
@@ -424,6 +424,22 @@ _CONVERSATION_FIELDS = (
 )
 
 
+# New conversations in one statement, returned with what callers read (_CONVERSATION_FIELDS); a
+# conflict is a conversation a concurrent job created a moment ago, read by the caller's select.
+# Sorted by customer index: two jobs creating the same new conversations lock them in one order.
+# The returned columns come from this module; every value is bound.
+_CREATE_CONVERSATIONS = (
+    "INSERT INTO inbox_conversation (tenant_id, phone_number_id, customer_index, customer_wa_id,"  # noqa: S608
+    " customer_user_id, customer_name, status, created_at)"
+    " SELECT %s, %s, v.customer_index, v.customer_wa_id, v.customer_user_id, v.customer_name, %s, now()"
+    " FROM jsonb_to_recordset(%s::jsonb)"
+    " AS v(customer_index text, customer_wa_id text, customer_user_id text, customer_name text)"
+    " ORDER BY v.customer_index"
+    " ON CONFLICT (tenant_id, phone_number_id, customer_index) DO NOTHING"
+    f" RETURNING {', '.join(_CONVERSATION_FIELDS)}"
+)
+
+
 def _conversations_for_many(phone: PhoneNumber, customers: dict[str, dict[str, Any]]) -> dict[str, Conversation]:
     """conversation_for for many customers: the conversations by customer index, each created
     when missing with the fields given for its index (customer_wa_id, and customer_user_id and
@@ -434,24 +450,30 @@ def _conversations_for_many(phone: PhoneNumber, customers: dict[str, dict[str, A
             *_CONVERSATION_FIELDS
         )
     }
-    # Sorted: two jobs creating the same new conversations take their locks in the same order.
-    missing = sorted(index for index in customers if index not in found)
+    missing = [index for index in customers if index not in found]
     if missing:
-        # Model objects, not raw SQL, so the field encrypts customer_wa_id; a conflict is a
-        # conversation a concurrent job created a moment ago, found by the select that follows.
-        Conversation.objects.bulk_create(
-            [
-                Conversation(tenant_id=phone.tenant_id, phone_number=phone, customer_index=index, **customers[index])
-                for index in missing
-            ],
-            ignore_conflicts=True,
+        seal = Conversation._meta.get_field("customer_wa_id").get_prep_value  # the column's own format
+        rows = json_rows(
+            {
+                "customer_index": index,
+                "customer_wa_id": seal(customers[index]["customer_wa_id"]),
+                "customer_user_id": customers[index].get("customer_user_id", ""),
+                "customer_name": customers[index].get("customer_name", ""),
+            }
+            for index in missing
         )
-        found.update(
-            (conversation.customer_index, conversation)
-            for conversation in Conversation.objects.filter(phone_number=phone, customer_index__in=missing).only(
-                *_CONVERSATION_FIELDS
+        with bound_cursor() as cursor:
+            cursor.execute(_CREATE_CONVERSATIONS, [phone.tenant_id, phone.pk, Conversation.Status.OPEN, rows])
+            created = [Conversation.from_db("default", _CONVERSATION_FIELDS, row) for row in cursor.fetchall()]
+        found.update((conversation.customer_index, conversation) for conversation in created)
+        raced = [index for index in missing if index not in found]
+        if raced:
+            found.update(
+                (conversation.customer_index, conversation)
+                for conversation in Conversation.objects.filter(phone_number=phone, customer_index__in=raced).only(
+                    *_CONVERSATION_FIELDS
+                )
             )
-        )
     return found
 
 
@@ -471,7 +493,7 @@ def _link_contacts(tenant_id: int, conversations: dict[str, Conversation], index
             links.setdefault(conversation.pk, item.contact_id)  # the first item's, as one call after another
     if not links:
         return
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(_LINK_CONTACTS, [list(links), list(links.values()), tenant_id])
     for conversation in conversations.values():
         if conversation.pk in links:
@@ -500,7 +522,7 @@ def _claim_wamids(tenant_id: int, claims: dict[str, datetime]) -> dict[str, int]
     claims = {wamid: created_at for wamid, created_at in claims.items() if wamid}
     if not claims:
         return {}
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(_CLAIM_WAMIDS, [tenant_id, list(claims), list(claims.values())])
         return dict(cursor.fetchall())
 

@@ -31,8 +31,9 @@ from contacts.exporting import csv_lines
 from contacts.importing.configure import ATTRIBUTE_PREFIX, IMPORT_JOB_TIMEOUT
 from contacts.importing.reading import read_rows
 from contacts.importing.upload import file_text
-from contacts.importing.writing import ImportRow, add_to_list, insert_contacts, record_consent, update_contacts
+from contacts.importing.writing import add_to_list, record_consent, update_contacts
 from contacts.models import AttributeDefinition, ConsentState, Contact, ContactImport
+from contacts.rows import ImportRow, insert_contacts
 from contacts.selectors import default_country
 from contacts.services import ContactInvalid, clean_tags, coerce_attribute
 

@@ -3,87 +3,19 @@ and list memberships (unnest arrays, not a statement per row), then the consent 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.db import connection
 
 from aerostic.core.sqlrows import json_rows
 from compliance.consent import ConsentChange, consent_record_many
 from compliance.models import ConsentEvent
-from contacts.models import ConsentState, Contact, ContactImport
+from contacts.models import ConsentState, ContactImport
+from contacts.rows import ImportRow
 from tenants.context import require_tenant_id
 
 MAX_TAGS = 50
 
-
-@dataclass
-class ImportRow:
-    """One checked row of the file, ready to write."""
-
-    number: int
-    e164: str
-    index: str
-    hint: str
-    country: str
-    calling_code: int
-    number_timezone: str
-    name: str
-    language: str
-    timezone: str
-    tags: list[str]
-    attributes: dict[str, Any]
-    consent: str | None
-
-    @classmethod
-    def of(
-        cls,
-        phone: Any,
-        *,
-        tenant_id: int,
-        number: int,
-        name: str,
-        language: str = "",
-        timezone: str = "",
-        tags: list[str] | None = None,
-        attributes: dict[str, Any] | None = None,
-        consent: str | None = None,
-    ) -> ImportRow:
-        """The row of a normalized number (contacts.phones.normalize); `number` is its row number."""
-        return cls(
-            number=number,
-            e164=phone.e164,
-            index=phone.index_for(tenant=tenant_id),
-            hint=phone.hint,
-            country=phone.country,
-            calling_code=phone.calling_code,
-            number_timezone=phone.timezone,
-            name=name,
-            language=language,
-            timezone=timezone,
-            tags=tags or [],
-            attributes=attributes or {},
-            consent=consent,
-        )
-
-
-# Each batch travels as one JSON document (aerostic.core.sqlrows): far cheaper to send than ten
-# parameter arrays, which the driver would quote element by element.
-_INSERT_SQL = """
-INSERT INTO contacts_contact (
-    tenant_id, phone, phone_index, phone_hint, country, calling_code, name, language, timezone,
-    tags, attributes, source, consent_state, created_at, updated_at
-)
-SELECT %s, v.phone, v.phone_index, v.hint, v.country, v.calling_code, v.name, v.language, v.timezone,
-       ARRAY(SELECT jsonb_array_elements_text(v.tags))::varchar(64)[], v.attributes, %s, %s, now(), now()
-FROM jsonb_to_recordset(%s::jsonb) AS v(
-    phone text, phone_index text, hint text, country text, calling_code int, name text, language text,
-    timezone text, tags jsonb, attributes jsonb
-)
-ON CONFLICT (tenant_id, phone_index) WHERE phone_index <> '' DO NOTHING
-RETURNING id, phone_index
-"""
 
 # New values are computed first and a row is written only when one of them differs, so a re-run
 # of the same file rewrites nothing. Tags are merged (existing first, at most MAX_TAGS),
@@ -109,33 +41,6 @@ WHERE c.id = n.id AND c.erased_at IS NULL
   AND (c.name, c.language, c.timezone, c.tags, c.attributes)
       IS DISTINCT FROM (n.name, n.language, n.timezone, n.tags, n.attributes)
 """
-
-
-def insert_contacts(rows: list[ImportRow]) -> dict[str, int]:
-    """phone index → id of each contact created (a number created elsewhere meanwhile is left out)."""
-    if not rows:
-        return {}
-    seal = Contact._meta.get_field("phone").get_prep_value  # the column's own format: the ORM reads it back
-    batch = [
-        {
-            "phone": seal(row.e164),
-            "phone_index": row.index,
-            "hint": row.hint,
-            "country": row.country,
-            "calling_code": row.calling_code,
-            "name": row.name,
-            "language": row.language,
-            "timezone": row.timezone or row.number_timezone,
-            "tags": row.tags,
-            "attributes": row.attributes,
-        }
-        for row in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_SQL, [require_tenant_id(), Contact.Source.IMPORT, ConsentState.UNKNOWN, json_rows(batch)]
-        )
-        return {index: pk for pk, index in cursor.fetchall()}
 
 
 def update_contacts(rows: list[tuple[int, ImportRow]]) -> None:

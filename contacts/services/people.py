@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from aerostic.core import audit
 from aerostic.core.errors import Conflict
+from aerostic.core.sqlrows import bound_cursor
 from contacts import phones
 from contacts.models import Contact
+from contacts.rows import ImportRow, insert_contacts
 from contacts.selectors import default_country
 from contacts.services.cleaning import ContactInvalid, clean_attributes, clean_tags
 from tenants.context import require_tenant_id
@@ -219,18 +221,13 @@ def contacts_for_customers(*, senders: list[InboundSender]) -> list[Contact | No
     if missing:
         # A conflict is a contact a concurrent job created a moment ago: read back below and, like
         # any existing contact, brought up to date by the UPDATE.
-        Contact.objects.bulk_create(
+        insert_contacts(
             [
-                Contact(
-                    tenant_id=tenant_id,
-                    **_number_fields(seen[index].number, tenant=tenant_id),
-                    name=seen[index].name,
-                    source=Contact.Source.INBOUND,
-                    last_inbound_at=seen[index].at,
-                )
+                ImportRow.of(seen[index].number, tenant_id=tenant_id, number=0, name=seen[index].name)
                 for index in missing
             ],
-            ignore_conflicts=True,
+            source=Contact.Source.INBOUND,
+            last_inbound_at={index: seen[index].at for index in missing},
         )
         contacts.update((contact.phone_index, contact) for contact in Contact.objects.filter(phone_index__in=missing))
     _contacts_seen(tenant_id, contacts, seen)
@@ -264,7 +261,7 @@ def _contacts_seen(tenant_id: int, contacts: dict[str, Contact], seen: dict[str,
     if not stale:
         return
     ids, times, names = (list(column) for column in zip(*stale, strict=True))
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(_CONTACTS_SEEN, [ids, times, names, tenant_id])
         stored = {pk: (at, name) for pk, at, name in cursor.fetchall()}
     for contact in contacts.values():
