@@ -168,21 +168,24 @@ def statuses(after_id: int) -> dict:
         return dict(cursor.fetchall())
 
 
-def finished(after_id: int) -> tuple[int, float | None]:
-    """How many of the stage's events processing finished, and the last one's `processed_at`
-    (seconds since the epoch; None when no finished event has one)."""
+def finished(after_id: int) -> tuple[int, float | None, int, int]:
+    """How many of the stage's events processing finished, the last one's `processed_at` (seconds
+    since the epoch; None when no finished event has one), how many took more than one attempt
+    (a failed batch processes its events one by one; one that fails alone waits for its retry) and
+    how many finished more than 5 s after they were stored (one of those sets the drain time)."""
     from django.db import connection
 
     from tenants.context import platform_context
 
     with platform_context("benchmark counts"), connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*), extract(epoch FROM max(processed_at)) FROM whatsapp_webhookevent"
-            " WHERE id > %s AND status IN ('processed', 'ignored')",
+            "SELECT count(*), extract(epoch FROM max(processed_at)), count(*) FILTER (WHERE attempts > 1),"
+            " count(*) FILTER (WHERE processed_at > received_at + interval '5 seconds')"
+            " FROM whatsapp_webhookevent WHERE id > %s AND status IN ('processed', 'ignored')",
             [after_id],
         )
-        count, last = cursor.fetchone()
-    return count, (float(last) if last is not None else None)
+        count, last, retried, late = cursor.fetchone()
+    return count, (float(last) if last is not None else None), retried, late
 
 
 def stage_bodies(after_id: int) -> list[str]:
@@ -410,7 +413,7 @@ def run_stage(stage: Stage, stack: Stack) -> dict:
     seen_done = wait_until_processed(after_id, result["ok"], stack.drain_timeout)
     stop_process_groups(workers)
     stack.check_running("during the stage")
-    count, last = finished(after_id)
+    count, last, retried, late = finished(after_id)
     last = last or seen_done or time.time()  # processing that does not stamp processed_at: when we saw it
     if stage.kind == "status":
         from bench.statuses import status_check
@@ -433,6 +436,8 @@ def run_stage(stage: Stage, stack: Stack) -> dict:
         "processed": count * stage.per_post / max(1e-9, last - result["started_wall"]),
         "drain": max(0.0, last - result["ended_wall"]) if seen_done is not None else float("inf"),
         "dead": by_status.get("dead", 0),
+        "retried": retried,
+        "late": late,
         "open": by_status.get("pending", 0) + by_status.get("processing", 0),
         "earlier": earlier.get("pending", 0) + earlier.get("processing", 0),
         **check,
@@ -452,6 +457,10 @@ def print_row(r: dict) -> None:
     notes = [f"{kind}: {count}" for kind, count in sorted(r["errors"].items())]
     if r["dead"]:
         notes.append(f"dead: {r['dead']}")
+    if r["retried"]:
+        notes.append(f"{r['retried']} events took more than one attempt")
+    if r["late"]:
+        notes.append(f"{r['late']} finished > 5 s after they were stored")
     if r["earlier"]:
         notes.append(f"started with {r['earlier']} events of earlier stages open")
     if r["open"]:

@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from aerostic.core.crypto import blind_index
-from aerostic.core.sqlrows import bound_cursor, json_rows
+from aerostic.core.sqlrows import bound_cursor, insert_rows, json_rows
 from inbox.models import Conversation, Message, MessageKey, MessageStatusEvent
 from inbox.payloads import payload_split
 from tenants.context import NoTenantContext, current_scope, require_tenant_id
@@ -231,7 +231,7 @@ def inbound_store_many(*, phone: PhoneNumber, items: list[InboundItem]) -> list[
             customer.at = at if customer.at is None else max(customer.at, at)
         rows = [row for row in stored if row is not None]
         if rows:
-            Message.objects.bulk_create(rows)
+            insert_rows(Message, rows)
             _senders_link(customers, indexes, items, stored)
         _conversations_seen(phone.tenant_id, conversations, customers)
     return stored
@@ -395,7 +395,7 @@ def outbound_store_many(*, phone: PhoneNumber, items: list[SentItem]) -> int:
         for row, category in zip(rows, categories, strict=True):
             if category:  # after the statuses, as in outbound_store: the category we sent wins over Meta's
                 row.pricing_category = category
-        Message.objects.bulk_create(rows)
+        insert_rows(Message, rows)
         Conversation.objects.filter(pk__in={row.conversation_id for row in rows}).update(last_message_at=created_at)
     return len(rows)
 
@@ -403,7 +403,7 @@ def outbound_store_many(*, phone: PhoneNumber, items: list[SentItem]) -> int:
 def _refuse_another_tenant(phone: PhoneNumber) -> None:
     scope = current_scope()
     if scope.tenant_id is not None and scope.tenant_id != phone.tenant_id:
-        # bulk_create skips TenantScopedModel.save(), which would refuse this.
+        # A bulk insert skips TenantScopedModel.save(), which would refuse this.
         raise NoTenantContext(f"Refusing to store messages of tenant {phone.tenant_id} as tenant {scope.tenant_id}.")
 
 

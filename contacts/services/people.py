@@ -195,7 +195,7 @@ def contacts_for_customers(*, senders: list[InboundSender]) -> list[Contact | No
         raw = str(sender.wa_id or "")
         if raw not in parsed:
             try:
-                number = phones.normalize(raw)
+                number = phones.normalize_wa_id(raw)
             except phones.InvalidPhoneNumber:
                 parsed[raw] = None
             else:

@@ -328,3 +328,41 @@ def test_two_concurrent_batches_with_out_of_order_times_leave_the_newest_values(
             assert conversation.window_expires_at == _at(300) + timedelta(hours=24)
             assert _contact(wa_id).last_inbound_at == _at(300)
         assert Message.objects.count() == 6
+
+
+def test_insert_rows_writes_what_bulk_create_writes(phone, alpha):
+    """aerostic.core.sqlrows.insert_rows (the bulk stores' INSERT): every column as bulk_create
+    writes it, the encrypted one sealed and readable, JSON kept as JSON."""
+    from aerostic.core.sqlrows import insert_rows
+
+    with tenant_context(alpha.tenant):
+        inbound_store(phone=phone, message=_text(KNOWN, "wamid.first", 0))
+        conversation = _conversation(phone, wa_id=KNOWN)
+
+        def row(message_id: int, wamid: str) -> Message:
+            MessageKey.objects.create(tenant_id=alpha.tenant.pk, wamid=wamid, message_id=message_id, created_at=_at(0))
+            return Message(
+                id=message_id,
+                tenant_id=alpha.tenant.pk,
+                conversation=conversation,
+                direction=Message.Direction.INBOUND,
+                type="contacts",
+                wamid=wamid,
+                body="Hello ✓ 'quoted' \\ back",
+                payload={"type": "contacts", "nested": {"list": [1, "two", None]}},
+                sealed_payload='{"contacts": [{"name": "Ann"}]}',
+                status=Message.Status.RECEIVED,
+                error_code=131051,
+                error_title="Unsupported",
+                created_at=_at(0),
+            )
+
+        Message.objects.bulk_create([row(900_001, "wamid.orm")])
+        insert_rows(Message, [row(900_002, "wamid.rows")])
+        ignored = {"id", "wamid"}
+        fields = [f.attname for f in Message._meta.concrete_fields if f.attname not in ignored]
+        by_orm, by_rows = (Message.objects.filter(wamid=w).values(*fields).get() for w in ("wamid.orm", "wamid.rows"))
+    sealed = [row.pop("sealed_payload").reveal() for row in (by_orm, by_rows)]
+    assert by_rows == by_orm
+    assert sealed == ['{"contacts": [{"name": "Ann"}]}'] * 2
+    assert by_rows["payload"]["nested"] == {"list": [1, "two", None]}
