@@ -233,7 +233,7 @@ def inbound_store_many(*, phone: PhoneNumber, items: list[InboundItem]) -> list[
         if rows:
             insert_rows(Message, rows)
             _senders_link(customers, indexes, items, stored)
-        _conversations_seen(phone.tenant_id, conversations, customers)
+        _conversations_seen(conversations, customers)
     return stored
 
 
@@ -277,16 +277,14 @@ _CONVERSATIONS_SEEN = (
     " OR (seen.at IS NOT NULL AND conversation.last_inbound_at IS NULL)"
     " THEN %s ELSE conversation.status END"
     " FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::timestamptz[]) AS seen(id, name, contact_id, at)"
-    " WHERE conversation.id = seen.id AND conversation.tenant_id = %s"
+    " WHERE conversation.id = seen.id"  # on the id alone: aerostic.core.sqlrows, rows by id from a list
     " RETURNING conversation.id, conversation.customer_name, conversation.contact_id, conversation.status,"
     " conversation.last_message_at, conversation.last_inbound_at, conversation.window_expires_at"
 )
 _SEEN_FIELDS = ("customer_name", "contact_id", "status", "last_message_at", "last_inbound_at", "window_expires_at")
 
 
-def _conversations_seen(
-    tenant_id: int, conversations: dict[str, Conversation], customers: dict[str, _Customer]
-) -> None:
+def _conversations_seen(conversations: dict[str, Conversation], customers: dict[str, _Customer]) -> None:
     """Writes what the call brought to each conversation in one statement; the objects take the
     stored values. A conversation that only saw re-deliveries under the name it has is left alone."""
     seen = []
@@ -301,7 +299,7 @@ def _conversations_seen(
     with bound_cursor() as cursor:
         cursor.execute(
             _CONVERSATIONS_SEEN,
-            [SERVICE_WINDOW, Conversation.Status.OPEN, ids, names, contact_ids, times, tenant_id],
+            [SERVICE_WINDOW, Conversation.Status.OPEN, ids, names, contact_ids, times],
         )
         stored = {row[0]: row[1:] for row in cursor.fetchall()}
     for conversation in conversations.values():
@@ -370,7 +368,7 @@ def outbound_store_many(*, phone: PhoneNumber, items: list[SentItem]) -> int:
         conversations = _conversations_for_many(
             phone, {index: {"customer_wa_id": digits(item.to)} for index, item in indexed}
         )
-        _link_contacts(phone.tenant_id, conversations, indexed)
+        _link_contacts(conversations, indexed)
         claimed = _claim_wamids(phone.tenant_id, dict.fromkeys((item.wamid for _, item in indexed), created_at))
         rows: list[Message] = []
         categories: list[str] = []
@@ -478,14 +476,15 @@ def _conversations_for_many(phone: PhoneNumber, customers: dict[str, dict[str, A
 
 
 # The IS NULL test is in the statement: a contact linked meanwhile (an inbound message) is kept.
+# Joined on the id alone (aerostic.core.sqlrows: rows by id from a list).
 _LINK_CONTACTS = (
     "UPDATE inbox_conversation AS conversation SET contact_id = link.contact_id"
     " FROM unnest(%s::bigint[], %s::bigint[]) AS link(id, contact_id)"
-    " WHERE conversation.id = link.id AND conversation.tenant_id = %s AND conversation.contact_id IS NULL"
+    " WHERE conversation.id = link.id AND conversation.contact_id IS NULL"
 )
 
 
-def _link_contacts(tenant_id: int, conversations: dict[str, Conversation], indexed: list[tuple[str, SentItem]]) -> None:
+def _link_contacts(conversations: dict[str, Conversation], indexed: list[tuple[str, SentItem]]) -> None:
     links: dict[int, int] = {}
     for index, item in indexed:
         conversation = conversations[index]
@@ -493,8 +492,9 @@ def _link_contacts(tenant_id: int, conversations: dict[str, Conversation], index
             links.setdefault(conversation.pk, item.contact_id)  # the first item's, as one call after another
     if not links:
         return
+    ordered = sorted(links.items())  # by id: concurrent calls lock shared conversations in one order
     with bound_cursor() as cursor:
-        cursor.execute(_LINK_CONTACTS, [list(links), list(links.values()), tenant_id])
+        cursor.execute(_LINK_CONTACTS, [[pk for pk, _ in ordered], [contact for _, contact in ordered]])
     for conversation in conversations.values():
         if conversation.pk in links:
             conversation.contact_id = links[conversation.pk]

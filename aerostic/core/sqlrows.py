@@ -12,6 +12,12 @@ columns. Values: str, int, float, bool, None, dicts and lists (jsonb columns), a
 Django's default cursor binds on the client, copying every parameter into the SQL text with its
 quotes escaped, and Postgres then parses a batch's megabyte of JSON as a literal. On the status
 webhook bench that quoting was 15 % of a batch's CPU.
+
+Rows by id from a list (`UPDATE t … FROM jsonb_to_recordset(…) v WHERE t.id = v.id`) join on the
+id alone: the ids were read in the tenant's scope, and row-level security filters every row
+again. A `t.tenant_id = %s` beside the join let a planner without statistics yet (a table that
+grew fast, before autovacuum analysed it) start from the tenant's index and rescan the list once
+per row of the tenant: 2 s per webhook batch at 40,000 conversations, 5 ms on the id alone.
 """
 
 from __future__ import annotations

@@ -230,25 +230,26 @@ def contacts_for_customers(*, senders: list[InboundSender]) -> list[Contact | No
             last_inbound_at={index: seen[index].at for index in missing},
         )
         contacts.update((contact.phone_index, contact) for contact in Contact.objects.filter(phone_index__in=missing))
-    _contacts_seen(tenant_id, contacts, seen)
+    _contacts_seen(contacts, seen)
     return [contacts.get(index) if index else None for index in indexes]
 
 
 # Monotonic in the statement: a concurrent job's newer message is never overwritten by an older
-# one, and a name given meanwhile (by hand or by another message) is kept.
+# one, and a name given meanwhile (by hand or by another message) is kept. Joined on the id alone
+# (aerostic.core.sqlrows: rows by id from a list).
 _CONTACTS_SEEN = (
     "UPDATE contacts_contact AS contact"
     " SET last_inbound_at = GREATEST(contact.last_inbound_at, seen.at),"
     " name = CASE WHEN contact.name = '' THEN seen.name ELSE contact.name END"
     " FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[]) AS seen(id, at, name)"
-    " WHERE contact.id = seen.id AND contact.tenant_id = %s"
+    " WHERE contact.id = seen.id"
     " AND (contact.last_inbound_at IS NULL OR contact.last_inbound_at < seen.at"
     " OR (contact.name = '' AND seen.name <> ''))"
     " RETURNING contact.id, contact.last_inbound_at, contact.name"
 )
 
 
-def _contacts_seen(tenant_id: int, contacts: dict[str, Contact], seen: dict[str, _Seen]) -> None:
+def _contacts_seen(contacts: dict[str, Contact], seen: dict[str, _Seen]) -> None:
     """Moves each contact's `last_inbound_at` forward and names the nameless, in one statement;
     the objects take the stored values. Contacts already up to date (those just created) are left
     out, so a batch of known customers writing nothing new writes nothing."""
@@ -262,7 +263,7 @@ def _contacts_seen(tenant_id: int, contacts: dict[str, Contact], seen: dict[str,
         return
     ids, times, names = (list(column) for column in zip(*stale, strict=True))
     with bound_cursor() as cursor:
-        cursor.execute(_CONTACTS_SEEN, [ids, times, names, tenant_id])
+        cursor.execute(_CONTACTS_SEEN, [ids, times, names])
         stored = {pk: (at, name) for pk, at, name in cursor.fetchall()}
     for contact in contacts.values():
         if contact.pk in stored:
