@@ -14,7 +14,8 @@ from aerostic.core.ids import parse_row_id
 from aerostic.core.sqlrows import bound_cursor, json_rows
 from campaigns.engine.constants import CALLBACK_PREFIX
 from campaigns.models import Campaign, CampaignMessage
-from whatsapp.sending.failures import EXPLANATIONS
+from whatsapp.sending.failures import status_failure
+from whatsapp.webhooks.values import meta_time
 
 logger = logging.getLogger(__name__)
 
@@ -135,17 +136,8 @@ class _Wanted:
         row = parse_row_id(key)
         if row is None and not wamid:
             return None
-        code, detail = None, ""
-        if name == "failed":
-            errors = [e for e in status.get("errors") or [] if isinstance(e, dict)]
-            first_code = errors[0].get("code") if errors else None
-            code = first_code if isinstance(first_code, int) else None
-            detail = (
-                EXPLANATIONS.get(code or 0)
-                or (str(errors[0].get("title") or "") if errors else "")
-                or "Meta failed it."
-            )[:500]
-        return cls(name, row, wamid, _when(status.get("timestamp")), code, detail)
+        code, detail = status_failure(status) if name == "failed" else (None, "")
+        return cls(name, row, wamid, meta_time(status.get("timestamp")) or timezone.now(), code, detail)
 
 
 def _fold(w: _Wanted, rows: list[CampaignMessage], now: datetime) -> bool:
@@ -213,12 +205,3 @@ def _write(rows: list[CampaignMessage]) -> None:
     values = json_rows({"id": row.pk, **{column: getattr(row, column) for column in _WRITTEN}} for row in rows)
     with bound_cursor() as cursor:
         cursor.execute(_WRITE_ROWS, [values])
-
-
-def _when(unix: Any) -> datetime:
-    from datetime import UTC
-
-    try:
-        return datetime.fromtimestamp(int(unix), tz=UTC)
-    except (TypeError, ValueError, OverflowError):
-        return timezone.now()

@@ -58,6 +58,16 @@ class FailureVerdict:
     number_blocked: bool = False  # 133010: the number is not registered (deregistered, disconnected)
 
 
+def status_failure(status: dict[str, Any]) -> tuple[int | None, str]:
+    """A `failed` status webhook's first error: Meta's code (None when it is not a number) and what
+    it means, in our words when we have them, else Meta's title (at most 500 characters)."""
+    errors = [error for error in status.get("errors") or [] if isinstance(error, dict)]
+    first_code = errors[0].get("code") if errors else None
+    code = first_code if isinstance(first_code, int) else None
+    title = str(errors[0].get("title") or "") if errors else ""
+    return code, (EXPLANATIONS.get(code or 0) or title or "Meta failed it.")[:500]
+
+
 THROTTLE_CODES = frozenset({130429, 80007, 4, 613})
 TEMPLATE_BLOCKED_CODES = frozenset({132015, 132016})
 

@@ -189,7 +189,8 @@ class Ledger:
         UPDATE for all; a row is settled by its first status (the next ones find it settled).
         Returns the ids of the rows that changed. Later statuses (delivered, read) are the caller's
         to apply."""
-        from whatsapp.sending.failures import EXPLANATIONS
+        # failures reads the ledger's states: imported here, where it is used, to keep the pair acyclic.
+        from whatsapp.sending.failures import status_failure
 
         firsts: dict[int, dict[str, Any]] = {}
         for row_id, status in items:
@@ -200,11 +201,7 @@ class Ledger:
         for row_id, status in firsts.items():
             code, detail, state = None, "", SENT
             if status.get("status") == "failed":
-                errors = [error for error in status.get("errors") or [] if isinstance(error, dict)]
-                first_code = errors[0].get("code") if errors else None
-                code = first_code if isinstance(first_code, int) else None
-                title = str(errors[0].get("title") or "") if errors else ""
-                state, detail = FAILED, (EXPLANATIONS.get(code or 0) or title or "Meta failed it.")[:500]
+                state, (code, detail) = FAILED, status_failure(status)
             rows.append((row_id, state, str(status.get("id") or ""), code, detail))
         now = timezone.now()
         settled = {}
