@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint fmt clean-data bench-webhooks bench-import bench-dispatch bench-sends bench-smoke
+.PHONY: install run test lint lint-imports fmt clean-data bench-webhooks bench-import bench-dispatch bench-sends bench-smoke
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,9 +52,14 @@ bench-smoke: install
 
 # Ruff, then pip-audit over requirements.txt (tools/audit_requirements.py; it needs the OSV service
 # online and fails when it cannot reach it, unless AUDIT_OFFLINE=warn).
-lint: install
+lint: install lint-imports
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 	$(PY) tools/audit_requirements.py
+
+# The app layers (.importlinter): offline and quick, so CI runs it too. `tools/import_graph.py`
+# prints the app graph, its cycles and the modules over 400 lines (issue 17's work list).
+lint-imports: install
+	$(VENV)/bin/lint-imports --no-cache
 
 fmt: install
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
