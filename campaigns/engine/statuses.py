@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -75,7 +77,7 @@ def _status_apply_many(statuses: list[dict[str, Any]]) -> tuple[list[bool], Reci
     if not ids and not wamids:
         return [False] * len(statuses), RecipientsFound(frozenset(), frozenset(), ())
     rows = list(
-        CampaignMessage.objects.filter(pk__in=RawSQL(_IDS_OF, [list(wamids), list(ids)]))  # noqa: S611
+        recipients_named(ids=ids, wamids=wamids)
         .order_by("pk")
         .select_for_update()
         .only("campaign_id", "contact_id", *_WRITTEN)
@@ -116,6 +118,18 @@ _IDS_OF = (
 )
 
 
+def recipients_named(*, ids: Iterable[int], wamids: Iterable[str]) -> QuerySet[CampaignMessage]:
+    """The recipients these ids name and those these wamids find (the tenant's, by its manager)."""
+    return CampaignMessage.objects.filter(pk__in=RawSQL(_IDS_OF, [list(wamids), list(ids)]))  # noqa: S611
+
+
+def callback_row_id(status: dict[str, Any]) -> int | None:
+    """The recipient id a status's `biz_opaque_callback_data` names; None when it names none (the
+    recipient is then found by the status's wamid)."""
+    data = str(status.get("biz_opaque_callback_data") or "")
+    return parse_row_id(data[len(CALLBACK_PREFIX) :]) if data.startswith(CALLBACK_PREFIX) else None
+
+
 @dataclass(frozen=True)
 class _Wanted:
     name: str
@@ -130,10 +144,8 @@ class _Wanted:
         name = str(status.get("status") or "")
         if name not in _TIMESTAMP:
             return None
-        data = str(status.get("biz_opaque_callback_data") or "")
-        key = data[len(CALLBACK_PREFIX) :] if data.startswith(CALLBACK_PREFIX) else ""
         wamid = str(status.get("id") or "")
-        row = parse_row_id(key)
+        row = callback_row_id(status)
         if row is None and not wamid:
             return None
         code, detail = status_failure(status) if name == "failed" else (None, "")

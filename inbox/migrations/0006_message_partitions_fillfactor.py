@@ -16,19 +16,19 @@ WHERE parent.relname = 'inbox_message'
 """
 
 
-def set_fillfactor(apps, schema_editor):
+def _partitions(schema_editor) -> list[str]:
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(PARTITIONS)
-        names = [name for (name,) in cursor.fetchall()]
-    for name in names:
+        return [name for (name,) in cursor.fetchall()]
+
+
+def set_fillfactor(apps, schema_editor):
+    for name in _partitions(schema_editor):
         schema_editor.execute(f"ALTER TABLE {schema_editor.quote_name(name)} SET (fillfactor = {FILLFACTOR})")
 
 
 def reset_fillfactor(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(PARTITIONS)
-        names = [name for (name,) in cursor.fetchall()]
-    for name in names:
+    for name in _partitions(schema_editor):
         schema_editor.execute(f"ALTER TABLE {schema_editor.quote_name(name)} RESET (fillfactor)")
 
 

@@ -112,14 +112,7 @@ class Ledger:
             return
         values, params = _rows(
             [(row.id, row.state, row.retry_at, row.code, row.title[:255], row.detail[:500]) for row in rows],
-            {
-                "id": "bigint",
-                "state": "text",
-                "at": "timestamptz",
-                "code": "integer",
-                "title": "text",
-                "detail": "text",
-            },
+            _OUTCOME_COLUMNS,
         )
         extra, stamps = "", [now]
         if self.has_failed_at:

@@ -11,13 +11,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from aerostic.core.ids import parse_row_id
-from aerostic.core.sqlrows import bound_cursor
 from billing.services.metering.batch import Metering, Usage
-from campaigns.engine.constants import CALLBACK_PREFIX
-from campaigns.engine.statuses import RECIPIENTS_FOUND
+from campaigns.engine.statuses import RECIPIENTS_FOUND, callback_row_id, recipients_named
 from contacts.models import Contact
-from tenants.context import require_tenant_id
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +131,7 @@ def _usage_of(
 ) -> tuple[Usage, int | None]:
     """The usage, and the recipient's contact when the status names a campaign recipient."""
     by_pk, by_wamid = recipients
-    key = _callback_key(status)
+    key = callback_row_id(status)
     campaign_id, contact_id = (by_pk.get(key) if key is not None else by_wamid.get(wamid)) or (None, None)
     conversation = status.get("conversation") if isinstance(status.get("conversation"), dict) else {}
     recipient = str(status.get("recipient_id") or "")
@@ -160,33 +156,13 @@ def _country_of(recipient_id: str) -> str:
     return country_of(recipient_id)
 
 
-def _callback_key(status: dict[str, Any]) -> int | None:
-    """The campaign message id our callback data names, None when it names none (then the
-    recipient is looked up by the wamid)."""
-    data = str(status.get("biz_opaque_callback_data") or "")
-    return parse_row_id(data[len(CALLBACK_PREFIX) :]) if data.startswith(CALLBACK_PREFIX) else None
-
-
-# Arrays rather than IN lists: one parameter however many statuses (a list of hundreds of
-# placeholders costs more to build and bind than the query takes). The ids and the wamids are looked
-# up separately, each through its own index: one `id = ANY(…) OR wamid = ANY(…)` filter made
-# Postgres walk every recipient row of the tenant testing both lists on each.
-_RECIPIENTS_SQL = """
-SELECT id, wamid, campaign_id, contact_id FROM campaigns_campaignmessage
-WHERE tenant_id = %s AND id IN (
-    SELECT unnest(%s::bigint[])
-    UNION SELECT id FROM campaigns_campaignmessage WHERE wamid = ANY(%s::text[]) AND wamid <> ''
-)
-"""
-
-
 def _campaign_recipients(statuses: list[dict[str, Any]], found: dict[str, Any]) -> _Recipients:
     """{message id: (campaign id, contact id)} for the ids the callbacks name, and the same by wamid
     for statuses without one (the lowest id when several share a wamid). The rows the campaigns'
     consumer read for this batch when it looked up all of these, else one query."""
     ids, wamids = set(), set()
     for status in statuses:
-        key = _callback_key(status)
+        key = callback_row_id(status)
         if key is None:
             wamids.add(str(status["id"]))
         else:
@@ -195,9 +171,7 @@ def _campaign_recipients(statuses: list[dict[str, Any]], found: dict[str, Any]) 
     if shared is not None and ids <= shared.ids and wamids <= shared.wamids:
         rows = list(shared.rows)
     else:
-        with bound_cursor() as cursor:
-            cursor.execute(_RECIPIENTS_SQL, [require_tenant_id(), list(ids), list(wamids)])
-            rows = cursor.fetchall()
+        rows = list(recipients_named(ids=ids, wamids=wamids).values_list("id", "wamid", "campaign_id", "contact_id"))
     by_pk: dict[int, tuple[int, int]] = {}
     by_wamid: dict[str, tuple[int, int]] = {}
     for pk, wamid, campaign_id, contact_id in sorted(rows, reverse=True):
