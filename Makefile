@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint lint-imports fmt clean-data bench-webhooks bench-import bench-dispatch bench-sends bench-smoke
+.PHONY: install run test test-fast lint lint-imports fmt clean-data bench-webhooks bench-import bench-dispatch bench-sends bench-smoke
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: install
 
 test: install
 	$(PY) -m devstack test $(ARGS)
+
+# The inner loop: everything except the browser and process-kill fault tests (`make test` runs all).
+test-fast: install
+	$(PY) -m devstack test -m "not browser and not faults" $(ARGS)
 
 # Benchmarks print a table; each accepts ARGS=--smoke (a tiny size, seconds) and its own options.
 # Webhook intake and processing under rising load, processing on the same cores as intake: inbound

@@ -46,7 +46,7 @@ from whatsapp.sending import failures
 from whatsapp.sending.chain import GATE_INTERVAL
 from whatsapp.simulator.state import Faults
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_APP = "aerostic-fault-worker"  # the workers' Postgres application_name: their sessions are found by it
 FINAL = {"sent", "failed", "skipped", "unknown"}

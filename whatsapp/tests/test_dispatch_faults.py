@@ -24,7 +24,7 @@ from whatsapp.models import MessageTemplate, OutboundMessage
 from whatsapp.sending.ledger import stale_sends_mark_unknown
 from whatsapp.simulator.state import Faults
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
 ROOT = Path(__file__).resolve().parents[2]
 RECIPIENTS = [f"91981234{index:04d}" for index in range(12)]
 
