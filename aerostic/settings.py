@@ -156,6 +156,7 @@ INSTALLED_APPS = [
     "campaigns",
     "inbox",
     "billing",
+    "aerostic.apps.FrameConfig",  # the project frame: seed_demo (it imports every app above)
 ]
 
 MIDDLEWARE = [
@@ -383,16 +384,16 @@ if IS_PRODUCTION:
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 90, minimum=1)
 AUDITLOG_INCLUDE_ALL_MODELS = False
 
-# --- Logging: JSON lines; phone numbers masked, message bodies dropped (aerostic/logging.py).
+# --- Logging: JSON lines; phone numbers masked, message bodies dropped (aerostic/core/logging.py).
 LOG_LEVEL = env_choice("LOG_LEVEL", ["DEBUG", "INFO", "WARNING", "ERROR"], "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "context": {"()": "aerostic.logging.RequestContextFilter"},
-        "pii": {"()": "aerostic.logging.PiiFilter"},
+        "context": {"()": "aerostic.core.logging.RequestContextFilter"},
+        "pii": {"()": "aerostic.core.logging.PiiFilter"},
     },
-    "formatters": {"json": {"()": "aerostic.logging.JsonFormatter"}},
+    "formatters": {"json": {"()": "aerostic.core.logging.JsonFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from tenants.context import platform_context
+from aerostic.core.tenant_context import platform_context
 from tenants.models import Invitation, Membership, Tenant
 
 

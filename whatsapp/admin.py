@@ -6,9 +6,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from aerostic.core.admin_site import ServiceAdmin, TenantScopedAdmin
+from aerostic.core.admin_site import ServiceAdmin, TenantScopedAdmin, add_index_figure
 from aerostic.core.errors import DomainError
-from tenants.context import tenant_context
+from aerostic.core.tenant_context import tenant_context
 from whatsapp.graph.breaker import CircuitBreaker
 from whatsapp.models import (
     AccessToken,
@@ -345,7 +345,7 @@ class MessageTemplateAdmin(TenantScopedAdmin):
 
     @admin.action(description="Sync the selected templates' accounts from Meta")
     def sync_from_meta(self, request, queryset):
-        from tenants.context import tenant_context
+        from aerostic.core.tenant_context import tenant_context
         from whatsapp.message_templates.services import templates_sync
 
         accounts = {row.account_id: row.account for row in queryset.select_related("account")}
@@ -396,3 +396,10 @@ class OutboundMessageAdmin(TenantScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def _dead_webhook_count() -> int:
+    return WebhookEvent.all_tenants.filter(status=WebhookEvent.Status.DEAD).count()
+
+
+add_index_figure("dead_webhooks", _dead_webhook_count)  # the console's "dead webhook events" line

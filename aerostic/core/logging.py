@@ -9,6 +9,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from aerostic.core.tenant_context import current_tenant_id
+
 request_id_var: ContextVar[str | None] = ContextVar("aerostic_request_id", default=None)
 user_id_var: ContextVar[int | None] = ContextVar("aerostic_user_id", default=None)
 
@@ -58,8 +60,6 @@ class RequestContextFilter(logging.Filter):
     """Adds request_id, tenant_id and user_id from the current context to every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from tenants.context import current_tenant_id
-
         record.request_id = request_id_var.get()
         record.tenant_id = current_tenant_id()
         record.user_id = user_id_var.get()
