@@ -21,6 +21,7 @@ from aerostic.core.config import (
     require_in_production,
 )
 from aerostic.core.crypto import parse_key_ring
+from aerostic.core.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -386,27 +387,4 @@ AUDITLOG_INCLUDE_ALL_MODELS = False
 
 # --- Logging: JSON lines; phone numbers masked, message bodies dropped (aerostic/core/logging.py).
 LOG_LEVEL = env_choice("LOG_LEVEL", ["DEBUG", "INFO", "WARNING", "ERROR"], "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "context": {"()": "aerostic.core.logging.RequestContextFilter"},
-        "pii": {"()": "aerostic.core.logging.PiiFilter"},
-    },
-    "formatters": {"json": {"()": "aerostic.core.logging.JsonFormatter"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "filters": ["context", "pii"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        "axes": {"level": "WARNING"},
-        # urllib3 logs full URLs at DEBUG, and Graph's debug_token carries a token in its query.
-        "urllib3": {"level": "WARNING"},
-        "rq.worker": {"level": LOG_LEVEL},
-    },
-}
+LOGGING = logging_config(LOG_LEVEL)

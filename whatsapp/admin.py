@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from aerostic.core.admin_site import ServiceAdmin, TenantScopedAdmin, add_index_figure
+from aerostic.core.admin_site import ServiceAdmin, TenantScopedAdmin
 from aerostic.core.errors import DomainError
 from aerostic.core.tenant_context import tenant_context
 from whatsapp.graph.breaker import CircuitBreaker
@@ -396,10 +396,3 @@ class OutboundMessageAdmin(TenantScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-def _dead_webhook_count() -> int:
-    return WebhookEvent.all_tenants.filter(status=WebhookEvent.Status.DEAD).count()
-
-
-add_index_figure("dead_webhooks", _dead_webhook_count)  # the console's "dead webhook events" line

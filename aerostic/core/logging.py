@@ -101,3 +101,32 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exc"] = mask_phones(self.formatException(record.exc_info))
         return json.dumps(entry, default=lambda value: mask_phones(str(value)), ensure_ascii=False)
+
+
+def logging_config(level: str) -> dict[str, Any]:
+    """settings.LOGGING: one JSON line per record on stdout, every record through the context and
+    PII filters above; `level` for the root logger and RQ's worker."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "context": {"()": "aerostic.core.logging.RequestContextFilter"},
+            "pii": {"()": "aerostic.core.logging.PiiFilter"},
+        },
+        "formatters": {"json": {"()": "aerostic.core.logging.JsonFormatter"}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "filters": ["context", "pii"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "django.db.backends": {"level": "INFO"},
+            "axes": {"level": "WARNING"},
+            # urllib3 logs full URLs at DEBUG, and Graph's debug_token carries a token in its query.
+            "urllib3": {"level": "WARNING"},
+            "rq.worker": {"level": level},
+        },
+    }
