@@ -1,4 +1,4 @@
-"""API: who am I, and JWT tokens for integrators (obtain, refresh with rotation, revoke)."""
+"""API: JWT tokens for integrators (obtain, refresh with rotation, revoke). Who am I is tenants.api.MeApi."""
 
 from __future__ import annotations
 
@@ -19,39 +19,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.axes import attempted_username
 from accounts.models import User
-from accounts.roles import permissions_for_role
 from aerostic.core.api import AuthRateThrottle, UserAPIView
-from tenants.selectors import memberships_for_user
-
-
-class MeOutput(serializers.Serializer):
-    class MeMembershipOutput(serializers.Serializer):
-        tenant_id = serializers.IntegerField()
-        tenant_slug = serializers.CharField(source="tenant.slug")
-        tenant_name = serializers.CharField(source="tenant.name")
-        role = serializers.CharField()
-        permissions = serializers.SerializerMethodField()
-
-        def get_permissions(self, membership) -> list[str]:
-            return sorted(permissions_for_role(membership.role))
-
-    id = serializers.IntegerField()
-    email = serializers.EmailField()
-    full_name = serializers.CharField()
-    memberships = MeMembershipOutput(many=True)
-
-
-class MeApi(UserAPIView):
-    @extend_schema(responses=MeOutput)
-    def get(self, request: Request) -> Response:
-        user = request.user
-        data = {
-            "id": user.pk,
-            "email": user.email,
-            "full_name": user.full_name,
-            "memberships": memberships_for_user(user),
-        }
-        return Response(MeOutput(data).data)
 
 
 @method_decorator(transaction.non_atomic_requests, name="dispatch")

@@ -12,5 +12,4 @@ urlpatterns = [
     path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password-reset-done"),
     path("reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
     path("reset/done/", views.PasswordResetCompleteView.as_view(), name="password-reset-complete"),
-    path("invite/<str:token>/", views.invite_accept, name="invite-accept"),
 ]

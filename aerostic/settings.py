@@ -21,6 +21,7 @@ from aerostic.core.config import (
     require_in_production,
 )
 from aerostic.core.crypto import parse_key_ring
+from aerostic.core.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -156,6 +157,7 @@ INSTALLED_APPS = [
     "campaigns",
     "inbox",
     "billing",
+    "aerostic.apps.FrameConfig",  # the project frame: seed_demo (it imports every app above)
 ]
 
 MIDDLEWARE = [
@@ -383,29 +385,6 @@ if IS_PRODUCTION:
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 90, minimum=1)
 AUDITLOG_INCLUDE_ALL_MODELS = False
 
-# --- Logging: JSON lines; phone numbers masked, message bodies dropped (aerostic/logging.py).
+# --- Logging: JSON lines; phone numbers masked, message bodies dropped (aerostic/core/logging.py).
 LOG_LEVEL = env_choice("LOG_LEVEL", ["DEBUG", "INFO", "WARNING", "ERROR"], "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "context": {"()": "aerostic.logging.RequestContextFilter"},
-        "pii": {"()": "aerostic.logging.PiiFilter"},
-    },
-    "formatters": {"json": {"()": "aerostic.logging.JsonFormatter"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "filters": ["context", "pii"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        "axes": {"level": "WARNING"},
-        # urllib3 logs full URLs at DEBUG, and Graph's debug_token carries a token in its query.
-        "urllib3": {"level": "WARNING"},
-        "rq.worker": {"level": LOG_LEVEL},
-    },
-}
+LOGGING = logging_config(LOG_LEVEL)

@@ -27,6 +27,7 @@ urlpatterns = [
         ),
     ),
     path("admin/", admin.site.urls),
+    path("accounts/invite/", include("tenants.invite_urls")),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include("aerostic.api_urls")),
     path("workspace/", include("tenants.urls")),
@@ -35,5 +36,5 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("compliance/", include("compliance.urls")),
     path("billing/", include("billing.urls")),
-    path("", include("tenants.portal_urls")),
+    path("", include("aerostic.portal_urls")),
 ]

@@ -15,10 +15,14 @@ worker after N jobs.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 from rq.worker import SimpleWorker
+
+from aerostic.core.checks import database_role_status
+from whatsapp.jobs import sweep_pending_webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +43,6 @@ class SweepingWorker(SimpleWorker):
 
 def refuse_a_role_that_skips_rls() -> None:
     """Stop the worker at start, naming the role, rather than let every job fail on it."""
-    from django.db import DatabaseError, connection
-
-    from aerostic.core.checks import database_role_status
-
     try:
         database_role_status(connection)  # raises DatabaseRoleRefused in production
     except DatabaseError:
@@ -51,10 +51,6 @@ def refuse_a_role_that_skips_rls() -> None:
 
 
 def sweep_on_start() -> int:
-    from datetime import timedelta
-
-    from whatsapp.jobs import sweep_pending_webhooks
-
     try:
         swept = sweep_pending_webhooks(older_than=timedelta(0))
     except Exception:  # a worker must start even when Postgres is briefly away

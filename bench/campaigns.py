@@ -74,8 +74,8 @@ def prepare(sim_url: str):
     """One workspace, sandbox-connected through the real service, limits lifted except the bucket,
     and an approved two-variable template (submitted through the service, approved by the simulator)."""
     from accounts.models import User
+    from aerostic.core.tenant_context import tenant_context
     from contacts.models import AttributeDefinition
-    from tenants.context import tenant_context
     from tenants.models import Tenant
     from whatsapp.message_templates.services import template_draft_save, template_submit, templates_sync
     from whatsapp.models import MessageTemplate, PhoneNumber
@@ -111,11 +111,11 @@ def prepare(sim_url: str):
 
 def make_audience(tenant, name: str, first: int, count: int):
     """`count` contacts with new Indian mobile numbers (+91 9…), in a new list, written in bulk."""
+    from aerostic.core.tenant_context import tenant_context
     from contacts import phones
     from contacts.importing.writing import add_to_list
     from contacts.models import ContactList
     from contacts.rows import ImportRow, insert_contacts
-    from tenants.context import tenant_context
 
     with tenant_context(tenant):
         contact_list = ContactList.objects.create(tenant_id=tenant.pk, name=name)
@@ -138,7 +138,7 @@ def make_audience(tenant, name: str, first: int, count: int):
 
 
 def configure(tenant, phone, cap: int | None) -> None:
-    from tenants.context import tenant_context
+    from aerostic.core.tenant_context import tenant_context
     from whatsapp.models import PhoneNumber
 
     with tenant_context(tenant):
@@ -148,8 +148,8 @@ def configure(tenant, phone, cap: int | None) -> None:
 
 
 def campaign_draft(tenant, user, phone, template, contact_list, name: str):
+    from aerostic.core.tenant_context import tenant_context
     from campaigns.services import campaign_create
-    from tenants.context import tenant_context
 
     with tenant_context(tenant):
         return campaign_create(
@@ -162,8 +162,8 @@ def campaign_draft(tenant, user, phone, template, contact_list, name: str):
 
 
 def launch(tenant, user, campaign) -> float:
+    from aerostic.core.tenant_context import tenant_context
     from campaigns.services import campaign_launch
-    from tenants.context import tenant_context
 
     started = time.perf_counter()
     with tenant_context(tenant):
@@ -172,16 +172,16 @@ def launch(tenant, user, campaign) -> float:
 
 
 def campaign_status(tenant, campaign) -> str:
+    from aerostic.core.tenant_context import tenant_context
     from campaigns.models import Campaign
-    from tenants.context import tenant_context
 
     with tenant_context(tenant):
         return Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).get()
 
 
 def recipient_rows(tenant, campaign) -> list[tuple]:
+    from aerostic.core.tenant_context import tenant_context
     from campaigns.models import CampaignMessage
-    from tenants.context import tenant_context
 
     with tenant_context(tenant):
         rows = CampaignMessage.objects.filter(campaign=campaign).values_list(
@@ -193,14 +193,14 @@ def recipient_rows(tenant, campaign) -> list[tuple]:
 
 
 def run_snapshot(tenant, user, phone, template, count: int, first: int) -> dict:
+    from aerostic.core.tenant_context import tenant_context
     from campaigns.services import campaign_cancel
-    from tenants.context import tenant_context
 
     contact_list = make_audience(tenant, f"snapshot {count}", first, count)
     campaign = campaign_draft(tenant, user, phone, template, contact_list, "snapshot")
     from rq.suspension import resume, suspend
 
-    from aerostic import queues
+    from aerostic.core import queues
 
     redis = queues.redis_connection()
     suspend(redis)  # no worker listens here anyway; nothing is sent
@@ -245,7 +245,7 @@ def other_processes(args) -> dict[str, list[int]]:
 def run_scenario(index: int, name: str, count: int, workers: int, env, context, sim_url, args) -> dict:
     from rq.suspension import resume, suspend
 
-    from aerostic import queues
+    from aerostic.core import queues
     from campaigns.jobs import sweep_campaigns
     from whatsapp.jobs import sweep_outbound
 
@@ -350,11 +350,11 @@ def profile_in_process(tenant, user, campaign, count: int) -> None:
     import cProfile
     import pstats
 
+    from aerostic.core.tenant_context import tenant_context
     from campaigns import engine
-    from tenants.context import tenant_context
 
     launch(tenant, user, campaign)
-    from aerostic import queues
+    from aerostic.core import queues
 
     queues.get_queue(queues.CAMPAIGNS).empty()
     profiler = cProfile.Profile()

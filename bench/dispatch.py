@@ -106,7 +106,7 @@ NO_ERROR = "none logged"
 def prepare(password: str):
     """One workspace with its owner, sandbox-connected, all through the real services."""
     from accounts.models import User
-    from tenants.context import tenant_context
+    from aerostic.core.tenant_context import tenant_context
     from tenants.services import tenant_create
     from whatsapp.models import MessageTemplate, PhoneNumber
     from whatsapp.services import sandbox_connect
@@ -124,7 +124,7 @@ def prepare(password: str):
 def configure(tenant, user, phone, *, per_minute: int) -> None:
     """The workspace's per-minute limit through the staff service; the number's level and tier as
     Meta would report them for a number allowed this much."""
-    from tenants.context import tenant_context
+    from aerostic.core.tenant_context import tenant_context
     from tenants.services import tenant_platform_update
     from whatsapp.models import PhoneNumber
 
@@ -146,7 +146,7 @@ def api_token(port: int, email: str, password: str) -> str:
 
 
 def message_rows(tenant, ids: list[int]) -> list[tuple]:
-    from tenants.context import tenant_context
+    from aerostic.core.tenant_context import tenant_context
     from whatsapp.models import OutboundMessage
 
     with tenant_context(tenant):
@@ -154,7 +154,7 @@ def message_rows(tenant, ids: list[int]) -> list[tuple]:
 
 
 def open_count(tenant, ids: list[int]) -> int:
-    from tenants.context import tenant_context
+    from aerostic.core.tenant_context import tenant_context
     from whatsapp.models import OutboundMessage
 
     with tenant_context(tenant):

@@ -79,8 +79,8 @@ def make_csv(rows: int, seed: int = 7) -> bytes:
 
 def prepare():
     from accounts.models import User
+    from aerostic.core.tenant_context import tenant_context
     from contacts.models import AttributeDefinition, ContactList
-    from tenants.context import tenant_context
     from tenants.models import Tenant
 
     tenant, _ = Tenant.objects.get_or_create(slug="bench", defaults={"name": "Bench", "default_country": "IN"})
@@ -93,9 +93,9 @@ def prepare():
 
 
 def one_run(tenant, user, contact_list, data: bytes, profile: bool) -> dict:
+    from aerostic.core.tenant_context import tenant_context
     from compliance.models import ConsentEvent
     from contacts.importing import import_configure, import_run, import_upload
-    from tenants.context import tenant_context
 
     with tenant_context(tenant):
         events_before = ConsentEvent.objects.count()

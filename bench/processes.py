@@ -52,7 +52,7 @@ def start_workers(
 def rq_workers() -> list:
     from rq import Worker
 
-    from aerostic import queues
+    from aerostic.core import queues
 
     return Worker.all(connection=queues.redis_connection())
 

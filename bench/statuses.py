@@ -34,7 +34,7 @@ def seed_outbound(*, tenant: Any, phone: Any, tag: str, count: int, first: int) 
     the load generator's statuses."""
     from django.db import transaction
 
-    from tenants.context import tenant_context
+    from aerostic.core.tenant_context import tenant_context
 
     with tenant_context(tenant):
         campaign, variant = _campaign(phone, f"bench {tag}")
@@ -183,10 +183,10 @@ def status_check(*, tenant: Any, tag: str, acknowledged: list[tuple[int, str]]) 
     charged by metering out of those whose `delivered` was acknowledged."""
     from django.db.models import Count
 
+    from aerostic.core.tenant_context import tenant_context
     from billing.models import LedgerEntry
     from campaigns.models import CampaignMessage
     from inbox.models import Message, MessageKey, MessageStatusEvent
-    from tenants.context import tenant_context
 
     prefix = wamid(tag, 0)[:-1]
     furthest: dict[str, int] = {}

@@ -129,7 +129,7 @@ def production_env(port: int) -> dict[str, str]:
 
 def create_workspace():
     """One workspace with one connected number; returns both (the status modes seed through them)."""
-    from tenants.context import tenant_context
+    from aerostic.core.tenant_context import tenant_context
     from tenants.models import Tenant
     from whatsapp.models import PhoneNumber, WhatsAppAccount
 
@@ -150,7 +150,7 @@ def newest_event_id() -> int:
     so no query can pick them out by their wamids)."""
     from django.db import connection
 
-    from tenants.context import platform_context
+    from aerostic.core.tenant_context import platform_context
 
     with platform_context("benchmark counts"), connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(id), 0) FROM whatsapp_webhookevent")
@@ -161,7 +161,7 @@ def statuses(after_id: int) -> dict:
     """The stage's events by status (cheap enough to poll while the queue drains)."""
     from django.db import connection
 
-    from tenants.context import platform_context
+    from aerostic.core.tenant_context import platform_context
 
     with platform_context("benchmark counts"), connection.cursor() as cursor:
         cursor.execute("SELECT status, count(*) FROM whatsapp_webhookevent WHERE id > %s GROUP BY status", [after_id])
@@ -175,7 +175,7 @@ def finished(after_id: int) -> tuple[int, float | None, int, int]:
     how many finished more than 5 s after they were stored (one of those sets the drain time)."""
     from django.db import connection
 
-    from tenants.context import platform_context
+    from aerostic.core.tenant_context import platform_context
 
     with platform_context("benchmark counts"), connection.cursor() as cursor:
         cursor.execute(
@@ -190,7 +190,7 @@ def finished(after_id: int) -> tuple[int, float | None, int, int]:
 
 def stage_bodies(after_id: int) -> list[str]:
     """The stage's stored bodies, decrypted once after the drain."""
-    from tenants.context import platform_context
+    from aerostic.core.tenant_context import platform_context
     from whatsapp.models import WebhookEvent
 
     with platform_context("benchmark counts"):
@@ -219,8 +219,8 @@ def inbound_check(tag: str, after_id: int, acked: list[int]) -> dict[str, int]:
     twice and messages beyond one per wamid."""
     from django.db.models import Count
 
+    from aerostic.core.tenant_context import platform_context
     from inbox.models import Message
-    from tenants.context import platform_context
 
     pattern = re.compile(rf"{re.escape(wamid(tag, 0)[:-1])}([0-9]+)")
     bodies = stage_bodies(after_id)
@@ -392,7 +392,7 @@ class Stack:
 
     def check_running(self, when: str) -> None:
         """A stage against a stopped web server, worker or Redis measures nothing: stop instead."""
-        from aerostic import queues
+        from aerostic.core import queues
 
         for child in self.children:
             if child.poll() is not None:

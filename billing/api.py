@@ -14,7 +14,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.roles import Perm
-from aerostic.core.api import TenantAPIView
 from billing import selectors
 from billing.cycles import cycle_start
 from billing.serializers import (
@@ -27,6 +26,7 @@ from billing.serializers import (
     UsageOutput,
     UsageQuery,
 )
+from tenants.api_base import TenantAPIView
 
 BAD_INPUT = OpenApiResponse(description="Wrong input: an object of field → messages.")
 NO_CARD = OpenApiResponse(description="No rate card of that currency is in force at that time.")

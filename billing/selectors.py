@@ -20,6 +20,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from aerostic.core.tenant_context import require_tenant_id
 from billing import pricing
 from billing.cycles import cycle_after, cycle_bounds, cycle_start
 from billing.models import (
@@ -32,7 +33,6 @@ from billing.models import (
     UsageCounter,
 )
 from billing.money import from_micros, rate_text, round_to_micros
-from tenants.context import require_tenant_id
 
 Kind = LedgerEntry.Kind
 UNKNOWN_COUNTRY = "?"  # what campaigns' launch check writes for contacts without a country

@@ -19,13 +19,13 @@ from accounts.roles import Perm
 from aerostic.core import audit
 from aerostic.core.ids import parse_row_id
 from aerostic.core.streaming import streaming_download
-from aerostic.core.views import PortalView
+from aerostic.core.tenant_context import tenant_context
 from billing import selectors
 from billing.cycles import cycle_start
 from billing.models import Category, LedgerEntry, UnpricedUsage
 from billing.money import format_money, from_micros
 from contacts.exporting import csv_lines
-from tenants.context import tenant_context
+from tenants.portal_base import PortalView
 
 PAGE_SIZE = 25
 CSV_CHUNK = 2000

@@ -7,9 +7,9 @@ from django.utils.html import format_html, format_html_join
 
 from aerostic.core.admin_site import TenantScopedAdmin
 from aerostic.core.errors import DomainError
+from aerostic.core.tenant_context import tenant_context
 from campaigns import selectors, services
 from campaigns.models import Campaign, CampaignMessage, CampaignVariant
-from tenants.context import tenant_context
 
 
 class CampaignVariantInline(admin.TabularInline):

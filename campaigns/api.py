@@ -14,7 +14,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.roles import Perm
-from aerostic.core.api import TenantAPIView
 from campaigns import selectors, services
 from campaigns.models import Campaign, CampaignMessage
 from campaigns.serializers import (
@@ -26,6 +25,7 @@ from campaigns.serializers import (
     CampaignRecipientOutput,
     CampaignStatsOutput,
 )
+from tenants.api_base import TenantAPIView
 
 INVALID = OpenApiResponse(
     CampaignErrorOutput,

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
-from tenants.models import TenantScopedModel
+from aerostic.core.tenant_scoped import TenantScopedModel
 from whatsapp.models import MessageTemplate, PhoneNumber
 
 

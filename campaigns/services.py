@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from aerostic.core import audit
 from aerostic.core.errors import Conflict
+from aerostic.core.tenant_context import require_tenant_id
 from campaigns.mapping import CampaignInvalid, clean_mapping
 from campaigns.models import Campaign, CampaignMessage, CampaignVariant
 from contacts.models import Contact, ContactList, ContactListMember, Segment
-from tenants.context import require_tenant_id
 from whatsapp.message_templates.selectors import is_sendable
 from whatsapp.models import MessageTemplate, PhoneNumber
 

@@ -5,9 +5,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from aerostic.core.admin_site import ServiceAdmin, TenantScopedAdmin, TenantScopedReadOnlyAdmin
+from aerostic.core.tenant_context import tenant_context
 from compliance.models import ComplianceSettings, ConsentEvent, PlatformSwitch, UserPreferenceEvent
 from compliance.services import compliance_settings_update, platform_sending_set
-from tenants.context import tenant_context
 
 
 @admin.register(PlatformSwitch)

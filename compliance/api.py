@@ -10,11 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.roles import Perm
-from aerostic.core.api import TenantAPIView
 from aerostic.core.errors import DomainError
 from compliance import services
 from compliance.policy import can_send, compliance_settings_for
 from contacts import selectors as contacts
+from tenants.api_base import TenantAPIView
 
 CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION", "SERVICE")
 

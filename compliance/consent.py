@@ -18,9 +18,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from aerostic.core import audit
+from aerostic.core.tenant_context import require_tenant_id
 from compliance.models import ConsentEvent
 from contacts.models import ConsentState, Contact
-from tenants.context import require_tenant_id
 
 Kind = ConsentEvent.Kind
 Source = ConsentEvent.Source

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from aerostic.core.tenant_context import platform_context
 from compliance import privacy
 from compliance.models import ComplianceSettings
-from tenants.context import platform_context
 
 
 def erase_tenant(*, tenant_id: int, actor_id: int | None = None) -> dict[str, Any]:

@@ -25,12 +25,13 @@ from django.utils import timezone
 from aerostic.core import audit, crypto
 from aerostic.core.errors import Conflict
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import platform_context, tenant_context
+from aerostic.core.tenant_scoped import TenantScopedModel
 from compliance.models import ComplianceSettings, ConsentEvent, UserPreferenceEvent
 from contacts.models import Contact, ContactListMember
 from inbox.models import Conversation, Message, MessageStatusEvent
 from inbox.services import customer_index
-from tenants.context import platform_context, tenant_context
-from tenants.models import Tenant, TenantScopedModel
+from tenants.models import Tenant
 from whatsapp.models import WebhookEvent
 from whatsapp.webhooks.values import digits
 
@@ -462,7 +463,7 @@ def tenant_erase(*, tenant_id: int, actor_id: int | None = None, force: bool = F
 @transaction.atomic
 def tenant_erase_request(*, tenant: Tenant, actor: Any, request: Any = None) -> None:
     """Closes the workspace, stops its sending and queues `compliance.jobs.erase_tenant` after commit."""
-    from aerostic import queues
+    from aerostic.core import queues
     from aerostic.core.jobs import enqueue_on_commit
     from compliance.jobs import erase_tenant
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import connection
 
 from aerostic.core.reindexing import BATCH_SIZE, MIGRATION_SCOPE, rows_in_batches, write_column
-from tenants.context import platform_context
+from aerostic.core.tenant_context import platform_context
 
 # "import:" + 56 hex digits of the file's sha256 (+ ":" + the row's phone index, before).
 IMPORT_KEY_LENGTH = len("import:") + 56

@@ -11,10 +11,10 @@ from django.shortcuts import redirect
 
 from accounts.roles import Perm
 from aerostic.core.errors import DomainError
-from aerostic.core.views import PortalView
 from compliance import services
 from compliance.forms import ComplianceSettingsForm
 from compliance.policy import compliance_settings_for
+from tenants.portal_base import PortalView
 
 
 def _initial(settings_row: Any) -> dict[str, Any]:

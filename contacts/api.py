@@ -17,7 +17,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.roles import Perm, role_has_perm
-from aerostic.core.api import TenantAPIView
 from aerostic.core.errors import DomainError
 from compliance import consent as ledger
 from compliance.models import ConsentEvent
@@ -41,6 +40,7 @@ from contacts.serializers import (
     SegmentInput,
     SegmentOutput,
 )
+from tenants.api_base import TenantAPIView
 
 
 def _page(request: Request, view: Any, rows: Any, serializer: type[serializers.Serializer]) -> Response:

@@ -17,8 +17,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from aerostic.core.tenant_context import tenant_context
 from contacts.models import AttributeDefinition, Contact
-from tenants.context import tenant_context
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _HARMLESS_NUMBER = re.compile(r"[+-]?[0-9][0-9 .•]*")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aerostic.core.jobs import platform_job
-from tenants.context import tenant_context
+from aerostic.core.tenant_context import tenant_context
 
 
 def run_contact_import(*, tenant_id: int, contact_import_id: int) -> dict[str, Any] | None:

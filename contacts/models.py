@@ -15,7 +15,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
 from aerostic.core.fields import EncryptedTextField
-from tenants.models import TenantScopedModel
+from aerostic.core.tenant_scoped import TenantScopedModel
 
 
 class ConsentState(models.TextChoices):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from aerostic.core.reindexing import BATCH_SIZE, MIGRATION_SCOPE, rows_in_batches, write_column
+from aerostic.core.tenant_context import platform_context
 from contacts.phones import phone_index
-from tenants.context import platform_context
 
 
 def contact_phone_indexes_rewrite(contact_model: Any, *, batch_size: int = BATCH_SIZE) -> int:

@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from aerostic.core.sqlrows import bound_cursor, json_rows
+from aerostic.core.tenant_context import require_tenant_id
 from contacts.models import ConsentState, Contact
-from tenants.context import require_tenant_id
 
 
 @dataclass

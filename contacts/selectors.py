@@ -13,9 +13,9 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from aerostic.core.tenant_context import require_tenant_id
 from contacts import phones
 from contacts.models import AttributeDefinition, ConsentState, Contact, ContactImport, ContactList, Segment
-from tenants.context import require_tenant_id
 
 SEGMENT_FILTER_KEYS = ("tags_any", "tags_all", "consent", "country", "last_inbound_days", "attributes", "list_id")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db import models
 
 from aerostic.core.fields import EncryptedTextField
-from tenants.models import TenantScopedModel
+from aerostic.core.tenant_scoped import TenantScopedModel
 
 
 class Conversation(TenantScopedModel):

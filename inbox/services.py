@@ -14,9 +14,9 @@ from django.db.models import Q
 
 from aerostic.core.crypto import blind_index
 from aerostic.core.sqlrows import bound_cursor, insert_rows, json_rows
+from aerostic.core.tenant_context import NoTenantContext, current_scope, require_tenant_id
 from inbox.models import Conversation, Message, MessageKey, MessageStatusEvent
 from inbox.payloads import payload_split
-from tenants.context import NoTenantContext, current_scope, require_tenant_id
 from whatsapp.webhooks.values import digits, meta_time
 
 if TYPE_CHECKING:

@@ -1,4 +1,7 @@
-"""Platform console: tenants (with the tenant kill-switch), memberships, invitations.
+"""Platform console: tenants, memberships, invitations.
+
+The tenant kill-switch and "Erase workspace data" on the tenant page are compliance's
+(compliance.tenant_admin), added through add_tenant_action / on_tenant_saved.
 
 Every edit goes through the tenants services (the last-admin guard, the audit): a refusal undoes
 the whole save and shows as an error message (aerostic.core.admin_site.ServiceAdmin).
@@ -6,18 +9,33 @@ the whole save and shows as an error message (aerostic.core.admin_site.ServiceAd
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Count
-from django.template.response import TemplateResponse
 
 from accounts.roles import Role
 from aerostic.core.admin_site import ServiceAdmin, TenantScopedAdmin
-from compliance.services import tenant_sending_set
+from aerostic.core.tenant_context import tenant_context
 from tenants import services as tenant_services
-from tenants.context import tenant_context
 from tenants.models import Invitation, Membership, Tenant
+
+# What apps above tenants add to the workspace's console page, registered from their AppConfig.ready()
+# (compliance: the tenant kill-switch and "Erase workspace data"), so this module names none of them.
+_save_hooks: list[Callable[..., None]] = []
+
+
+def add_tenant_action(action: Callable[..., Any]) -> None:
+    """A Django admin action (modeladmin, request, queryset) on the Tenant list, after those added before."""
+    if action not in TenantAdmin.actions:
+        TenantAdmin.actions = [*TenantAdmin.actions, action]
+
+
+def on_tenant_saved(react: Callable[..., None]) -> None:
+    """Called as react(request=, tenant=, form=) after the console saved a workspace's own fields."""
+    if react not in _save_hooks:
+        _save_hooks.append(react)
 
 
 class MembershipInline(admin.TabularInline):
@@ -38,7 +56,7 @@ class TenantAdmin(ServiceAdmin):
     search_fields = ("name", "slug")
     readonly_fields = ("created_at", "updated_at")
     inlines = [MembershipInline]
-    actions = ["stop_sending", "resume_sending", "erase_workspace_data"]
+    actions: list = []  # added by the apps that own them (add_tenant_action)
 
     def has_delete_permission(self, request, obj=None):
         # A workspace goes through "Erase workspace data" (audited, closes it first), never a raw delete.
@@ -53,15 +71,8 @@ class TenantAdmin(ServiceAdmin):
             obj.refresh_from_db()
         elif values:
             tenant_services.tenant_platform_update(tenant=obj, actor=request.user, request=request, **values)
-        # The kill-switch goes through its service so the flip is audited with its reason.
-        if {"sending_enabled", "sending_disabled_reason"} & set(form.changed_data):
-            tenant_sending_set(
-                tenant=obj,
-                enabled=form.cleaned_data["sending_enabled"],
-                reason=form.cleaned_data["sending_disabled_reason"],
-                actor=request.user,
-                request=request,
-            )
+        for react in _save_hooks:  # compliance: the kill-switch fields go through its audited service
+            react(request=request, tenant=obj, form=form)
         obj.refresh_from_db()
 
     def save_formset(self, request, form, formset, change):
@@ -85,52 +96,6 @@ class TenantAdmin(ServiceAdmin):
                     )
             for membership in formset.deleted_objects:
                 tenant_services.membership_remove(membership=membership, actor=request.user, request=request)
-
-    @admin.action(description="Stop sending (tenant kill-switch)")
-    def stop_sending(self, request, queryset):
-        for tenant in queryset:
-            tenant_sending_set(
-                tenant=tenant, enabled=False, reason="Stopped by platform staff", actor=request.user, request=request
-            )
-        self.message_user(request, f"Sending stopped for {queryset.count()} tenant(s).")
-
-    @admin.action(description="Resume sending")
-    def resume_sending(self, request, queryset):
-        for tenant in queryset:
-            tenant_sending_set(tenant=tenant, enabled=True, reason="", actor=request.user, request=request)
-        self.message_user(request, f"Sending resumed for {queryset.count()} tenant(s).")
-
-    @admin.action(description="Erase workspace data (GDPR)")
-    def erase_workspace_data(self, request, queryset):
-        """Asks first (a page listing what goes); on "yes" each workspace is closed, its sending
-        stopped and `compliance.jobs.erase_tenant` queued, audited as `tenant.erase_requested`."""
-        from compliance.privacy import tenant_erase_request
-
-        if request.POST.get("confirm") == "yes":
-            tenants = list(queryset)
-            for tenant in tenants:
-                tenant_erase_request(tenant=tenant, actor=request.user, request=request)
-            self.message_user(
-                request,
-                f"Erase queued for {len(tenants)} workspace(s); they are closed until it runs.",
-                messages.WARNING,
-            )
-            return None
-        counts = dict(
-            Membership.all_tenants.filter(tenant__in=queryset)
-            .values("tenant_id")
-            .annotate(members=Count("id"))
-            .values_list("tenant_id", "members")
-        )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Erase workspace data?",
-            "opts": self.model._meta,
-            "tenants": [(tenant, counts.get(tenant.pk, 0)) for tenant in queryset],
-            "action_name": "erase_workspace_data",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/tenants/erase_confirmation.html", context)
 
 
 @admin.register(Membership)

@@ -1,4 +1,4 @@
-"""API of the workspace: current tenant, members, invitations and the audit log."""
+"""API of the workspace: who am I (with my workspaces), current tenant, members, invitations, audit log."""
 
 from __future__ import annotations
 
@@ -8,12 +8,44 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.roles import Perm, Role
-from aerostic.core.api import TenantAPIView
+from accounts.roles import Perm, Role, permissions_for_role
+from aerostic.core.api import UserAPIView
 from aerostic.core.selectors import audit_event_list
-from compliance.selectors import sending_allowed
 from tenants import selectors, services
+from tenants.api_base import TenantAPIView
 from tenants.models import Invitation
+from tenants.selectors import memberships_for_user
+from tenants.sending_state import sending_state
+
+
+class MeOutput(serializers.Serializer):
+    class MeMembershipOutput(serializers.Serializer):
+        tenant_id = serializers.IntegerField()
+        tenant_slug = serializers.CharField(source="tenant.slug")
+        tenant_name = serializers.CharField(source="tenant.name")
+        role = serializers.CharField()
+        permissions = serializers.SerializerMethodField()
+
+        def get_permissions(self, membership) -> list[str]:
+            return sorted(permissions_for_role(membership.role))
+
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    full_name = serializers.CharField()
+    memberships = MeMembershipOutput(many=True)
+
+
+class MeApi(UserAPIView):
+    @extend_schema(responses=MeOutput)
+    def get(self, request: Request) -> Response:
+        user = request.user
+        data = {
+            "id": user.pk,
+            "email": user.email,
+            "full_name": user.full_name,
+            "memberships": memberships_for_user(user),
+        }
+        return Response(MeOutput(data).data)
 
 
 class TenantApi(TenantAPIView):
@@ -34,7 +66,7 @@ class TenantApi(TenantAPIView):
     @extend_schema(responses=TenantOutput)
     def get(self, request: Request) -> Response:
         tenant = request.tenant
-        decision = sending_allowed(tenant.pk)
+        decision = sending_state(tenant.pk)
         data = {
             **{
                 field: getattr(tenant, field)

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from aerostic.logging import user_id_var
-from tenants.context import tenant_context
+from aerostic.core.logging import user_id_var
+from aerostic.core.tenant_context import tenant_context
 from tenants.selectors import active_membership
 
 ACTIVE_TENANT_SESSION_KEY = "active_tenant_id"

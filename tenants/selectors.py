@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from tenants.context import platform_context
+from accounts.roles import Role
+from aerostic.core.tenant_context import platform_context
 from tenants.models import Invitation, Membership, Tenant
 
 
@@ -52,6 +53,4 @@ def invitation_pending_list() -> QuerySet[Invitation]:
 
 
 def admin_count() -> int:
-    from accounts.roles import Role
-
     return Membership.objects.filter(role=Role.ADMIN, user__is_active=True).count()

@@ -20,7 +20,7 @@ from django.utils.text import slugify
 from accounts.roles import Role
 from aerostic.core import audit
 from aerostic.core.errors import Conflict, NotFound
-from tenants.context import platform_context, tenant_context
+from aerostic.core.tenant_context import platform_context, tenant_context
 from tenants.models import Invitation, Membership, Tenant
 from tenants.selectors import admin_count
 
@@ -151,7 +151,7 @@ def invitation_create(
         invited_by=actor,
         expires_at=now + timedelta(days=settings.INVITATION_VALID_DAYS),
     )
-    link = settings.SITE_URL + reverse("accounts:invite-accept", args=[token])
+    link = settings.SITE_URL + reverse("invitations:accept", args=[token])
     context = {
         "tenant": tenant,
         "inviter": actor,

@@ -18,12 +18,12 @@ from aerostic.core import audit
 from aerostic.core.alerts import open_alerts
 from aerostic.core.errors import DomainError
 from aerostic.core.selectors import audit_event_list
-from aerostic.core.views import PortalView, require_permission
-from compliance.selectors import sending_allowed
 from tenants import selectors, services
 from tenants.forms import InviteForm, RoleForm, TenantSettingsForm
 from tenants.middleware import ACTIVE_TENANT_SESSION_KEY
 from tenants.models import Invitation
+from tenants.portal_base import PortalView, require_permission
+from tenants.sending_state import sending_state
 
 
 def _error_text(error: Exception) -> str:
@@ -40,7 +40,7 @@ class DashboardView(PortalView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["sending"] = sending_allowed(self.request.tenant.pk)
+        context["sending"] = sending_state(self.request.tenant.pk)
         context["member_count"] = selectors.member_list().count()
         context["pending_invitations"] = selectors.invitation_pending_list().count()
         context["recent_events"] = audit_event_list()[:8] if self.can(Perm.AUDIT_VIEW) else []
@@ -170,7 +170,7 @@ class SettingsView(PortalView):
             initial={"name": tenant.name, "timezone": tenant.timezone, "default_country": tenant.default_country}
         )
         context["can_manage"] = self.can(Perm.SETTINGS_MANAGE)
-        context["sending"] = sending_allowed(tenant.pk)
+        context["sending"] = sending_state(tenant.pk)
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

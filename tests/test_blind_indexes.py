@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Value
 
 from aerostic.core.reindexing import legacy_blind_index
+from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook
 from compliance.consent import consent_record
 from compliance.models import ConsentEvent, UserPreferenceEvent
@@ -25,7 +26,6 @@ from contacts.services import contact_create
 from inbox.models import Conversation, MessageStatusEvent
 from inbox.reindexing import inbox_indexes_rewrite
 from inbox.services import CUSTOMER_INDEX_PURPOSE, customer_index, status_record
-from tenants.context import platform_context, tenant_context
 from whatsapp import dispatch
 from whatsapp.models import OutboundMessage, PhoneNumber
 from whatsapp.reindexing import outbound_recipient_indexes_rewrite

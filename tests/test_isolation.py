@@ -18,6 +18,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import platform_context, tenant_context
 from billing.models import BillingProfile, LedgerEntry, UnpricedUsage
 from campaigns.models import Campaign, CampaignMessage, CampaignVariant
 from campaigns.services import campaign_create, campaign_launch
@@ -25,7 +26,6 @@ from compliance.models import ConsentEvent
 from contacts.importing import import_upload
 from contacts.models import AttributeDefinition, Contact, ContactImport, ContactList, ContactListMember, Segment
 from contacts.services import contact_create, list_create, list_members_add, segment_save
-from tenants.context import platform_context, tenant_context
 from tenants.models import Invitation, Membership, Tenant
 from tenants.tests.factories import TenantScopedFactory
 from whatsapp.dispatch import message_enqueue

@@ -28,10 +28,18 @@ def modules() -> list[Path]:
     return found
 
 
+def node_of(dotted: str) -> str:
+    """The graph node of a module: its app, with the `aerostic` package split in two: aerostic.core
+    (the bottom layer: it imports no app) and the project frame (settings, URL maps, worker,
+    seed_demo: it may import every app, and none may import it)."""
+    top = dotted.split(".")[0]
+    if top != "aerostic":
+        return top
+    return "aerostic.core" if dotted == "aerostic.core" or dotted.startswith("aerostic.core.") else "frame"
+
+
 def app_of(path: Path) -> str:
-    parts = path.relative_to(ROOT).parts
-    # aerostic/core is a layer of its own (it must import no domain app); the rest of aerostic is the project.
-    return "aerostic.core" if parts[:2] == ("aerostic", "core") else parts[0]
+    return node_of(".".join(path.relative_to(ROOT).with_suffix("").parts))
 
 
 def imported_apps(path: Path) -> dict[str, list[tuple[int, bool]]]:
@@ -51,7 +59,7 @@ def imported_apps(path: Path) -> dict[str, list[tuple[int, bool]]]:
             top = name.split(".")[0]
             if top not in APPS:
                 continue
-            target = "aerostic.core" if name.startswith("aerostic.core") else top
+            target = node_of(name)
             found[target].append((node.lineno, id(node) in module_level))
     return found
 

@@ -8,7 +8,7 @@ from django.urls import path
 
 from aerostic.core.admin_site import ServiceAdmin, TenantScopedAdmin
 from aerostic.core.errors import DomainError
-from tenants.context import tenant_context
+from aerostic.core.tenant_context import tenant_context
 from whatsapp.graph.breaker import CircuitBreaker
 from whatsapp.models import (
     AccessToken,
@@ -345,7 +345,7 @@ class MessageTemplateAdmin(TenantScopedAdmin):
 
     @admin.action(description="Sync the selected templates' accounts from Meta")
     def sync_from_meta(self, request, queryset):
-        from tenants.context import tenant_context
+        from aerostic.core.tenant_context import tenant_context
         from whatsapp.message_templates.services import templates_sync
 
         accounts = {row.account_id: row.account for row in queryset.select_related("account")}

@@ -8,8 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.roles import Perm
-from aerostic.core.api import TenantAPIView
 from aerostic.core.errors import DomainError
+from tenants.api_base import TenantAPIView
 from whatsapp import selectors, services
 
 

@@ -5,9 +5,16 @@ class WhatsappConfig(AppConfig):
     name = "whatsapp"
 
     def ready(self) -> None:
+        from aerostic.core.admin_site import add_index_figure
         from compliance.privacy import register_personal_data
+        from whatsapp.models import WebhookEvent
         from whatsapp.personal_data import outbound_erase, outbound_expire
 
         register_personal_data("outbound_messages", erase=outbound_erase, expire=outbound_expire)
         # One-off sends' ledger (their table's place in the one send path: whatsapp/sending/).
         import whatsapp.dispatch  # noqa: F401
+
+        # The platform console's index counts the dead webhook events (templates/admin/index.html).
+        add_index_figure(
+            "dead_webhooks", lambda: WebhookEvent.all_tenants.filter(status=WebhookEvent.Status.DEAD).count()
+        )

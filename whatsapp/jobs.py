@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from aerostic.core.jobs import enqueue_on_commit, platform_job, tenant_job
-from aerostic.queues import LOW
+from aerostic.core.queues import LOW
 from whatsapp.models import AccessToken
 
 logger = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ def webhook_replay(*, event_ids: list[int], actor: Any) -> int:
     """Dead or ignored events back to pending and onto the queue (Django admin's replay)."""
 
     from aerostic.core import audit
-    from tenants.context import platform_context
+    from aerostic.core.tenant_context import platform_context
     from whatsapp.models import WebhookEvent
     from whatsapp.webhooks.intake import enqueue_processing
 
@@ -145,7 +145,7 @@ def send_outbound(*, tenant_id: int, phone_id: int | None = None, message_id: in
     """A number's due one-off sends through the one send path (whatsapp/sending/). Not one
     transaction: each chunk's claim commits before Meta is called, so a crash leaves `sending`,
     never a second send. `message_id` (jobs enqueued before streams, tests): that message's number."""
-    from tenants.context import tenant_context
+    from aerostic.core.tenant_context import tenant_context
     from whatsapp.dispatch import drain
     from whatsapp.models import OutboundMessage
 

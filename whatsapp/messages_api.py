@@ -11,10 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.roles import Perm
-from aerostic.core.api import TenantAPIView
 from aerostic.core.errors import DomainError
 from contacts import phones
 from contacts.selectors import contact_for_number
+from tenants.api_base import TenantAPIView
 from whatsapp import dispatch, selectors
 from whatsapp.message_templates import selectors as template_selectors
 from whatsapp.message_templates.rendering import TemplateParameterError, render_template, template_message

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from aerostic.core.fields import EncryptedTextField
-from tenants.models import TenantScopedModel
+from aerostic.core.tenant_scoped import TenantScopedModel
 
 
 class WhatsAppAccount(TenantScopedModel):

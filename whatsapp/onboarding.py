@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from aerostic.core import audit
 from aerostic.core.alerts import raise_alert
-from tenants.context import platform_context, tenant_context
+from aerostic.core.tenant_context import platform_context, tenant_context
 from whatsapp.models import OnboardingSession, OrphanConnection, WhatsAppAccount
 
 SESSION_LIFETIME = timedelta(hours=1)

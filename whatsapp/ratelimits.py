@@ -21,7 +21,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from aerostic import queues
+from aerostic.core import queues
 
 
 @dataclass(frozen=True)

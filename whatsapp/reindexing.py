@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aerostic.core.reindexing import BATCH_SIZE, MIGRATION_SCOPE, rows_in_batches, write_column
-from tenants.context import platform_context
+from aerostic.core.tenant_context import platform_context
 
 
 def outbound_recipient_indexes_rewrite(outbound_model: Any, *, batch_size: int = BATCH_SIZE) -> int:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from aerostic.core import audit
 from aerostic.core.errors import Conflict, DomainError, RateLimited
-from tenants.context import platform_context, tenant_context
+from aerostic.core.tenant_context import platform_context, tenant_context
 from whatsapp import ratelimits
 from whatsapp.graph import GraphAuthError, GraphClient, GraphError
 from whatsapp.graph.breaker import CircuitBreaker

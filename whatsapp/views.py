@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Perm
 from aerostic.core.errors import DomainError
-from aerostic.core.views import PortalView, require_permission
+from tenants.portal_base import PortalView, require_permission
 from whatsapp import onboarding, selectors, services
 from whatsapp.forms import EmbeddedSignupForm, EmbeddedSignupSessionForm, ManualTokenForm, PinForm
 from whatsapp.models import WhatsAppAccount

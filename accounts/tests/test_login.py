@@ -5,7 +5,7 @@ from django.test import Client, override_settings
 
 from accounts.tests.factories import DEFAULT_PASSWORD
 from aerostic.core.models import AuditEvent
-from tenants.context import platform_context
+from aerostic.core.tenant_context import platform_context
 
 pytestmark = pytest.mark.django_db
 

@@ -62,7 +62,7 @@ def test_access_token_is_refused_after_a_password_change(alpha, login_client):
 
 def test_password_change_is_audited_once(alpha, login_client):
     from aerostic.core.models import AuditEvent
-    from tenants.context import platform_context
+    from aerostic.core.tenant_context import platform_context
 
     _obtain(alpha.agent.user.email)
     _change_password_in_the_portal(login_client, alpha.agent)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
@@ -11,7 +12,16 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 
 from aerostic.core.errors import DomainError
-from tenants.context import platform_context
+from aerostic.core.tenant_context import platform_context
+
+# Figures the console's index page shows ({template variable: how to count it}). Apps add theirs from
+# their admin module (whatsapp: the dead webhook events), so the console names no app.
+_index_figures: dict[str, Callable[[], Any]] = {}
+
+
+def add_index_figure(name: str, compute: Callable[[], Any]) -> None:
+    """Show `compute()` as `{{ name }}` on the admin index (templates/admin/index.html)."""
+    _index_figures[name] = compute
 
 
 class PlatformAdminSite(admin.AdminSite):
@@ -20,10 +30,8 @@ class PlatformAdminSite(admin.AdminSite):
     index_title = "Platform"
 
     def index(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
-        from whatsapp.models import WebhookEvent
-
-        dead = WebhookEvent.all_tenants.filter(status=WebhookEvent.Status.DEAD).count()
-        return super().index(request, {**(extra_context or {}), "dead_webhooks": dead})
+        figures = {name: compute() for name, compute in _index_figures.items()}
+        return super().index(request, {**(extra_context or {}), **figures})
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from aerostic.core import audit
 from aerostic.core.models import Alert
-from tenants.context import platform_context, tenant_context
+from aerostic.core.tenant_context import platform_context, tenant_context
 
 
 def _scope(tenant_id: int | None) -> Any:

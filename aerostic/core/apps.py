@@ -13,13 +13,12 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
-        from tenants.rls import install_scope_wrapper
+        from aerostic.core.rls import install_scope_wrapper
 
         connection_created.connect(install_scope_wrapper, dispatch_uid="aerostic_rls_scope")
         from aerostic.core.checks import guard_database_role  # also registers the system check
 
         connection_created.connect(guard_database_role, dispatch_uid="aerostic_database_role_guard")
-        from aerostic.core import signals  # noqa: F401  (audit of sign-ins)
 
 
 class PlatformAdminConfig(admin_apps.AdminConfig):

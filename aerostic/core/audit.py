@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from aerostic.core.clientip import client_ip
 from aerostic.core.models import AuditEvent
-from tenants.context import platform_context, tenant_context
+from aerostic.core.tenant_context import platform_context, tenant_context
 
 _FORBIDDEN_METADATA_KEYS = {"body", "text", "message", "token", "access_token", "password", "secret", "phone"}
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from aerostic import queues
+from aerostic.core import queues
 from aerostic.core.checks import DatabaseRoleRefused, database_role_status
 
 

@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import transaction
 
-from aerostic import queues
-from tenants.context import platform_context, tenant_context
+from aerostic.core import queues
+from aerostic.core.tenant_context import platform_context, tenant_context
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from aerostic.core.clientip import client_ip
-from aerostic.logging import request_id_var, user_id_var
+from aerostic.core.logging import request_id_var, user_id_var
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from tenants.models import TenantScopedModel
+from aerostic.core.tenant_scoped import TenantScopedModel
 
 
 class AuditEvent(TenantScopedModel):

@@ -3,7 +3,7 @@
 from django.db import models
 
 from aerostic.core.fields import EncryptedTextField
-from tenants.models import TenantScopedModel
+from aerostic.core.tenant_scoped import TenantScopedModel
 
 
 class SealedNote(TenantScopedModel):

@@ -19,7 +19,7 @@ def meta_signature(raw: bytes, secret: str | None = None) -> str:
 
 def deliver_webhook(payload: dict[str, Any] | bytes) -> Any:
     """Posts, asserts the 200, processes; returns the WebhookEvent after processing."""
-    from tenants.context import platform_context
+    from aerostic.core.tenant_context import platform_context
     from whatsapp.jobs import process_webhook_event
     from whatsapp.models import WebhookEvent
 

@@ -9,9 +9,9 @@ from typing import Any
 from django.db import transaction
 
 from aerostic.core import audit
+from aerostic.core.tenant_context import platform_context
 from billing.loading.reading import ParsedCard, ParsedMarkets, PricingLoadError, read_markets, read_rate_card
 from billing.models import MarketAssignment, MarketStructure, Rate, RateCard
-from tenants.context import platform_context
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

@@ -5,7 +5,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from tenants.rls import EnableRowLevelSecurity
+from aerostic.core.rls import EnableRowLevelSecurity
 
 # The ledger is append-only: the database itself refuses UPDATE and DELETE. Two exceptions:
 # - deleting a campaign, a number or a user sets the entry's foreign key to NULL (Django's SET_NULL):

@@ -16,10 +16,10 @@ from django.utils import timezone
 from aerostic.core import audit
 from aerostic.core.errors import Conflict, DomainError
 from aerostic.core.sqlrows import bound_cursor
+from aerostic.core.tenant_context import require_tenant_id, tenant_context
 from billing.cycles import cycle_start
 from billing.models import BillingProfile, LedgerEntry, UsageCounter
 from billing.services.profiles import billing_profile_ensure
-from tenants.context import require_tenant_id, tenant_context
 
 Kind = LedgerEntry.Kind
 

@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 
 from aerostic.core import audit
 from aerostic.core.errors import Conflict, DomainError, Forbidden
+from aerostic.core.tenant_context import tenant_context
 from billing.models import BillingProfile, LedgerEntry
-from tenants.context import tenant_context
 
 
 def billing_profile_ensure(*, tenant: Any) -> BillingProfile:

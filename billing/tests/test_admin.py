@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from accounts.models import User
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import platform_context, tenant_context
 from billing.models import BillingProfile, LedgerEntry, RateCard, UnpricedUsage
 from billing.tests.support import CARD_HEADER, US, deliver_statuses, seed, status, write_csv
-from tenants.context import platform_context, tenant_context
 
 pytestmark = pytest.mark.django_db
 

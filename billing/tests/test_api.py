@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from aerostic.core.tenant_context import tenant_context
 from billing.tests.test_views import charge_campaign
 from campaigns.tests.support import approved_template, audience
-from tenants.context import tenant_context
 from whatsapp.models import MessageTemplate
 
 pytestmark = pytest.mark.django_db

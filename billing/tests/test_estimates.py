@@ -7,13 +7,13 @@ import time
 
 import pytest
 
+from aerostic.core.tenant_context import tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook
 from billing.models import LedgerEntry
 from billing.selectors import campaign_actual, campaign_cost, campaign_estimate
 from campaigns.models import CampaignMessage
 from campaigns.tests.support import MAPPING, approved_template, audience, draft, launch, run_batches, states
 from compliance.models import ComplianceSettings
-from tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ import pytest
 from django.core.management.base import CommandError
 
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import platform_context
 from billing.models import MarketAssignment, MarketStructure, Rate, RateCard
 from billing.tests.support import CARD_HEADER, seed, write_csv
-from tenants.context import platform_context
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from aerostic.core.tenant_context import tenant_context
 from billing.models import LedgerEntry, PricingType, UnpricedUsage, UsageCounter
 from billing.services import unpriced_usage_reprice
 from billing.tests.support import CARD_HEADER, HONG_KONG, US, conversation, deliver_statuses, seed, status, write_csv
-from tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
 

@@ -14,13 +14,13 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from aerostic.core.tenant_context import tenant_context
 from billing.models import BillingProfile, LedgerEntry, RateCard, UnpricedUsage, UsageCounter
 from billing.services import billing_profile_update, usage_record_from_status, usage_record_from_statuses
 from billing.tests.support import HONG_KONG, US, conversation, status
 from campaigns.engine.constants import CALLBACK_PREFIX
 from campaigns.models import CampaignMessage
 from campaigns.tests.support import approved_template, audience, draft, launch
-from tenants.context import tenant_context
 from whatsapp import fanout
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from aerostic import queues
+from aerostic.core import queues
 from aerostic.core.errors import Conflict, DomainError, Forbidden
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import tenant_context
 from billing import services
 from billing.cycles import cycle_after, cycle_bounds, cycle_start
 from billing.jobs import pause_for_balance
@@ -18,7 +19,6 @@ from billing.selectors import launch_allowed, ledger_balance_check, ledger_entri
 from billing.tests.support import US, deliver_statuses, status
 from campaigns.models import Campaign
 from campaigns.tests.support import approved_template, audience, draft, launch
-from tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
 

@@ -10,12 +10,12 @@ import io
 import pytest
 
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import tenant_context
 from billing.models import BillingProfile
 from billing.tests.support import deliver_statuses, status
 from campaigns.engine.constants import CALLBACK_PREFIX
 from campaigns.models import CampaignMessage
 from campaigns.tests.support import approved_template, audience, draft, launch
-from tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from aerostic.core.tenant_context import tenant_context
 from campaigns import engine, services
 from campaigns.models import Campaign, CampaignMessage
 from compliance.consent import consent_record
 from compliance.models import ConsentEvent
 from contacts.models import Contact, ContactList, ContactListMember
 from contacts.tests.factories import phone_numbers
-from tenants.context import tenant_context
 from whatsapp.models import MessageTemplate, PhoneNumber
 
 ORDER_UPDATE = [

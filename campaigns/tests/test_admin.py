@@ -9,10 +9,10 @@ from django.urls import reverse
 
 from accounts.models import User
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import platform_context, tenant_context
 from campaigns.models import CampaignMessage
 from campaigns.tests.support import approved_template, audience, draft, launch, refresh, sandbox_phone
 from contacts.models import Contact
-from tenants.context import platform_context, tenant_context
 
 pytestmark = pytest.mark.django_db
 

@@ -14,6 +14,7 @@ import pytest
 from django.utils import timezone
 
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import platform_context, tenant_context
 from campaigns.models import Campaign, CampaignMessage, CampaignVariant
 from campaigns.tests.support import (
     MAPPING,
@@ -27,7 +28,6 @@ from campaigns.tests.support import (
     states,
 )
 from contacts.models import Contact, ContactList
-from tenants.context import platform_context, tenant_context
 
 pytestmark = pytest.mark.django_db
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from aerostic.core.tenant_context import tenant_context
 from billing.money import format_money
 from billing.selectors import campaign_actual
 from billing.tests.support import deliver_statuses, seed, status
 from campaigns.models import CampaignMessage
 from campaigns.tests.support import approved_template, audience, draft, launch, run_batches, sandbox_phone
-from tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
 

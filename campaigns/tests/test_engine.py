@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from aerostic.core.errors import Conflict
+from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook
 from campaigns import engine, selectors, services
 from campaigns.jobs import sweep_campaigns, wake_campaigns
@@ -31,7 +32,6 @@ from compliance.models import ComplianceSettings
 from compliance.services import platform_sending_set, tenant_sending_set
 from contacts.models import Contact
 from inbox.models import Message
-from tenants.context import platform_context, tenant_context
 from tenants.models import Tenant
 from whatsapp.jobs import sweep_outbound
 from whatsapp.message_templates.services import template_status_apply

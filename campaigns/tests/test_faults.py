@@ -30,13 +30,13 @@ from django.db import connection
 from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
-from aerostic import queues
+from aerostic.core import queues
+from aerostic.core.tenant_context import platform_context, tenant_context
 from campaigns import engine
 from campaigns.jobs import sweep_campaigns
 from campaigns.models import Campaign, CampaignMessage
 from campaigns.tests.support import approved_template, audience, draft, launch, refresh, run_batches, sandbox_phone
 from compliance.models import ComplianceSettings
-from tenants.context import platform_context, tenant_context
 from whatsapp import ratelimits
 from whatsapp.graph.breaker import CircuitBreaker
 from whatsapp.graph.client import GraphClient

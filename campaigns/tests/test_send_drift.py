@@ -39,6 +39,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from aerostic.core.tenant_context import tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook
 from campaigns.jobs import send_batch
 from campaigns.models import Campaign, CampaignMessage
@@ -52,7 +53,6 @@ from compliance.services import compliance_settings_update, platform_sending_set
 from contacts.models import ConsentState, Contact
 from contacts.services import contact_create, list_create, list_members_add
 from inbox.services import customer_index, outbound_store
-from tenants.context import tenant_context
 from tenants.models import Tenant
 from tenants.services import tenant_platform_update
 from whatsapp import ratelimits

@@ -16,11 +16,11 @@ import pytest
 from django.contrib.messages import get_messages
 
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import tenant_context
 from campaigns import engine, services
 from campaigns.models import Campaign, CampaignMessage
 from campaigns.views.common import estimate_view
 from contacts.services import attribute_define, contact_create, list_create, list_members_add
-from tenants.context import tenant_context
 from tenants.models import Tenant
 from whatsapp.message_templates.services import templates_sync
 from whatsapp.models import MessageTemplate, PhoneNumber

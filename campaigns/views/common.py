@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.contrib import messages
 from django.http import HttpRequest
 
-from aerostic.core.views import PortalView
 from campaigns import selectors
 from campaigns.models import Campaign, CampaignMessage
+from tenants.portal_base import PortalView
 
 Status = Campaign.Status
 STATUS_KIND = {

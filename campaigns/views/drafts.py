@@ -11,13 +11,13 @@ from django.shortcuts import redirect
 
 from accounts.roles import Perm
 from aerostic.core.errors import Conflict, DomainError
-from aerostic.core.views import PortalView
 from campaigns import selectors, services
 from campaigns.forms import SCHEDULE_AT_LAUNCH, SCHEDULE_LATER, CampaignForm, MappingForm, local_input
 from campaigns.mapping import CampaignInvalid, template_variables
 from campaigns.models import Campaign
 from campaigns.views.common import STATUS_KIND, CampaignPage, percent, workspace_zone
 from contacts import selectors as contact_selectors
+from tenants.portal_base import PortalView
 from whatsapp import selectors as whatsapp_selectors
 from whatsapp.message_templates.selectors import templates_for
 

@@ -14,11 +14,11 @@ from django.utils import timezone
 from accounts.roles import Perm
 from aerostic.core import audit
 from aerostic.core.streaming import streaming_download
+from aerostic.core.tenant_context import tenant_context
 from campaigns import selectors
 from campaigns.models import CampaignMessage
 from campaigns.views.common import STATE_KIND, CampaignPage
 from contacts.exporting import csv_lines
-from tenants.context import tenant_context
 
 PAGE_SIZE = 50
 CSV_CHUNK = 2000

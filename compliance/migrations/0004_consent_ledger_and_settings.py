@@ -7,7 +7,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from tenants.rls import EnableRowLevelSecurity
+from aerostic.core.rls import EnableRowLevelSecurity
 
 # The consent ledger is append-only: updates and deletes are refused by the database itself, except
 # inside a GDPR or workspace erase, which says so with a transaction-local setting.

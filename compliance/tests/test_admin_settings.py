@@ -4,10 +4,10 @@ import pytest
 from django.urls import reverse
 
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.core.tests.admin_forms import change_form_data, messages_of, staff_client
 from compliance.models import ComplianceSettings
 from compliance.policy import compliance_settings_for
-from tenants.context import platform_context, tenant_context
 
 pytestmark = pytest.mark.django_db
 

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
+from aerostic.core.tenant_context import tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook
 from compliance.consent import consent_record
 from compliance.policy import can_send, compliance_settings_for
 from contacts.models import Contact
 from contacts.services import contact_create, contact_update
-from tenants.context import tenant_context
 from whatsapp.models import MessageTemplate
 
 pytestmark = pytest.mark.django_db

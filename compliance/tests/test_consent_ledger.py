@@ -7,6 +7,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import tenant_context
 from compliance.consent import (
     ConsentChange,
     consent_history,
@@ -17,7 +18,6 @@ from compliance.consent import (
 from compliance.models import ConsentEvent
 from contacts.models import ConsentState, Contact
 from contacts.services import contact_create
-from tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from aerostic.core.tenant_context import tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook
 from compliance.jobs import apply_pending_user_preferences
 from compliance.models import ConsentEvent, UserPreferenceEvent
@@ -16,7 +17,6 @@ from compliance.services import keyword_confirmation, user_preferences_apply_pen
 from contacts.models import ConsentState, Contact
 from contacts.services import contact_create
 from inbox.models import Conversation
-from tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
 

@@ -9,13 +9,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from aerostic.core.tenant_context import tenant_context
 from compliance.models import ConsentEvent
 from compliance.policy import compliance_settings_for
 from compliance.services import keyword_apply, keyword_apply_many
 from contacts.models import ConsentState, Contact
 from inbox.models import Message
 from inbox.services import InboundItem, inbound_store_many, outbound_store
-from tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import platform_context
 from compliance.selectors import sending_allowed
 from compliance.services import platform_sending_set, tenant_sending_set
-from tenants.context import platform_context
 
 pytestmark = pytest.mark.django_db
 

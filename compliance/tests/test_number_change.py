@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import tenant_context
 from compliance.consent import consent_record
 from compliance.models import ConsentEvent
 from contacts.models import ConsentState, Contact
 from contacts.services import contact_create
-from tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
 

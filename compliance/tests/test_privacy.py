@@ -11,6 +11,7 @@ from django.utils import timezone
 from rq import SimpleWorker
 
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook
 from compliance.consent import consent_record
 from compliance.jobs import purge_expired_message_bodies
@@ -30,7 +31,6 @@ from contacts.models import AttributeDefinition, Contact, ContactList, ContactLi
 from contacts.services import contact_create
 from inbox.models import Conversation, Message
 from inbox.partitions import ensure_message_partitions
-from tenants.context import platform_context, tenant_context
 from tenants.models import Tenant
 from whatsapp.models import PhoneNumber, WebhookEvent
 

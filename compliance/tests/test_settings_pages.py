@@ -4,8 +4,8 @@ other roles read them, and a bad value is refused with the reason, changing noth
 import pytest
 
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import platform_context, tenant_context
 from compliance.policy import compliance_settings_for
-from tenants.context import platform_context, tenant_context
 
 pytestmark = pytest.mark.django_db
 

@@ -10,14 +10,13 @@ import phonenumbers
 from django.db import transaction
 from django.utils import timezone
 
-from aerostic import queues
-from aerostic.core import audit
+from aerostic.core import audit, queues
 from aerostic.core.errors import Conflict
 from aerostic.core.jobs import enqueue_on_commit
+from aerostic.core.tenant_context import require_tenant_id
 from contacts.importing.errors import ImportRefused
 from contacts.models import AttributeDefinition, ContactImport, ContactList
 from contacts.services import ContactInvalid, clean_tags
-from tenants.context import require_tenant_id
 
 SINGLE_TARGETS = ("phone", "name", "language", "timezone")
 TARGETS = (*SINGLE_TARGETS, "tags", "ignore")

@@ -16,10 +16,10 @@ from django.core.files.uploadhandler import FileUploadHandler
 from django.db import transaction
 
 from aerostic.core import audit
+from aerostic.core.tenant_context import require_tenant_id
 from contacts.importing.errors import ImportRefused
 from contacts.importing.reading import read_rows, sniff
 from contacts.models import AttributeDefinition, ContactImport
-from tenants.context import require_tenant_id
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 

@@ -8,11 +8,11 @@ from datetime import datetime
 from django.db import connection
 
 from aerostic.core.sqlrows import json_rows
+from aerostic.core.tenant_context import require_tenant_id
 from compliance.consent import ConsentChange, consent_record_many
 from compliance.models import ConsentEvent
 from contacts.models import ConsentState, ContactImport
 from contacts.rows import ImportRow
-from tenants.context import require_tenant_id
 
 MAX_TAGS = 50
 

@@ -8,9 +8,9 @@ from django.db import IntegrityError, transaction
 
 from aerostic.core import audit
 from aerostic.core.errors import Conflict
+from aerostic.core.tenant_context import require_tenant_id
 from contacts.models import AttributeDefinition, Contact, ContactList, ContactListMember, Segment
 from contacts.services.cleaning import ContactInvalid, clean_tags, coerce_attribute
-from tenants.context import require_tenant_id
 
 
 def _name(value: Any, field: str = "name") -> str:

@@ -17,12 +17,12 @@ from django.utils import timezone
 from aerostic.core import audit
 from aerostic.core.errors import Conflict
 from aerostic.core.sqlrows import bound_cursor
+from aerostic.core.tenant_context import require_tenant_id
 from contacts import phones
 from contacts.models import Contact
 from contacts.rows import ImportRow, insert_contacts
 from contacts.selectors import default_country
 from contacts.services.cleaning import ContactInvalid, clean_attributes, clean_tags
-from tenants.context import require_tenant_id
 
 
 def _clean_timezone(value: str) -> str:

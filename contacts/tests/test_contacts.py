@@ -9,6 +9,7 @@ from django.db import connection
 
 from aerostic.core.errors import Conflict
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import platform_context, tenant_context
 from compliance.consent import consent_record
 from contacts import phones, selectors
 from contacts.models import Contact
@@ -23,7 +24,6 @@ from contacts.services import (
     list_members_add,
     segment_save,
 )
-from tenants.context import platform_context, tenant_context
 
 pytestmark = pytest.mark.django_db
 

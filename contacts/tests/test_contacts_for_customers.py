@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from aerostic.core.tenant_context import tenant_context
 from contacts.models import Contact
 from contacts.services import InboundSender, contact_create, contact_for_customer, contacts_for_customers
-from tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
 

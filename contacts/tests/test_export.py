@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from aerostic.core.tenant_context import tenant_context
 from contacts.exporting import BASE_COLUMNS, contacts_csv, safe_cell
 from contacts.models import AttributeDefinition, Contact
 from contacts.tests.factories import AttributeDefinitionFactory, ContactFactory, csv_rows
-from tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
 

@@ -13,6 +13,7 @@ from rq import SimpleWorker
 
 from aerostic.core.errors import Conflict
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import tenant_context
 from compliance.models import ConsentEvent
 from contacts.importing import (
     NO_CONSENT_WARNING,
@@ -33,7 +34,6 @@ from contacts.tests.factories import (
     csv_rows,
     phone_numbers,
 )
-from tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
 
@@ -662,6 +662,6 @@ def test_uploads_never_run_and_error_reports_expire_after_the_retention(alpha, b
 
 
 def test_import_expiry_runs_nightly():
-    from aerostic.queues import PERIODIC_JOBS
+    from aerostic.periodic import PERIODIC_JOBS
 
     assert "contacts.jobs.purge_expired_imports" in {job.func for job in PERIODIC_JOBS}

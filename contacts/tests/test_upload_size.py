@@ -11,9 +11,9 @@ from django.core.files.uploadhandler import load_handler
 from django.http.multipartparser import MultiPartParser
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, RequestFactory
 
+from aerostic.core.tenant_context import tenant_context
 from contacts.importing import ImportRefused, import_upload_read
 from contacts.models import ContactImport
-from tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
 

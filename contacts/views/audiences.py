@@ -13,7 +13,6 @@ from django.shortcuts import redirect
 
 from accounts.roles import Perm
 from aerostic.core.errors import DomainError
-from aerostic.core.views import PortalView
 from contacts import selectors, services
 from contacts.forms import (
     AttributeForm,
@@ -21,6 +20,7 @@ from contacts.forms import (
     SegmentForm,
 )
 from contacts.views.common import PAGE_SIZE, problems_to_form
+from tenants.portal_base import PortalView
 
 
 class ListIndexView(PortalView):

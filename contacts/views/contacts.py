@@ -15,7 +15,6 @@ from accounts.roles import Perm
 from aerostic.core import audit
 from aerostic.core.errors import DomainError
 from aerostic.core.streaming import streaming_download
-from aerostic.core.views import PortalView
 from compliance import consent as ledger
 from compliance.models import ConsentEvent
 from contacts import selectors, services
@@ -26,6 +25,7 @@ from contacts.forms import (
 )
 from contacts.models import ConsentState
 from contacts.views.common import CONSENT_KIND, PAGE_SIZE, attribute_values, problems_to_form
+from tenants.portal_base import PortalView
 
 
 class ContactListView(PortalView):

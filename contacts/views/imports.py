@@ -12,12 +12,12 @@ from django.utils.dateparse import parse_date
 
 from accounts.roles import Perm
 from aerostic.core.errors import DomainError
-from aerostic.core.views import PortalView
 from contacts import selectors
 from contacts.forms import (
     ImportUploadForm,
 )
 from contacts.models import ContactImport
+from tenants.portal_base import PortalView
 
 
 class ImportStartView(PortalView):

@@ -7,7 +7,7 @@ in inbox_messagekey (unpartitioned). A DEFAULT partition catches months without 
 
 from django.db import migrations
 
-from tenants.rls import EnableRowLevelSecurity
+from aerostic.core.rls import EnableRowLevelSecurity
 
 
 def create_partitions(apps, schema_editor):

@@ -42,7 +42,7 @@ def _split(message: dict) -> tuple[dict, dict]:
 
 def strip_numbers(apps, schema_editor):
     from aerostic.core import crypto
-    from tenants.context import platform_context
+    from aerostic.core.tenant_context import platform_context
 
     connection = schema_editor.connection
     identity, sealed_keys = list(IDENTITY_KEYS), list(SEALED_KEYS)

@@ -10,12 +10,12 @@ import pytest
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
+from aerostic.core.tenant_context import NoTenantContext, tenant_context
 from compliance.models import ConsentEvent
 from compliance.services import keyword_apply_many
 from contacts.models import Contact
 from inbox.models import Conversation, Message, MessageKey
 from inbox.services import SERVICE_WINDOW, InboundItem, customer_index, inbound_store, inbound_store_many
-from tenants.context import NoTenantContext, tenant_context
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 from django.db import connection
 
+from aerostic.core.tenant_context import no_tenant_context, tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook
 from inbox.models import Conversation, Message, MessageStatusEvent
 from inbox.partitions import ensure_message_partitions, partition_name
-from tenants.context import no_tenant_context, tenant_context
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,11 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from aerostic.core.tenant_context import NoTenantContext, tenant_context
 from contacts.tests.factories import ContactFactory
 from inbox import services
 from inbox.models import Conversation, Message, MessageKey, MessageStatusEvent
 from inbox.services import SentItem, outbound_store, outbound_store_many, status_record
-from tenants.context import NoTenantContext, tenant_context
 
 pytestmark = pytest.mark.django_db
 

@@ -11,11 +11,11 @@ from io import StringIO
 import pytest
 from django.db import connection
 
+from aerostic.core.tenant_context import tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook
 from inbox.models import Conversation, Message
 from inbox.payloads import sealed_parts
 from inbox.services import SentItem, outbound_store, outbound_store_many
-from tenants.context import tenant_context
 
 pytestmark = pytest.mark.django_db
 

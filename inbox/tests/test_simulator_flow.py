@@ -4,8 +4,8 @@ stores them, the drain job processes them, and the message store shows the conve
 import pytest
 import requests
 
+from aerostic.core.tenant_context import platform_context, tenant_context
 from inbox.models import Conversation, Message
-from tenants.context import platform_context, tenant_context
 from whatsapp.models import WebhookEvent
 from whatsapp.simulator import SimulatorServer, SimulatorState
 from whatsapp.webhooks.ready import drain

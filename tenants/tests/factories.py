@@ -4,7 +4,7 @@ import factory
 
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
-from tenants.context import tenant_context
+from aerostic.core.tenant_context import tenant_context
 from tenants.models import Membership, Tenant
 
 

@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import platform_context
 from aerostic.core.tests.admin_forms import change_form_data, inline_prefix, messages_of, staff_client
-from tenants.context import platform_context
 from tenants.models import Membership, Tenant
 
 pytestmark = pytest.mark.django_db
@@ -152,7 +152,7 @@ def test_staff_workspace_edit_is_audited(alpha):
 
 
 def test_staff_revoking_an_invitation_is_audited_and_invitations_cannot_be_deleted(alpha):
-    from tenants.context import tenant_context
+    from aerostic.core.tenant_context import tenant_context
     from tenants.models import Invitation
     from tenants.services import invitation_create
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tenants.context import tenant_context
+from aerostic.core.tenant_context import tenant_context
 from tenants.jobs import expire_invitations
 from tenants.models import Invitation
 

@@ -5,9 +5,10 @@ from django.apps import apps
 from django.db import connection, transaction
 from django.db.utils import ProgrammingError
 
-from tenants.context import no_tenant_context, platform_context, tenant_context
-from tenants.models import Membership, TenantScopedModel
-from tenants.rls import POLICY_NAME
+from aerostic.core.rls import POLICY_NAME
+from aerostic.core.tenant_context import no_tenant_context, platform_context, tenant_context
+from aerostic.core.tenant_scoped import TenantScopedModel
+from tenants.models import Membership
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.test import Client
 
 from accounts.models import User
 from aerostic.core.models import AuditEvent
-from tenants.context import tenant_context
+from aerostic.core.tenant_context import tenant_context
 from tenants.models import Invitation, Membership
 
 pytestmark = pytest.mark.django_db

@@ -5,10 +5,10 @@ live statistics reach "sent" while the batch runs — without reloading the page
 import pytest
 from playwright.sync_api import expect
 
+from aerostic.core.tenant_context import tenant_context
 from campaigns import engine
 from campaigns.models import Campaign
 from contacts.services import contact_create, list_create, list_members_add
-from tenants.context import tenant_context
 from tests.browser.test_portal import _sign_in
 from whatsapp.message_templates.services import templates_sync
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from aerostic import queues
+from aerostic.core import queues
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.roles import Perm, role_has_perm
-from aerostic.core.api import TenantAPIView
 from aerostic.core.errors import Conflict, Forbidden
+from tenants.api_base import TenantAPIView
 from whatsapp import selectors as connections
 from whatsapp.message_templates import selectors, services
 from whatsapp.message_templates.rendering import TemplateParameterError, render_template, template_message

@@ -19,7 +19,7 @@ from django.utils import timezone
 from aerostic.core import audit
 from aerostic.core.alerts import raise_alert
 from aerostic.core.errors import Conflict, DomainError, RateLimited
-from tenants.context import tenant_context
+from aerostic.core.tenant_context import tenant_context
 from whatsapp import ratelimits
 from whatsapp.graph import GraphAuthError, GraphError
 from whatsapp.message_templates.rules import Problem, validate_template

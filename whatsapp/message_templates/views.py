@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.roles import Perm
 from aerostic.core.errors import DomainError
 from aerostic.core.ids import parse_row_id
-from aerostic.core.views import PortalView, require_permission
+from tenants.portal_base import PortalView, require_permission
 from whatsapp import selectors as connections
 from whatsapp.message_templates import selectors, services
 from whatsapp.message_templates.forms import TemplateBuilderForm, initial_from

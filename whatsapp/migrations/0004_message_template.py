@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from tenants.rls import EnableRowLevelSecurity
+from aerostic.core.rls import EnableRowLevelSecurity
 
 
 class Migration(migrations.Migration):

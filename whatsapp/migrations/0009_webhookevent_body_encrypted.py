@@ -21,7 +21,7 @@ _UPDATE = (
 
 
 def _rewrite(schema_editor, convert) -> None:
-    from tenants.context import platform_context
+    from aerostic.core.tenant_context import platform_context
 
     connection = schema_editor.connection
     last_id = 0

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.core.tests.admin_forms import change_form_data, messages_of, staff_client
-from tenants.context import platform_context, tenant_context
 from whatsapp.models import PhoneNumber, WhatsAppAccount
 
 pytestmark = pytest.mark.django_db

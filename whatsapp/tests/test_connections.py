@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from aerostic.core.models import AuditEvent
-from tenants.context import platform_context, tenant_context
+from aerostic.core.tenant_context import platform_context, tenant_context
 from whatsapp.models import AccessToken, PhoneNumber, WhatsAppAccount
 from whatsapp.simulator import Faults
 

@@ -13,12 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from aerostic.core.models import Alert
+from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook
 from compliance.consent import consent_record
 from compliance.services import platform_sending_set
 from contacts.services import contact_create
 from inbox.models import Message
-from tenants.context import platform_context, tenant_context
 from tenants.models import Tenant
 from whatsapp import dispatch, ratelimits
 from whatsapp.jobs import send_outbound, sweep_outbound
@@ -348,7 +348,7 @@ def test_staff_switching_a_number_off_skips_its_queued_sends_at_once(alpha, phon
 def test_a_burst_to_one_number_is_one_stream_job_that_sends_each_once(
     alpha, phone, simulator, django_capture_on_commit_callbacks
 ):
-    from aerostic import queues
+    from aerostic.core import queues
 
     content = {"type": "template", "template": {"name": "hello_world", "language": {"code": "en_US"}}}
     recipients = [str(919810000000 + n) for n in range(30)]

@@ -16,8 +16,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from aerostic import queues
-from tenants.context import platform_context, tenant_context
+from aerostic.core import queues
+from aerostic.core.tenant_context import platform_context, tenant_context
 from whatsapp import dispatch
 from whatsapp.jobs import send_outbound
 from whatsapp.models import MessageTemplate, OutboundMessage

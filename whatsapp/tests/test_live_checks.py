@@ -5,7 +5,7 @@ endpoint (the simulator's request log proves it)."""
 import pytest
 import requests
 
-from tenants.context import tenant_context
+from aerostic.core.tenant_context import tenant_context
 from whatsapp.models import MessageTemplate
 
 pytestmark = pytest.mark.django_db

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from aerostic.core.tenant_context import tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook
 from compliance.models import UserPreferenceEvent
 from inbox.models import Conversation, Message, MessageStatusEvent
 from inbox.payloads import IDENTITY_KEYS, sealed_parts
-from tenants.context import tenant_context
 from whatsapp.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,8 @@ from django.test import Client
 from django.utils import timezone
 
 from aerostic.core.models import Alert, AuditEvent
+from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook
-from tenants.context import platform_context, tenant_context
 from whatsapp.models import OnboardingSession, OrphanConnection
 from whatsapp.onboarding import expire_onboarding_sessions, onboarding_match
 

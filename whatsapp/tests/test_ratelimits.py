@@ -7,7 +7,7 @@ import threading
 import pytest
 import redis
 
-from aerostic import queues
+from aerostic.core import queues
 from whatsapp import ratelimits as rl
 
 T0 = 1_700_000_000.0  # a fixed simulated clock (2023-11-14 22:13:20 UTC)

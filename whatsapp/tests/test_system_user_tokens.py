@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from aerostic.core.models import AuditEvent
-from tenants.context import platform_context, tenant_context
+from aerostic.core.tenant_context import platform_context, tenant_context
 from whatsapp.models import AccessToken, PhoneNumber, WhatsAppAccount
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from aerostic.core.models import Alert
+from aerostic.core.tenant_context import tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook
-from tenants.context import tenant_context
 from whatsapp.message_templates.selectors import billing_category, is_sendable, pause_ends_at
 from whatsapp.message_templates.services import (
     TemplateInvalid,

@@ -4,7 +4,7 @@ shows the reason, and nothing is stored or sent to Meta past the limit."""
 
 import pytest
 
-from tenants.context import tenant_context
+from aerostic.core.tenant_context import tenant_context
 from whatsapp.models import MessageTemplate
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ integrator see, including every refusal."""
 
 import pytest
 
-from tenants.context import tenant_context
+from aerostic.core.tenant_context import tenant_context
 from whatsapp.models import MessageTemplate
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.test import Client
 from rq import SimpleWorker
 
 from aerostic.core.models import Alert, AuditEvent
-from tenants.context import platform_context, tenant_context
+from aerostic.core.tenant_context import platform_context, tenant_context
 from whatsapp.jobs import check_all_tokens
 from whatsapp.models import AccessToken, WhatsAppAccount
 from whatsapp.services import token_health_check, token_rotate

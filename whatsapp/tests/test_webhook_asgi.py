@@ -13,10 +13,9 @@ import pytest
 from django.core.asgi import get_asgi_application
 from django.db import connection
 
-from aerostic import queues
-from aerostic.core import crypto
+from aerostic.core import crypto, queues
+from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.testsupport.webhooks import meta_signature
-from tenants.context import platform_context, tenant_context
 from whatsapp.jobs import process_webhook_event
 from whatsapp.models import PhoneNumber, WebhookEvent
 from whatsapp.webhooks import asgi, intake, ready

@@ -12,9 +12,9 @@ from django.db import connection
 from django.test import Client
 
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook, meta_signature
 from inbox.models import Message
-from tenants.context import platform_context, tenant_context
 from whatsapp.jobs import process_webhook_event
 from whatsapp.models import WebhookEvent
 

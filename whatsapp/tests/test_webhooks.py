@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 
 from aerostic.core.models import Alert
+from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.testsupport.webhooks import meta_signature
-from tenants.context import platform_context, tenant_context
 from whatsapp.jobs import process_webhook_event, purge_webhook_events, sweep_pending_webhooks, webhook_replay
 from whatsapp.models import PhoneNumber, WebhookEvent
 

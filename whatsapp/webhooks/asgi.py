@@ -362,7 +362,7 @@ class WebhookIntake:
         """One group, one transaction: the ids in delivery order once COMMIT has returned."""
         pool = await self._database()
         async with pool.connection() as conn:
-            # The platform scope is transaction-local, as everywhere (tenants.rls): the pooled
+            # The platform scope is transaction-local, as everywhere (aerostic.core.rls): the pooled
             # connection carries nothing into its next use. Scope, INSERT and COMMIT go in one
             # round trip; an error in any of them raises here and the transaction is rolled back.
             async with conn.pipeline():

@@ -30,10 +30,10 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from aerostic import queues
+from aerostic.core import queues
 from aerostic.core.fields import SealedValue
 from aerostic.core.sqlrows import bound_cursor, json_rows
-from tenants.context import platform_context
+from aerostic.core.tenant_context import platform_context
 from whatsapp.models import WebhookEvent
 from whatsapp.webhooks.processing import process_payloads
 

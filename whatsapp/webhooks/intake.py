@@ -20,10 +20,9 @@ from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from aerostic import queues
-from aerostic.core import crypto
+from aerostic.core import crypto, queues
 from aerostic.core.clientip import client_ip
-from tenants.context import platform_context
+from aerostic.core.tenant_context import platform_context
 from whatsapp.models import WebhookEvent
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tenants.context import tenant_context
+from aerostic.core.tenant_context import tenant_context
 from whatsapp.models import PhoneNumber, WhatsAppAccount
 from whatsapp.webhooks import handlers
 

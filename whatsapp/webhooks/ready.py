@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 
-from aerostic import queues
+from aerostic.core import queues
 
 logger = logging.getLogger(__name__)
 

@@ -41,8 +41,8 @@ def test_membership_changelist_shows_every_tenant(staff_client, alpha, bravo):
 
 def test_global_kill_switch_flip_from_the_console_is_audited(staff_client):
     from aerostic.core.models import AuditEvent
+    from aerostic.core.tenant_context import platform_context
     from compliance.selectors import sending_allowed
-    from tenants.context import platform_context
     from tenants.models import Tenant
 
     response = staff_client.post(
@@ -56,7 +56,7 @@ def test_global_kill_switch_flip_from_the_console_is_audited(staff_client):
 
 
 def test_tokens_and_hashes_are_not_shown_in_the_console(staff_client, alpha):
-    from tenants.context import tenant_context
+    from aerostic.core.tenant_context import tenant_context
     from tenants.services import invitation_create
 
     with tenant_context(alpha.tenant):

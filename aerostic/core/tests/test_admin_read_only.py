@@ -8,8 +8,8 @@ from django.urls import reverse
 from aerostic.core.admin_site import ReadOnlyAdmin
 from aerostic.core.alerts import raise_alert
 from aerostic.core.models import Alert, AuditEvent
+from aerostic.core.tenant_context import platform_context
 from aerostic.core.tests.admin_forms import staff_client
-from tenants.context import platform_context
 
 
 @pytest.mark.django_db

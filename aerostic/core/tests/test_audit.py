@@ -8,7 +8,7 @@ from django.utils import timezone
 from aerostic.core import audit
 from aerostic.core.jobs_periodic import purge_old_audit_events
 from aerostic.core.models import AuditEvent
-from tenants.context import tenant_context
+from aerostic.core.tenant_context import tenant_context
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def test_audit_page_lists_only_this_tenants_events(alpha, bravo, login_client):
 def test_periodic_jobs_are_importable_and_on_known_queues(settings):
     from django.utils.module_loading import import_string
 
-    from aerostic.queues import PERIODIC_JOBS
+    from aerostic.periodic import PERIODIC_JOBS
 
     for job in PERIODIC_JOBS:
         assert callable(import_string(job.func))

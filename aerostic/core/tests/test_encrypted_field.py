@@ -14,8 +14,8 @@ from django.test.utils import isolate_apps
 
 from aerostic.core import crypto
 from aerostic.core.fields import EncryptedTextField, SealedValue
+from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.testsupport.models import PlatformSecret, SealedNote
-from tenants.context import platform_context, tenant_context
 from tenants.models import Tenant
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.db import transaction
 from rq import SimpleWorker
 
 from aerostic.core.jobs import enqueue_on_commit, tenant_job
-from tenants.context import current_tenant_id, tenant_context
+from aerostic.core.tenant_context import current_tenant_id, tenant_context
 from tenants.models import Membership
 
 pytestmark = pytest.mark.django_db

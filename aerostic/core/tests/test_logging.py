@@ -5,8 +5,8 @@ import logging
 
 import pytest
 
-from aerostic.logging import JsonFormatter, PiiFilter, RequestContextFilter, mask_phones
-from tenants.context import tenant_context
+from aerostic.core.logging import JsonFormatter, PiiFilter, RequestContextFilter, mask_phones
+from aerostic.core.tenant_context import tenant_context
 
 
 def _format(record: logging.LogRecord) -> dict:

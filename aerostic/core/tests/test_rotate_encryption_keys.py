@@ -8,8 +8,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from aerostic.core.models import AuditEvent
+from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.testsupport.models import PlatformSecret, SealedNote
-from tenants.context import platform_context, tenant_context
 from tenants.models import Tenant
 
 pytestmark = pytest.mark.django_db

@@ -20,12 +20,12 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from aerostic.core.sqlrows import bound_cursor
+from aerostic.core.tenant_context import require_tenant_id
 from billing import pricing
 from billing.cycles import cycle_start
 from billing.models import BillingProfile, LedgerEntry, PricingModel, PricingType, UnpricedUsage, UsageCounter
 from billing.services.ledger import Entry, balance_move, counter_values, counters_add, ledger_insert_many
 from billing.services.profiles import billing_profile_ensure
-from tenants.context import require_tenant_id
 
 logger = logging.getLogger(__name__)
 

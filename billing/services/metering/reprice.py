@@ -8,9 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from aerostic.core import audit
+from aerostic.core.tenant_context import tenant_context
 from billing.models import UnpricedUsage
 from billing.services.metering.batch import Metering, Usage
-from tenants.context import tenant_context
 
 
 def unpriced_usage_reprice(*, tenant: Any, actor: Any = None, request: Any = None) -> dict[str, int]:

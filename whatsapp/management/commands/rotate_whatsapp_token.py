@@ -8,7 +8,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from aerostic.core.errors import DomainError
-from tenants.context import platform_context
+from aerostic.core.tenant_context import platform_context
 from whatsapp.models import WhatsAppAccount
 from whatsapp.services import token_rotate
 

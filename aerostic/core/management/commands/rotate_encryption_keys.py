@@ -17,8 +17,8 @@ from django.db import models, transaction
 
 from aerostic.core import audit, crypto
 from aerostic.core.fields import EncryptedTextField, SealedValue
-from tenants.context import platform_context
-from tenants.models import TenantScopedModel
+from aerostic.core.tenant_context import platform_context
+from aerostic.core.tenant_scoped import TenantScopedModel
 
 BATCH_SIZE = 500
 AUDIT_ACTION = "encryption.keys_rotated"

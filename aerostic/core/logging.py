@@ -9,6 +9,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from aerostic.core.tenant_context import current_tenant_id
+
 request_id_var: ContextVar[str | None] = ContextVar("aerostic_request_id", default=None)
 user_id_var: ContextVar[int | None] = ContextVar("aerostic_user_id", default=None)
 
@@ -58,8 +60,6 @@ class RequestContextFilter(logging.Filter):
     """Adds request_id, tenant_id and user_id from the current context to every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from tenants.context import current_tenant_id
-
         record.request_id = request_id_var.get()
         record.tenant_id = current_tenant_id()
         record.user_id = user_id_var.get()
@@ -101,3 +101,32 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exc"] = mask_phones(self.formatException(record.exc_info))
         return json.dumps(entry, default=lambda value: mask_phones(str(value)), ensure_ascii=False)
+
+
+def logging_config(level: str) -> dict[str, Any]:
+    """settings.LOGGING: one JSON line per record on stdout, every record through the context and
+    PII filters above; `level` for the root logger and RQ's worker."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "context": {"()": "aerostic.core.logging.RequestContextFilter"},
+            "pii": {"()": "aerostic.core.logging.PiiFilter"},
+        },
+        "formatters": {"json": {"()": "aerostic.core.logging.JsonFormatter"}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "filters": ["context", "pii"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "django.db.backends": {"level": "INFO"},
+            "axes": {"level": "WARNING"},
+            # urllib3 logs full URLs at DEBUG, and Graph's debug_token carries a token in its query.
+            "urllib3": {"level": "WARNING"},
+            "rq.worker": {"level": level},
+        },
+    }

@@ -7,8 +7,8 @@ import io
 import pytest
 from django.core.management import call_command
 
+from aerostic.core.tenant_context import tenant_context
 from contacts.models import Contact, ContactList
-from tenants.context import tenant_context
 from tenants.models import Tenant
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,6 @@
-"""Top-level portal sections. Sections later issues fill show a 'coming soon' page until then."""
+"""Top-level portal sections (the project frame: it names the views of every app).
+
+Sections later issues fill show a 'coming soon' page until then."""
 
 from django.urls import path
 

@@ -1,4 +1,6 @@
-"""Audit of sign-in events (signals are used for audit only, per house style)."""
+"""Audit of sign-in events (signals are used for audit only, per house style).
+
+Here in tenants, not in core, because each event is tagged with the user's active workspace."""
 
 from __future__ import annotations
 
@@ -9,11 +11,10 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from aerostic.core import audit
+from tenants.selectors import active_membership
 
 
 def _tenant_of(request: Any, user: Any) -> int | None:
-    from tenants.selectors import active_membership
-
     membership = active_membership(user, None) if user is not None else None
     return membership.tenant_id if membership else None
 

@@ -4,7 +4,7 @@ Two halves:
 - `EnableRowLevelSecurity`, a migration operation that puts ENABLE + FORCE RLS and the tenant
   policy on a table (one line per tenant-owned model in its migration);
 - `apply_scope_to_query`, an execute wrapper installed on every connection that copies the
-  current scope (tenants.context) into transaction-local settings before the first query of each
+  current scope (aerostic.core.tenant_context) into transaction-local settings before the first query of each
   transaction and whenever the scope changes inside one. Because the settings are transaction
   local (`set_config(..., true)`), a pooled connection can never carry one tenant's id into the
   next request. A query made outside any transaction while a scope is set is wrapped in a short
@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.operations.base import Operation
 
-from tenants.context import current_scope
+from aerostic.core.tenant_context import current_scope
 
 TENANT_SETTING = "app.tenant_id"
 PLATFORM_SETTING = "app.platform"

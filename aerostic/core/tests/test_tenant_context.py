@@ -2,7 +2,7 @@
 
 import pytest
 
-from tenants.context import (
+from aerostic.core.tenant_context import (
     NoTenantContext,
     current_scope,
     current_tenant_id,

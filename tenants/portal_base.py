@@ -1,4 +1,6 @@
-"""Base classes for portal views: sign-in, tenant and one named permission before the handler runs."""
+"""Base classes for tenant portal views: sign-in, tenant and one named permission before the handler runs.
+
+The tenant itself is set by tenants.middleware; these bases refuse a request without one."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Seed a demo workspace (admin + agent, and a second workspace to show switching). Idempotent."""
+"""Seed a demo workspace (admin + agent, and a second workspace to show switching). Idempotent.
+
+A command of the project frame: it fills every app (workspace, sandbox number, contacts, consent),
+so it sits above them all and no app imports it."""
 
 from __future__ import annotations
 
@@ -11,9 +14,17 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.roles import Role
+from aerostic.core.errors import DomainError
+from aerostic.core.tenant_context import tenant_context
+from compliance.consent import consent_record
+from compliance.models import ConsentEvent
+from contacts.models import AttributeDefinition, Contact, ContactList
+from contacts.phones import normalize
+from contacts.services import contact_create, list_members_add
 from tenants import services
-from tenants.context import tenant_context
 from tenants.models import Membership, Tenant
+from whatsapp.models import WhatsAppAccount
+from whatsapp.services import sandbox_connect
 
 DEMO_ADMIN = "admin@demo.aerostic.local"
 DEMO_AGENT = "agent@demo.aerostic.local"
@@ -53,10 +64,6 @@ class Command(BaseCommand):
 
     def _connect_sandbox(self, tenant: Tenant, admin: User) -> str:
         """The demo workspace gets the sandbox number (when the simulator runs) so a first send works."""
-        from aerostic.core.errors import DomainError
-        from whatsapp.models import WhatsAppAccount
-        from whatsapp.services import sandbox_connect
-
         if not settings.SANDBOX_ENABLED:
             return "Sandbox disabled (SANDBOX_ENABLED=false)."
         with tenant_context(tenant):
@@ -72,12 +79,6 @@ class Command(BaseCommand):
     def _demo_audience(self, tenant: Tenant, admin: User) -> str:
         """A small opted-in list, so a first campaign can be launched at once (the simulator
         delivers and reads each message, so the live stats move)."""
-        from compliance.consent import consent_record
-        from compliance.models import ConsentEvent
-        from contacts.models import AttributeDefinition, Contact, ContactList
-        from contacts.phones import normalize
-        from contacts.services import contact_create, list_members_add
-
         people = [
             ("Asha Rao", "+91 98100 00001", "A-1001"),
             ("Ravi Kumar", "+91 98100 00002", "A-1002"),

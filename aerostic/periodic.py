@@ -1,21 +1,13 @@
-"""Queue names (worker priority order) and the periodic jobs the scheduler enqueues."""
+"""The periodic jobs the scheduler enqueues (`manage.py rqcron aerostic.cron` registers them).
+
+Part of the project frame: it names jobs of every app (as dotted paths), so no app imports it.
+"""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from typing import Any
 
-import django_rq
-from django.conf import settings
-
-# Mirrors settings.QUEUE_NAMES; the Procfile's workers listen in this order.
-WEBHOOKS = "webhooks"
-SENDS = "sends"
-CAMPAIGNS = "campaigns"
-AI = "ai"
-DEFAULT = "default"
-LOW = "low"
+from aerostic.core.queues import CAMPAIGNS, LOW, SENDS, WEBHOOKS
 
 
 @dataclass(frozen=True)
@@ -41,21 +33,3 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("contacts.jobs.purge_expired_imports", LOW, "25 0 * * *", "Expire unfinished imports, error reports"),
     PeriodicJob("compliance.jobs.apply_pending_user_preferences", LOW, "7 * * * *", "WhatsApp stop/resume → consent"),
 ]
-
-
-_QUEUES: dict[tuple[str, str, int], Any] = {}
-
-
-def get_queue(name: str) -> Any:
-    """django_rq's queue, built once per process and URL: building one opens a new connection pool
-    (and asks the server who it is), which cost more than the enqueue itself on the webhook path."""
-    key = (name, str(settings.RQ_QUEUES[name].get("URL")), os.getpid())
-    queue = _QUEUES.get(key)
-    if queue is None:
-        queue = _QUEUES[key] = django_rq.get_queue(name)
-    return queue
-
-
-def redis_connection() -> Any:
-    """The Redis connection of the `default` queue (rate limits, counters, breakers), cached likewise."""
-    return get_queue(DEFAULT).connection

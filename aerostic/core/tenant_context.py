@@ -2,7 +2,7 @@
 
 Held in contextvars and always restored in `finally`, so a pooled thread or an async task can
 never carry one tenant into the next piece of work. The database side (RLS) reads the same state
-through `tenants.rls`, so the ORM filter and the Postgres policy always agree.
+through `aerostic.core.rls`, so the ORM filter and the Postgres policy always agree.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def require_tenant_id() -> int:
     tenant_id = _tenant_id.get()
     if tenant_id is None:
         raise NoTenantContext(
-            "No tenant is set. Wrap the work in tenants.context.tenant_context(tenant) "
+            "No tenant is set. Wrap the work in aerostic.core.tenant_context.tenant_context(tenant) "
             "or, for platform code, use platform_context(reason) with the all_tenants manager."
         )
     return tenant_id
