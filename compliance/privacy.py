@@ -27,8 +27,8 @@ from aerostic.core.errors import Conflict
 from aerostic.core.models import AuditEvent
 from compliance.models import ComplianceSettings, ConsentEvent, UserPreferenceEvent
 from contacts.models import Contact, ContactListMember
+from contacts.phones import customer_index
 from inbox.models import Conversation, Message, MessageStatusEvent
-from inbox.services import customer_index
 from tenants.context import platform_context, tenant_context
 from tenants.models import Tenant, TenantScopedModel
 from whatsapp.models import WebhookEvent

@@ -53,7 +53,7 @@ class CampaignSource(Source):
         return None if status == Status.RUNNING else f"campaign {status}"
 
     def request_for(self, row: CampaignMessage) -> SendRequest | str:
-        from inbox.services import customer_index
+        from contacts.phones import customer_index
         from whatsapp.message_templates.rendering import TemplateParameterError, render_template, template_message
 
         contact = row.contact

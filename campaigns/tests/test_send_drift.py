@@ -50,8 +50,9 @@ from compliance.policy import contact_zone
 from compliance.selectors import sending_allowed
 from compliance.services import compliance_settings_update, platform_sending_set, tenant_sending_set
 from contacts.models import ConsentState, Contact
+from contacts.phones import customer_index
 from contacts.services import contact_create, list_create, list_members_add
-from inbox.services import customer_index, outbound_store
+from inbox.outbound import outbound_store
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from tenants.services import tenant_platform_update

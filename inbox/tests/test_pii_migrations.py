@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from inbox.conversations import conversation_for
 from inbox.models import Conversation, Message
 from inbox.payloads import sealed_parts
-from inbox.services import conversation_for
 from tenants.context import platform_context, tenant_context
 from whatsapp.models import WebhookEvent
 

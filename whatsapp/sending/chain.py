@@ -20,7 +20,7 @@ from django.db.models import Min, QuerySet
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from whatsapp import ratelimits
+from whatsapp import fanout, ratelimits
 from whatsapp.graph.errors import GraphError, GraphNetworkError
 from whatsapp.sending import rules
 from whatsapp.sending.failures import (
@@ -252,8 +252,6 @@ class NumberSender:
     # -- the one place a send's end is written
 
     def record(self, items: list[SendRequest], outcomes: list[tuple[str, GraphError | None]]) -> None:
-        from inbox.services import SentItem, outbound_store_many
-
         now = timezone.now()
         sent = [(item, wamid) for item, (wamid, error) in zip(items, outcomes, strict=True) if error is None]
         failed = [(item, error) for item, (_wamid, error) in zip(items, outcomes, strict=True) if error is not None]
@@ -263,10 +261,11 @@ class NumberSender:
         with transaction.atomic():
             if sent:
                 self.ledger.write_sent([(item.id, wamid) for item, wamid in sent], now)
-                outbound_store_many(
+                # The message store keeps them in the same transaction as the ledger's `sent`.
+                fanout.sent(
                     phone=self.phone,
                     items=[
-                        SentItem(
+                        fanout.SentItem(
                             to=item.to,
                             wamid=wamid,
                             content=item.content,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from whatsapp import ratelimits
+from whatsapp import fanout, ratelimits
 
 SERVICE, MARKETING = "SERVICE", "MARKETING"
 NO_CONVERSATION = "The customer has not written to this number."
@@ -76,14 +76,11 @@ def judge(sender: Any, requests: list[SendRequest], now: datetime, verdicts: Ver
 
 
 def _conversations(phone: Any, requests: list[SendRequest]) -> dict[str, Any]:
-    from inbox.models import Conversation
-
+    """The recipients' conversations with this number, by customer index: the message store's
+    (registered in whatsapp.fanout), read once for the window rules below."""
     if not requests:
         return {}
-    rows = Conversation.objects.filter(
-        phone_number=phone, customer_index__in={request.index for request in requests}
-    ).select_related("contact")
-    return {conversation.customer_index: conversation for conversation in rows}
+    return fanout.message_store().conversations(phone=phone, indexes={request.index for request in requests})
 
 
 def _consent_and_window(
