@@ -12,6 +12,7 @@ from django.db import transaction
 
 from aerostic.core.sqlrows import bound_cursor, insert_rows
 from contacts.phones import customer_index
+from contacts.services import InboundSender, contacts_for_customers
 from inbox.conversations import SERVICE_WINDOW, conversations_for_many, refuse_another_tenant
 from inbox.models import Conversation, Message
 from inbox.rows import claim_wamids, new_message, when
@@ -117,8 +118,6 @@ def _senders_link(
     """Finds or creates the contact of each stored message's sender (`last_inbound_at` kept) and
     notes it on the customer. Users who hide their number behind a username have none, and system
     notices, which Meta sends "from" the customer but which the customer did not write, make none."""
-    from contacts.services import InboundSender, contacts_for_customers
-
     senders: list[tuple[str, InboundSender]] = []
     for index, item, row in zip(indexes, items, stored, strict=True):
         wa_id = digits(item.message.get("from"))
