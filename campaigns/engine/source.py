@@ -11,9 +11,10 @@ from campaigns.engine.constants import CALLBACK_PREFIX, HELD
 from campaigns.engine.writes import note_hold, pause_campaign
 from campaigns.mapping import values_for
 from campaigns.models import Campaign, CampaignMessage
-from whatsapp.sending.chain import BREAKER_OPEN, Source
+from whatsapp.sending.chain import Source
 from whatsapp.sending.ledger import Ledger, register_ledger
 from whatsapp.sending.rules import SendRequest
+from whatsapp.sending.sender import BREAKER_OPEN
 
 State = CampaignMessage.State
 Status = Campaign.Status
