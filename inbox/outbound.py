@@ -15,7 +15,7 @@ from contacts.phones import customer_index
 from inbox.conversations import conversation_for, conversations_for_many, refuse_another_tenant
 from inbox.models import Conversation, Message
 from inbox.rows import claim_wamids, new_message, when
-from inbox.statuses import apply_waiting_statuses, apply_waiting_statuses_many
+from inbox.statuses import apply_waiting_statuses_many
 from whatsapp.fanout import SentItem
 from whatsapp.webhooks.values import digits
 
@@ -56,9 +56,10 @@ def _store(*, conversation: Conversation, direction: str, message: dict[str, Any
         status=status,
         created_at=created_at,
     )
-    stored.save(force_insert=True)
     if direction == Message.Direction.OUTBOUND:  # statuses only ever concern what the business sent
-        apply_waiting_statuses(stored)
+        # A batch of one, applied to the row before it is inserted (as outbound_store_many does).
+        apply_waiting_statuses_many([stored])
+    stored.save(force_insert=True)
     return stored
 
 

@@ -17,6 +17,11 @@ from inbox.models import Message, MessageKey, MessageStatusEvent
 from inbox.rows import when
 from tenants.context import require_tenant_id
 
+# A message's status only moves forward along this order (failed, deleted and received aside).
+# campaigns.engine.statuses._STATUS_ORDER is the same order for a campaign's recipient rows but
+# leaves out queued and sending on purpose: those states are the send ledger's (claim, settle),
+# and a status webhook moves a recipient row only from sent on. Stored messages are never queued
+# or sending, so the two orders decide the same for every status Meta sends.
 STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
 TIMESTAMP_FIELD = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at", "failed": "failed_at"}
 
@@ -42,14 +47,9 @@ def status_record(*, status: dict[str, Any]) -> str:
     return status_record_many(statuses=[status])[0]
 
 
-def apply_waiting_statuses(message: Message) -> None:
-    waiting = list(MessageStatusEvent.objects.filter(wamid=message.wamid, applied=False))
-    if waiting:
-        _apply(message, waiting)
-
-
 def apply_waiting_statuses_many(messages: list[Message]) -> None:
-    """apply_waiting_statuses for messages not inserted yet: their objects take the statuses."""
+    """The statuses that arrived before these messages (not inserted yet: their objects take them,
+    the caller inserts them) applied and marked so; a single message is a list of one."""
     waiting: dict[str, list[MessageStatusEvent]] = defaultdict(list)
     for event in MessageStatusEvent.objects.filter(
         wamid__in=[message.wamid for message in messages], applied=False
@@ -63,15 +63,6 @@ def apply_waiting_statuses_many(messages: list[Message]) -> None:
     MessageStatusEvent.objects.filter(pk__in=[event.pk for events in waiting.values() for event in events]).update(
         applied=True
     )
-
-
-def _apply(message: Message, events: list[MessageStatusEvent]) -> None:
-    changed = _apply_to(message, events)
-    if changed:
-        Message.objects.filter(pk=message.pk, created_at=message.created_at).update(
-            **{field: getattr(message, field) for field in changed}
-        )
-    MessageStatusEvent.objects.filter(pk__in=[event.pk for event in events]).update(applied=True)
 
 
 def _apply_to(message: Message, events: list[Any]) -> set[str]:
