@@ -120,7 +120,7 @@ def _campaign_sends(tenant, campaign, variant, tag: str, first: int, indexes: li
 def _api_sends(tenant, phone, tag: str, first: int, indexes: list[int]) -> dict[int, tuple]:
     """One-off template sends as `message_enqueue` stores them (no contact, as an integrator's API
     send to a number), claimed and sent by the outbound ledger. Returns index → (callback data, None)."""
-    from inbox.services import customer_index
+    from contacts.phones import customer_index
     from whatsapp.dispatch import OUTBOUND
     from whatsapp.models import OutboundMessage
 
@@ -151,7 +151,8 @@ def _sent_by(ledger: Any, rows: list[tuple[int, str]]) -> None:
 
 
 def _store_in_inbox(phone, tag: str, first: int, indexes: range, callbacks: dict[int, tuple]) -> None:
-    from inbox.services import SentItem, outbound_store_many
+    from inbox.outbound import outbound_store_many
+    from whatsapp.fanout import SentItem
 
     outbound_store_many(
         phone=phone,

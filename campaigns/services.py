@@ -255,7 +255,7 @@ class LaunchCheck:
 
 def launch_check(campaign: Campaign) -> LaunchCheck:
     from compliance.selectors import sending_allowed
-    from whatsapp import ratelimits
+    from whatsapp.sending import limits as ratelimits
 
     check = LaunchCheck()
     if campaign.status != Status.DRAFT:
@@ -325,7 +325,7 @@ def audience_by_country(campaign: Campaign) -> dict[str, int]:
 
 
 def _campaign_day_remaining(tenant: Any) -> int | None:
-    from whatsapp import ratelimits
+    from whatsapp.sending import limits as ratelimits
 
     try:
         used = ratelimits.tenant_campaign_day_used(tenant.pk)

@@ -74,7 +74,7 @@ def compliance_settings_for(tenant_id: int) -> ComplianceSettings:
 
 def window_closes_at(conversation: Conversation) -> datetime | None:
     """When the window ends: last inbound + 24 h, or earlier when Meta told us it had closed
-    (error 131047, see `inbox.services.window_close`). None when the customer never wrote."""
+    (error 131047, see `inbox.conversations.window_close`). None when the customer never wrote."""
     if conversation.window_expires_at is not None:
         return conversation.window_expires_at
     if conversation.last_inbound_at is not None:

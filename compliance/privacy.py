@@ -29,8 +29,8 @@ from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.core.tenant_scoped import TenantScopedModel
 from compliance.models import ComplianceSettings, ConsentEvent, UserPreferenceEvent
 from contacts.models import Contact, ContactListMember
+from contacts.phones import customer_index
 from inbox.models import Conversation, Message, MessageStatusEvent
-from inbox.services import customer_index
 from tenants.models import Tenant
 from whatsapp.models import WebhookEvent
 from whatsapp.webhooks.values import digits

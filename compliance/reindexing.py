@@ -35,7 +35,7 @@ def preference_indexes_rewrite(preference_model: Any, *, batch_size: int = BATCH
     """`customer_index` of every preference event that kept the customer's number, from that
     number and its workspace. Events of users known only by a username are left to the inbox's
     migration, which finds them through the conversations. Returns how many rows changed."""
-    from inbox.services import customer_index  # the key conversations use, as compliance.services
+    from contacts.phones import customer_index  # the key conversations use, as compliance.services
 
     changed = 0
     with platform_context(MIGRATION_SCOPE):

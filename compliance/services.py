@@ -19,9 +19,10 @@ from compliance.keywords import MAX_KEYWORD_MESSAGE_LENGTH, OPT_IN, OPT_OUT, mat
 from compliance.models import ComplianceSettings, ConsentEvent, PlatformSwitch, UserPreferenceEvent
 from compliance.policy import compliance_settings_for
 from contacts.models import Contact
+from contacts.phones import customer_index
 from contacts.selectors import contact_for_number
 from inbox.models import Conversation, Message, MessageKey
-from inbox.services import customer_index, error_codes
+from inbox.statuses import error_codes
 from whatsapp.webhooks.values import digits, meta_time
 
 logger = logging.getLogger(__name__)

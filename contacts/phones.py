@@ -5,6 +5,12 @@ index (computed over the E.164 string) always matches for the same person howeve
 was typed: "+91 98123 45621", "098123 45621" with default country IN, "919812345621" from Meta.
 The index is private to a workspace (`index_for(tenant=...)`): the same number in two
 workspaces has two unrelated indexes.
+
+A customer as WhatsApp names them (Meta's `wa_id` digits, or a business-scoped user id for users
+behind a username) has its own blind index, `customer_index`: the key of conversations, outbound
+messages, status events and preference events. It hashes other text under another purpose than
+`phone_index` (digits without "+" and no parsing, since Meta's ids are what WhatsApp delivered
+to), so the two stored indexes of one number differ; both are kept here, in one place.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from aerostic.core.crypto import blind_index
 WA_ID_CACHE_SIZE = 8192  # distinct customers remembered per worker process
 
 PHONE_INDEX_PURPOSE = "contacts.Contact.phone"
+CUSTOMER_INDEX_PURPOSE = "customer.wa_id"
 _MASK = "••••"
 _UNKNOWN_ZONE = "Etc/Unknown"
 
@@ -123,6 +130,17 @@ def _single_timezone(number: phonenumbers.PhoneNumber) -> str:
 
 def phone_index(e164: str, *, tenant: int) -> str:
     return blind_index(e164, purpose=PHONE_INDEX_PURPOSE, tenant=tenant)
+
+
+def customer_index(*, tenant: int, wa_id: object = "", user_id: object = "") -> str:
+    """The workspace's lookup key of a customer: their phone number when Meta gives it, else their
+    business-scoped user id (users with a username may hide their number). "" when neither."""
+    number = "".join(ch for ch in str(wa_id or "") if ch.isdigit())  # whatsapp's `digits` (a layer up)
+    if number:
+        return blind_index(number, purpose=CUSTOMER_INDEX_PURPOSE, tenant=tenant)
+    if user_id:
+        return blind_index(f"user:{user_id}", purpose=CUSTOMER_INDEX_PURPOSE, tenant=tenant)
+    return ""
 
 
 def mask(e164: str) -> str:

@@ -8,7 +8,7 @@ addresses) and system notices (`system`, e.g. "changed from <number> to <number>
 whole in `Message.sealed_payload`, encrypted with the field key ring (so key rotation covers them),
 and read back through `sealed_parts`. Everything else the inbox renders stays in the clear: type,
 text, captions, media ids, locations, reactions, replies' ids, referrals, orders, interactive replies.
-Every writer of Message rows goes through `payload_split` (inbox.services._new_message).
+Every writer of Message rows goes through `payload_split` (inbox.rows.new_message).
 """
 
 from __future__ import annotations

@@ -19,13 +19,13 @@ from compliance.privacy import contact_erase
 from compliance.reindexing import import_consent_keys_strip, preference_indexes_rewrite
 from compliance.services import user_preference_record
 from contacts.models import Contact
-from contacts.phones import PHONE_INDEX_PURPOSE, phone_index
+from contacts.phones import CUSTOMER_INDEX_PURPOSE, PHONE_INDEX_PURPOSE, customer_index, phone_index
 from contacts.reindexing import contact_phone_indexes_rewrite
 from contacts.selectors import contact_for_number, contact_list
 from contacts.services import contact_create
 from inbox.models import Conversation, MessageStatusEvent
 from inbox.reindexing import inbox_indexes_rewrite
-from inbox.services import CUSTOMER_INDEX_PURPOSE, customer_index, status_record
+from inbox.statuses import status_record
 from whatsapp import dispatch
 from whatsapp.models import OutboundMessage, PhoneNumber
 from whatsapp.reindexing import outbound_recipient_indexes_rewrite

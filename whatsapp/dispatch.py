@@ -22,7 +22,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from aerostic.core.errors import DomainError
-from inbox.services import customer_index
+from contacts.phones import customer_index
+from whatsapp import fanout
 from whatsapp.models import OutboundMessage, PhoneNumber
 from whatsapp.sending import chain
 from whatsapp.sending.ledger import Ledger, register_ledger
@@ -39,17 +40,20 @@ CALLBACK_PREFIX = "aerostic:outbound:"
 
 
 def _store_settled(rows: list[Any], status: dict[str, Any]) -> None:
-    """A lost answer settled by a status: the message appears in its conversation as it would have."""
-    from inbox.services import outbound_store
-
+    """A lost answer settled by a status: the message appears in its conversation as it would have
+    (handed on as the send path hands what it sent, a batch of one)."""
     for message in rows:
-        outbound_store(
+        fanout.sent(
             phone=message.phone_number,
-            to=message.recipient.reveal(),
-            wamid=str(status.get("id") or ""),
-            content=message.content,
-            category=message.category,
-            contact=message.contact,
+            items=[
+                fanout.SentItem(
+                    to=message.recipient.reveal(),
+                    wamid=str(status.get("id") or ""),
+                    content=message.content,
+                    category=message.category,
+                    contact_id=message.contact_id,
+                )
+            ],
         )
 
 

@@ -1,13 +1,18 @@
-"""Reactions of the layers above whatsapp to what happens to a connection, a template or a sent
-message (status webhooks) (DESIGN §1).
+"""Reactions of the layers above whatsapp to what happens to a connection, a template, a sent
+message (the send path) or a message's webhooks (DESIGN §1), and the message store whatsapp
+hands customers' messages to.
 
-A higher app (campaigns today) registers its handlers from its `AppConfig.ready()`; whatsapp calls
-every registered handler and never names or imports them, so the layers stay one-way.
+A higher app (inbox, campaigns, billing) registers its handlers from its `AppConfig.ready()`;
+whatsapp calls every registered handler and never names or imports them, so the layers stay
+one-way. The message store (inbox) is one registration, not a list: the webhook intake needs its
+answers (which messages were new, which statuses re-deliveries) and the send rules read its
+conversations for the 24-hour window.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 # handler(*, phone: PhoneNumber, reason: str): the number may no longer send, `reason` says why.
@@ -71,3 +76,82 @@ def statuses_received(*, phone: Any, statuses: list[dict[str, Any]]) -> None:
     found: dict[str, Any] = {}
     for handler in _statuses:
         handler(phone=phone, statuses=statuses, found=found)
+
+
+# --- the send path: what it sent
+
+
+@dataclass(frozen=True)
+class SentItem:
+    """One message the send path just sent (Meta answered with its wamid)."""
+
+    to: str  # recipient digits (wa_id)
+    wamid: str
+    content: dict[str, Any]  # Graph message object without "to", e.g. {"type": "template", "template": {...}}
+    category: str = ""  # MARKETING / UTILITY / AUTHENTICATION / SERVICE, kept as pricing_category
+    contact_id: int | None = None
+
+
+# handler(*, phone: PhoneNumber, items: list[SentItem]): messages sent from `phone`, one call per
+# chunk. Runs in the tenant's context and in the transaction that writes the sends' outcomes (the
+# ledger's `sent` and what the handler keeps commit together).
+SentHandler = Callable[..., Any]
+_sent: list[SentHandler] = []
+
+
+def on_sent(handler: SentHandler) -> SentHandler:
+    """Registers a consumer of what the send path sent (once per handler)."""
+    if handler not in _sent:
+        _sent.append(handler)
+    return handler
+
+
+def sent(*, phone: Any, items: list[SentItem]) -> None:
+    """Hands one batch of sent messages to every registered consumer, in the caller's transaction."""
+    if not items:
+        return
+    for handler in _sent:
+        handler(phone=phone, items=items)
+
+
+# --- the message store: customers' messages and the statuses of ours
+
+
+@dataclass(frozen=True)
+class InboundItem:
+    """One customer message of a `messages` webhook."""
+
+    message: dict[str, Any]  # Meta's message object
+    profile_name: str = ""  # the sender's profile name from the change's `contacts`
+
+
+@dataclass(frozen=True)
+class MessageStore:
+    """What the message store (inbox) does for whatsapp. Each runs in the number's tenant context
+    and the caller's transaction."""
+
+    # (*, phone, items: list[InboundItem]) -> the stored message per item, None for a re-delivery
+    inbound_many: Callable[..., list[Any]]
+    # (*, statuses: list[dict]) -> per status "applied", "waiting", "duplicate" or "ignored"
+    statuses_many: Callable[..., list[str]]
+    # (*, phone, message: dict) -> the stored message, None for a re-delivery (coexistence echoes)
+    echo: Callable[..., Any]
+    # (*, phone, thread_id: str, message: dict) -> the stored message, None for a re-delivery
+    history: Callable[..., Any]
+    # (*, phone, indexes: set[str]) -> {customer index: conversation} (the 24-hour window, read by
+    # compliance.policy's window rules), contacts loaded
+    conversations: Callable[..., dict[str, Any]]
+
+
+_store: list[MessageStore] = []
+
+
+def register_message_store(store: MessageStore) -> None:
+    """The message store's registration (inbox, from its AppConfig.ready()); the last one wins."""
+    _store[:] = [store]
+
+
+def message_store() -> MessageStore:
+    if not _store:
+        raise LookupError("No message store is registered (the inbox app registers it when it is ready).")
+    return _store[0]

@@ -6,14 +6,13 @@ from typing import Any
 
 from aerostic.core.reindexing import BATCH_SIZE, MIGRATION_SCOPE, rows_in_batches, write_column
 from aerostic.core.tenant_context import platform_context
+from contacts.phones import customer_index
 
 
 def outbound_recipient_indexes_rewrite(outbound_model: Any, *, batch_size: int = BATCH_SIZE) -> int:
     """Every outbound message's `recipient_index` from its decrypted recipient and its workspace
     (the same key as the conversation's); an erased recipient keeps an empty index. Returns how
     many rows changed."""
-    from inbox.services import customer_index  # the send path's key for a customer (as dispatch uses it)
-
     changed = 0
     with platform_context(MIGRATION_SCOPE):
         fields = ("tenant", "recipient", "recipient_index")

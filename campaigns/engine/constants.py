@@ -1,11 +1,11 @@
 """The engine's numbers: batch size, timeouts, the markers it writes (chunk sizes, concurrency and
-locks are the send path's: whatsapp/sending/chain.py)."""
+locks are the send path's: whatsapp/sending/sender.py and chain.py)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from whatsapp.sending.chain import CHUNK_MAX
+from whatsapp.sending.sender import CHUNK_MAX
 from whatsapp.sending.sweeper import SENDING_TIMEOUT
 
 BATCH_SIZE = 250  # recipients per batch job

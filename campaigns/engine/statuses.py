@@ -24,6 +24,9 @@ logger = logging.getLogger(__name__)
 State = CampaignMessage.State
 Status = Campaign.Status
 
+# The order a status moves a recipient row forward; inbox.statuses.STATUS_RANK is the same order for
+# the message store. queued and sending are left out here on purpose: a row in them (or unknown) is
+# the send ledger's to move (claim, settle from the status: whatsapp.sending.ledger), never this.
 _STATUS_ORDER = {"sent": 1, "delivered": 2, "read": 3}
 _TIMESTAMP = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at", "failed": "failed_at"}
 

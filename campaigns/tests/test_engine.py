@@ -36,6 +36,7 @@ from tenants.models import Tenant
 from whatsapp.jobs import sweep_outbound
 from whatsapp.message_templates.services import template_status_apply
 from whatsapp.sending import chain as send_chain
+from whatsapp.sending import sender as number_sender
 
 pytestmark = pytest.mark.django_db
 
@@ -201,9 +202,9 @@ def test_double_launch_launches_once(alpha, phone, template, django_capture_on_c
 
 def test_pause_stops_new_sends_and_resume_continues_where_it_stopped(alpha, phone, template, simulator, monkeypatch):
     campaign = launch(alpha, draft(alpha, phone, template, audience(alpha, 10)))
-    monkeypatch.setattr(send_chain, "CHUNK_MAX", 4)
+    monkeypatch.setattr(number_sender, "CHUNK_MAX", 4)
     monkeypatch.setattr(send_chain, "GATE_INTERVAL", 0)  # the gate before every chunk (≤ 0.2 s apart)
-    original = send_chain.NumberSender.send
+    original = number_sender.NumberSender.send
     chunks = []
 
     def send_then_pause(self, pool, items):
@@ -214,7 +215,7 @@ def test_pause_stops_new_sends_and_resume_continues_where_it_stopped(alpha, phon
                 services.campaign_pause(campaign=campaign, actor=alpha.admin.user)
         return chunk
 
-    monkeypatch.setattr(send_chain.NumberSender, "send", send_then_pause)
+    monkeypatch.setattr(number_sender.NumberSender, "send", send_then_pause)
     result = run_batches(alpha, campaign)
     assert result[0]["result"] == "stopped: campaign paused"
     assert states(alpha, campaign) == {"sent": 4, "queued": 6}

@@ -37,12 +37,11 @@ from campaigns.jobs import sweep_campaigns
 from campaigns.models import Campaign, CampaignMessage
 from campaigns.tests.support import approved_template, audience, draft, launch, refresh, run_batches, sandbox_phone
 from compliance.models import ComplianceSettings
-from whatsapp import ratelimits
 from whatsapp.graph.breaker import CircuitBreaker
 from whatsapp.graph.client import GraphClient
 from whatsapp.jobs import sweep_outbound
 from whatsapp.models import PhoneNumber
-from whatsapp.sending import failures
+from whatsapp.sending import failures, limits
 from whatsapp.sending.chain import GATE_INTERVAL
 from whatsapp.simulator.state import Faults
 
@@ -436,7 +435,7 @@ def test_throttled_for_a_while_the_number_slows_down_nothing_fails_and_everyone_
     rows = _rows(alpha, campaign)
     assert {(row.state, row.attempts, row.error_code) for row in rows} == {("queued", 1, 130429)}
     assert all(row.hold_reason and row.next_attempt_at > row.updated_at for row in rows)  # a retry, later
-    assert ratelimits.number_rate_factor(phone.phone_number_id) == 0.5  # halved once for the burst
+    assert limits.number_rate_factor(phone.phone_number_id) == 0.5  # halved once for the burst
     assert refresh(alpha, campaign).status == Campaign.Status.RUNNING
 
     rounds = 1
@@ -451,7 +450,7 @@ def test_throttled_for_a_while_the_number_slows_down_nothing_fails_and_everyone_
     assert states == {"sent": recipients}, (states, failed, f"{rounds} runs over {clock.elapsed:.1f} s")
     assert simulator.state.sends_per_recipient() == dict.fromkeys(_numbers(alpha, campaign), 1)
     assert refresh(alpha, campaign).status == Campaign.Status.COMPLETED
-    assert ratelimits.number_rate_factor(phone.phone_number_id) < 1.0  # it recovers step by step
+    assert limits.number_rate_factor(phone.phone_number_id) < 1.0  # it recovers step by step
 
 
 # --- 4. Meta unreachable (connection refused) for the whole run

@@ -6,7 +6,7 @@ both must end with the same normalised outcome, for the same reason, in the same
 Each path runs in a savepoint rolled back afterwards, with Redis flushed and the simulator's faults
 cleared, so the second starts from the state the first did (the same contact, number and template).
 Only public entry points are used: the jobs above, the services that launch, switch, disconnect,
-record consent and apply Meta's template statuses, and `whatsapp.ratelimits` to use up a limit.
+record consent and apply Meta's template statuses, and `whatsapp.sending.limits` to use up a limit.
 
 Normalised outcomes, read from the stored rows:
 - `sent`: Meta took it.
@@ -51,17 +51,18 @@ from compliance.policy import contact_zone
 from compliance.selectors import sending_allowed
 from compliance.services import compliance_settings_update, platform_sending_set, tenant_sending_set
 from contacts.models import ConsentState, Contact
+from contacts.phones import customer_index
 from contacts.services import contact_create, list_create, list_members_add
-from inbox.services import customer_index, outbound_store
+from inbox.outbound import outbound_store
 from tenants.models import Tenant
 from tenants.services import tenant_platform_update
-from whatsapp import ratelimits
 from whatsapp.dispatch import message_enqueue
 from whatsapp.jobs import send_outbound
 from whatsapp.message_templates.selectors import is_sendable
 from whatsapp.message_templates.services import template_status_apply
 from whatsapp.models import MessageTemplate, OutboundMessage, PhoneNumber, WhatsAppAccount
 from whatsapp.selectors import sending_problem
+from whatsapp.sending import limits
 from whatsapp.services import account_disconnect, phone_number_staff_update
 from whatsapp.simulator.state import Faults
 
@@ -231,11 +232,11 @@ def _workspace_minute_used_up(world: World) -> None:
     # This minute and the next: in a minute's last 5 s the campaign waits for the next one
     # (QUOTA_WAIT_MAX) rather than hold, and must find it used up too.
     for moment in (now, now + 60):
-        ratelimits.take_tenant_quota(world.tenant_id, per_minute=5, per_day=None, want=5, now=moment)
+        limits.take_tenant_quota(world.tenant_id, per_minute=5, per_day=None, want=5, now=moment)
 
 
 def _pair_taken(world: World) -> None:
-    ratelimits.take_pairs(world.phone.phone_number_id, [customer_index(tenant=world.tenant_id, wa_id=CUSTOMER_WA_ID)])
+    limits.take_pairs(world.phone.phone_number_id, [customer_index(tenant=world.tenant_id, wa_id=CUSTOMER_WA_ID)])
 
 
 def _portfolio_reached(world: World) -> None:
@@ -244,7 +245,7 @@ def _portfolio_reached(world: World) -> None:
     )
     account = world.account()
     others = [f"someone-else-{n}" for n in range(250)]
-    ratelimits.reach_users(account.business_id or account.waba_id, others, limit=250)
+    limits.reach_users(account.business_id or account.waba_id, others, limit=250)
 
 
 def _both(*steps: Callable[[World], None]) -> Callable[[World], None]:
@@ -575,7 +576,7 @@ def _watched(world: World) -> dict[str, bool]:
         "opt-out recorded": world.contact().consent_state == ConsentState.OPTED_OUT,
         "workspace paused": not Tenant.objects.get(pk=world.tenant_id).sending_enabled,
         "connection needs re-authorisation": world.account().status == WhatsAppAccount.Status.NEEDS_ATTENTION,
-        "number slowed down": ratelimits.number_rate_factor(world.phone.phone_number_id) < 1.0,
+        "number slowed down": limits.number_rate_factor(world.phone.phone_number_id) < 1.0,
     }
 
 

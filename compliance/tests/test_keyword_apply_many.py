@@ -14,8 +14,10 @@ from compliance.models import ConsentEvent
 from compliance.policy import compliance_settings_for
 from compliance.services import keyword_apply, keyword_apply_many
 from contacts.models import ConsentState, Contact
+from inbox.inbound import inbound_store_many
 from inbox.models import Message
-from inbox.services import InboundItem, inbound_store_many, outbound_store
+from inbox.outbound import outbound_store
+from whatsapp.fanout import InboundItem
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from aerostic.core.tenant_context import tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook
 from compliance.policy import WINDOW_CLOSED, can_send, free_form_allowed, window_closes_at, window_open
 from contacts.models import Contact
+from inbox.conversations import window_close
 from inbox.models import Conversation
-from inbox.services import window_close
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,11 @@ from aerostic.core.tenant_context import NoTenantContext, tenant_context
 from compliance.models import ConsentEvent
 from compliance.services import keyword_apply_many
 from contacts.models import Contact
+from contacts.phones import customer_index
+from inbox.conversations import SERVICE_WINDOW
+from inbox.inbound import inbound_store, inbound_store_many
 from inbox.models import Conversation, Message, MessageKey
-from inbox.services import SERVICE_WINDOW, InboundItem, customer_index, inbound_store, inbound_store_many
+from whatsapp.fanout import InboundItem
 
 pytestmark = pytest.mark.django_db
 
@@ -249,11 +252,11 @@ def test_another_tenants_number_is_refused(phone, alpha, bravo):
 def test_a_batch_reading_the_conversation_before_a_newer_one_writes_it_does_not_move_it_back(phone, alpha, monkeypatch):
     """The decision is the database's, against the row as it is when the UPDATE runs: a batch that
     read the conversation before another batch stored a newer message keeps the newer values."""
-    from inbox import services
+    from inbox import inbound
 
     with tenant_context(alpha.tenant):
         inbound_store(phone=phone, message=_text(KNOWN, "wamid.k0", 0))
-        claim = services._claim_wamids
+        claim = inbound.claim_wamids
         newer_first = iter([True])
 
         def claim_after_a_newer_batch(tenant_id, claims):
@@ -262,7 +265,7 @@ def test_a_batch_reading_the_conversation_before_a_newer_one_writes_it_does_not_
                 inbound_store_many(phone=phone, items=[InboundItem(_text(KNOWN, "wamid.newer", 300), "Newer")])
             return claim(tenant_id, claims)
 
-        monkeypatch.setattr(services, "_claim_wamids", claim_after_a_newer_batch)
+        monkeypatch.setattr(inbound, "claim_wamids", claim_after_a_newer_batch)
         (older,) = inbound_store_many(phone=phone, items=[InboundItem(_text(KNOWN, "wamid.older", 100))])
 
         conversation = _conversation(phone, wa_id=KNOWN)

@@ -10,9 +10,11 @@ from django.test.utils import CaptureQueriesContext
 
 from aerostic.core.tenant_context import NoTenantContext, tenant_context
 from contacts.tests.factories import ContactFactory
-from inbox import services
+from inbox import outbound
 from inbox.models import Conversation, Message, MessageKey, MessageStatusEvent
-from inbox.services import SentItem, outbound_store, outbound_store_many, status_record
+from inbox.outbound import outbound_store, outbound_store_many
+from inbox.statuses import status_record
+from whatsapp.fanout import SentItem
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +94,7 @@ def _snapshot() -> dict:
 def test_result_equals_outbound_store_one_message_after_another(phone, alpha, monkeypatch):
     # One clock for both runs: outbound_store stamps each message with the current second.
     now = str(int(time.time()))
-    monkeypatch.setattr(services, "_now_timestamp", lambda: now)
+    monkeypatch.setattr(outbound, "_now_timestamp", lambda: now)
     pricing = {"billable": True, "pricing_model": "PMP", "category": "marketing", "type": "regular"}
     with tenant_context(alpha.tenant):
         linked, other = ContactFactory(tenant=alpha.tenant), ContactFactory(tenant=alpha.tenant)

@@ -14,8 +14,9 @@ from django.db import connection
 from aerostic.core.tenant_context import tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook
 from inbox.models import Conversation, Message
+from inbox.outbound import outbound_store, outbound_store_many
 from inbox.payloads import sealed_parts
-from inbox.services import SentItem, outbound_store, outbound_store_many
+from whatsapp.fanout import SentItem
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from aerostic.core.tenant_context import platform_context, tenant_context
+from inbox.conversations import conversation_for
 from inbox.models import Conversation, Message
 from inbox.payloads import sealed_parts
-from inbox.services import conversation_for
 from whatsapp.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db

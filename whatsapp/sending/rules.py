@@ -7,7 +7,7 @@
 4. the template sendable (approved, not paused or disabled): a template that is not stops the
    sender (a campaign pauses; a one-off send is skipped with the same words);
 5. limits: the sender's capacity — the number's token bucket and the workspace's quota — is taken
-   for the chunk *before* its rows are read (`chain.NumberSender.tokens`): a stream paced at 80
+   for the chunk *before* its rows are read (`sender.NumberSender.tokens`): a stream paced at 80
    msg/s must not read and judge rows it may not send yet, so while the capacity is spent the due
    rows wait with that reason, and are judged by the rules above when it returns. Then, here, the
    recipient's limits: the 6-second pair limit and the portfolio's messaging limit (one Redis
@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from whatsapp import ratelimits
+from whatsapp import fanout
+from whatsapp.sending import limits
 
 SERVICE, MARKETING = "SERVICE", "MARKETING"
 NO_CONVERSATION = "The customer has not written to this number."
@@ -76,14 +77,11 @@ def judge(sender: Any, requests: list[SendRequest], now: datetime, verdicts: Ver
 
 
 def _conversations(phone: Any, requests: list[SendRequest]) -> dict[str, Any]:
-    from inbox.models import Conversation
-
+    """The recipients' conversations with this number, by customer index: the message store's
+    (registered in whatsapp.fanout), read once for the window rules below."""
     if not requests:
         return {}
-    rows = Conversation.objects.filter(
-        phone_number=phone, customer_index__in={request.index for request in requests}
-    ).select_related("contact")
-    return {conversation.customer_index: conversation for conversation in rows}
+    return fanout.message_store().conversations(phone=phone, indexes={request.index for request in requests})
 
 
 def _consent_and_window(
@@ -144,7 +142,7 @@ def _limits(
     if not requests:
         return requests
     phone_id = sender.phone.phone_number_id
-    waits = ratelimits.take_pairs(phone_id, [request.index for request in requests])
+    waits = limits.take_pairs(phone_id, [request.index for request in requests])
     kept = []
     for request, wait in zip(requests, waits, strict=True):
         if wait > 0:
@@ -159,11 +157,11 @@ def _limits(
     ]
     if not outside:
         return kept
-    waits = ratelimits.reach_users(sender.portfolio, [request.index for request in outside], limit=sender.limit)
+    waits = limits.reach_users(sender.portfolio, [request.index for request in outside], limit=sender.limit)
     refused = {request.id: wait for request, wait in zip(outside, waits, strict=True) if wait > 0}
     if not refused:
         return kept
     reason = f"The messaging limit ({sender.limit} users per 24 hours) is reached."
     verdicts.held.extend((row_id, now + timedelta(seconds=wait), reason) for row_id, wait in refused.items())
-    ratelimits.release_pairs(phone_id, [request.index for request in kept if request.id in refused])
+    limits.release_pairs(phone_id, [request.index for request in kept if request.id in refused])
     return [request for request in kept if request.id not in refused]

@@ -20,10 +20,10 @@ from compliance.services import platform_sending_set
 from contacts.services import contact_create
 from inbox.models import Message
 from tenants.models import Tenant
-from whatsapp import dispatch, ratelimits
+from whatsapp import dispatch
 from whatsapp.jobs import send_outbound, sweep_outbound
 from whatsapp.models import MessageTemplate, OutboundMessage, PhoneNumber
-from whatsapp.sending import failures
+from whatsapp.sending import failures, limits
 from whatsapp.services import breaker_for
 from whatsapp.simulator.state import Faults
 
@@ -160,7 +160,7 @@ def test_throttling_requeues_with_backoff_and_slows_the_number(alpha, phone, sim
     message = _reply(alpha, phone)
     requeued = _run(alpha, message.pk)
     assert requeued.state == "queued" and requeued.error_code == 130429 and requeued.next_attempt_at > timezone.now()
-    assert ratelimits.number_rate_factor(phone.phone_number_id) == 0.5
+    assert limits.number_rate_factor(phone.phone_number_id) == 0.5
 
 
 def test_a_permanent_refusal_fails_with_an_explanation(alpha, phone, simulator):
@@ -370,7 +370,7 @@ def test_a_burst_to_one_number_is_one_stream_job_that_sends_each_once(
 
 def test_a_send_enqueued_while_the_stream_holds_the_number_is_sent_by_that_stream(alpha, phone, simulator, monkeypatch):
     """The second job finds the lock taken and leaves; the holder sees the new row before it ends."""
-    from whatsapp.sending import chain
+    from whatsapp.sending import sender
 
     content = {"type": "template", "template": {"name": "hello_world", "language": {"code": "en_US"}}}
     with tenant_context(alpha.tenant):
@@ -378,7 +378,7 @@ def test_a_send_enqueued_while_the_stream_holds_the_number_is_sent_by_that_strea
         first = dispatch.message_enqueue(
             phone=phone, to="919810000001", content=content, category="UTILITY", origin="api", template=hello
         )
-    original, late = chain.NumberSender.record_sent, []
+    original, late = sender.NumberSender.record_sent, []
 
     def record_then_enqueue(self, chunk):
         original(self, chunk)
@@ -397,7 +397,7 @@ def test_a_send_enqueued_while_the_stream_holds_the_number_is_sent_by_that_strea
             # Its own job runs now, while the first stream still holds the number: it must leave.
             assert send_outbound(tenant_id=alpha.tenant.pk, phone_id=phone.pk) == {"result": "another job is on this"}
 
-    monkeypatch.setattr(chain.NumberSender, "record_sent", record_then_enqueue)
+    monkeypatch.setattr(sender.NumberSender, "record_sent", record_then_enqueue)
     result = send_outbound(tenant_id=alpha.tenant.pk, message_id=first.pk)
     assert result["sent"] == 2
     assert simulator.state.sends_per_recipient() == {"919810000001": 1, "919810000002": 1}

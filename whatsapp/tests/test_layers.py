@@ -46,3 +46,16 @@ def test_campaigns_registers_its_pause_for_a_stopped_template_with_the_whatsapp_
     from whatsapp import fanout
 
     assert campaigns_pause_for_template in fanout._template_stopped
+
+
+def test_inbox_registers_its_message_store_and_its_record_of_sends_with_the_whatsapp_fanout():
+    from inbox import conversations, inbound, outbound, statuses
+    from whatsapp import fanout
+
+    store = fanout.message_store()
+    assert store.inbound_many is inbound.inbound_store_many
+    assert store.statuses_many is statuses.status_record_many
+    assert store.echo is outbound.echo_store
+    assert store.history is outbound.history_store
+    assert store.conversations is conversations.conversations_of
+    assert outbound.outbound_store_many in fanout._sent

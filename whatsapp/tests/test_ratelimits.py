@@ -8,7 +8,8 @@ import pytest
 import redis
 
 from aerostic.core import queues
-from whatsapp import ratelimits as rl
+from whatsapp import ratelimits
+from whatsapp.sending import limits as rl
 
 T0 = 1_700_000_000.0  # a fixed simulated clock (2023-11-14 22:13:20 UTC)
 NUMBER = "pn-1"
@@ -268,8 +269,8 @@ def test_a_give_back_after_the_minute_rolled_over_creates_no_key_and_never_goes_
     rl.return_tenant_quota(7, 5, per_day=False, now=minute)  # more than was taken
 
     redis_client = queues.redis_connection()
-    assert redis_client.exists(f"{rl._PREFIX}tenant:7:minute:{int(minute // 60) + 1}") == 0
-    assert redis_client.ttl(f"{rl._PREFIX}tenant:7:minute:{int(minute // 60)}") > 0
+    assert redis_client.exists(f"{ratelimits.KEY_PREFIX}tenant:7:minute:{int(minute // 60) + 1}") == 0
+    assert redis_client.ttl(f"{ratelimits.KEY_PREFIX}tenant:7:minute:{int(minute // 60)}") > 0
     assert rl.take_tenant_quota(7, per_minute=10, per_day=None, want=20, now=minute)[0] == 10
 
 
@@ -341,17 +342,17 @@ def test_pairs_and_reach_for_a_chunk_answer_per_recipient_in_one_call():
 
 def test_named_windows_are_all_or_nothing_and_a_refusal_takes_nothing():
     hour_and_day = [(2, 3600), (1, 86400)]
-    assert rl.take_windows("t:1:create", limits=hour_and_day, now=T0) == (-1, 0.0)
-    refused, wait = rl.take_windows("t:1:create", limits=hour_and_day, now=T0)
+    assert ratelimits.take_windows("t:1:create", limits=hour_and_day, now=T0) == (-1, 0.0)
+    refused, wait = ratelimits.take_windows("t:1:create", limits=hour_and_day, now=T0)
     assert refused == 1 and wait == pytest.approx(86400 - T0 % 86400)
     roomier_day = [(2, 3600), (5, 86400)]
-    assert rl.take_windows("t:1:create", limits=roomier_day, now=T0)[0] == -1  # the refusal did not count
-    assert rl.take_windows("t:1:create", limits=roomier_day, now=T0)[0] == 0  # the hour is full at 2
-    assert rl.take_windows("t:2:create", limits=roomier_day, now=T0)[0] == -1  # another name, its own count
+    assert ratelimits.take_windows("t:1:create", limits=roomier_day, now=T0)[0] == -1  # the refusal did not count
+    assert ratelimits.take_windows("t:1:create", limits=roomier_day, now=T0)[0] == 0  # the hour is full at 2
+    assert ratelimits.take_windows("t:2:create", limits=roomier_day, now=T0)[0] == -1  # another name, its own count
 
 
 def test_a_cooldown_allows_one_action_then_says_how_long_to_wait():
-    assert rl.take_cooldown("t:1:check", seconds=30, now=T0).allowed
-    refused = rl.take_cooldown("t:1:check", seconds=30, now=T0 + 10)
+    assert ratelimits.take_cooldown("t:1:check", seconds=30, now=T0).allowed
+    refused = ratelimits.take_cooldown("t:1:check", seconds=30, now=T0 + 10)
     assert not refused.allowed and refused.retry_after == pytest.approx(20)
-    assert rl.take_cooldown("t:1:check", seconds=30, now=T0 + 30).allowed
+    assert ratelimits.take_cooldown("t:1:check", seconds=30, now=T0 + 30).allowed

@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.testsupport.webhooks import meta_signature
 from inbox.models import Message, MessageStatusEvent
-from inbox.services import SentItem, outbound_store_many
+from inbox.outbound import outbound_store_many
+from whatsapp.fanout import SentItem
 from whatsapp.jobs import sweep_pending_webhooks
 from whatsapp.models import PhoneNumber, WebhookEvent
 from whatsapp.webhooks import handlers

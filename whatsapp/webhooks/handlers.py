@@ -9,7 +9,6 @@ from typing import Any
 from aerostic.core.alerts import raise_alert, resolve_alert
 from compliance import services as compliance
 from contacts import services as contacts
-from inbox import services as inbox
 from whatsapp import dispatch, fanout
 from whatsapp.message_templates import services as templates
 from whatsapp.models import PhoneNumber, WhatsAppAccount
@@ -169,7 +168,7 @@ def messages(target: Any, value: dict[str, Any]) -> dict[str, Any]:
     """Inbound messages (every type, stored as Meta sent them), statuses of outbound ones, and
     value-level errors (Meta reports some failures for the whole change, with no message). A new
     inbound message that is a STOP / START keyword, and a 131050 failure ("user stopped marketing"),
-    become consent events; a 131047 failure closes the service window (inbox.services)."""
+    become consent events; a 131047 failure closes the service window (the message store)."""
     if target.phone is None:
         return {"result": "ignored", "reason": "no phone number in the metadata"}
     change = messages_collect(value)
@@ -207,8 +206,10 @@ def messages_apply(phone: PhoneNumber, changes: list[MessagesChange]) -> None:
 def _inbound_apply(phone: PhoneNumber, changes: list[MessagesChange]) -> list[tuple[int, int, int]]:
     """Every inbound message of the changes stored at once, keywords applied at once, each keyword
     confirmed through the dispatcher. (stored, duplicates, consent events) per change."""
-    items = [inbox.InboundItem(message, profile_name) for change in changes for message, profile_name in change.inbound]
-    results = inbox.inbound_store_many(phone=phone, items=items) if items else []
+    items = [
+        fanout.InboundItem(message, profile_name) for change in changes for message, profile_name in change.inbound
+    ]
+    results = fanout.message_store().inbound_many(phone=phone, items=items) if items else []
     kept = [result for result in results if result is not None]
     events = dict(zip((id(m) for m in kept), compliance.keyword_apply_many(messages=kept), strict=True)) if kept else {}
     counts, position = [], 0
@@ -229,12 +230,12 @@ def _inbound_apply(phone: PhoneNumber, changes: list[MessagesChange]) -> list[tu
 def _statuses_apply(phone: PhoneNumber, statuses: list[dict[str, Any]]) -> list[tuple[str, int]]:
     """The one status fan-out: a send whose answer was lost learns its fate (any table), the layers
     above that registered in whatsapp.fanout (campaigns move their rows, billing charges once per
-    message or conversation) get the whole list, the message store keeps each status once and
-    moves its message, and a 131050 refusal becomes an opt-out. (inbox outcome, consent events)
-    per status."""
+    message or conversation) get the whole list, the message store (inbox, registered there too)
+    keeps each status once and moves its message, and a 131050 refusal becomes an opt-out.
+    (the store's outcome, consent events) per status."""
     status_settle_many(statuses=statuses)
     fanout.statuses_received(phone=phone, statuses=statuses)
-    recorded = inbox.status_record_many(statuses=statuses)
+    recorded = fanout.message_store().statuses_many(statuses=statuses)
     results = []
     for status, outcome in zip(statuses, recorded, strict=True):
         refused = outcome != "duplicate" and compliance.marketing_refusal_apply(status=status) is not None
@@ -263,8 +264,9 @@ def message_echoes(target: Any, value: dict[str, Any]) -> dict[str, Any]:
     """Messages the business sent from the WhatsApp Business app on a shared number."""
     if target.phone is None:
         return {"result": "ignored", "reason": "no phone number in the metadata"}
+    echo = fanout.message_store().echo
     stored = sum(
-        inbox.echo_store(phone=target.phone, message=m) is not None
+        echo(phone=target.phone, message=m) is not None
         for m in value.get("message_echoes") or []
         if isinstance(m, dict)
     )
@@ -278,6 +280,7 @@ def history(target: Any, value: dict[str, Any]) -> dict[str, Any]:
         return {"result": "ignored", "reason": "no phone number in the metadata"}
     stored = seen = 0
     declined = []
+    history_store = fanout.message_store().history
     for chunk in value.get("history") or []:
         if not isinstance(chunk, dict):
             continue
@@ -291,7 +294,7 @@ def history(target: Any, value: dict[str, Any]) -> dict[str, Any]:
                 if isinstance(message, dict):
                     seen += 1
                     stored += (
-                        inbox.history_store(phone=target.phone, thread_id=str(thread.get("id", "")), message=message)
+                        history_store(phone=target.phone, thread_id=str(thread.get("id", "")), message=message)
                         is not None
                     )
     outcome: dict[str, Any] = {"result": "processed", "stored": stored, "duplicates": seen - stored}
