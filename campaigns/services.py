@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from aerostic.core import audit
 from aerostic.core.errors import Conflict
+from campaigns import costing
 from campaigns.mapping import CampaignInvalid, clean_mapping
 from campaigns.models import Campaign, CampaignMessage, CampaignVariant
 from contacts.models import Contact, ContactList, ContactListMember, Segment
@@ -308,9 +309,7 @@ def launch_check(campaign: Campaign) -> LaunchCheck:
                 f"24 hours ({headroom} of {limit} people): the rest is sent as the limit frees up."
             )
     check.estimate = cost_estimate(campaign, check.by_country, variants)
-    from billing.selectors import launch_allowed
-
-    allowed, reason = launch_allowed(campaign.tenant, check.estimate)
+    allowed, reason = costing.launch_allowed(campaign.tenant, check.estimate)
     if not allowed:
         check.problems.append(reason)
     return check
@@ -335,11 +334,9 @@ def _campaign_day_remaining(tenant: Any) -> int | None:
 
 
 def cost_estimate(campaign: Campaign, by_country: dict[str, int], variants: list[CampaignVariant]) -> dict[str, Any]:
-    """Recipients by country × the rate card in force (billing): without a card for the workspace's
-    currency the amount is "unknown", said so, never guessed."""
-    from billing.selectors import campaign_estimate
-
-    return campaign_estimate(campaign=campaign, by_country=by_country, variants=variants)
+    """Recipients by country × the rate card in force (billing, through `campaigns.costing`): without
+    a card for the workspace's currency the amount is "unknown", said so, never guessed."""
+    return costing.campaign_estimate(campaign=campaign, by_country=by_country, variants=variants)
 
 
 @transaction.atomic
@@ -445,7 +442,7 @@ def campaign_resume(*, campaign: Campaign, actor: Any, request: Any = None) -> C
 
 def _follow_reconnected_number(campaign: Campaign) -> int | None:
     """A campaign paused because its number stopped resumes only once the number may send again. A
-    reconnection stores the WABA and its numbers as new rows (whatsapp.services.account_connect):
+    reconnection stores the WABA and its numbers as new rows (whatsapp.connections.connect.account_connect):
     the campaign moves to the active row of the same Meta number and its variants to the same
     templates (name and language) of the reconnected account. Returns the old number's id if moved."""
     from whatsapp.selectors import sending_problem

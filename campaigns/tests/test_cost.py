@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from billing.money import format_money
+from aerostic.core.money import format_money
 from billing.selectors import campaign_actual
 from billing.tests.support import deliver_statuses, seed, status
 from campaigns.models import CampaignMessage

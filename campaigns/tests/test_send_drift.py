@@ -56,13 +56,13 @@ from tenants.context import tenant_context
 from tenants.models import Tenant
 from tenants.services import tenant_platform_update
 from whatsapp import ratelimits
+from whatsapp.connections.numbers import account_disconnect, phone_number_staff_update
 from whatsapp.dispatch import message_enqueue
 from whatsapp.jobs import send_outbound
 from whatsapp.message_templates.selectors import is_sendable
 from whatsapp.message_templates.services import template_status_apply
 from whatsapp.models import MessageTemplate, OutboundMessage, PhoneNumber, WhatsAppAccount
 from whatsapp.selectors import sending_problem
-from whatsapp.services import account_disconnect, phone_number_staff_update
 from whatsapp.simulator.state import Faults
 
 pytestmark = pytest.mark.django_db

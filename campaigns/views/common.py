@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.contrib import messages
 from django.http import HttpRequest
 
+from aerostic.core.money import format_money
 from aerostic.core.views import PortalView
 from campaigns import selectors
 from campaigns.models import Campaign, CampaignMessage
@@ -84,8 +85,6 @@ def estimate_view(estimate: dict[str, Any]) -> dict[str, Any]:
     if estimate.get("status") == "unknown":
         text = None
     elif estimate.get("total_micros") is not None:
-        from billing.money import format_money
-
         text = format_money(int(estimate["total_micros"]), currency)
     elif estimate.get("total_minor") is not None:
         text = money(estimate["total_minor"], currency)
