@@ -21,6 +21,8 @@ from aerostic.core.alerts import raise_alert
 from aerostic.core.errors import Conflict, DomainError, RateLimited
 from tenants.context import tenant_context
 from whatsapp import ratelimits
+from whatsapp.connections.clients import graph_for
+from whatsapp.connections.tokens import mark_reauthorisation_needed
 from whatsapp.graph import GraphAuthError, GraphError
 from whatsapp.message_templates.rules import Problem, validate_template
 from whatsapp.models import MessageTemplate, WhatsAppAccount
@@ -47,15 +49,11 @@ class TemplateRefused(DomainError):
 
 
 def _graph(account: WhatsAppAccount) -> Any:
-    from whatsapp.services import graph_for
-
     return graph_for(account)
 
 
 def _refused(step: str, error: GraphError, account: WhatsAppAccount) -> TemplateRefused:
     if isinstance(error, GraphAuthError):
-        from whatsapp.services import mark_reauthorisation_needed
-
         mark_reauthorisation_needed(account, error)
     return TemplateRefused(f"{step}: {error.describe()}")
 

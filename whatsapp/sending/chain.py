@@ -127,7 +127,7 @@ class NumberSender:
 
     def __init__(self, phone: Any, source: Source) -> None:
         from compliance.policy import compliance_settings_for
-        from whatsapp.services import breaker_for, graph_for
+        from whatsapp.connections.clients import breaker_for, graph_for
 
         self.phone, self.source, self.ledger = phone, source, source.ledger
         self.account = phone.account
@@ -312,7 +312,7 @@ class NumberSender:
             if verdict.opted_out and item.contact is not None:
                 record_marketing_stop(item.contact, reference=f"{self.ledger.reference}:{item.id}")
             if verdict.reauthorise:
-                from whatsapp.services import mark_reauthorisation_needed
+                from whatsapp.connections.tokens import mark_reauthorisation_needed
 
                 mark_reauthorisation_needed(self.account, error)
                 stop_reason = stop_reason or REAUTHORISE
@@ -393,7 +393,7 @@ def stream(source: Source, phone: Any, *, queue_name: str) -> dict[str, Any]:
     tenant's context. A job that finds the source's lock taken leaves (its mark stays: the holder
     looks again after releasing the lock, so nothing enqueued meanwhile waits for the sweeper)."""
     from aerostic import queues
-    from whatsapp.services import ConnectionProblem
+    from whatsapp.connections.clients import ConnectionProblem
 
     result: dict[str, Any] = {"result": "done"}
     counts: Counter[str] = Counter()

@@ -54,8 +54,8 @@ class Command(BaseCommand):
     def _connect_sandbox(self, tenant: Tenant, admin: User) -> str:
         """The demo workspace gets the sandbox number (when the simulator runs) so a first send works."""
         from aerostic.core.errors import DomainError
+        from whatsapp.connections.connect import sandbox_connect
         from whatsapp.models import WhatsAppAccount
-        from whatsapp.services import sandbox_connect
 
         if not settings.SANDBOX_ENABLED:
             return "Sandbox disabled (SANDBOX_ENABLED=false)."
