@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from aerostic.core.jobs import platform_job
+from tenants.context import tenant_context
 
 
 def send_batch(*, tenant_id: int, campaign_id: int, batch: int) -> dict[str, Any]:
     """Not one transaction: each chunk's claim commits before Meta is called (campaigns/engine/)."""
     from campaigns.engine import send_batch as run
-    from tenants.context import tenant_context
 
     with tenant_context(tenant_id):
         return run(campaign_id, batch)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from campaigns.engine.source import CampaignSource, batch_keys
 from campaigns.engine.writes import pause_campaign
 from campaigns.models import Campaign, CampaignMessage
+from whatsapp.selectors import phone_sending_problem
 from whatsapp.sending import chain
 
 logger = logging.getLogger(__name__)
@@ -67,8 +68,6 @@ def batch_is_running(campaign_id: int, batch: int) -> bool:
 
 def send_batch(campaign_id: int, batch: int) -> dict[str, Any]:
     """Sends what the batch may send now. Inside the tenant's context (campaigns.jobs.send_batch)."""
-    from whatsapp.selectors import phone_sending_problem
-
     campaign = (
         Campaign.objects.select_related("phone_number__account", "phone_number__tenant", "tenant")
         .filter(pk=campaign_id)

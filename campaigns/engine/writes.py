@@ -6,6 +6,7 @@ import logging
 
 from django.utils import timezone
 
+from aerostic.core import audit
 from campaigns.models import Campaign, CampaignMessage
 
 logger = logging.getLogger(__name__)
@@ -21,8 +22,6 @@ def note_hold(campaign_id: int, reason: str) -> None:
 
 
 def pause_campaign(campaign_id: int, reason: str) -> None:
-    from aerostic.core import audit
-
     changed = Campaign.objects.filter(pk=campaign_id, status__in=(Status.RUNNING, Status.SCHEDULED)).update(
         status=Status.PAUSED, status_reason=reason[:255], updated_at=timezone.now()
     )
