@@ -18,6 +18,7 @@ from campaigns import costing
 from campaigns.mapping import CampaignInvalid, clean_mapping
 from campaigns.models import Campaign, CampaignVariant
 from campaigns.services.drafts import known_attribute_keys
+from campaigns.status import campaign_status_save
 from compliance.selectors import sending_allowed
 from contacts.models import Contact, ContactListMember, Segment
 from contacts.selectors import segment_contacts
@@ -150,13 +151,11 @@ def campaign_launch(*, campaign: Campaign, actor: Any, request: Any = None) -> C
         raise CampaignInvalid({"launch": f"Every recipient would be skipped: {reasons}"})
     now = timezone.now()
     scheduled = locked.send_at is not None and locked.send_at > now + timedelta(seconds=5)
-    locked.status = Status.SCHEDULED if scheduled else Status.RUNNING
-    locked.status_reason = ""
     locked.recipients_total, locked.skip_reasons, locked.estimate = total, skipped, check.estimate
     locked.launched_at, locked.launched_by = now, actor if getattr(actor, "is_authenticated", False) else None
     if not scheduled:
         locked.started_at = now
-    locked.save()
+    campaign_status_save(locked, to=Status.SCHEDULED if scheduled else Status.RUNNING)
     audit.record(
         "campaign.launch",
         actor=actor,

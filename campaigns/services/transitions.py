@@ -13,6 +13,7 @@ from aerostic.core import audit
 from aerostic.core.errors import Conflict
 from campaigns.engine.writes import pause_campaign
 from campaigns.models import Campaign, CampaignMessage
+from campaigns.status import campaign_status_save, campaigns_status_update
 from whatsapp.message_templates.selectors import is_sendable
 from whatsapp.models import MessageTemplate, PhoneNumber
 from whatsapp.selectors import sending_problem
@@ -24,11 +25,7 @@ def _transition(campaign: Campaign, allowed: tuple[str, ...], to: str, reason: s
     locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if locked.status not in allowed:
         raise Conflict(f"A {locked.get_status_display().lower()} campaign cannot be {_verb(to)}.")
-    locked.status, locked.status_reason = to, reason[:255]
-    if to in (Status.COMPLETED, Status.CANCELLED, Status.FAILED):
-        locked.finished_at = timezone.now()
-    locked.save(update_fields=["status", "status_reason", "finished_at", "updated_at"])
-    return locked
+    return campaign_status_save(locked, to=to, reason=reason, update_fields=[])
 
 
 def _verb(status: str) -> str:
@@ -60,11 +57,9 @@ def campaign_resume(*, campaign: Campaign, actor: Any, request: Any = None) -> C
     if problems:
         raise Conflict(" ".join(problems) + " Wait for Meta to lift the pause, or cancel the campaign.")
     started = locked.started_at is not None or locked.send_at is None or locked.send_at <= timezone.now()
-    locked.status = Status.RUNNING if started else Status.SCHEDULED
-    locked.status_reason = ""
     if started and locked.started_at is None:
         locked.started_at = timezone.now()
-    locked.save(update_fields=["status", "status_reason", "started_at", "updated_at"])
+    campaign_status_save(locked, to=Status.RUNNING if started else Status.SCHEDULED, update_fields=["started_at"])
     audit.record(
         "campaign.resume",
         actor=actor,
@@ -144,8 +139,10 @@ def campaigns_pause_for_template(*, template: MessageTemplate, reason: str) -> i
         )
     )
     if ids:
-        Campaign.objects.filter(pk__in=ids, status__in=(Status.RUNNING, Status.SCHEDULED)).update(
-            status=Status.PAUSED, status_reason=reason[:255], updated_at=timezone.now()
+        campaigns_status_update(
+            Campaign.objects.filter(pk__in=ids, status__in=(Status.RUNNING, Status.SCHEDULED)),
+            to=Status.PAUSED,
+            reason=reason,
         )
         for campaign_id in ids:
             audit.record(
