@@ -238,7 +238,7 @@ class OrphanConnectionAdmin(admin.ModelAdmin):
         )
 
     def assign_view(self, request, orphan_id):
-        from whatsapp.onboarding import orphan_assign
+        from whatsapp.connections.onboarding import orphan_assign
 
         orphan = get_object_or_404(OrphanConnection, pk=orphan_id)
         form = AssignOrphanForm(request.POST or None)

@@ -36,7 +36,7 @@ def check_token(*, tenant_id: int, token_id: int) -> str | None:
 
 @platform_job("expire Embedded Signup sessions")
 def expire_onboarding_sessions() -> int:
-    from whatsapp.onboarding import expire_onboarding_sessions as expire
+    from whatsapp.connections.onboarding import expire_onboarding_sessions as expire
 
     return expire()
 

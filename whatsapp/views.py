@@ -14,9 +14,9 @@ from django.views.decorators.http import require_POST
 from accounts.roles import Perm
 from aerostic.core.errors import DomainError
 from aerostic.core.views import PortalView, require_permission
-from whatsapp import onboarding, selectors
+from whatsapp import selectors
 from whatsapp.connections import checks as connection_checks
-from whatsapp.connections import connect, numbers
+from whatsapp.connections import connect, numbers, onboarding
 from whatsapp.forms import EmbeddedSignupForm, EmbeddedSignupSessionForm, ManualTokenForm, PinForm
 from whatsapp.models import WhatsAppAccount
 

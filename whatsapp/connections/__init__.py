@@ -2,5 +2,6 @@
 
 `clients` (the Graph client of an account), `tokens` (inspect, health, rotation), `connect`
 (sandbox, manual token, Embedded Signup), `numbers` (register, staff changes, disconnect),
-`checks` (live connection checks). Import from the module that holds what you need.
+`checks` (live connection checks), `onboarding` (Embedded Signup sessions and Meta's
+PARTNER_APP_INSTALLED callback). Import from the module that holds what you need.
 """

@@ -16,11 +16,11 @@ from aerostic.core import audit
 from aerostic.core.errors import Conflict, DomainError
 from tenants.context import platform_context, tenant_context
 from whatsapp.connections.clients import ConnectionProblem, base_url_for, step_failed
+from whatsapp.connections.onboarding import orphan_close_on_connect
 from whatsapp.connections.tokens import token_inspect
 from whatsapp.graph import GraphClient, GraphError
 from whatsapp.message_templates.services import templates_sync
 from whatsapp.models import AccessToken, PhoneNumber, WhatsAppAccount
-from whatsapp.onboarding import orphan_close_on_connect
 
 logger = logging.getLogger(__name__)
 
