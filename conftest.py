@@ -115,6 +115,6 @@ def graph_client(simulator, settings):
 @pytest.fixture
 def connected(simulator, alpha):
     """Alpha with a connected sandbox account (through the real service)."""
-    from whatsapp.services import sandbox_connect
+    from whatsapp.connections.connect import sandbox_connect
 
     return sandbox_connect(tenant=alpha.tenant, actor=alpha.admin.user)

@@ -81,7 +81,7 @@ WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 500, minimum=1)
 WEBHOOK_BATCH_MS = env_int("WEBHOOK_BATCH_MS", 1000, minimum=10)
 # Postgres connections each web worker keeps for storing webhooks (whatsapp/webhooks/asgi.py).
 WEBHOOK_INTAKE_DB_CONNECTIONS = env_int("WEBHOOK_INTAKE_DB_CONNECTIONS", 4, minimum=1)
-# Group commit (whatsapp/webhooks/asgi.py): concurrent deliveries are stored with one INSERT and one
+# Group commit (whatsapp/webhooks/group_commit.py): concurrent deliveries are stored with one INSERT and one
 # commit. A group goes to the database at once when no other group is being committed (a lone
 # delivery waits for nothing), when it holds WEBHOOK_GROUP_MAX deliveries, and at the latest
 # WEBHOOK_GROUP_WINDOW_MS after its first delivery arrived (0: whatever is waiting goes as soon as a

@@ -77,9 +77,9 @@ def prepare(sim_url: str):
     from aerostic.core.tenant_context import tenant_context
     from contacts.models import AttributeDefinition
     from tenants.models import Tenant
+    from whatsapp.connections.connect import sandbox_connect
     from whatsapp.message_templates.services import template_draft_save, template_submit, templates_sync
     from whatsapp.models import MessageTemplate, PhoneNumber
-    from whatsapp.services import sandbox_connect
 
     tenant, _ = Tenant.objects.get_or_create(slug="bench", defaults={"name": "Bench", "default_country": "IN"})
     Tenant.objects.filter(pk=tenant.pk).update(messages_per_minute=100_000_000, campaign_sends_per_day=100_000_000)

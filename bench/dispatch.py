@@ -108,8 +108,8 @@ def prepare(password: str):
     from accounts.models import User
     from aerostic.core.tenant_context import tenant_context
     from tenants.services import tenant_create
+    from whatsapp.connections.connect import sandbox_connect
     from whatsapp.models import MessageTemplate, PhoneNumber
-    from whatsapp.services import sandbox_connect
 
     run = secrets.token_hex(3)  # new names per run: an external DATABASE_URL may hold earlier ones
     user = User.objects.create_user(f"bench-{run}@example.test", password=password)

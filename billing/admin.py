@@ -9,6 +9,7 @@ from django.http import HttpResponseRedirect
 
 from aerostic.core.admin_site import ReadOnlyAdmin, TenantScopedAdmin
 from aerostic.core.errors import DomainError
+from aerostic.core.money import format_money
 from billing.models import (
     BillingProfile,
     LedgerEntry,
@@ -19,7 +20,6 @@ from billing.models import (
     UnpricedUsage,
     UsageCounter,
 )
-from billing.money import format_money
 from billing.services import billing_profile_update, unpriced_usage_reprice
 
 

@@ -26,7 +26,11 @@ from billing.serializers import (
     UsageOutput,
     UsageQuery,
 )
+from campaigns.models import Campaign, CampaignVariant
+from campaigns.services import audience_by_country
+from contacts.selectors import list_get, segment_get
 from tenants.api_base import TenantAPIView
+from whatsapp.message_templates.selectors import template_get
 
 BAD_INPUT = OpenApiResponse(description="Wrong input: an object of field → messages.")
 NO_CARD = OpenApiResponse(description="No rate card of that currency is in force at that time.")
@@ -112,11 +116,6 @@ class BillingEstimateApi(TenantAPIView):
     def post(self, request: Request) -> Response:
         """What sending these templates to these lists and segments would cost, from the rate card in
         force (the same estimate a campaign stores at launch). Writes nothing."""
-        from campaigns.models import Campaign, CampaignVariant
-        from campaigns.services import audience_by_country
-        from contacts.selectors import list_get, segment_get
-        from whatsapp.message_templates.selectors import template_get
-
         data = EstimateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data

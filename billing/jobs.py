@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
+from aerostic.core.errors import Conflict
 from aerostic.core.jobs import tenant_job
+from billing.models import BillingProfile
+from campaigns.models import Campaign
+from campaigns.services import campaign_pause
 
 
 @tenant_job
@@ -12,13 +18,6 @@ def pause_for_balance(*, tenant_id: int) -> dict[str, Any]:
     """A prepaid balance went below its credit limit: running and scheduled campaigns pause with the
     reason (campaigns' own service, audited). Nothing happens if credit came in meanwhile or the
     platform turned enforcement off. Resuming is left to a person once the balance is topped up."""
-    from django.conf import settings
-
-    from aerostic.core.errors import Conflict
-    from billing.models import BillingProfile
-    from campaigns.models import Campaign
-    from campaigns.services import campaign_pause
-
     profile = BillingProfile.objects.filter(tenant_id=tenant_id).first()
     if profile is None or not profile.is_below_limit or not settings.BILLING_ENFORCE_BALANCE:
         return {"paused": 0}

@@ -6,7 +6,7 @@ Money is never a float. Rates are `Decimal`s in the card's currency, exactly as 
 (1 USD = 1,000,000 micros): the issue asks for "minor units", but a per-message price is a fraction
 of a cent, so cents would have to round every charge; micro-units are the integer unit in which
 every published rate (at most six decimals, checked when a card is loaded) is exact, so a month of
-charges adds up to exactly what the rates say. `billing.money` converts and formats.
+charges adds up to exactly what the rates say. `aerostic.core.money` converts and formats.
 """
 
 from __future__ import annotations

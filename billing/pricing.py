@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from aerostic.core.money import to_micros
 from billing.models import Category, MarketAssignment, MarketStructure, PricingModel, PricingType, Rate, RateCard
-from billing.money import to_micros
 
 # Meta switched from per-conversation to per-message pricing on 2025-07-01. A constant, not derived
 # from the loaded cards: with only some currencies loaded (or a per-conversation card loaded for

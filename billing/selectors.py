@@ -20,6 +20,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from aerostic.core.money import format_money, from_micros, rate_text, round_to_micros
 from aerostic.core.tenant_context import require_tenant_id
 from billing import pricing
 from billing.cycles import cycle_after, cycle_bounds, cycle_start
@@ -32,7 +33,6 @@ from billing.models import (
     UnpricedUsage,
     UsageCounter,
 )
-from billing.money import from_micros, rate_text, round_to_micros
 
 Kind = LedgerEntry.Kind
 UNKNOWN_COUNTRY = "?"  # what campaigns' launch check writes for contacts without a country
@@ -356,8 +356,6 @@ def launch_allowed(tenant: Any, estimate: dict[str, Any] | None) -> tuple[bool, 
     floor = -profile.credit_limit_micros
     if profile.balance_micros - cost >= floor:
         return True, ""
-    from billing.money import format_money
-
     balance = format_money(profile.balance_micros, profile.currency)
     limit = format_money(profile.credit_limit_micros, profile.currency)
     if profile.balance_micros < floor:

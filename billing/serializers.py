@@ -8,8 +8,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from aerostic.core.money import from_micros, rate_text
 from billing.models import LedgerEntry
-from billing.money import from_micros
 from campaigns.serializers import AwareDateTimeField
 
 
@@ -161,8 +161,6 @@ class LedgerEntryOutput(serializers.Serializer):
         return str(from_micros(entry.amount_micros))
 
     def get_rate(self, entry: LedgerEntry) -> str | None:
-        from billing.money import rate_text
-
         return rate_text(entry.rate.price) if entry.rate_id else None
 
 

@@ -18,12 +18,14 @@ from django.utils.dateparse import parse_date
 from accounts.roles import Perm
 from aerostic.core import audit
 from aerostic.core.ids import parse_row_id
+from aerostic.core.money import format_money, from_micros
 from aerostic.core.streaming import streaming_download
 from aerostic.core.tenant_context import tenant_context
 from billing import selectors
 from billing.cycles import cycle_start
 from billing.models import Category, LedgerEntry, UnpricedUsage
-from billing.money import format_money, from_micros
+from campaigns.models import Campaign
+from campaigns.views.common import estimate_view
 from contacts.exporting import csv_lines
 from tenants.portal_base import PortalView
 
@@ -94,9 +96,6 @@ def _rows(rows: list[dict[str, Any]], field: str, currency: str, total: int) -> 
 
 def _top_campaigns(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """The cycle's costliest campaigns with their stored estimate and actual cost side by side."""
-    from campaigns.models import Campaign
-    from campaigns.views.common import estimate_view
-
     currency = summary["currency"]
     ids = [row["campaign_id"] for row in summary["top_campaigns"]]
     campaigns = {campaign.pk: campaign for campaign in Campaign.objects.filter(pk__in=ids)}

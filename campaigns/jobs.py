@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aerostic.core.jobs import platform_job
+from aerostic.core.tenant_context import tenant_context
 
 
 def send_batch(*, tenant_id: int, campaign_id: int, batch: int) -> dict[str, Any]:
     """Not one transaction: each chunk's claim commits before Meta is called (campaigns/engine/)."""
-    from aerostic.core.tenant_context import tenant_context
     from campaigns.engine import send_batch as run
 
     with tenant_context(tenant_id):

@@ -39,7 +39,7 @@ OTHER_E164 = "+919812345699"
 
 @pytest.fixture
 def bravo_account(simulator, bravo):
-    from whatsapp.services import sandbox_connect
+    from whatsapp.connections.connect import sandbox_connect
 
     return sandbox_connect(tenant=bravo.tenant, actor=bravo.admin.user)
 

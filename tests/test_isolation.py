@@ -28,9 +28,9 @@ from contacts.models import AttributeDefinition, Contact, ContactImport, Contact
 from contacts.services import contact_create, list_create, list_members_add, segment_save
 from tenants.models import Invitation, Membership, Tenant
 from tenants.tests.factories import TenantScopedFactory
+from whatsapp.connections.connect import sandbox_connect
 from whatsapp.dispatch import message_enqueue
 from whatsapp.models import AccessToken, MessageTemplate, OutboundMessage, PhoneNumber, WhatsAppAccount
-from whatsapp.services import sandbox_connect
 
 pytestmark = pytest.mark.django_db
 

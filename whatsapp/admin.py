@@ -9,6 +9,8 @@ from django.urls import path
 from aerostic.core.admin_site import ServiceAdmin, TenantScopedAdmin
 from aerostic.core.errors import DomainError
 from aerostic.core.tenant_context import tenant_context
+from whatsapp.connections.numbers import PHONE_STAFF_FIELDS, phone_number_staff_update
+from whatsapp.connections.tokens import token_health_check, token_rotate
 from whatsapp.graph.breaker import CircuitBreaker
 from whatsapp.models import (
     AccessToken,
@@ -20,7 +22,6 @@ from whatsapp.models import (
     WebhookEvent,
     WhatsAppAccount,
 )
-from whatsapp.services import PHONE_STAFF_FIELDS, phone_number_staff_update, token_health_check, token_rotate
 
 
 class RotateTokenForm(forms.Form):
@@ -237,7 +238,7 @@ class OrphanConnectionAdmin(admin.ModelAdmin):
         )
 
     def assign_view(self, request, orphan_id):
-        from whatsapp.onboarding import orphan_assign
+        from whatsapp.connections.onboarding import orphan_assign
 
         orphan = get_object_or_404(OrphanConnection, pk=orphan_id)
         form = AssignOrphanForm(request.POST or None)

@@ -10,7 +10,8 @@ from rest_framework.response import Response
 from accounts.roles import Perm
 from aerostic.core.errors import DomainError
 from tenants.api_base import TenantAPIView
-from whatsapp import selectors, services
+from whatsapp import selectors
+from whatsapp.connections import checks as connection_checks
 
 
 class PhoneNumberOutput(serializers.Serializer):
@@ -61,13 +62,13 @@ class AccountListApi(TenantAPIView):
 
 
 def _run_checks(request: Request, *, deep: bool) -> list[dict]:
-    services.live_check_claim(tenant_id=request.tenant.pk, kind="connection")
+    connection_checks.live_check_claim(tenant_id=request.tenant.pk, kind="connection")
     results = []
     for account in selectors.account_list():
         try:
-            checks = services.connection_check(account=account, deep=deep)
+            checks = connection_checks.connection_check(account=account, deep=deep)
         except DomainError as problem:
-            checks = [services.Check("connection", False, problem.message)]
+            checks = [connection_checks.Check("connection", False, problem.message)]
         results.append(
             {
                 "account_id": account.pk,

@@ -26,7 +26,7 @@ def check_all_tokens() -> int:
 
 @tenant_job
 def check_token(*, tenant_id: int, token_id: int) -> str | None:
-    from whatsapp.services import token_health_check
+    from whatsapp.connections.tokens import token_health_check
 
     token_row = AccessToken.objects.select_related("account").filter(pk=token_id, is_current=True).first()
     if token_row is None or token_row.token is None:
@@ -36,7 +36,7 @@ def check_token(*, tenant_id: int, token_id: int) -> str | None:
 
 @platform_job("expire Embedded Signup sessions")
 def expire_onboarding_sessions() -> int:
-    from whatsapp.onboarding import expire_onboarding_sessions as expire
+    from whatsapp.connections.onboarding import expire_onboarding_sessions as expire
 
     return expire()
 

@@ -14,7 +14,9 @@ from django.views.decorators.http import require_POST
 from accounts.roles import Perm
 from aerostic.core.errors import DomainError
 from tenants.portal_base import PortalView, require_permission
-from whatsapp import onboarding, selectors, services
+from whatsapp import selectors
+from whatsapp.connections import checks as connection_checks
+from whatsapp.connections import connect, numbers, onboarding
 from whatsapp.forms import EmbeddedSignupForm, EmbeddedSignupSessionForm, ManualTokenForm, PinForm
 from whatsapp.models import WhatsAppAccount
 
@@ -45,7 +47,7 @@ class WhatsAppView(PortalView):
         form = ManualTokenForm(request.POST)
         if form.is_valid():
             try:
-                account = services.account_connect(
+                account = connect.account_connect(
                     tenant=request.tenant,
                     waba_id=form.cleaned_data["waba_id"],
                     token=form.cleaned_data["token"],
@@ -65,7 +67,7 @@ class WhatsAppView(PortalView):
 @require_permission(Perm.WHATSAPP_CONNECT)
 def sandbox_connect(request: HttpRequest) -> HttpResponse:
     try:
-        account = services.sandbox_connect(tenant=request.tenant, actor=request.user, request=request)
+        account = connect.sandbox_connect(tenant=request.tenant, actor=request.user, request=request)
     except DomainError as problem:
         messages.error(request, problem.message)
     else:
@@ -95,7 +97,7 @@ def embedded_signup_complete(request: HttpRequest) -> HttpResponse:
             phone_number_id=data["phone_number_id"],
         )
     try:
-        account = services.embedded_signup_complete(tenant=request.tenant, actor=request.user, request=request, **data)
+        account = connect.embedded_signup_complete(tenant=request.tenant, actor=request.user, request=request, **data)
     except DomainError as problem:
         messages.error(request, problem.message)
     else:
@@ -138,7 +140,7 @@ def phone_register(request: HttpRequest, phone_id: int) -> HttpResponse:
         messages.error(request, "The PIN is 6 digits.")
         return redirect("portal:whatsapp")
     try:
-        services.phone_register(phone=phone, pin=form.cleaned_data["pin"], actor=request.user, request=request)
+        numbers.phone_register(phone=phone, pin=form.cleaned_data["pin"], actor=request.user, request=request)
     except DomainError as problem:
         messages.error(request, problem.message)
     else:
@@ -150,7 +152,7 @@ def phone_register(request: HttpRequest, phone_id: int) -> HttpResponse:
 @require_permission(Perm.WHATSAPP_CONNECT)
 def account_disconnect(request: HttpRequest, account_id: int) -> HttpResponse:
     account = PortalView.scoped_get(selectors.account_get, account_id)
-    services.account_disconnect(account=account, actor=request.user, request=request)
+    numbers.account_disconnect(account=account, actor=request.user, request=request)
     messages.success(request, f"{account} was disconnected and its token erased.")
     return redirect("portal:whatsapp")
 
@@ -160,8 +162,8 @@ def account_disconnect(request: HttpRequest, account_id: int) -> HttpResponse:
 def account_check(request: HttpRequest, account_id: int) -> HttpResponse:
     account = PortalView.scoped_get(selectors.account_get, account_id)
     try:
-        services.live_check_claim(tenant_id=request.tenant.pk, kind="connection")
-        checks = services.connection_check(account=account)
+        connection_checks.live_check_claim(tenant_id=request.tenant.pk, kind="connection")
+        checks = connection_checks.connection_check(account=account)
     except DomainError as problem:
-        checks = [services.Check("connection", False, problem.message)]
+        checks = [connection_checks.Check("connection", False, problem.message)]
     return render(request, "whatsapp/_checks.html", {"checks": checks, "account": account})

@@ -15,8 +15,8 @@ from typing import Any
 
 import phonenumbers
 
+from aerostic.core.money import NotExactInMicros, to_micros
 from billing.models import PricingModel
-from billing.money import NotExactInMicros, to_micros
 from billing.pricing import DEFAULT_RULES, WEBHOOK_MODELS, category_of
 
 CARD_COLUMNS = ("effective_date", "pricing_model", "currency", "market", "category", "rate")

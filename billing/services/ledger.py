@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from aerostic.core import audit
 from aerostic.core.errors import Conflict, DomainError
+from aerostic.core.jobs import enqueue_on_commit
 from aerostic.core.sqlrows import bound_cursor
 from aerostic.core.tenant_context import require_tenant_id, tenant_context
 from billing.cycles import cycle_start
@@ -159,7 +160,6 @@ def balance_move(profile: BillingProfile, delta_micros: int) -> None:
         return
     balance, limit = row
     if delta_micros < 0 and balance < -limit <= balance - delta_micros and settings.BILLING_ENFORCE_BALANCE:
-        from aerostic.core.jobs import enqueue_on_commit
         from billing.jobs import pause_for_balance
 
         enqueue_on_commit(pause_for_balance, queue="default", tenant_id=profile.tenant_id)

@@ -10,6 +10,8 @@ from django.utils import timezone
 from campaigns.engine.source import CampaignSource, batch_keys
 from campaigns.engine.writes import pause_campaign
 from campaigns.models import Campaign, CampaignMessage
+from campaigns.status import campaigns_status_update
+from whatsapp.selectors import phone_sending_problem
 from whatsapp.sending import chain
 
 logger = logging.getLogger(__name__)
@@ -67,8 +69,6 @@ def batch_is_running(campaign_id: int, batch: int) -> bool:
 
 def send_batch(campaign_id: int, batch: int) -> dict[str, Any]:
     """Sends what the batch may send now. Inside the tenant's context (campaigns.jobs.send_batch)."""
-    from whatsapp.selectors import phone_sending_problem
-
     campaign = (
         Campaign.objects.select_related("phone_number__account", "phone_number__tenant", "tenant")
         .filter(pk=campaign_id)
@@ -90,9 +90,10 @@ def finish_if_done(campaign_id: int) -> bool:
     """Completed when nothing is queued or in flight (`unknown` ones are settled by statuses later)."""
     now = timezone.now()
     in_flight = CampaignMessage.objects.filter(campaign_id=campaign_id, state__in=(State.QUEUED, State.SENDING))
-    changed = (
-        Campaign.objects.filter(pk=campaign_id, status=Status.RUNNING)
-        .exclude(pk__in=in_flight.values("campaign_id"))
-        .update(status=Status.COMPLETED, status_reason="", finished_at=now, updated_at=now)
+    changed = campaigns_status_update(
+        Campaign.objects.filter(pk=campaign_id, status=Status.RUNNING).exclude(pk__in=in_flight.values("campaign_id")),
+        to=Status.COMPLETED,
+        reason="",
+        now=now,
     )
     return bool(changed)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from campaigns.engine.constants import BATCH_SIZE
 from campaigns.mapping import missing_value_sql
 from campaigns.models import Campaign, CampaignMessage, CampaignVariant
+from compliance import policy
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +74,6 @@ def _skip_rules(variant: CampaignVariant) -> list[tuple[str, list[Any], str]]:
     """What `compliance.policy.can_send` would refuse for anyone, as SQL on contact `c`, in its order
     (the first matching reason is kept). Quiet hours and the frequency cap depend on the moment of
     the send: the batch job applies them."""
-    from compliance import policy
-
     category = variant.template.category
     rules: list[tuple[str, list[Any], str]] = [("c.phone_index = ''", [], "No WhatsApp number.")]
     settings = policy.compliance_settings_for(variant.tenant_id)

@@ -11,6 +11,8 @@ from campaigns.engine.constants import CALLBACK_PREFIX, HELD
 from campaigns.engine.writes import note_hold, pause_campaign
 from campaigns.mapping import values_for
 from campaigns.models import Campaign, CampaignMessage
+from contacts.phones import customer_index
+from whatsapp.message_templates.rendering import TemplateParameterError, render_template, template_message
 from whatsapp.sending.chain import Source
 from whatsapp.sending.ledger import Ledger, register_ledger
 from whatsapp.sending.rules import SendRequest
@@ -54,9 +56,6 @@ class CampaignSource(Source):
         return None if status == Status.RUNNING else f"campaign {status}"
 
     def request_for(self, row: CampaignMessage) -> SendRequest | str:
-        from contacts.phones import customer_index
-        from whatsapp.message_templates.rendering import TemplateParameterError, render_template, template_message
-
         contact = row.contact
         variant = self.variants[row.variant_id]
         template = variant.template

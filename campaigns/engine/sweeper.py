@@ -10,6 +10,7 @@ from django.utils import timezone
 from campaigns.engine.batches import batch_is_running, finish_if_done
 from campaigns.engine.constants import LOST_JOB_AFTER
 from campaigns.models import Campaign, CampaignMessage
+from campaigns.status import campaigns_status_update
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +23,11 @@ def start_scheduled(now: datetime | None = None) -> list[Campaign]:
     now = now or timezone.now()
     started = []
     for campaign in Campaign.all_tenants.filter(status=Status.SCHEDULED, send_at__lte=now):
-        changed = Campaign.all_tenants.filter(pk=campaign.pk, status=Status.SCHEDULED).update(
-            status=Status.RUNNING, started_at=now, updated_at=now
+        changed = campaigns_status_update(
+            Campaign.all_tenants.filter(pk=campaign.pk, status=Status.SCHEDULED),
+            to=Status.RUNNING,
+            now=now,
+            started_at=now,
         )
         if changed:
             started.append(campaign)

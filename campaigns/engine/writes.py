@@ -6,7 +6,9 @@ import logging
 
 from django.utils import timezone
 
+from aerostic.core import audit
 from campaigns.models import Campaign, CampaignMessage
+from campaigns.status import campaigns_status_update
 
 logger = logging.getLogger(__name__)
 
@@ -21,10 +23,10 @@ def note_hold(campaign_id: int, reason: str) -> None:
 
 
 def pause_campaign(campaign_id: int, reason: str) -> None:
-    from aerostic.core import audit
-
-    changed = Campaign.objects.filter(pk=campaign_id, status__in=(Status.RUNNING, Status.SCHEDULED)).update(
-        status=Status.PAUSED, status_reason=reason[:255], updated_at=timezone.now()
+    changed = campaigns_status_update(
+        Campaign.objects.filter(pk=campaign_id, status__in=(Status.RUNNING, Status.SCHEDULED)),
+        to=Status.PAUSED,
+        reason=reason,
     )
     if changed:
         campaign = Campaign.objects.get(pk=campaign_id)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from aerostic.core.money import format_money
 from aerostic.core.tenant_context import tenant_context
-from billing.money import format_money
 from billing.selectors import campaign_actual
 from billing.tests.support import deliver_statuses, seed, status
 from campaigns.models import CampaignMessage

@@ -406,7 +406,7 @@ def test_quiet_hours_hold_marketing_recipients_until_their_morning(alpha, phone,
 def test_disconnecting_the_number_pauses_its_running_and_scheduled_campaigns_at_once(
     alpha, phone, template, simulator, connected
 ):
-    from whatsapp.services import account_disconnect
+    from whatsapp.connections.numbers import account_disconnect
 
     running = launch(alpha, draft(alpha, phone, template, audience(alpha, 3)))
     scheduled = launch(

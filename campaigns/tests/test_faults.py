@@ -524,7 +524,7 @@ def test_meta_unreachable_retries_with_backoff_then_fails_clearly_and_the_breake
 
 def _reconnect(alpha, simulator, phone: PhoneNumber) -> None:
     """The same WABA and number connected again with its system-user token (new rows, as always)."""
-    from whatsapp.services import SANDBOX_PIN, account_connect
+    from whatsapp.connections.connect import SANDBOX_PIN, account_connect
 
     token = next(t.value for t in simulator.state.tokens.values() if phone.account.waba_id in t.waba_ids)
     account_connect(
@@ -543,7 +543,7 @@ def test_a_number_stopped_mid_campaign_pauses_it_within_a_chunk_and_it_resumes_o
     how, alpha, phone, template, simulator, workers, tmp_path
 ):
     from campaigns.services import campaign_resume
-    from whatsapp.services import account_disconnect
+    from whatsapp.connections.numbers import account_disconnect
 
     simulator.state.faults = Faults(latency_ms=LATENCY_MS)
     chunk = 5

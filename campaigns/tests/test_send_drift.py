@@ -56,6 +56,7 @@ from contacts.services import contact_create, list_create, list_members_add
 from inbox.outbound import outbound_store
 from tenants.models import Tenant
 from tenants.services import tenant_platform_update
+from whatsapp.connections.numbers import account_disconnect, phone_number_staff_update
 from whatsapp.dispatch import message_enqueue
 from whatsapp.jobs import send_outbound
 from whatsapp.message_templates.selectors import is_sendable
@@ -63,7 +64,6 @@ from whatsapp.message_templates.services import template_status_apply
 from whatsapp.models import MessageTemplate, OutboundMessage, PhoneNumber, WhatsAppAccount
 from whatsapp.selectors import sending_problem
 from whatsapp.sending import limits
-from whatsapp.services import account_disconnect, phone_number_staff_update
 from whatsapp.simulator.state import Faults
 
 pytestmark = pytest.mark.django_db

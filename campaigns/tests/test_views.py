@@ -407,12 +407,6 @@ def test_with_a_rate_card_the_review_and_the_campaign_page_show_the_estimated_am
             "1,234.5678 USD",
             id="micros",
         ),
-        pytest.param(
-            {"status": "estimated", "currency": "INR", "total_minor": 123456}, True, "1,234.56 INR", id="minor"
-        ),
-        pytest.param(
-            {"status": "estimated", "currency": "JPY", "total_minor": 1500}, True, "1,500 JPY", id="no-decimals"
-        ),
     ],
 )
 def test_the_estimate_is_shown_as_an_amount_or_with_the_reason_there_is_none(estimate, known, text):

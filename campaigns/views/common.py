@@ -1,5 +1,5 @@
 """What the campaign pages share: the campaign lookup (404 for another tenant's), the workspace's
-time zone, badge kinds, money and percentage display."""
+time zone, badge kinds, the cost estimate and percentage display."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.contrib import messages
 from django.http import HttpRequest
 
+from aerostic.core.money import format_money
 from campaigns import selectors
 from campaigns.models import Campaign, CampaignMessage
 from tenants.portal_base import PortalView
@@ -32,24 +33,6 @@ STATE_KIND = {
     CampaignMessage.State.UNKNOWN: "warning",
 }
 LIVE = (Status.SCHEDULED, Status.RUNNING, Status.PAUSED)
-# ISO 4217 currencies without minor units; every other one has two.
-_ZERO_DECIMAL = {
-    "BIF",
-    "CLP",
-    "DJF",
-    "GNF",
-    "ISK",
-    "JPY",
-    "KMF",
-    "KRW",
-    "PYG",
-    "RWF",
-    "UGX",
-    "VND",
-    "VUV",
-    "XAF",
-    "XOF",
-}
 
 
 def workspace_zone(request: HttpRequest) -> ZoneInfo:
@@ -63,20 +46,8 @@ def percent(part: int, whole: int) -> float | None:
     return round(part * 100 / whole, 1) if whole else None
 
 
-def money(minor: Any, currency: str) -> str:
-    """An amount in minor units, e.g. 123456 INR → "1,234.56 INR"."""
-    try:
-        amount = int(minor)
-    except (TypeError, ValueError):
-        return "—"
-    currency = (currency or "").upper()
-    if currency in _ZERO_DECIMAL:
-        return f"{amount:,} {currency}".strip()
-    return f"{amount / 100:,.2f} {currency}".strip()
-
-
 def estimate_view(estimate: dict[str, Any]) -> dict[str, Any]:
-    """The cost estimate as the pages show it: the amount (billing's micro-units, or minor units),
+    """The cost estimate as the pages show it: the amount (billing's micro-units),
     what could not be priced and the assumptions — or why there is no amount."""
     if not estimate:
         return {"known": False, "text": "No estimate was made."}
@@ -84,11 +55,7 @@ def estimate_view(estimate: dict[str, Any]) -> dict[str, Any]:
     if estimate.get("status") == "unknown":
         text = None
     elif estimate.get("total_micros") is not None:
-        from billing.money import format_money
-
         text = format_money(int(estimate["total_micros"]), currency)
-    elif estimate.get("total_minor") is not None:
-        text = money(estimate["total_minor"], currency)
     else:
         text = None
     if text is None:

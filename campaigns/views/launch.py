@@ -10,7 +10,8 @@ from django.shortcuts import redirect
 
 from accounts.roles import Perm
 from aerostic.core.errors import Conflict
-from campaigns import selectors, services
+from aerostic.core.money import format_money
+from campaigns import costing, selectors, services
 from campaigns.mapping import CampaignInvalid, values_for
 from campaigns.models import Campaign, CampaignMessage, CampaignVariant
 from campaigns.selectors import COUNTED
@@ -125,13 +126,11 @@ def cost_view(campaign: Campaign) -> dict[str, Any] | None:
     """Estimated (at launch) and actual (the ledger: delivered messages Meta priced) side by side."""
     if not campaign.launched_at:
         return None
-    from billing.money import format_money
-    from billing.selectors import campaign_cost
-
-    cost = campaign_cost(campaign)
-    actual = cost["actual"]
+    actual = costing.campaign_actual(campaign)
+    if actual is None:
+        return None
     return {
-        "estimate": estimate_view(cost["estimate"]),
+        "estimate": estimate_view(campaign.estimate or {}),
         "actual": format_money(actual["total_micros"], actual["currency"]),
         "charged": actual["charged_messages"],
         "free": actual["free_messages"],

@@ -102,7 +102,7 @@ def _seed(workspace, account, *, prefix: str) -> Contact:
 
 @pytest.fixture
 def bravo_account(simulator, bravo):
-    from whatsapp.services import sandbox_connect
+    from whatsapp.connections.connect import sandbox_connect
 
     return sandbox_connect(tenant=bravo.tenant, actor=bravo.admin.user)
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_simulated_customer_message_reaches_the_inbox(live_server, settings, alpha):
-    from whatsapp.services import sandbox_connect
+    from whatsapp.connections.connect import sandbox_connect
 
     server = SimulatorServer(
         state=SimulatorState(review_seconds=0.2, delivery_delays=(0.05, 0.1)),

@@ -14,10 +14,10 @@ from accounts.roles import Perm, role_has_perm
 from aerostic.core.errors import Conflict, Forbidden
 from tenants.api_base import TenantAPIView
 from whatsapp import selectors as connections
+from whatsapp.connections.checks import live_check_claim
 from whatsapp.message_templates import selectors, services
 from whatsapp.message_templates.rendering import TemplateParameterError, render_template, template_message
 from whatsapp.models import MessageTemplate
-from whatsapp.services import live_check_claim
 
 
 class TemplateOutput(serializers.Serializer):

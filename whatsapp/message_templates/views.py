@@ -15,12 +15,12 @@ from aerostic.core.errors import DomainError
 from aerostic.core.ids import parse_row_id
 from tenants.portal_base import PortalView, require_permission
 from whatsapp import selectors as connections
+from whatsapp.connections.checks import live_check_claim
 from whatsapp.message_templates import selectors, services
 from whatsapp.message_templates.forms import TemplateBuilderForm, initial_from
 from whatsapp.message_templates.rendering import TemplateParameterError, render_template, sample_values
 from whatsapp.message_templates.rules import validate_template
 from whatsapp.models import MessageTemplate
-from whatsapp.services import live_check_claim
 
 STATUS_KIND = {
     "APPROVED": "success",

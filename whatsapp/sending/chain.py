@@ -178,7 +178,7 @@ def stream(source: Source, phone: Any, *, queue_name: str) -> dict[str, Any]:
     tenant's context. A job that finds the source's lock taken leaves (its mark stays: the holder
     looks again after releasing the lock, so nothing enqueued meanwhile waits for the sweeper)."""
     from aerostic.core import queues
-    from whatsapp.services import ConnectionProblem
+    from whatsapp.connections.clients import ConnectionProblem
 
     result: dict[str, Any] = {"result": "done"}
     counts: Counter[str] = Counter()

@@ -43,7 +43,7 @@ class NumberSender:
 
     def __init__(self, phone: Any, source: Source) -> None:
         from compliance.policy import compliance_settings_for
-        from whatsapp.services import breaker_for, graph_for
+        from whatsapp.connections.clients import breaker_for, graph_for
 
         self.phone, self.source, self.ledger = phone, source, source.ledger
         self.account = phone.account
@@ -227,7 +227,7 @@ class NumberSender:
             if verdict.opted_out and item.contact is not None:
                 record_marketing_stop(item.contact, reference=f"{self.ledger.reference}:{item.id}")
             if verdict.reauthorise:
-                from whatsapp.services import mark_reauthorisation_needed
+                from whatsapp.connections.tokens import mark_reauthorisation_needed
 
                 mark_reauthorisation_needed(self.account, error)
                 stop_reason = stop_reason or REAUTHORISE

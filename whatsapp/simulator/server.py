@@ -1,11 +1,12 @@
-"""The simulator's HTTP server: Graph API routes plus a `/_sim/` control API for tests and demos."""
+"""The simulator's HTTP server: the HTTP plumbing, fault injection, routing to the Graph endpoints
+(`graph_accounts`, `graph_messages`, `graph_templates`, mixed into `SimulatorServer` with the
+webhooks of `events`) and a `/_sim/` control API for tests and demos."""
 
 from __future__ import annotations
 
 import json
 import random
 import re
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -15,29 +16,17 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from whatsapp.simulator import webhooks
+from whatsapp.simulator.events import SimulatedEvents
+from whatsapp.simulator.graph_accounts import AccountRoutes
+from whatsapp.simulator.graph_messages import MessageRoutes
+from whatsapp.simulator.graph_templates import TemplateRoutes
 from whatsapp.simulator.state import (
     ALL_SCOPES,
-    CATEGORIES,
-    TEMPLATE_NAME_RE,
     Faults,
     GraphFault,
     SimulatorState,
-    Template,
 )
 
-MESSAGE_TYPES = {
-    "text",
-    "template",
-    "image",
-    "audio",
-    "video",
-    "document",
-    "sticker",
-    "interactive",
-    "reaction",
-    "location",
-    "contacts",
-}
 Route = tuple[str, re.Pattern[str], Callable[..., Any]]
 
 
@@ -47,7 +36,7 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 1024
 
 
-class SimulatorServer:
+class SimulatorServer(AccountRoutes, MessageRoutes, TemplateRoutes, SimulatedEvents):
     """Owns the state, the HTTP server and the webhook sender. `start()` runs it in a thread."""
 
     def __init__(
@@ -94,87 +83,6 @@ class SimulatorServer:
         while not self._stop_review.wait(0.2):
             for template in self.state.review_due_templates():
                 self.template_status_webhook(template)
-
-    # ---- webhooks the simulator emits ---------------------------------------------------------
-
-    def template_status_webhook(self, template: Template, *, reason: str | None = None) -> None:
-        value = {
-            "event": template.status,
-            "message_template_id": int(template.id),
-            "message_template_name": template.name,
-            "message_template_language": template.language,
-            "reason": reason or template.rejected_reason,
-        }
-        self.webhooks.send_now(webhooks.envelope(template.waba_id, "message_template_status_update", value))
-
-    def inbound_message(
-        self,
-        *,
-        phone_number_id: str,
-        sender: str,
-        name: str = "Sim Customer",
-        message_type: str = "text",
-        content: dict[str, Any] | None = None,
-        context: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        phone = self.state.phones[phone_number_id]
-        wamid = "wamid.SIM" + secrets.token_hex(12).upper()
-        message: dict[str, Any] = {
-            "from": sender,
-            "id": wamid,
-            "timestamp": str(int(time.time())),
-            "type": message_type,
-        }
-        defaults = {
-            "text": {"body": "Hello"},
-            "reaction": {"message_id": "wamid.X", "emoji": "👍"},
-            "location": {"latitude": 12.97, "longitude": 77.59, "name": "Office"},
-            "contacts": [
-                {
-                    "name": {"formatted_name": "Ana Lima", "first_name": "Ana"},
-                    "phones": [{"phone": "+55 11 98765 4321", "type": "CELL"}],
-                }
-            ],
-            "image": {"id": self.state.next_id(), "mime_type": "image/jpeg", "sha256": "0" * 64},
-            "button": {"payload": "STOP", "text": "Stop promotions"},
-            "interactive": {"type": "button_reply", "button_reply": {"id": "yes", "title": "Yes"}},
-            "unsupported": None,
-        }
-        if message_type == "unsupported":
-            message["errors"] = [
-                {
-                    "code": 131051,
-                    "title": "Message type unknown",
-                    "error_data": {"details": "Message type is currently not supported."},
-                }
-            ]
-        else:
-            message[message_type] = content or defaults.get(message_type) or {}
-        if context:
-            message["context"] = context
-        value = {
-            "messaging_product": "whatsapp",
-            "metadata": webhooks.metadata(phone),
-            "contacts": [{"profile": {"name": name}, "wa_id": sender}],
-            "messages": [message],
-        }
-        payload = webhooks.envelope(phone.waba_id, "messages", value)
-        self.webhooks.send_now(payload)
-        return payload
-
-    def quality_change(self, phone_number_id: str, *, quality: str | None = None, tier: str | None = None) -> None:
-        phone = self.state.phones[phone_number_id]
-        event = "FLAGGED" if quality == "RED" else ("UPGRADE" if tier else "UNFLAGGED")
-        if quality:
-            phone.quality_rating = quality
-        if tier:
-            phone.messaging_limit_tier = tier
-        value = {
-            "display_phone_number": webhooks.metadata(phone)["display_phone_number"],
-            "event": event,
-            "current_limit": phone.messaging_limit_tier,
-        }
-        self.webhooks.send_now(webhooks.envelope(phone.waba_id, "phone_number_quality_update", value))
 
     # ---- HTTP plumbing ------------------------------------------------------------------------
 
@@ -318,330 +226,6 @@ class SimulatorServer:
         if not tail and method == "POST" and head in self.state.templates:
             return self._edit_template(token, head, body or {})
         raise GraphFault(400, 100, f"Unsupported {method.lower()} request.", error_type="GraphMethodException")
-
-    # ---- Graph endpoints ----------------------------------------------------------------------
-
-    def _exchange_code(self, query: dict[str, str]) -> Any:
-        code = query.get("code", "")
-        with self.state.lock:
-            found = self.state.codes.pop(code, None)
-        if found is None or found[2] < time.time():
-            raise GraphFault(400, 100, "Invalid verification code format.", subcode=36007)
-        return {"access_token": found[0], "token_type": "bearer"}
-
-    def _debug_token(self, query: dict[str, str], headers: dict[str, str]) -> Any:
-        token = self.state.tokens.get(query.get("input_token", ""))
-        if token is None:
-            return {
-                "data": {
-                    "is_valid": False,
-                    "error": {"code": 190, "message": "Invalid OAuth access token."},
-                    "scopes": [],
-                }
-            }
-        valid = token.is_valid and not (token.expires_at and token.expires_at < time.time())
-        return {
-            "data": {
-                "app_id": "sim-app",
-                "type": token.kind,
-                "application": "Aerostic Simulator",
-                "expires_at": token.expires_at,
-                "data_access_expires_at": 0,
-                "is_valid": valid,
-                "scopes": token.scopes,
-                "user_id": "sim-system-user",
-                "granular_scopes": [
-                    {"scope": scope, "target_ids": token.waba_ids}
-                    for scope in token.scopes
-                    if scope.startswith("whatsapp")
-                ],
-            }
-        }
-
-    def _phone_json(self, phone: Any) -> dict[str, Any]:
-        return {
-            "id": phone.id,
-            "display_phone_number": phone.display_phone_number,
-            "verified_name": phone.verified_name,
-            "quality_rating": phone.quality_rating,
-            "messaging_limit_tier": phone.messaging_limit_tier,
-            "throughput": {"level": phone.throughput},
-            "name_status": phone.name_status,
-            "code_verification_status": "VERIFIED",
-            "platform_type": "CLOUD_API" if phone.registered else "NOT_APPLICABLE",
-            "status": phone.status,
-        }
-
-    def _object(self, token: Any, object_id: str) -> Any:
-        if object_id in self.state.phones:
-            return self._phone_json(self.state.phone_for(token, object_id))
-        if object_id in self.state.wabas:
-            return self.state.waba_for(token, object_id)
-        if object_id in self.state.media:
-            return {
-                **self.state.media[object_id],
-                "url": f"https://lookaside.example/{object_id}",
-                "messaging_product": "whatsapp",
-            }
-        if object_id in self.state.templates:
-            return self._template_json(self.state.templates[object_id])
-        raise GraphFault(
-            400,
-            100,
-            f"Unsupported get request. Object with ID '{object_id}' does not exist",
-            subcode=33,
-            error_type="GraphMethodException",
-        )
-
-    def _register(self, token: Any, phone_id: str, action: str, body: dict[str, Any]) -> Any:
-        phone = self.state.phone_for(token, phone_id)
-        if action == "register":
-            pin = str(body.get("pin", ""))
-            if not re.fullmatch(r"\d{6}", pin):
-                raise GraphFault(400, 100, "(#100) Param pin must be 6 digits")
-            if pin != phone.pin:
-                raise GraphFault(
-                    400,
-                    133005,
-                    "Two step verification PIN Mismatch",
-                    details="The PIN you entered does not match the two-step verification PIN.",
-                )
-        phone.registered = action == "register"
-        return {"success": True}
-
-    def _subscriptions(self, token: Any, method: str, waba_id: str, body: Any) -> Any:
-        self.state.waba_for(token, waba_id)
-        if method == "GET":
-            sub = self.state.subscriptions.get(waba_id)
-            return {
-                "data": [
-                    {
-                        "whatsapp_business_api_data": {"id": "sim-app", "name": "Aerostic"},
-                        **({"override_callback_uri": sub["override"]} if sub and sub.get("override") else {}),
-                    }
-                ]
-                if sub
-                else []
-            }
-        if method == "DELETE":
-            self.state.subscriptions.pop(waba_id, None)
-            return {"success": True}
-        override = (body or {}).get("override_callback_uri")
-        if override and waba_id not in self.state.subscriptions:
-            raise GraphFault(400, 100, "Subscribe the app before overriding its callback URL.")
-        self.state.subscriptions[waba_id] = {"override": override}
-        return {"success": True}
-
-    def _send(self, token: Any, phone_id: str, body: dict[str, Any]) -> Any:
-        phone = self.state.phone_for(token, phone_id)
-        if body.get("messaging_product") != "whatsapp":
-            raise GraphFault(400, 100, "(#100) The parameter messaging_product is required.")
-        if body.get("status") == "read":
-            if not str(body.get("message_id", "")).startswith("wamid."):
-                raise GraphFault(400, 100, "(#100) Invalid parameter", details="message_id is invalid")
-            return {"success": True}
-        to = re.sub(r"\D", "", str(body.get("to", "")))
-        if not 6 <= len(to) <= 15:
-            raise GraphFault(400, 100, "(#100) Invalid parameter", details="Parameter 'to' is not a valid number")
-        if to in self.state.faults.rejected:
-            code = self.state.faults.rejected[to]
-            raise GraphFault(
-                400, code, "Recipient cannot receive this message", details=f"Message to {to} refused with {code}"
-            )
-        kind = body.get("type", "text")
-        if kind not in MESSAGE_TYPES or not isinstance(body.get(kind), dict):
-            raise GraphFault(
-                400, 100, "(#100) Invalid parameter", details=f"Message type '{kind}' needs a '{kind}' object"
-            )
-        if not phone.registered and phone.id != self.state.sandbox["phone_number_id"]:
-            raise GraphFault(
-                400, 133010, "Account not registered", details="Register the phone number before sending messages."
-            )
-        category = "service"
-        if kind == "template":
-            template = self._find_template(phone.waba_id, body["template"])
-            category = template.category.lower()
-        elif kind == "text" and not str(body["text"].get("body", "")).strip():
-            raise GraphFault(400, 100, "(#100) Invalid parameter", details="text.body is required")
-        wamid = "wamid.SIM" + secrets.token_hex(12).upper()
-        with self.state.lock:
-            self.state.messages.append(
-                {"wamid": wamid, "to": to, "type": kind, "phone_number_id": phone.id, "ts": time.time()}
-            )
-        self._schedule_statuses(phone, wamid, to, category, str(body.get("biz_opaque_callback_data") or "")[:512])
-        answer: dict[str, Any] = {
-            "messaging_product": "whatsapp",
-            "contacts": [{"input": body["to"], "wa_id": to}],
-            "messages": [{"id": wamid}],
-        }
-        if kind == "template":
-            answer["messages"][0]["message_status"] = "accepted"
-        return answer
-
-    def _find_template(self, waba_id: str, spec: dict[str, Any]) -> Template:
-        name, language = spec.get("name"), (spec.get("language") or {}).get("code")
-        for template in self.state.templates.values():
-            if template.waba_id == waba_id and template.name == name and template.language == language:
-                if template.status != "APPROVED":
-                    raise GraphFault(
-                        400,
-                        132015 if template.status == "PAUSED" else 132001,
-                        f"Template is {template.status.lower()}",
-                        details=f"Template {name} ({language}) is {template.status}",
-                    )
-                return template
-        raise GraphFault(
-            400,
-            132001,
-            "Template name does not exist in the translation",
-            details=f"template name ({name}) does not exist in {language}",
-        )
-
-    def _schedule_statuses(self, phone: Any, wamid: str, to: str, category: str, callback_data: str = "") -> None:
-        undeliverable = self.state.faults.undeliverable.get(to)
-        sent = webhooks.envelope(
-            phone.waba_id,
-            "messages",
-            webhooks.status_value(
-                phone, wamid=wamid, status="sent", to=to, category=category, callback_data=callback_data
-            ),
-        )
-        self.webhooks.send_later(0.05, sent)
-        if undeliverable:
-            errors = [
-                {
-                    "code": undeliverable,
-                    "title": "Message undeliverable",
-                    "message": "Message undeliverable",
-                    "error_data": {"details": "Message could not be delivered"},
-                }
-            ]
-            failed = webhooks.status_value(
-                phone, wamid=wamid, status="failed", to=to, category="", errors=errors, callback_data=callback_data
-            )
-            self.webhooks.send_later(
-                self.state.delivery_delays[0], webhooks.envelope(phone.waba_id, "messages", failed)
-            )
-            return
-        for delay, status in zip(self.state.delivery_delays, ("delivered", "read"), strict=True):
-            value = webhooks.status_value(
-                phone, wamid=wamid, status=status, to=to, category=category, callback_data=callback_data
-            )
-            self.webhooks.send_later(delay, webhooks.envelope(phone.waba_id, "messages", value))
-
-    def _template_json(self, template: Template) -> dict[str, Any]:
-        return {
-            "id": template.id,
-            "name": template.name,
-            "language": template.language,
-            "category": template.category,
-            "status": template.status,
-            "components": template.components,
-            "parameter_format": template.parameter_format,
-            "rejected_reason": template.rejected_reason,
-        }
-
-    def _templates(self, token: Any, method: str, waba_id: str, query: dict[str, str], body: dict[str, Any]) -> Any:
-        self.state.waba_for(token, waba_id)
-        if method == "GET":
-            rows = [t for t in self.state.templates.values() if t.waba_id == waba_id and t.status != "DELETED"]
-            rows.sort(key=lambda t: int(t.id))
-            limit = max(1, min(int(query.get("limit", 25)), 1000))
-            start = int(query["after"]) if query.get("after", "").isdigit() else 0
-            page = rows[start : start + limit]
-            answer: dict[str, Any] = {"data": [self._template_json(t) for t in page]}
-            if page:
-                answer["paging"] = {"cursors": {"before": str(start), "after": str(start + len(page))}}
-                if start + limit < len(rows):
-                    answer["paging"]["next"] = f"/{waba_id}/message_templates?after={start + len(page)}"
-            return answer
-        if method == "DELETE":
-            name = query.get("name")
-            matched = [
-                t
-                for t in self.state.templates.values()
-                if t.waba_id == waba_id
-                and t.name == name
-                and t.status != "DELETED"
-                and (not query.get("hsm_id") or t.id == query["hsm_id"])
-            ]
-            if not matched:
-                raise GraphFault(400, 100, "Template not found", subcode=2593002)
-            for template in matched:
-                template.status = "DELETED"
-            return {"success": True}
-        return self._create_template(waba_id, body)
-
-    def _create_template(self, waba_id: str, body: dict[str, Any]) -> Any:
-        name, category, language = body.get("name", ""), body.get("category", ""), body.get("language", "")
-        components = body.get("components")
-        if not TEMPLATE_NAME_RE.match(str(name)):
-            raise GraphFault(
-                400,
-                100,
-                "Invalid parameter",
-                details="Template name may only contain lowercase letters, digits and underscores",
-            )
-        if category not in CATEGORIES:
-            raise GraphFault(400, 100, "Invalid parameter", details=f"Invalid category {category!r}")
-        if (
-            not language
-            or not isinstance(components, list)
-            or not any(isinstance(c, dict) and c.get("type") == "BODY" for c in components)
-        ):
-            raise GraphFault(400, 100, "Invalid parameter", details="language and a BODY component are required")
-        for template in self.state.templates.values():
-            if (template.waba_id, template.name, template.language) == (
-                waba_id,
-                name,
-                language,
-            ) and template.status != "DELETED":
-                raise GraphFault(
-                    400,
-                    100,
-                    "Message template already exists",
-                    subcode=2388024,
-                    details=f"There is already {language} content for this template.",
-                )
-        template = self.state.add_template(
-            waba_id, name=name, language=language, category=category, components=components
-        )
-        return {"id": template.id, "status": template.status, "category": template.category}
-
-    def _edit_template(self, token: Any, template_id: str, body: dict[str, Any]) -> Any:
-        template = self.state.templates[template_id]
-        self.state.waba_for(token, template.waba_id)
-        if template.status not in ("APPROVED", "REJECTED", "PAUSED"):
-            raise GraphFault(
-                400,
-                100,
-                "Template cannot be edited now",
-                subcode=2593107,
-                details=f"A {template.status} template cannot be edited",
-            )
-        if template.status == "APPROVED":
-            now = time.time()
-            recent = [at for at in template.approved_edits if at > now - 30 * 86400]
-            if any(at > now - 86400 for at in recent) or len(recent) >= 10:
-                raise GraphFault(
-                    400,
-                    100,
-                    "Message template edit limit reached",
-                    subcode=2388299,
-                    details="An approved template can be edited once in 24 hours and up to 10 times in 30 days.",
-                )
-            if body.get("category") and body["category"] != template.category:
-                raise GraphFault(
-                    400, 100, "Invalid parameter", details="The category of an approved template cannot be changed."
-                )
-            template.approved_edits = [*recent, now]
-        if "components" in body:
-            template.components = body["components"]
-        if "category" in body:
-            template.category = body["category"]
-        template.status = "PENDING"
-        template.review_at = time.time() + self.state.review_seconds
-        return {"success": True}
 
     # ---- control API (/_sim/) -------------------------------------------------------------------
 

@@ -152,7 +152,8 @@ def test_disconnect_deregisters_unsubscribes_and_erases_the_token(simulator, con
 
 
 def test_a_disconnected_number_can_be_connected_again(simulator, alpha):
-    from whatsapp.services import account_connect, account_disconnect
+    from whatsapp.connections.connect import account_connect
+    from whatsapp.connections.numbers import account_disconnect
 
     business = simulator.state.create_business(name="Again", display_number="+1 555 0103", verified_name="A")
     first = account_connect(

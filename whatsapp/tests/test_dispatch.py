@@ -21,10 +21,10 @@ from contacts.services import contact_create
 from inbox.models import Message
 from tenants.models import Tenant
 from whatsapp import dispatch
+from whatsapp.connections.clients import breaker_for
 from whatsapp.jobs import send_outbound, sweep_outbound
 from whatsapp.models import MessageTemplate, OutboundMessage, PhoneNumber
 from whatsapp.sending import failures, limits
-from whatsapp.services import breaker_for
 from whatsapp.simulator.state import Faults
 
 pytestmark = pytest.mark.django_db
@@ -294,7 +294,7 @@ def test_a_queued_message_whose_job_was_lost_is_handed_over_again(alpha, phone):
 
 
 def test_disconnecting_the_number_skips_its_queued_sends_at_once_with_the_reason(alpha, phone, simulator):
-    from whatsapp.services import account_disconnect
+    from whatsapp.connections.numbers import account_disconnect
 
     _inbound(phone, "Hi", "wamid.in.stop.1")
     platform_sending_set(enabled=False, reason="incident", actor=None)
@@ -330,7 +330,7 @@ def test_a_deactivated_number_skips_its_sends_with_the_reason(alpha, phone, simu
 
 
 def test_staff_switching_a_number_off_skips_its_queued_sends_at_once(alpha, phone, simulator):
-    from whatsapp.services import phone_number_staff_update
+    from whatsapp.connections.numbers import phone_number_staff_update
 
     _inbound(phone, "Hi", "wamid.in.stop.3")
     waiting = _reply(alpha, phone)  # its job not run yet

@@ -59,7 +59,7 @@ def test_a_second_live_check_within_the_cooldown_is_429_without_a_graph_call(
 
 
 def test_the_cooldown_is_per_workspace(simulator, connected, alpha, bravo, api_client_for):
-    from whatsapp.services import sandbox_connect
+    from whatsapp.connections.connect import sandbox_connect
 
     sandbox_connect(tenant=bravo.tenant, actor=bravo.admin.user)
     assert api_client_for(alpha.admin).get("/api/v1/whatsapp/validate").status_code == 200

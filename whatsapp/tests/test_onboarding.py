@@ -16,8 +16,8 @@ from django.utils import timezone
 from aerostic.core.models import Alert, AuditEvent
 from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook
+from whatsapp.connections.onboarding import expire_onboarding_sessions, onboarding_match
 from whatsapp.models import OnboardingSession, OrphanConnection
-from whatsapp.onboarding import expire_onboarding_sessions, onboarding_match
 
 pytestmark = pytest.mark.django_db
 

@@ -77,7 +77,7 @@ def test_the_api_check_flags_a_stored_user_token(simulator, connected, alpha, ap
 
 def test_rotation_refuses_a_user_token_and_keeps_the_old_one(simulator, connected, alpha):
     from aerostic.core.errors import DomainError
-    from whatsapp.services import token_rotate
+    from whatsapp.connections.tokens import token_rotate
 
     old = _current(connected, alpha.tenant)
     user_token = simulator.state.add_token(waba_ids=[connected.waba_id], kind="USER")

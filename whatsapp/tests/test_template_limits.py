@@ -92,7 +92,7 @@ def test_the_portal_shows_the_limit_as_a_form_error(settings, connected, alpha, 
 
 
 def test_the_limits_are_per_workspace(settings, simulator, connected, alpha, bravo, api_client_for):
-    from whatsapp.services import sandbox_connect
+    from whatsapp.connections.connect import sandbox_connect
 
     settings.TEMPLATE_CREATES_PER_HOUR = 1
     bravo_account = sandbox_connect(tenant=bravo.tenant, actor=bravo.admin.user)

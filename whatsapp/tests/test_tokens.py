@@ -11,9 +11,9 @@ from rq import SimpleWorker
 
 from aerostic.core.models import Alert, AuditEvent
 from aerostic.core.tenant_context import platform_context, tenant_context
+from whatsapp.connections.tokens import token_health_check, token_rotate
 from whatsapp.jobs import check_all_tokens
 from whatsapp.models import AccessToken, WhatsAppAccount
-from whatsapp.services import token_health_check, token_rotate
 
 pytestmark = pytest.mark.django_db
 

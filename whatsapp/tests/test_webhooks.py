@@ -270,7 +270,7 @@ def test_admin_lists_dead_events_and_replays_them(alpha):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_simulators_signed_webhooks_flow_through_the_intake(live_server, simulator, alpha):
-    from whatsapp.services import sandbox_connect
+    from whatsapp.connections.connect import sandbox_connect
 
     account = sandbox_connect(tenant=alpha.tenant, actor=alpha.admin.user)
     simulator.webhooks.url = f"{live_server.url}{URL}"

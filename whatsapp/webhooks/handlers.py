@@ -379,7 +379,7 @@ TENANT_HANDLERS = {
 def partner_app_installed(entry_id: str, value: dict[str, Any]) -> dict[str, Any]:
     """Embedded Signup's callback: match the new WABA to a workspace, or keep it as an orphan.
     Meta sends `waba_info` (waba_id, owner_business_id, partner ids) and nothing of ours."""
-    from whatsapp.onboarding import onboarding_match
+    from whatsapp.connections.onboarding import onboarding_match
 
     info = value.get("waba_info") or {}
     waba_id = str(info.get("waba_id", "") or "")

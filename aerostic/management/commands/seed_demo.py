@@ -23,8 +23,8 @@ from contacts.phones import normalize
 from contacts.services import contact_create, list_members_add
 from tenants import services
 from tenants.models import Membership, Tenant
+from whatsapp.connections.connect import sandbox_connect
 from whatsapp.models import WhatsAppAccount
-from whatsapp.services import sandbox_connect
 
 DEMO_ADMIN = "admin@demo.aerostic.local"
 DEMO_AGENT = "agent@demo.aerostic.local"

@@ -14,6 +14,8 @@ from django.utils import timezone
 from billing.services.metering.batch import Metering, Usage
 from campaigns.engine.statuses import RECIPIENTS_FOUND, callback_row_id, recipients_named
 from contacts.models import Contact
+from contacts.phones import country_of
+from whatsapp.webhooks.values import meta_time
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +78,6 @@ def _pricing_of(status: dict[str, Any]) -> dict[str, Any]:
 
 
 def _status_time(status: dict[str, Any]) -> datetime:
-    from whatsapp.webhooks.values import meta_time
-
     return meta_time(status.get("timestamp")) or timezone.now()
 
 
@@ -151,8 +151,6 @@ def _usage_of(
 
 
 def _country_of(recipient_id: str) -> str:
-    from contacts.phones import country_of
-
     return country_of(recipient_id)
 
 

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from aerostic.core.errors import DomainError
 from aerostic.core.tenant_context import platform_context
+from whatsapp.connections.tokens import token_rotate
 from whatsapp.models import WhatsAppAccount
-from whatsapp.services import token_rotate
 
 
 class Command(BaseCommand):
