@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from aerostic.core.jobs import platform_job
-from aerostic.core.tenant_context import tenant_context
+from aerostic.core.jobs import platform_job, tenant_job
+
+# The engine enqueues these jobs, so each job imports the engine when it runs (a cycle inside campaigns).
 
 
+@tenant_job(atomic=False)
 def send_batch(*, tenant_id: int, campaign_id: int, batch: int) -> dict[str, Any]:
     """Not one transaction: each chunk's claim commits before Meta is called (campaigns/engine/)."""
-    from campaigns.engine import send_batch as run
+    from campaigns import engine
 
-    with tenant_context(tenant_id):
-        return run(campaign_id, batch)
+    return engine.send_batch(campaign_id, batch)
 
 
 @platform_job("campaigns: start scheduled, complete finished")

@@ -5,13 +5,16 @@
     @tenant_job
     def send_batch(*, tenant_id: int, batch_id: int) -> None: ...
 
-A job decorated with `tenant_job` refuses to run without a `tenant_id`, and runs inside
-`tenant_context(tenant_id)` and one transaction; `platform_job(reason)` is the loud
-cross-tenant variant for platform work (retention, sweeps).
+Every job has one of these two shapes. A job decorated with `tenant_job` refuses to run without
+a `tenant_id`, and runs inside `tenant_context(tenant_id)` and one transaction; `platform_job(reason)`
+is the loud cross-tenant variant for platform work (retention, sweeps). `atomic=False` leaves the
+transactions to the job, for work that must commit as it goes: a send's claim commits before Meta
+is called, an import commits batch by batch, a per-workspace sweep commits workspace by workspace.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import uuid
 from collections.abc import Callable
@@ -58,23 +61,32 @@ def enqueue_on_commit(func: Callable[..., Any], *, queue: str = "default", **kwa
     transaction.on_commit(_enqueue)
 
 
-def tenant_job(func: F) -> F:
-    @functools.wraps(func)
-    def wrapper(*args: Any, tenant_id: int | None = None, **kwargs: Any) -> Any:
-        if not isinstance(tenant_id, int) or isinstance(tenant_id, bool):
-            raise TypeError(f"{func.__qualname__} is a tenant job and needs tenant_id=<int>.")
-        with tenant_context(tenant_id), transaction.atomic():
-            return func(*args, tenant_id=tenant_id, **kwargs)
+def tenant_job(func: F | None = None, *, atomic: bool = True) -> Any:
+    """`@tenant_job` or `@tenant_job(atomic=False)`: the job runs in its tenant's scope (and one
+    transaction unless `atomic=False`); without an int `tenant_id` it refuses to run."""
 
-    wrapper.is_tenant_job = True  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, tenant_id: int | None = None, **kwargs: Any) -> Any:
+            if not isinstance(tenant_id, int) or isinstance(tenant_id, bool):
+                raise TypeError(f"{func.__qualname__} is a tenant job and needs tenant_id=<int>.")
+            with tenant_context(tenant_id), transaction.atomic() if atomic else contextlib.nullcontext():
+                return func(*args, tenant_id=tenant_id, **kwargs)
+
+        wrapper.is_tenant_job = True  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(func) if func is not None else decorate
 
 
-def platform_job(reason: str) -> Callable[[F], F]:
+def platform_job(reason: str, *, atomic: bool = True) -> Callable[[F], F]:
+    """`@platform_job(reason)`: the job runs in a platform context (and one transaction unless
+    `atomic=False`; a tenant_context inside it narrows the scope to one workspace)."""
+
     def decorate(func: F) -> F:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with platform_context(reason), transaction.atomic():
+            with platform_context(reason), transaction.atomic() if atomic else contextlib.nullcontext():
                 return func(*args, **kwargs)
 
         wrapper.is_platform_job = True  # type: ignore[attr-defined]

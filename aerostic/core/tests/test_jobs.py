@@ -2,11 +2,11 @@
 
 import django_rq
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from rq import SimpleWorker
 
-from aerostic.core.jobs import enqueue_on_commit, tenant_job
-from aerostic.core.tenant_context import current_tenant_id, tenant_context
+from aerostic.core.jobs import enqueue_on_commit, platform_job, tenant_job
+from aerostic.core.tenant_context import current_tenant_id, in_platform_context, tenant_context
 from tenants.models import Membership
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +68,27 @@ def test_a_real_worker_runs_the_job_in_scope(alpha, django_capture_on_commit_cal
     job.refresh()
     assert job.is_finished, job.latest_result().exc_string if job.latest_result() else job.get_status()
     assert job.return_value() == (alpha.tenant.pk, 3)
+
+
+@tenant_job
+def atomic_depth(*, tenant_id: int) -> int:
+    return len(connection.atomic_blocks)
+
+
+@tenant_job(atomic=False)
+def committing_depth(*, tenant_id: int) -> tuple[int | None, int]:
+    return current_tenant_id(), len(connection.atomic_blocks)
+
+
+@platform_job("test: platform job shape", atomic=False)
+def platform_committing_depth() -> tuple[bool, int]:
+    return in_platform_context(), len(connection.atomic_blocks)
+
+
+def test_a_job_that_commits_as_it_goes_has_the_same_shape_without_the_transaction(alpha):
+    outside = len(connection.atomic_blocks)
+    assert atomic_depth(tenant_id=alpha.tenant.pk) == outside + 1
+    assert committing_depth(tenant_id=alpha.tenant.pk) == (alpha.tenant.pk, outside)
+    assert platform_committing_depth() == (True, outside)
+    with pytest.raises(TypeError, match="needs tenant_id"):
+        committing_depth()
