@@ -25,6 +25,7 @@ from django.utils import timezone
 from aerostic.core import audit, crypto
 from aerostic.core.errors import Conflict
 from aerostic.core.models import AuditEvent
+from aerostic.core.values import digits
 from compliance.models import ComplianceSettings, ConsentEvent, UserPreferenceEvent
 from contacts.models import Contact, ContactListMember
 from inbox.models import Conversation, Message, MessageStatusEvent
@@ -32,7 +33,6 @@ from inbox.services import customer_index
 from tenants.context import platform_context, tenant_context
 from tenants.models import Tenant, TenantScopedModel
 from whatsapp.models import WebhookEvent
-from whatsapp.webhooks.values import digits
 
 # What a redacted raw webhook body becomes (encrypted like any body): still valid JSON, naming nobody.
 REDACTED_WEBHOOK_BODY = json.dumps({"redacted": "contact erased"})

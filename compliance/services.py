@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from aerostic.core import audit
+from aerostic.core.values import digits, error_codes, meta_time
 from compliance.consent import ConsentChange, consent_events_record, consent_record
 from compliance.keywords import MAX_KEYWORD_MESSAGE_LENGTH, OPT_IN, OPT_OUT, match_keyword
 from compliance.models import ComplianceSettings, ConsentEvent, PlatformSwitch, UserPreferenceEvent
@@ -20,9 +21,8 @@ from compliance.policy import compliance_settings_for
 from contacts.models import Contact
 from contacts.selectors import contact_for_number
 from inbox.models import Conversation, Message, MessageKey
-from inbox.services import customer_index, error_codes
+from inbox.services import customer_index
 from tenants.context import require_tenant_id, tenant_context
-from whatsapp.webhooks.values import digits, meta_time
 
 logger = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from typing import Any
 from django.db import connection
 
 from aerostic.core.reindexing import BATCH_SIZE, MIGRATION_SCOPE, legacy_blind_index, rows_in_batches, write_column
+from aerostic.core.values import digits
 from inbox.services import CUSTOMER_INDEX_PURPOSE, customer_index
 from tenants.context import platform_context
-from whatsapp.webhooks.values import digits
 
 # Conversations erased by compliance.privacy keep a random, unique index: nothing to rewrite.
 ERASED_PREFIX = "erased:"

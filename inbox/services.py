@@ -14,10 +14,10 @@ from django.db.models import Q
 
 from aerostic.core.crypto import blind_index
 from aerostic.core.sqlrows import bound_cursor, insert_rows, json_rows
+from aerostic.core.values import digits, error_codes, meta_time
 from inbox.models import Conversation, Message, MessageKey, MessageStatusEvent
 from inbox.payloads import payload_split
 from tenants.context import NoTenantContext, current_scope, require_tenant_id
-from whatsapp.webhooks.values import digits, meta_time
 
 if TYPE_CHECKING:
     from whatsapp.models import PhoneNumber
@@ -597,18 +597,6 @@ def _close_window(conversation_id: int, at: datetime) -> bool:
         .filter(Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lte=at))
         .update(window_expires_at=at)
     )
-
-
-def error_codes(errors: Any) -> set[int]:
-    """The numeric codes of Meta's `errors[]` (ints or strings; anything else skipped)."""
-    codes: set[int] = set()
-    for error in errors or []:
-        if isinstance(error, dict):
-            try:
-                codes.add(int(error.get("code")))
-            except (TypeError, ValueError):
-                continue
-    return codes
 
 
 def status_record(*, status: dict[str, Any]) -> str:

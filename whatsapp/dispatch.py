@@ -22,13 +22,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from aerostic.core.errors import DomainError
+from aerostic.core.values import digits
 from inbox.services import customer_index
 from whatsapp.models import OutboundMessage, PhoneNumber
 from whatsapp.sending import chain
 from whatsapp.sending.ledger import Ledger, register_ledger
 from whatsapp.sending.rules import SendRequest
 from whatsapp.sending.sweeper import SENDING_TIMEOUT, on_sweep
-from whatsapp.webhooks.values import digits
 
 logger = logging.getLogger(__name__)
 

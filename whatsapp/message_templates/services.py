@@ -19,12 +19,12 @@ from django.utils import timezone
 from aerostic.core import audit
 from aerostic.core.alerts import raise_alert
 from aerostic.core.errors import Conflict, DomainError, RateLimited
+from aerostic.core.values import meta_time
 from tenants.context import tenant_context
 from whatsapp import ratelimits
 from whatsapp.graph import GraphAuthError, GraphError
 from whatsapp.message_templates.rules import Problem, validate_template
 from whatsapp.models import MessageTemplate, WhatsAppAccount
-from whatsapp.webhooks.values import meta_time
 
 logger = logging.getLogger(__name__)
 

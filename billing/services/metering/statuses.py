@@ -76,7 +76,7 @@ def _pricing_of(status: dict[str, Any]) -> dict[str, Any]:
 
 
 def _status_time(status: dict[str, Any]) -> datetime:
-    from whatsapp.webhooks.values import meta_time
+    from aerostic.core.values import meta_time
 
     return meta_time(status.get("timestamp")) or timezone.now()
 
