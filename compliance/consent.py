@@ -9,12 +9,13 @@ same import row, webhook item or keyword message records one event however often
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from aerostic.core import audit
@@ -249,6 +250,19 @@ def _move_state(events: list[tuple[int, str, datetime]]) -> dict[int, tuple[str,
         return {pk: (state, changed_at) for pk, state, changed_at in cursor.fetchall()}
 
 
+@contextmanager
+def ledger_unlocked() -> Iterator[None]:
+    """Lets this transaction change or delete consent ledger rows (the trigger checks the setting):
+    GDPR erasure only (compliance.privacy)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('app.erasing', 'on', true)")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('app.erasing', '', true)")
+
+
 def consent_history(contact: Contact) -> list[ConsentEvent]:
     return list(ConsentEvent.objects.filter(contact=contact).select_related("actor").order_by("-occurred_at", "-id"))
 
@@ -266,4 +280,5 @@ __all__ = [
     "consent_record",
     "consent_record_many",
     "consent_state_from_ledger",
+    "ledger_unlocked",
 ]

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import connection
 
 from aerostic.core.reindexing import BATCH_SIZE, MIGRATION_SCOPE, rows_in_batches, write_column
+from compliance import conversations
 from tenants.context import platform_context
 
 # "import:" + 56 hex digits of the file's sha256 (+ ":" + the row's phone index, before).
@@ -35,8 +36,6 @@ def preference_indexes_rewrite(preference_model: Any, *, batch_size: int = BATCH
     """`customer_index` of every preference event that kept the customer's number, from that
     number and its workspace. Events of users known only by a username are left to the inbox's
     migration, which finds them through the conversations. Returns how many rows changed."""
-    from inbox.services import customer_index  # the key conversations use, as compliance.services
-
     changed = 0
     with platform_context(MIGRATION_SCOPE):
         fields = ("tenant", "customer_wa_id", "customer_index")
@@ -45,7 +44,7 @@ def preference_indexes_rewrite(preference_model: Any, *, batch_size: int = BATCH
             for event in batch:
                 wa_id = event.customer_wa_id.reveal() if event.customer_wa_id else ""
                 if wa_id:
-                    values[event.pk] = customer_index(tenant=event.tenant_id, wa_id=wa_id)
+                    values[event.pk] = conversations.customer_index(tenant=event.tenant_id, wa_id=wa_id)
             changed += write_column(preference_model, "customer_index", values)
     return changed
 
