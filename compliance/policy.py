@@ -46,7 +46,10 @@ WINDOW_CLOSED = "The 24-hour customer service window is closed: send an approved
 
 
 @dataclass(frozen=True)
-class SendDecision:
+class ContactSendDecision:
+    """May this contact get this message now (consent, window, quiet hours, cap), and if not now,
+    when; compliance.selectors.KillSwitchDecision answers whether the workspace may send at all."""
+
     allowed: bool
     reason: str = ""
     send_after: datetime | None = None
@@ -94,14 +97,14 @@ def window_open(conversation: ServiceWindow, at: datetime) -> bool:
     return closes_at is not None and at < closes_at
 
 
-def free_form_allowed(conversation: Any, at: datetime) -> SendDecision:
+def free_form_allowed(conversation: Any, at: datetime) -> ContactSendDecision:
     """A free-form (non-template) message needs the window open; consent does not matter here.
     `conversation` is the inbox's Conversation (a ServiceWindow with its `contact`)."""
     if conversation.contact_id is not None and conversation.contact.is_erased:
-        return SendDecision(False, "This contact was erased.")
+        return ContactSendDecision(False, "This contact was erased.")
     if not window_open(conversation, at):
-        return SendDecision(False, WINDOW_CLOSED)
-    return SendDecision(True, "The customer wrote in the last 24 hours.")
+        return ContactSendDecision(False, WINDOW_CLOSED)
+    return ContactSendDecision(True, "The customer wrote in the last 24 hours.")
 
 
 # --- can_send
@@ -122,32 +125,32 @@ def can_send(
     *,
     authentication_requested: bool = False,
     settings: ComplianceSettings | None = None,
-) -> SendDecision:
+) -> ContactSendDecision:
     """May `contact` get a message of `category` (MARKETING, UTILITY, AUTHENTICATION or SERVICE)
     at `at`? See the module docstring for the order of the checks."""
     category = str(category or "").upper()
     if category not in CATEGORIES:
         raise ValueError(f"unknown message category {category!r}")
     if contact.is_erased:
-        return SendDecision(False, "This contact was erased.")
+        return ContactSendDecision(False, "This contact was erased.")
     if category == SERVICE:
         if any(window_open(conversation, at) for conversation in conversations.lookups().service_windows(contact)):
-            return SendDecision(True, "The customer wrote in the last 24 hours.")
-        return SendDecision(False, WINDOW_CLOSED)
+            return ContactSendDecision(True, "The customer wrote in the last 24 hours.")
+        return ContactSendDecision(False, WINDOW_CLOSED)
 
     settings = settings or compliance_settings_for(contact.tenant_id)
     if contact.consent_state == ConsentState.OPTED_OUT:
         if category == MARKETING:
-            return SendDecision(False, OPTED_OUT_MARKETING)
+            return ContactSendDecision(False, OPTED_OUT_MARKETING)
         if category == UTILITY and settings.block_utility_when_opted_out:
-            return SendDecision(False, OPTED_OUT_UTILITY)
+            return ContactSendDecision(False, OPTED_OUT_UTILITY)
         if category == AUTHENTICATION and not authentication_requested:
-            return SendDecision(False, OPTED_OUT_AUTHENTICATION)
+            return ContactSendDecision(False, OPTED_OUT_AUTHENTICATION)
     if category == MARKETING:
         if contact.consent_state != ConsentState.OPTED_IN:
-            return SendDecision(False, NO_MARKETING_CONSENT)
+            return ContactSendDecision(False, NO_MARKETING_CONSENT)
         if _is_us_number(contact) and at >= US_MARKETING_STOPPED_ON:
-            return SendDecision(False, US_MARKETING_STOPPED)
+            return ContactSendDecision(False, US_MARKETING_STOPPED)
     return _deferral(contact, category, at, settings)
 
 
@@ -157,7 +160,7 @@ def _is_us_number(contact: Contact) -> bool:
     return contact.country == "US" or (not contact.country and contact.calling_code == 1)
 
 
-def _deferral(contact: Contact, category: str, at: datetime, settings: ComplianceSettings) -> SendDecision:
+def _deferral(contact: Contact, category: str, at: datetime, settings: ComplianceSettings) -> ContactSendDecision:
     """Quiet hours and the frequency cap: the earliest moment both allow, when it is not now."""
     quiet = settings.quiet_hours_enabled and category in {c.upper() for c in settings.quiet_hours_categories}
     capped = category == MARKETING and settings.marketing_cap_messages > 0
@@ -181,14 +184,14 @@ def _deferral(contact: Contact, category: str, at: datetime, settings: Complianc
             break
         moment = later
     if moment == at:
-        return SendDecision(True, "Allowed.")
+        return ContactSendDecision(True, "Allowed.")
     if "quiet hours" in reasons and "frequency cap" in reasons:
         why = "quiet hours and the marketing frequency cap"
     elif "quiet hours" in reasons:
         why = "the contact's quiet hours"
     else:
         why = f"the marketing frequency cap ({settings.marketing_cap_messages} per {settings.marketing_cap_days} days)"
-    return SendDecision(False, f"Deferred by {why}: send after {moment:%Y-%m-%d %H:%M} UTC.", moment)
+    return ContactSendDecision(False, f"Deferred by {why}: send after {moment:%Y-%m-%d %H:%M} UTC.", moment)
 
 
 # --- Quiet hours
@@ -256,7 +259,7 @@ __all__ = [
     "SERVICE",
     "UTILITY",
     "WINDOW_CLOSED",
-    "SendDecision",
+    "ContactSendDecision",
     "can_send",
     "compliance_settings_for",
     "free_form_allowed",
