@@ -21,6 +21,7 @@ from django.utils import timezone
 from aerostic.core import audit
 from compliance.models import ConsentEvent
 from contacts.models import ConsentState, Contact
+from contacts.services import contact_update
 from tenants.context import require_tenant_id
 
 Kind = ConsentEvent.Kind
@@ -104,8 +105,6 @@ def contact_edit(*, contact: Contact, actor: Any, source: str, request: Any = No
     has the new one, so a reset event (state unknown) is recorded in the same transaction. Lives
     here because contacts sits below compliance and must not write the ledger; the portal and the
     API edit contacts through this function, never `contact_update` directly."""
-    from contacts.services import contact_update
-
     old_index = contact.phone_index
     contact = contact_update(contact=contact, actor=actor, request=request, **changes)
     if contact.phone_index != old_index and ConsentEvent.objects.filter(contact=contact).exists():

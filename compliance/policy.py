@@ -31,6 +31,7 @@ from django.db import IntegrityError, transaction
 from compliance import conversations
 from compliance.models import ComplianceSettings
 from contacts.models import ConsentState, Contact
+from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -199,8 +200,6 @@ def _deferral(contact: Contact, category: str, at: datetime, settings: Complianc
 
 def contact_zone(contact: Contact) -> ZoneInfo:
     """The contact's time zone, else the workspace's, else UTC (an unknown name is skipped)."""
-    from tenants.models import Tenant
-
     names = [contact.timezone]
     if not contact.timezone:
         names.append(Tenant.objects.filter(pk=contact.tenant_id).values_list("timezone", flat=True).first() or "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compliance.models import PlatformSwitch
+from tenants.models import Tenant
 
 
 @dataclass(frozen=True)
@@ -19,8 +20,6 @@ class KillSwitchDecision:
 def sending_allowed(tenant_id: int) -> KillSwitchDecision:
     """Global switch first, then the tenant's own; read from the database on every call so a flip
     takes effect on the very next send of every worker."""
-    from tenants.models import Tenant
-
     switch = PlatformSwitch.objects.filter(pk=PlatformSwitch.SINGLETON_ID).first()
     if switch is not None and not switch.sending_enabled:
         return KillSwitchDecision(False, f"Sending is paused platform-wide: {switch.reason or 'no reason given'}")

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from aerostic.core import audit
+from aerostic.core.errors import DomainError
 from aerostic.core.values import digits, error_codes, meta_time
 from compliance import conversations
 from compliance.consent import ConsentChange, consent_events_record, consent_record
@@ -23,6 +24,7 @@ from compliance.policy import compliance_settings_for
 from contacts.models import Contact
 from contacts.selectors import contact_for_number
 from tenants.context import require_tenant_id, tenant_context
+from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +71,6 @@ def _sending_resumed(*, tenant_id: int | None) -> None:
 
 @transaction.atomic
 def tenant_sending_set(*, tenant: Any, enabled: bool, reason: str, actor: Any, request: Any = None) -> Any:
-    from tenants.models import Tenant
-
     if not enabled and not reason.strip():
         raise ValidationError({"sending_disabled_reason": "Say why sending is being stopped."})
     locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
@@ -320,8 +320,6 @@ _CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
 @transaction.atomic
 def compliance_settings_update(*, actor: Any, request: Any = None, **values: Any) -> Any:
     """Changes the given settings of the current workspace (unknown names refused), audited."""
-    from aerostic.core.errors import DomainError
-
     unknown = set(values) - set(_SETTINGS_FIELDS)
     if unknown:
         raise DomainError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")

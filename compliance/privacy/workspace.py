@@ -8,8 +8,11 @@ from typing import Any
 from django.apps import apps
 from django.db import connection, models, transaction
 
+from accounts.models import User
+from aerostic import queues
 from aerostic.core import audit
 from aerostic.core.errors import Conflict
+from aerostic.core.jobs import enqueue_on_commit
 from compliance.consent import ledger_unlocked
 from tenants.context import platform_context, tenant_context
 from tenants.models import Tenant, TenantScopedModel
@@ -106,8 +109,6 @@ def tenant_erase(*, tenant_id: int, actor_id: int | None = None, force: bool = F
     Tenant row is deleted; platform-wide audit events (`tenant.erase_started` / `_completed`) keep
     its id and name. User accounts are platform-wide and stay (a person may belong elsewhere).
     """
-    from accounts.models import User
-
     with platform_context("gdpr: workspace erase"):
         tenant = Tenant.objects.filter(pk=tenant_id).first()
         if tenant is None:
@@ -142,9 +143,7 @@ def tenant_erase(*, tenant_id: int, actor_id: int | None = None, force: bool = F
 @transaction.atomic
 def tenant_erase_request(*, tenant: Tenant, actor: Any, request: Any = None) -> None:
     """Closes the workspace, stops its sending and queues `compliance.jobs.erase_tenant` after commit."""
-    from aerostic import queues
-    from aerostic.core.jobs import enqueue_on_commit
-    from compliance.jobs import erase_tenant
+    from compliance.jobs import erase_tenant  # the job module imports this package: a real cycle
 
     locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
     locked.status = Tenant.Status.CLOSED
