@@ -1,6 +1,7 @@
-"""Compliance writes: the kill-switches (every flip audited in the same transaction), and the
-consent signals that arrive with WhatsApp traffic — STOP / START keywords, Meta's
-`user_preferences` and its 131050 refusals — turned into consent ledger events."""
+"""Compliance writes: the kill-switches (every flip audited in the same transaction; what resumes
+when one comes back on registers with `on_sending_resumed`), and the consent signals that arrive
+with WhatsApp traffic — STOP / START keywords, Meta's `user_preferences` and its 131050 refusals —
+turned into consent ledger events (conversations read through compliance.conversations)."""
 
 from __future__ import annotations
 
