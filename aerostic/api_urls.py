@@ -7,6 +7,7 @@ from aerostic.core.api_docs import ApiDocsView, ApiSchemaView
 from billing import api as billing_api
 from campaigns import api as campaigns_api
 from compliance import api as compliance_api
+from compliance import contact_api as compliance_contact_api
 from contacts import api as contacts_api
 from tenants import api as tenants_api
 from whatsapp import api as whatsapp_api
@@ -40,11 +41,17 @@ urlpatterns = [
         templates_api.TemplateSyncApi.as_view(),
         name="template-sync",
     ),
-    path("contacts/", contacts_api.ContactListApi.as_view(), name="contact-list"),
-    path("contacts/<int:contact_id>/", contacts_api.ContactDetailApi.as_view(), name="contact-detail"),
+    path("contacts/", compliance_contact_api.ContactListApi.as_view(), name="contact-list"),
+    path("contacts/<int:contact_id>/", compliance_contact_api.ContactDetailApi.as_view(), name="contact-detail"),
     path("contacts/<int:contact_id>/reveal/", contacts_api.ContactRevealApi.as_view(), name="contact-reveal"),
-    path("contacts/<int:contact_id>/consent/", contacts_api.ContactConsentApi.as_view(), name="contact-consent"),
-    path("contacts/<int:contact_id>/export/", contacts_api.ContactDataExportApi.as_view(), name="contact-export"),
+    path(
+        "contacts/<int:contact_id>/consent/", compliance_contact_api.ContactConsentApi.as_view(), name="contact-consent"
+    ),
+    path(
+        "contacts/<int:contact_id>/export/",
+        compliance_contact_api.ContactDataExportApi.as_view(),
+        name="contact-export",
+    ),
     path("contacts/<int:contact_id>/can-send/", compliance_api.CanSendApi.as_view(), name="contact-can-send"),
     path("compliance/settings/", compliance_api.ComplianceSettingsApi.as_view(), name="compliance-settings"),
     path("contact-lists/", contacts_api.ListListApi.as_view(), name="contact-list-list"),

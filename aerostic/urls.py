@@ -5,6 +5,8 @@ from django.urls import include, path, re_path
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
 from aerostic.core import health
+from compliance import contact_urls as compliance_contact_urls
+from contacts import urls as contacts_urls
 from whatsapp.webhooks.intake import meta_webhook
 
 urlpatterns = [
@@ -32,7 +34,8 @@ urlpatterns = [
     path("api/v1/", include("aerostic.api_urls")),
     path("workspace/", include("tenants.urls")),
     path("whatsapp/", include("whatsapp.urls")),
-    path("contacts/", include("contacts.urls")),
+    # One `contacts` namespace: contacts' pages and the contact pages compliance owns (consent, GDPR).
+    path("contacts/", include((contacts_urls.urlpatterns + compliance_contact_urls.urlpatterns, "contacts"))),
     path("campaigns/", include("campaigns.urls")),
     path("compliance/", include("compliance.urls")),
     path("billing/", include("billing.urls")),

@@ -41,3 +41,12 @@ def wake_campaigns(*, tenant_id: int | None = None) -> int:
     due = engine.due_batches(tenant_id=tenant_id, quiet_for=timedelta(0))
     engine.enqueue_batch_jobs(due)
     return len(due)
+
+
+def wake_campaigns_after_commit(*, tenant_id: int | None) -> None:
+    """A kill-switch came back on (compliance.services.on_sending_resumed): wake_campaigns once
+    the flip commits."""
+    from aerostic.core import queues
+    from aerostic.core.jobs import enqueue_on_commit
+
+    enqueue_on_commit(wake_campaigns, queue=queues.CAMPAIGNS, tenant_id=tenant_id)

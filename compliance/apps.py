@@ -13,3 +13,8 @@ class ComplianceConfig(AppConfig):
 
         tenant_admin.register()
         register_sending_reader(sending_allowed)
+        # contacts sits below the consent ledger: it calls the recorder registered here.
+        from compliance.imported_consent import import_consent_record
+        from contacts.importing.consent import on_import_consent
+
+        on_import_consent(import_consent_record)

@@ -9,18 +9,20 @@ same import row, webhook item or keyword message records one event however often
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from aerostic.core import audit
 from aerostic.core.tenant_context import require_tenant_id
 from compliance.models import ConsentEvent
 from contacts.models import ConsentState, Contact
+from contacts.services import contact_update
 
 Kind = ConsentEvent.Kind
 Source = ConsentEvent.Source
@@ -103,8 +105,6 @@ def contact_edit(*, contact: Contact, actor: Any, source: str, request: Any = No
     has the new one, so a reset event (state unknown) is recorded in the same transaction. Lives
     here because contacts sits below compliance and must not write the ledger; the portal and the
     API edit contacts through this function, never `contact_update` directly."""
-    from contacts.services import contact_update
-
     old_index = contact.phone_index
     contact = contact_update(contact=contact, actor=actor, request=request, **changes)
     if contact.phone_index != old_index and ConsentEvent.objects.filter(contact=contact).exists():
@@ -249,6 +249,19 @@ def _move_state(events: list[tuple[int, str, datetime]]) -> dict[int, tuple[str,
         return {pk: (state, changed_at) for pk, state, changed_at in cursor.fetchall()}
 
 
+@contextmanager
+def ledger_unlocked() -> Iterator[None]:
+    """Lets this transaction change or delete consent ledger rows (the trigger checks the setting):
+    GDPR erasure only (compliance.privacy)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('app.erasing', 'on', true)")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('app.erasing', '', true)")
+
+
 def consent_history(contact: Contact) -> list[ConsentEvent]:
     return list(ConsentEvent.objects.filter(contact=contact).select_related("actor").order_by("-occurred_at", "-id"))
 
@@ -266,4 +279,5 @@ __all__ = [
     "consent_record",
     "consent_record_many",
     "consent_state_from_ledger",
+    "ledger_unlocked",
 ]

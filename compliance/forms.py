@@ -1,8 +1,11 @@
-"""Portal form for a workspace's compliance settings (rules live in compliance.services)."""
+"""Portal forms of compliance: a workspace's settings, and consent recorded by hand on a contact's
+pages (rules live in compliance.services and compliance.consent)."""
 
 from __future__ import annotations
 
 from django import forms
+
+from compliance.models import ConsentEvent
 
 CATEGORIES = [("MARKETING", "Marketing"), ("UTILITY", "Utility"), ("AUTHENTICATION", "Authentication")]
 
@@ -45,3 +48,15 @@ class ComplianceSettingsForm(forms.Form):
         label="Clear message texts older than (days)",
         help_text="Empty: keep.",
     )
+
+
+class ConsentForm(forms.Form):
+    kind = forms.ChoiceField(choices=ConsentEvent.RECORDABLE_KINDS, widget=forms.HiddenInput)
+    evidence = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), help_text="How and when the customer said so."
+    )
+
+
+class OptInOnCreateForm(forms.Form):
+    opted_in = forms.BooleanField(required=False, label="The customer agreed to receive our WhatsApp messages")
+    evidence = forms.CharField(max_length=2000, required=False, help_text="Where and when they agreed.")

@@ -1,5 +1,6 @@
 """The sending rules: may this contact get a message of this category now, and is the 24-hour
 customer service window of this conversation open? Reads only; the dispatcher asks before each send.
+Conversations and messages are read through compliance.conversations (they live above compliance).
 
 `can_send` checks, in this order (the first that says no decides; refusals before deferrals):
 
@@ -22,15 +23,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
-from django.db.models.fields.json import KT
 
+from compliance import conversations
 from compliance.models import ComplianceSettings
 from contacts.models import ConsentState, Contact
-from inbox.models import Conversation, Message
+from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,10 @@ WINDOW_CLOSED = "The 24-hour customer service window is closed: send an approved
 
 
 @dataclass(frozen=True)
-class SendDecision:
+class ContactSendDecision:
+    """May this contact get this message now (consent, window, quiet hours, cap), and if not now,
+    when; compliance.selectors.KillSwitchDecision answers whether the workspace may send at all."""
+
     allowed: bool
     reason: str = ""
     send_after: datetime | None = None
@@ -72,7 +76,14 @@ def compliance_settings_for(tenant_id: int) -> ComplianceSettings:
 # --- The 24-hour customer service window.
 
 
-def window_closes_at(conversation: Conversation) -> datetime | None:
+class ServiceWindow(Protocol):
+    """A customer's conversation as the window rules read it (the inbox's Conversation)."""
+
+    window_expires_at: datetime | None
+    last_inbound_at: datetime | None
+
+
+def window_closes_at(conversation: ServiceWindow) -> datetime | None:
     """When the window ends: last inbound + 24 h, or earlier when Meta told us it had closed
     (error 131047, see `inbox.conversations.window_close`). None when the customer never wrote."""
     if conversation.window_expires_at is not None:
@@ -82,18 +93,19 @@ def window_closes_at(conversation: Conversation) -> datetime | None:
     return None
 
 
-def window_open(conversation: Conversation, at: datetime) -> bool:
+def window_open(conversation: ServiceWindow, at: datetime) -> bool:
     closes_at = window_closes_at(conversation)
     return closes_at is not None and at < closes_at
 
 
-def free_form_allowed(conversation: Conversation, at: datetime) -> SendDecision:
-    """A free-form (non-template) message needs the window open; consent does not matter here."""
+def free_form_allowed(conversation: Any, at: datetime) -> ContactSendDecision:
+    """A free-form (non-template) message needs the window open; consent does not matter here.
+    `conversation` is the inbox's Conversation (a ServiceWindow with its `contact`)."""
     if conversation.contact_id is not None and conversation.contact.is_erased:
-        return SendDecision(False, "This contact was erased.")
+        return ContactSendDecision(False, "This contact was erased.")
     if not window_open(conversation, at):
-        return SendDecision(False, WINDOW_CLOSED)
-    return SendDecision(True, "The customer wrote in the last 24 hours.")
+        return ContactSendDecision(False, WINDOW_CLOSED)
+    return ContactSendDecision(True, "The customer wrote in the last 24 hours.")
 
 
 # --- can_send
@@ -114,33 +126,32 @@ def can_send(
     *,
     authentication_requested: bool = False,
     settings: ComplianceSettings | None = None,
-) -> SendDecision:
+) -> ContactSendDecision:
     """May `contact` get a message of `category` (MARKETING, UTILITY, AUTHENTICATION or SERVICE)
     at `at`? See the module docstring for the order of the checks."""
     category = str(category or "").upper()
     if category not in CATEGORIES:
         raise ValueError(f"unknown message category {category!r}")
     if contact.is_erased:
-        return SendDecision(False, "This contact was erased.")
+        return ContactSendDecision(False, "This contact was erased.")
     if category == SERVICE:
-        conversations = Conversation.objects.filter(contact=contact)
-        if any(window_open(conversation, at) for conversation in conversations):
-            return SendDecision(True, "The customer wrote in the last 24 hours.")
-        return SendDecision(False, WINDOW_CLOSED)
+        if any(window_open(conversation, at) for conversation in conversations.lookups().service_windows(contact)):
+            return ContactSendDecision(True, "The customer wrote in the last 24 hours.")
+        return ContactSendDecision(False, WINDOW_CLOSED)
 
     settings = settings or compliance_settings_for(contact.tenant_id)
     if contact.consent_state == ConsentState.OPTED_OUT:
         if category == MARKETING:
-            return SendDecision(False, OPTED_OUT_MARKETING)
+            return ContactSendDecision(False, OPTED_OUT_MARKETING)
         if category == UTILITY and settings.block_utility_when_opted_out:
-            return SendDecision(False, OPTED_OUT_UTILITY)
+            return ContactSendDecision(False, OPTED_OUT_UTILITY)
         if category == AUTHENTICATION and not authentication_requested:
-            return SendDecision(False, OPTED_OUT_AUTHENTICATION)
+            return ContactSendDecision(False, OPTED_OUT_AUTHENTICATION)
     if category == MARKETING:
         if contact.consent_state != ConsentState.OPTED_IN:
-            return SendDecision(False, NO_MARKETING_CONSENT)
+            return ContactSendDecision(False, NO_MARKETING_CONSENT)
         if _is_us_number(contact) and at >= US_MARKETING_STOPPED_ON:
-            return SendDecision(False, US_MARKETING_STOPPED)
+            return ContactSendDecision(False, US_MARKETING_STOPPED)
     return _deferral(contact, category, at, settings)
 
 
@@ -150,7 +161,7 @@ def _is_us_number(contact: Contact) -> bool:
     return contact.country == "US" or (not contact.country and contact.calling_code == 1)
 
 
-def _deferral(contact: Contact, category: str, at: datetime, settings: ComplianceSettings) -> SendDecision:
+def _deferral(contact: Contact, category: str, at: datetime, settings: ComplianceSettings) -> ContactSendDecision:
     """Quiet hours and the frequency cap: the earliest moment both allow, when it is not now."""
     quiet = settings.quiet_hours_enabled and category in {c.upper() for c in settings.quiet_hours_categories}
     capped = category == MARKETING and settings.marketing_cap_messages > 0
@@ -174,14 +185,14 @@ def _deferral(contact: Contact, category: str, at: datetime, settings: Complianc
             break
         moment = later
     if moment == at:
-        return SendDecision(True, "Allowed.")
+        return ContactSendDecision(True, "Allowed.")
     if "quiet hours" in reasons and "frequency cap" in reasons:
         why = "quiet hours and the marketing frequency cap"
     elif "quiet hours" in reasons:
         why = "the contact's quiet hours"
     else:
         why = f"the marketing frequency cap ({settings.marketing_cap_messages} per {settings.marketing_cap_days} days)"
-    return SendDecision(False, f"Deferred by {why}: send after {moment:%Y-%m-%d %H:%M} UTC.", moment)
+    return ContactSendDecision(False, f"Deferred by {why}: send after {moment:%Y-%m-%d %H:%M} UTC.", moment)
 
 
 # --- Quiet hours
@@ -189,8 +200,6 @@ def _deferral(contact: Contact, category: str, at: datetime, settings: Complianc
 
 def contact_zone(contact: Contact) -> ZoneInfo:
     """The contact's time zone, else the workspace's, else UTC (an unknown name is skipped)."""
-    from tenants.models import Tenant
-
     names = [contact.timezone]
     if not contact.timezone:
         names.append(Tenant.objects.filter(pk=contact.tenant_id).values_list("timezone", flat=True).first() or "")
@@ -230,49 +239,13 @@ def _local_to_utc(day: date, clock: time, zone: ZoneInfo) -> datetime:
 # --- Marketing frequency cap
 
 
-def marketing_messages_sent(contact: Contact, *, since: datetime, until: datetime) -> list[datetime]:
-    """When each marketing message to the contact in (since, until] was created, oldest first.
-
-    A message counts as marketing when Meta priced it so (`pricing_category`, set by the status
-    webhook: "marketing" or "marketing_lite") or, before any status arrived, when it is a template
-    message whose template is in the MARKETING category on the sending account. Failed messages
-    reached no one and do not count.
-    """
-    from whatsapp.models import MessageTemplate
-
-    marketing_template = MessageTemplate.objects.filter(
-        account_id=OuterRef("sending_account_id"),
-        name=OuterRef("template_name"),
-        category=MessageTemplate.Category.MARKETING,
-    )
-    return list(
-        Message.objects.filter(
-            conversation__contact=contact,
-            direction=Message.Direction.OUTBOUND,
-            created_at__gt=since,
-            created_at__lte=until,
-        )
-        .exclude(status=Message.Status.FAILED)
-        .annotate(
-            sending_account_id=F("conversation__phone_number__account_id"),
-            template_name=KT("payload__template__name"),
-        )
-        .filter(
-            Q(pricing_category__istartswith="marketing")
-            | (Q(type="template", pricing_category="") & Q(Exists(marketing_template)))
-        )
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
-    )
-
-
 def frequency_cap_frees_at(contact: Contact, at: datetime, settings: ComplianceSettings) -> datetime | None:
     """None when another marketing message fits the cap at `at`; else when the oldest message that
     keeps the contact at the cap leaves the window."""
     limit, period = settings.marketing_cap_messages, timedelta(days=settings.marketing_cap_days)
     if limit <= 0 or period <= timedelta(0):
         return None
-    sent = marketing_messages_sent(contact, since=at - period, until=at)
+    sent = conversations.lookups().marketing_messages_sent(contact, since=at - period, until=at)
     if len(sent) < limit:
         return None
     # With n sent in the window, n - limit + 1 must leave it: the (n - limit)-th oldest decides.
@@ -285,7 +258,7 @@ __all__ = [
     "SERVICE",
     "UTILITY",
     "WINDOW_CLOSED",
-    "SendDecision",
+    "ContactSendDecision",
     "can_send",
     "compliance_settings_for",
     "free_form_allowed",

@@ -10,6 +10,7 @@ from django.db import connection
 
 from aerostic.core.reindexing import BATCH_SIZE, MIGRATION_SCOPE, rows_in_batches, write_column
 from aerostic.core.tenant_context import platform_context
+from contacts.phones import customer_index
 
 # "import:" + 56 hex digits of the file's sha256 (+ ":" + the row's phone index, before).
 IMPORT_KEY_LENGTH = len("import:") + 56
@@ -35,8 +36,6 @@ def preference_indexes_rewrite(preference_model: Any, *, batch_size: int = BATCH
     """`customer_index` of every preference event that kept the customer's number, from that
     number and its workspace. Events of users known only by a username are left to the inbox's
     migration, which finds them through the conversations. Returns how many rows changed."""
-    from contacts.phones import customer_index  # the key conversations use, as compliance.services
-
     changed = 0
     with platform_context(MIGRATION_SCOPE):
         fields = ("tenant", "customer_wa_id", "customer_index")

@@ -1,10 +1,12 @@
-"""Compliance writes: the kill-switches (every flip audited in the same transaction), and the
-consent signals that arrive with WhatsApp traffic — STOP / START keywords, Meta's
-`user_preferences` and its 131050 refusals — turned into consent ledger events."""
+"""Compliance writes: the kill-switches (every flip audited in the same transaction; what resumes
+when one comes back on registers with `on_sending_resumed`), and the consent signals that arrive
+with WhatsApp traffic — STOP / START keywords, Meta's `user_preferences` and its 131050 refusals —
+turned into consent ledger events (conversations read through compliance.conversations)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +15,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from aerostic.core import audit
+from aerostic.core.errors import DomainError
 from aerostic.core.tenant_context import require_tenant_id, tenant_context
+from aerostic.core.values import digits, error_codes, meta_time
+from compliance import conversations
 from compliance.consent import ConsentChange, consent_events_record, consent_record
 from compliance.keywords import MAX_KEYWORD_MESSAGE_LENGTH, OPT_IN, OPT_OUT, match_keyword
 from compliance.models import ComplianceSettings, ConsentEvent, PlatformSwitch, UserPreferenceEvent
@@ -21,9 +26,7 @@ from compliance.policy import compliance_settings_for
 from contacts.models import Contact
 from contacts.phones import customer_index
 from contacts.selectors import contact_for_number
-from inbox.models import Conversation, Message, MessageKey
-from inbox.statuses import error_codes
-from whatsapp.webhooks.values import digits, meta_time
+from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -48,21 +51,28 @@ def platform_sending_set(*, enabled: bool, reason: str, actor: Any, request: Any
         metadata={"previous": previous, "reason": switch.reason},
     )
     if enabled and not previous:
-        _wake_campaigns(tenant_id=None)
+        _sending_resumed(tenant_id=None)
     return switch
 
 
-def _wake_campaigns(*, tenant_id: int | None) -> None:
-    from aerostic.core.jobs import enqueue_on_commit
-    from campaigns.jobs import wake_campaigns
+# What resumes when a kill-switch comes back on: registered by the apps above compliance from their
+# AppConfig.ready() (campaigns wakes its held batches); compliance never names them (DESIGN.md §1).
+_ON_SENDING_RESUMED: list[Callable[..., None]] = []
 
-    enqueue_on_commit(wake_campaigns, queue="campaigns", tenant_id=tenant_id)
+
+def on_sending_resumed(handler: Callable[..., None]) -> None:
+    """`handler(*, tenant_id)` runs inside the flip's transaction when sending is turned back on:
+    `tenant_id` None for the platform switch, the workspace's id for its own (enqueue after commit)."""
+    _ON_SENDING_RESUMED.append(handler)
+
+
+def _sending_resumed(*, tenant_id: int | None) -> None:
+    for handler in _ON_SENDING_RESUMED:
+        handler(tenant_id=tenant_id)
 
 
 @transaction.atomic
 def tenant_sending_set(*, tenant: Any, enabled: bool, reason: str, actor: Any, request: Any = None) -> Any:
-    from tenants.models import Tenant
-
     if not enabled and not reason.strip():
         raise ValidationError({"sending_disabled_reason": "Say why sending is being stopped."})
     locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
@@ -81,7 +91,7 @@ def tenant_sending_set(*, tenant: Any, enabled: bool, reason: str, actor: Any, r
     tenant.sending_enabled = locked.sending_enabled
     tenant.sending_disabled_reason = locked.sending_disabled_reason
     if enabled and not previous:
-        _wake_campaigns(tenant_id=locked.pk)
+        _sending_resumed(tenant_id=locked.pk)
     return locked
 
 
@@ -134,17 +144,18 @@ def _keyword_text(payload: dict[str, Any]) -> str:
     return ""
 
 
-def keyword_apply(*, message: Message) -> ConsentEvent | None:
+def keyword_apply(*, message: Any) -> ConsentEvent | None:
     """An inbound message that is, as a whole, an opt-out or opt-in keyword (built-in or the
     workspace's) becomes a consent event of source "keyword" dated when the customer sent it.
     None when it is no keyword, the sender has no contact, or the message was already counted.
+    `message` is the inbox's Message (direction, type, payload, wamid, conversation_id, created_at).
 
     The confirmation reply (`keyword_confirmation`) is not sent here: every send goes through the
     dispatcher, which sends it as a service message (the customer's keyword opened the window)."""
     return keyword_apply_many(messages=[message])[0]
 
 
-def keyword_apply_many(*, messages: list[Message]) -> list[ConsentEvent | None]:
+def keyword_apply_many(*, messages: list[Any]) -> list[ConsentEvent | None]:
     """keyword_apply for each message (the events by position, each naming its contact), reading
     each workspace's settings once, and only when a message is short enough to be a keyword; the
     senders of the keywords found are read in one query and their events appended in one INSERT.
@@ -153,7 +164,7 @@ def keyword_apply_many(*, messages: list[Message]) -> list[ConsentEvent | None]:
     found: dict[int, tuple[str, str]] = {}  # position: (kind, text)
     rules: dict[int, ComplianceSettings] = {}
     for position, message in enumerate(messages):
-        if message.direction != Message.Direction.INBOUND:
+        if message.direction != conversations.INBOUND:
             continue
         text = _keyword_text(message.payload or {})
         if not text or len(text) > MAX_KEYWORD_MESSAGE_LENGTH * 4:  # most messages: no settings read
@@ -174,12 +185,9 @@ def keyword_apply_many(*, messages: list[Message]) -> list[ConsentEvent | None]:
         return events
     # From the database, not the messages' conversation objects: the link as it is now, and one
     # query however the messages were loaded.
-    senders = {
-        conversation.pk: conversation.contact
-        for conversation in Conversation.objects.filter(
-            pk__in={messages[position].conversation_id for position in found}, contact__isnull=False
-        ).select_related("contact")
-    }
+    senders = conversations.lookups().contacts_of_conversations(
+        {messages[position].conversation_id for position in found}
+    )
     contacts = {contact.pk: contact for contact in senders.values()}
     changes: dict[int, ConsentChange] = {}
     for position, (kind, text) in found.items():
@@ -239,12 +247,7 @@ def user_preference_apply(*, preference: UserPreferenceEvent) -> bool:
     if kind is not None:
         contact = _contact_for_wa_id(preference.customer_wa_id.reveal() if preference.customer_wa_id else "")
         if contact is None:  # a user behind a username: their conversation knows the contact
-            conversation = (
-                Conversation.objects.filter(customer_index=preference.customer_index, contact__isnull=False)
-                .select_related("contact")
-                .first()
-            )
-            contact = conversation.contact if conversation else None
+            contact = conversations.lookups().contact_of_customer(preference.customer_index)
         if contact is None:
             return False
         detail = f": {preference.detail}" if preference.detail else ""
@@ -286,9 +289,7 @@ def marketing_refusal_apply(*, status: dict[str, Any]) -> ConsentEvent | None:
     wamid = str(status.get("id") or "")
     contact = _contact_for_wa_id(status.get("recipient_id")) if status.get("recipient_id") else None
     if contact is None and wamid:  # users behind a username: the message's conversation knows them
-        key = MessageKey.objects.filter(wamid=wamid).first()
-        message = key and Message.objects.filter(pk=key.message_id, created_at=key.created_at).first()
-        contact = message.conversation.contact if message and message.conversation.contact_id else None
+        contact = conversations.lookups().contact_of_wamid(wamid)
     if contact is None:
         return None
     return consent_record(
@@ -321,8 +322,6 @@ _CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
 @transaction.atomic
 def compliance_settings_update(*, actor: Any, request: Any = None, **values: Any) -> Any:
     """Changes the given settings of the current workspace (unknown names refused), audited."""
-    from aerostic.core.errors import DomainError
-
     unknown = set(values) - set(_SETTINGS_FIELDS)
     if unknown:
         raise DomainError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")

@@ -1,14 +1,15 @@
-"""/api/v1/contacts/…: contacts, their consent, lists, segments, attributes and CSV imports.
+"""/api/v1/…: a contact's number (reveal), lists, segments, attributes and CSV imports.
 
-Numbers are returned masked (`phone_hint`); the full number only from `…/reveal/` (permission
-`contacts.reveal_phone`, audited). Each view calls one service or selector.
+Numbers are returned masked (`phone_hint`); the full number only from `contacts/<id>/reveal/`
+(permission `contacts.reveal_phone`, audited). Each view calls one service or selector. The contact
+endpoints that record consent or act under GDPR (create, edit, erase, consent, data export) are
+compliance's (compliance/contact_api.py): contacts sits below the consent ledger.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
@@ -16,18 +17,11 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.roles import Perm, role_has_perm
-from aerostic.core.errors import DomainError
-from compliance import consent as ledger
-from compliance.models import ConsentEvent
+from accounts.roles import Perm
 from contacts import selectors, services
-from contacts.models import Contact
 from contacts.serializers import (
     AttributeInput,
     AttributeOutput,
-    ConsentInput,
-    ConsentOutput,
-    ContactInput,
     ContactOutput,
     CountOutput,
     ImportConfigureInput,
@@ -43,91 +37,11 @@ from contacts.serializers import (
 from tenants.api_base import TenantAPIView
 
 
-def _page(request: Request, view: Any, rows: Any, serializer: type[serializers.Serializer]) -> Response:
+def page_of(request: Request, view: Any, rows: Any, serializer: type[serializers.Serializer]) -> Response:
+    """One page of `rows` (the API's page-number pagination), as `serializer` shapes them."""
     paginator = PageNumberPagination()
     page = paginator.paginate_queryset(rows, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True).data)
-
-
-class ContactListApi(TenantAPIView):
-    required_permissions = {"GET": Perm.CONTACTS_VIEW, "POST": Perm.CONTACTS_EDIT}
-
-    @extend_schema(responses=ContactOutput(many=True))
-    def get(self, request: Request) -> Response:
-        """Filters: `search` (name, or a full phone number), `tag`, `consent`, `country`, `list`, `segment`."""
-        params = request.query_params
-        segment = selectors.segment_get(int(params["segment"])) if params.get("segment", "").isdigit() else None
-        rows = selectors.contact_list(
-            search=params.get("search", ""),
-            tag=params.get("tag", ""),
-            consent=params.get("consent", ""),
-            country=params.get("country", ""),
-            list_id=int(params["list"]) if params.get("list", "").isdigit() else None,
-            segment=segment,
-        )
-        return _page(request, self, rows, ContactOutput)
-
-    @extend_schema(request=ContactInput, responses={201: ContactOutput})
-    def post(self, request: Request) -> Response:
-        data = ContactInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        consent_kind = values.pop("consent", None)
-        evidence = values.pop("consent_evidence", "")
-        if consent_kind and not evidence.strip():
-            raise DomainError("consent_evidence: say how and when the customer agreed.")
-        contact = services.contact_create(
-            phone=values["phone"],
-            name=values.get("name", ""),
-            language=values.get("language", ""),
-            timezone_name=values.get("timezone", ""),
-            tags=values.get("tags"),
-            attributes=values.get("attributes"),
-            source=Contact.Source.API,
-            actor=request.user,
-            request=request,
-        )
-        if consent_kind:
-            ledger.consent_record(
-                contact=contact,
-                kind=consent_kind,
-                source=ConsentEvent.Source.API,
-                evidence=evidence,
-                actor=request.user,
-                request=request,
-            )
-        return Response(ContactOutput(contact).data, status=201)
-
-
-class ContactDetailApi(TenantAPIView):
-    required_permissions = {"GET": Perm.CONTACTS_VIEW, "PATCH": Perm.CONTACTS_EDIT, "DELETE": Perm.CONTACTS_ERASE}
-
-    @extend_schema(responses=ContactOutput)
-    def get(self, request: Request, contact_id: int) -> Response:
-        return Response(ContactOutput(selectors.contact_get(contact_id)).data)
-
-    @extend_schema(request=ContactInput(partial=True), responses=ContactOutput)
-    def patch(self, request: Request, contact_id: int) -> Response:
-        contact = selectors.contact_get(contact_id)
-        data = ContactInput(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        changes = dict(data.validated_data)
-        changes.pop("consent", None)
-        changes.pop("consent_evidence", None)
-        if "timezone" in changes:
-            changes["timezone_name"] = changes.pop("timezone")
-        contact = ledger.contact_edit(
-            contact=contact, actor=request.user, source=ConsentEvent.Source.API, request=request, **changes
-        )
-        return Response(ContactOutput(contact).data)
-
-    @extend_schema(responses=ContactOutput)
-    def delete(self, request: Request, contact_id: int) -> Response:
-        """GDPR erase: personal data and message texts go; a tombstone keeps ledger and billing totals."""
-        from compliance.privacy import contact_erase
-
-        contact = contact_erase(contact=selectors.contact_get(contact_id), actor=request.user, request=request)
-        return Response(ContactOutput(contact).data)
 
 
 class ContactRevealApi(TenantAPIView):
@@ -137,42 +51,6 @@ class ContactRevealApi(TenantAPIView):
     def post(self, request: Request, contact_id: int) -> Response:
         contact = selectors.contact_get(contact_id)
         return Response({"phone": services.contact_phone_reveal(contact=contact, actor=request.user, request=request)})
-
-
-class ContactConsentApi(TenantAPIView):
-    required_permissions = {"GET": Perm.CONTACTS_VIEW, "POST": Perm.CONTACTS_EDIT}
-
-    @extend_schema(responses=ConsentOutput(many=True))
-    def get(self, request: Request, contact_id: int) -> Response:
-        return Response(ConsentOutput(ledger.consent_history(selectors.contact_get(contact_id)), many=True).data)
-
-    @extend_schema(request=ConsentInput, responses={201: ContactOutput})
-    def post(self, request: Request, contact_id: int) -> Response:
-        contact = selectors.contact_get(contact_id)
-        data = ConsentInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        ledger.consent_record(
-            contact=contact,
-            kind=data.validated_data["kind"],
-            source=ConsentEvent.Source.API,
-            evidence=data.validated_data["evidence"],
-            occurred_at=data.validated_data.get("occurred_at"),
-            actor=request.user,
-            request=request,
-        )
-        return Response(ContactOutput(contact).data, status=201)
-
-
-class ContactDataExportApi(TenantAPIView):
-    required_permissions = {"GET": Perm.CONTACTS_EXPORT}
-
-    @extend_schema(responses=OpenApiTypes.OBJECT)
-    def get(self, request: Request, contact_id: int) -> Response:
-        from compliance.privacy import contact_data_export
-
-        contact = selectors.contact_get(contact_id)
-        include_phone = role_has_perm(request.membership.role, Perm.CONTACTS_REVEAL_PHONE)
-        return Response(contact_data_export(contact, include_phone=include_phone, actor=request.user, request=request))
 
 
 class ListListApi(TenantAPIView):
@@ -209,7 +87,7 @@ class ListMembersApi(TenantAPIView):
     @extend_schema(responses=ContactOutput(many=True))
     def get(self, request: Request, list_id: int) -> Response:
         contact_list = selectors.list_get(list_id)
-        return _page(request, self, selectors.contact_list(list_id=contact_list.pk), ContactOutput)
+        return page_of(request, self, selectors.contact_list(list_id=contact_list.pk), ContactOutput)
 
     @extend_schema(request=MembersInput, responses=CountOutput)
     def post(self, request: Request, list_id: int) -> Response:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from django import forms
 
-from compliance.models import ConsentEvent
-
 
 class ContactForm(forms.Form):
     phone = forms.CharField(
@@ -20,18 +18,6 @@ class ContactForm(forms.Form):
         help_text="IANA name, e.g. Asia/Kolkata. Empty: from the number.",
     )
     tags = forms.CharField(max_length=1000, required=False, help_text="Comma-separated.")
-
-
-class ConsentForm(forms.Form):
-    kind = forms.ChoiceField(choices=ConsentEvent.RECORDABLE_KINDS, widget=forms.HiddenInput)
-    evidence = forms.CharField(
-        max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), help_text="How and when the customer said so."
-    )
-
-
-class OptInOnCreateForm(forms.Form):
-    opted_in = forms.BooleanField(required=False, label="The customer agreed to receive our WhatsApp messages")
-    evidence = forms.CharField(max_length=2000, required=False, help_text="Where and when they agreed.")
 
 
 class NamedForm(forms.Form):

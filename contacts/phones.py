@@ -23,6 +23,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberTyp
 from phonenumbers import timezone as number_timezones
 
 from aerostic.core.crypto import blind_index
+from aerostic.core.values import digits
 
 WA_ID_CACHE_SIZE = 8192  # distinct customers remembered per worker process
 
@@ -135,7 +136,7 @@ def phone_index(e164: str, *, tenant: int) -> str:
 def customer_index(*, tenant: int, wa_id: object = "", user_id: object = "") -> str:
     """The workspace's lookup key of a customer: their phone number when Meta gives it, else their
     business-scoped user id (users with a username may hide their number). "" when neither."""
-    number = "".join(ch for ch in str(wa_id or "") if ch.isdigit())  # whatsapp's `digits` (a layer up)
+    number = digits(wa_id)
     if number:
         return blind_index(number, purpose=CUSTOMER_INDEX_PURPOSE, tenant=tenant)
     if user_id:

@@ -16,14 +16,13 @@ from django.utils import timezone
 from aerostic.core.tenant_context import require_tenant_id
 from contacts import phones
 from contacts.models import AttributeDefinition, ConsentState, Contact, ContactImport, ContactList, Segment
+from tenants.models import Tenant
 
 SEGMENT_FILTER_KEYS = ("tags_any", "tags_all", "consent", "country", "last_inbound_days", "attributes", "list_id")
 
 
 def default_country() -> str:
     """The workspace's country for numbers written without a country code."""
-    from tenants.models import Tenant
-
     return Tenant.objects.filter(pk=require_tenant_id()).values_list("default_country", flat=True).first() or ""
 
 

@@ -1,10 +1,10 @@
-"""Input and output shapes of the contacts API (contacts/api.py)."""
+"""Input and output shapes of the contacts API (contacts/api.py; ContactOutput also
+compliance/contact_api.py's)."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
-from compliance.models import ConsentEvent
 from contacts.models import ContactImport
 
 
@@ -25,37 +25,6 @@ class ContactOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     erased_at = serializers.DateTimeField(allow_null=True)
-
-
-class ContactInput(serializers.Serializer):
-    phone = serializers.CharField(max_length=40)
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    language = serializers.CharField(max_length=16, required=False, allow_blank=True)
-    timezone = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
-    attributes = serializers.DictField(required=False)
-    consent = serializers.ChoiceField(choices=ConsentEvent.RECORDABLE_KINDS, required=False)
-    consent_evidence = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-
-
-class ConsentOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.CharField()
-    channel = serializers.CharField()
-    source = serializers.CharField()
-    evidence = serializers.CharField()
-    actor_email = serializers.SerializerMethodField()
-    occurred_at = serializers.DateTimeField()
-    recorded_at = serializers.DateTimeField()
-
-    def get_actor_email(self, event: ConsentEvent) -> str:
-        return getattr(event.actor, "email", "") or ""
-
-
-class ConsentInput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=ConsentEvent.RECORDABLE_KINDS)
-    evidence = serializers.CharField(max_length=2000)
-    occurred_at = serializers.DateTimeField(required=False)
 
 
 class RevealOutput(serializers.Serializer):

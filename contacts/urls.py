@@ -1,4 +1,6 @@
-"""Portal routes under /contacts/ (the list itself is the portal's "Contacts" section)."""
+"""Portal routes under /contacts/ (the list itself is the portal's "Contacts" section). The project's
+URL map adds compliance's contact pages (compliance/contact_urls.py: new, detail, erase, data
+export) to the same `contacts` namespace."""
 
 from django.urls import path
 
@@ -8,12 +10,8 @@ app_name = "contacts"
 
 urlpatterns = [
     path("", views.ContactListView.as_view(), name="index"),
-    path("new/", views.ContactCreateView.as_view(), name="new"),
     path("export.csv", views.ContactExportView.as_view(), name="export"),
-    path("<int:contact_id>/", views.ContactDetailView.as_view(), name="detail"),
     path("<int:contact_id>/reveal/", views.ContactRevealView.as_view(), name="reveal"),
-    path("<int:contact_id>/erase/", views.ContactEraseView.as_view(), name="erase"),
-    path("<int:contact_id>/export.json", views.ContactDataExportView.as_view(), name="data-export"),
     path("lists/", views.ListIndexView.as_view(), name="lists"),
     path("lists/add/", views.ListAddView.as_view(), name="list-add"),
     path("lists/<int:list_id>/", views.ListDetailView.as_view(), name="list-detail"),

@@ -12,9 +12,9 @@ from django.db.models import Q
 
 from aerostic.core.sqlrows import bound_cursor, json_rows
 from aerostic.core.tenant_context import NoTenantContext, current_scope
+from aerostic.core.values import digits
 from contacts.phones import customer_index
 from inbox.models import Conversation
-from whatsapp.webhooks.values import digits
 
 if TYPE_CHECKING:
     from whatsapp.models import PhoneNumber

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from aerostic.core.sqlrows import bound_cursor, insert_rows
+from aerostic.core.values import digits
 from contacts.phones import customer_index
 from contacts.services import InboundSender, contacts_for_customers
 from inbox.conversations import SERVICE_WINDOW, conversations_for_many, refuse_another_tenant
 from inbox.models import Conversation, Message
 from inbox.rows import claim_wamids, new_message, when
 from whatsapp.fanout import InboundItem
-from whatsapp.webhooks.values import digits
 
 if TYPE_CHECKING:
     from whatsapp.models import PhoneNumber

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, transaction
 
 from aerostic.core.sqlrows import bound_cursor, insert_rows
+from aerostic.core.values import digits
 from contacts.phones import customer_index
 from inbox.conversations import conversation_for, conversations_for_many, refuse_another_tenant
 from inbox.models import Conversation, Message
 from inbox.rows import claim_wamids, new_message, when
 from inbox.statuses import apply_waiting_statuses_many
 from whatsapp.fanout import SentItem
-from whatsapp.webhooks.values import digits
 
 if TYPE_CHECKING:
     from whatsapp.models import PhoneNumber

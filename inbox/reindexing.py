@@ -15,8 +15,8 @@ from django.db import connection
 
 from aerostic.core.reindexing import BATCH_SIZE, MIGRATION_SCOPE, legacy_blind_index, rows_in_batches, write_column
 from aerostic.core.tenant_context import platform_context
+from aerostic.core.values import digits
 from contacts.phones import CUSTOMER_INDEX_PURPOSE, customer_index
-from whatsapp.webhooks.values import digits
 
 # Conversations erased by compliance.privacy keep a random, unique index: nothing to rewrite.
 ERASED_PREFIX = "erased:"

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aerostic.core.sqlrows import bound_cursor
+from aerostic.core.values import meta_time
 from inbox.models import Conversation, Message
 from inbox.payloads import payload_split
-from whatsapp.webhooks.values import meta_time
 
 
 def when(unix: Any) -> datetime:

@@ -12,6 +12,7 @@ from typing import Any
 
 from aerostic.core.sqlrows import bound_cursor, json_rows
 from aerostic.core.tenant_context import require_tenant_id
+from aerostic.core.values import error_codes
 from contacts.phones import customer_index
 from inbox.conversations import close_window
 from inbox.models import Message, MessageKey, MessageStatusEvent
@@ -28,18 +29,6 @@ TIMESTAMP_FIELD = {"sent": "sent_at", "delivered": "delivered_at", "read": "read
 
 # Meta's "re-engagement message" error: more than 24 hours since the customer last wrote.
 WINDOW_CLOSED_ERROR = 131047
-
-
-def error_codes(errors: Any) -> set[int]:
-    """The numeric codes of Meta's `errors[]` (ints or strings; anything else skipped)."""
-    codes: set[int] = set()
-    for error in errors or []:
-        if isinstance(error, dict):
-            try:
-                codes.add(int(error.get("code")))
-            except (TypeError, ValueError):
-                continue
-    return codes
 
 
 def status_record(*, status: dict[str, Any]) -> str:

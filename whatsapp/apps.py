@@ -8,9 +8,10 @@ class WhatsappConfig(AppConfig):
         from aerostic.core.admin_site import add_index_figure
         from compliance.privacy import register_personal_data
         from whatsapp.models import WebhookEvent
-        from whatsapp.personal_data import outbound_erase, outbound_expire
+        from whatsapp.personal_data import outbound_erase, outbound_expire, webhook_events_erase
 
         register_personal_data("outbound_messages", erase=outbound_erase, expire=outbound_expire)
+        register_personal_data("webhook_events", erase=webhook_events_erase)
         # One-off sends' ledger (their table's place in the one send path: whatsapp/sending/).
         import whatsapp.dispatch  # noqa: F401
 

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from aerostic.core.errors import DomainError
+from aerostic.core.values import digits
 from contacts.phones import customer_index
 from whatsapp import fanout
 from whatsapp.models import OutboundMessage, PhoneNumber
@@ -29,7 +30,6 @@ from whatsapp.sending import chain
 from whatsapp.sending.ledger import Ledger, register_ledger
 from whatsapp.sending.rules import SendRequest
 from whatsapp.sending.sweeper import SENDING_TIMEOUT, on_sweep
-from whatsapp.webhooks.values import digits
 
 logger = logging.getLogger(__name__)
 

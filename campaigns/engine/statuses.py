@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from aerostic.core.ids import parse_row_id
 from aerostic.core.sqlrows import bound_cursor, json_rows
+from aerostic.core.values import meta_time
 from campaigns.engine.constants import CALLBACK_PREFIX
 from campaigns.models import Campaign, CampaignMessage
 from whatsapp.sending.failures import status_failure
-from whatsapp.webhooks.values import meta_time
 
 logger = logging.getLogger(__name__)
 

@@ -196,3 +196,11 @@ def test_bulk_record_skips_erased_contacts(alpha, contacts):
         Contact.objects.filter(pk=contacts[0].pk).update(erased_at=T0)
         assert consent_record_many(_changes(contacts, "opt_in", T0)) == 2
         assert not ConsentEvent.objects.filter(contact=contacts[0]).exists()
+
+
+def test_import_consent_kinds_are_the_ledger_kinds():
+    """contacts names the kinds an import row carries without importing compliance: they must stay equal."""
+    from compliance.models import ConsentEvent
+    from contacts.importing.consent import OPT_IN, OPT_OUT
+
+    assert (OPT_IN, OPT_OUT) == (ConsentEvent.Kind.OPT_IN, ConsentEvent.Kind.OPT_OUT)

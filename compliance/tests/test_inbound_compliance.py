@@ -237,3 +237,11 @@ def test_other_failures_are_no_opt_out(phone, alpha, known_customer):
 def test_a_131050_for_someone_who_is_no_contact_changes_nothing(phone, alpha):
     _deliver(_failed_status(phone, "wamid.promo", 131050))
     assert _events(alpha) == []
+
+
+def test_inbound_direction_is_the_inbox_value():
+    """compliance names an inbound message's direction without importing the inbox: they must stay equal."""
+    from compliance.conversations import INBOUND
+    from inbox.models import Message
+
+    assert INBOUND == Message.Direction.INBOUND

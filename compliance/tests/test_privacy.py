@@ -17,7 +17,6 @@ from compliance.consent import consent_record
 from compliance.jobs import purge_expired_message_bodies
 from compliance.models import ComplianceSettings, ConsentEvent, UserPreferenceEvent
 from compliance.privacy import (
-    REDACTED_WEBHOOK_BODY,
     TenantStillActive,
     contact_data_export,
     contact_erase,
@@ -33,6 +32,7 @@ from inbox.models import Conversation, Message
 from inbox.partitions import ensure_message_partitions
 from tenants.models import Tenant
 from whatsapp.models import PhoneNumber, WebhookEvent
+from whatsapp.personal_data import REDACTED_WEBHOOK_BODY
 
 pytestmark = pytest.mark.django_db
 

@@ -25,13 +25,13 @@ from django.db.models import Q, Value
 from django.utils import timezone
 
 from aerostic.core import audit
-from compliance.models import ConsentEvent
 from contacts import phones
 from contacts.exporting import csv_lines
 from contacts.importing.configure import ATTRIBUTE_PREFIX, IMPORT_JOB_TIMEOUT
+from contacts.importing.consent import OPT_IN, OPT_OUT, record_import_consent
 from contacts.importing.reading import read_rows
 from contacts.importing.upload import file_text
-from contacts.importing.writing import add_to_list, record_consent, update_contacts
+from contacts.importing.writing import add_to_list, update_contacts
 from contacts.models import AttributeDefinition, ConsentState, Contact, ContactImport
 from contacts.rows import ImportRow, insert_contacts
 from contacts.selectors import default_country
@@ -53,9 +53,9 @@ def consent_kind_of(value: str) -> str | None:
     """opt_in / opt_out for a consent cell; None (consent unknown) for anything else."""
     text = " ".join(value.lower().replace("_", " ").replace("-", " ").split())
     if text in CONSENT_YES:
-        return ConsentEvent.Kind.OPT_IN
+        return OPT_IN
     if text in CONSENT_NO:
-        return ConsentEvent.Kind.OPT_OUT
+        return OPT_OUT
     return None
 
 
@@ -144,7 +144,7 @@ class _Plan:
         if self.consent is not None:
             consent = consent_kind_of(cell(self.consent))
         elif self.contact_import.consent_declared:
-            consent = ConsentEvent.Kind.OPT_IN
+            consent = OPT_IN
         return ImportRow.of(
             phone,
             tenant_id=self.contact_import.tenant_id,
@@ -261,7 +261,7 @@ def _write_batch(plan: _Plan, batch: list[ImportRow], counts: _Counts, read: int
                 done.skipped_count += len(live)
             if contact_import.contact_list_id and touched:
                 add_to_list(contact_import.contact_list_id, [pk for pk, _, _ in touched])
-            done.consent_events += record_consent(contact_import, touched)
+            done.consent_events += record_import_consent(contact_import, touched)
         done.processed_rows = read
         ContactImport.objects.filter(pk=contact_import.pk).update(**done.as_fields())
     for name in _COUNTERS + ("consent_events",):

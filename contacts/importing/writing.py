@@ -1,17 +1,13 @@
 """The set-based writes of an import batch: one statement each for new contacts, updated contacts
-and list memberships (unnest arrays, not a statement per row), then the consent events."""
+and list memberships (unnest arrays, not a statement per row). The batch's consent events are
+compliance's to write (contacts.importing.consent)."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from django.db import connection
 
 from aerostic.core.sqlrows import json_rows
 from aerostic.core.tenant_context import require_tenant_id
-from compliance.consent import ConsentChange, consent_record_many
-from compliance.models import ConsentEvent
-from contacts.models import ConsentState, ContactImport
 from contacts.rows import ImportRow
 
 MAX_TAGS = 50
@@ -70,29 +66,3 @@ def add_to_list(contact_list_id: int, contact_ids: list[int]) -> None:
             " ON CONFLICT (contact_list_id, contact_id) DO NOTHING",
             [require_tenant_id(), contact_list_id, contact_ids],
         )
-
-
-def record_consent(contact_import: ContactImport, touched: list[tuple[int, ImportRow, str]]) -> int:
-    occurred_at: datetime = contact_import.consent_collected_at or contact_import.created_at
-    if contact_import.consent_column:
-        basis = f"column {contact_import.consent_column!r}"
-        if contact_import.consent_source:
-            basis += f"; collected via {contact_import.consent_source}"
-    else:
-        basis = f"declared by the uploader: collected via {contact_import.consent_source}"
-    evidence = f"CSV import {contact_import.filename!r} (sha256 {contact_import.sha256[:16]}…), {basis}"
-    changes = [
-        ConsentChange(
-            contact_id=pk,
-            kind=row.consent,
-            source=ConsentEvent.Source.IMPORT,
-            evidence=evidence,
-            occurred_at=occurred_at,
-            # One event per contact and file (the ledger's key is per contact). 56 hex digits of the
-            # hash, as keys written before (compliance migration 0005 cut their phone index off).
-            dedupe_key=f"import:{contact_import.sha256[:56]}",
-        )
-        for pk, row, state in touched
-        if row.consent is not None and not (row.consent == ConsentEvent.Kind.OPT_IN and state == ConsentState.OPTED_OUT)
-    ]
-    return consent_record_many(changes, actor=contact_import.created_by) if changes else 0

@@ -1,5 +1,6 @@
-"""Portal pages for contacts: list and search, a contact with its consent history, lists, segments,
-attributes, CSV import with progress, export. Thin: forms in, services out, selectors to read."""
+"""Portal pages for contacts: list and search, lists, segments, attributes, CSV import with progress,
+export. A contact's own page, with its consent history, is compliance's (compliance.contact_views).
+Thin: forms in, services out, selectors to read."""
 
 from contacts.views.audiences import (
     AttributeIndexView,
@@ -10,10 +11,6 @@ from contacts.views.audiences import (
     SegmentIndexView,
 )
 from contacts.views.contacts import (
-    ContactCreateView,
-    ContactDataExportView,
-    ContactDetailView,
-    ContactEraseView,
     ContactExportView,
     ContactListView,
     ContactRevealView,
@@ -22,10 +19,6 @@ from contacts.views.imports import ImportDetailView, ImportErrorsView, ImportPro
 
 __all__ = [
     "AttributeIndexView",
-    "ContactCreateView",
-    "ContactDataExportView",
-    "ContactDetailView",
-    "ContactEraseView",
     "ContactExportView",
     "ContactListView",
     "ContactRevealView",

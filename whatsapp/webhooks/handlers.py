@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aerostic.core.alerts import raise_alert, resolve_alert
+from aerostic.core.values import digits
 from compliance import services as compliance
 from contacts import services as contacts
 from whatsapp import dispatch, fanout
 from whatsapp.message_templates import services as templates
 from whatsapp.models import PhoneNumber, WhatsAppAccount
 from whatsapp.sending.ledger import status_settle_many
-from whatsapp.webhooks.values import digits
 
 # Fields stored and acknowledged now, processed by the parts of the product that arrive later; a
 # replay from Django admin re-runs them once their handler exists (events are kept 30 days).

@@ -11,11 +11,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from aerostic.core.values import meta_time
 from billing.services.metering.batch import Metering, Usage
 from campaigns.engine.statuses import RECIPIENTS_FOUND, callback_row_id, recipients_named
 from contacts.models import Contact
 from contacts.phones import country_of
-from whatsapp.webhooks.values import meta_time
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ def _pricing_of(status: dict[str, Any]) -> dict[str, Any]:
 
 
 def _status_time(status: dict[str, Any]) -> datetime:
+
     return meta_time(status.get("timestamp")) or timezone.now()
 
 

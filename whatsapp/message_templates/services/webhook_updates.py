@@ -9,12 +9,12 @@ from django.utils import timezone
 
 from aerostic.core.alerts import raise_alert
 from aerostic.core.errors import DomainError
+from aerostic.core.values import meta_time
 from whatsapp.message_templates.services.common import (
     category_change,
 )
 from whatsapp.message_templates.services.sync import template_refresh
 from whatsapp.models import MessageTemplate, WhatsAppAccount
-from whatsapp.webhooks.values import meta_time
 
 Status = MessageTemplate.Status
 
