@@ -1,13 +1,19 @@
 """Top-level routes: portal, accounts, API, Django admin, health probes."""
 
+from typing import cast
+
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
 from aerostic.core import health
+from aerostic.core.admin_site import PlatformAdminSite
 from compliance import contact_urls as compliance_contact_urls
 from contacts import urls as contacts_urls
 from whatsapp.webhooks.intake import meta_webhook
+
+# admin.site is the project's site (CoreConfig.default_site), which the stubs cannot know.
+platform_site = cast(PlatformAdminSite, admin.site)
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -20,7 +26,12 @@ urlpatterns = [
         include(
             (
                 [
-                    re_path(api.pattern.regex.pattern, admin.site.admin_or_api_token_view(api.callback), name=api.name)
+                    re_path(
+                        api.pattern.regex.pattern,
+                        platform_site.admin_or_api_token_view(api.callback),
+                        # Django's default name is None; django-stubs only allows a str.
+                        name=api.name,  # type: ignore[arg-type]
+                    )
                     for api in get_api_urlpatterns()
                 ]
                 + get_admin_urlpatterns(view_wrapper=admin.site.admin_view),

@@ -169,11 +169,10 @@ def _conversations_seen(conversations: dict[str, Conversation], customers: dict[
     if not seen:
         return
     ids, names, contact_ids, times = (list(column) for column in zip(*seen, strict=True))
+    # psycopg adapts the timedelta (an interval); django-stubs' parameter types leave it out.
+    params: list[Any] = [SERVICE_WINDOW, Conversation.Status.OPEN, ids, names, contact_ids, times]
     with bound_cursor() as cursor:
-        cursor.execute(
-            _CONVERSATIONS_SEEN,
-            [SERVICE_WINDOW, Conversation.Status.OPEN, ids, names, contact_ids, times],
-        )
+        cursor.execute(_CONVERSATIONS_SEEN, params)
         stored = {row[0]: row[1:] for row in cursor.fetchall()}
     for conversation in conversations.values():
         if conversation.pk in stored:

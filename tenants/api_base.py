@@ -10,7 +10,7 @@ belong to is a 404. Throttles and the error handler are core's (aerostic.core.ap
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rest_framework import exceptions, permissions
 from rest_framework.authentication import SessionAuthentication
@@ -21,6 +21,17 @@ from accounts.roles import role_has_perm
 from aerostic.core.tenant_context import tenant_context
 from tenants.middleware import ACTIVE_TENANT_SESSION_KEY
 from tenants.selectors import membership_for_tenant_slug, memberships_for_user
+
+if TYPE_CHECKING:
+    from tenants.models import Membership, Tenant
+
+
+class TenantRequest(Request):
+    """The request a `TenantAPIView` handler receives: DRF's, with the workspace resolved before the
+    handler (`TenantAPIView._enter_tenant`). A name for the type checker; at run time it is a Request."""
+
+    membership: Membership
+    tenant: Tenant
 
 
 class HasTenantPermission(permissions.BasePermission):
@@ -96,8 +107,10 @@ class TenantAPIView(APIView):
                 )
         if membership is None:
             raise exceptions.PermissionDenied("You are not a member of any workspace.")
-        request.membership = membership
-        request.tenant = membership.tenant
-        request._request.membership = membership
-        request._request.tenant = membership.tenant
+        resolved = cast("TenantRequest", request)  # the attributes are set here
+        resolved.membership = membership
+        resolved.tenant = membership.tenant
+        # The portal's attributes on Django's request, as TenantMiddleware sets them.
+        request._request.membership = membership  # type: ignore[attr-defined]
+        request._request.tenant = membership.tenant  # type: ignore[attr-defined]
         self._scope_stack.enter_context(tenant_context(membership.tenant_id))

@@ -38,7 +38,11 @@ def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
             try:
                 membership = services.invitation_accept(token=token, user=user, request=request)
             except (DomainError, ValidationError) as error:
-                messages.error(request, getattr(error, "message", None) or "; ".join(error.messages))
+                if isinstance(error, DomainError):
+                    text = error.message
+                else:
+                    text = getattr(error, "message", None) or "; ".join(error.messages)
+                messages.error(request, text)
                 return redirect("portal:dashboard")
             request.session[ACTIVE_TENANT_SESSION_KEY] = membership.tenant_id
             messages.success(request, f"Welcome to {invitation.tenant.name}.")

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.views.generic import TemplateView
 
@@ -59,7 +59,7 @@ class PortalView(TemplateView):
         if cls.required_permission is None and not cls.permission_exempt and "template_name" in cls.__dict__:
             raise TypeError(f"{cls.__name__} must name a required_permission (accounts.roles.Perm).")
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         refusal = _gate(request, self.required_permission)
         if refusal is not None:
             return refusal

@@ -151,7 +151,10 @@ def send_outbound(*, tenant_id: int, phone_id: int | None = None, message_id: in
 
     with tenant_context(tenant_id):
         if phone_id is None:
-            phone_id = OutboundMessage.objects.filter(pk=message_id).values_list("phone_number_id", flat=True).first()
+            if message_id is not None:
+                phone_id = (
+                    OutboundMessage.objects.filter(pk=message_id).values_list("phone_number_id", flat=True).first()
+                )
             if phone_id is None:
                 return {"result": "gone"}
         return drain(phone_id)

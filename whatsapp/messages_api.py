@@ -14,7 +14,7 @@ from accounts.roles import Perm
 from aerostic.core.errors import DomainError
 from contacts import phones
 from contacts.selectors import contact_for_number
-from tenants.api_base import TenantAPIView
+from tenants.api_base import TenantAPIView, TenantRequest
 from whatsapp import dispatch, selectors
 from whatsapp.message_templates import selectors as template_selectors
 from whatsapp.message_templates.rendering import TemplateParameterError, render_template, template_message
@@ -62,7 +62,7 @@ class MessageSendApi(TenantAPIView):
         responses={202: MessageOutput},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: TenantRequest) -> Response:
         data = MessageInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -75,7 +75,7 @@ class MessageSendApi(TenantAPIView):
         template = None
         if values.get("text"):
             content = {"type": "text", "text": {"body": values["text"]}}
-            category = OutboundMessage.Category.SERVICE
+            category: str = OutboundMessage.Category.SERVICE
         else:
             template = template_selectors.template_get(values["template_id"])
             if template.account_id != phone.account_id:

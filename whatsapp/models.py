@@ -285,7 +285,9 @@ class WebhookEvent(TenantScopedModel):
         IGNORED = "ignored", "Ignored"
         DEAD = "dead", "Dead"
 
-    tenant = models.ForeignKey(
+    # Nullable (an event for no known number): Django lets a model override its abstract parent's
+    # field, mypy does not let a subclass widen an attribute's type.
+    tenant = models.ForeignKey(  # type: ignore[assignment]
         "tenants.Tenant",
         on_delete=models.CASCADE,
         null=True,

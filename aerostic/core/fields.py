@@ -11,11 +11,13 @@ Ciphertexts are randomised, so the column cannot be searched or made unique: sto
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.core import checks
 from django.db import models
+from django.db.models.expressions import Combinable
 from django.db.models.query_utils import DeferredAttribute
 
 from aerostic.core import crypto
@@ -89,6 +91,12 @@ class EncryptedTextField(models.TextField):
 
     description = "Text encrypted at rest with AES-256-GCM"
     descriptor_class = _SealingAttribute
+    db_index: bool  # set by Field.__init__; django-stubs does not declare it
+    # The attribute types django-stubs gives models (their __init__ included): a str is sealed when
+    # assigned, and the attribute always holds a SealedValue (or None). These are django-stubs' hooks
+    # for a field's types; mypy sees them as narrowing TextField's, hence the ignores.
+    _pyi_private_set_type: str | SealedValue | Combinable  # type: ignore[assignment]
+    _pyi_private_get_type: SealedValue  # type: ignore[assignment]
 
     def __init__(self, *args: Any, context: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("editable", False)
@@ -102,7 +110,7 @@ class EncryptedTextField(models.TextField):
         # the same context and a data migration can reveal values too.
         self.encryption_context = self.explicit_context or f"{cls._meta.app_label}.{cls._meta.object_name}.{name}"
 
-    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         # Our default is editable=False; Field.deconstruct compares with Field's default (True).
         if self.editable:
@@ -175,13 +183,19 @@ class EncryptedTextField(models.TextField):
             )
         return crypto.encrypt(value, context=self._context())
 
-    def value_to_string(self, obj: models.Model) -> str | None:
+    # None stays None (a null column); Field's stub says str because its own version calls str().
+    def value_to_string(self, obj: models.Model) -> str | None:  # type: ignore[override]
         # dumpdata writes the ciphertext (never the plaintext); loaddata keeps it sealed (to_python).
         value = self.value_from_object(obj)
         return None if value is None else self.get_prep_value(value)
 
-    def formfield(self, **kwargs: Any) -> forms.Field | None:
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.ChoiceField] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field | None:
         # Only reached when a model opts in with editable=True: a write-only input.
         defaults: dict[str, Any] = {"widget": forms.PasswordInput(render_value=False)}
         defaults.update(kwargs)
-        return super().formfield(**defaults)
+        return super().formfield(form_class=form_class, choices_form_class=choices_form_class, **defaults)

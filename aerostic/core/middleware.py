@@ -41,7 +41,8 @@ class AuditlogMiddleware(auditlog_middleware.AuditlogMiddleware):
 
     @staticmethod
     def _get_remote_addr(request: HttpRequest) -> str | None:
-        if settings.AUDITLOG_DISABLE_REMOTE_ADDR:
+        # django-auditlog's conf module sets this default on settings; ours do not declare it.
+        if getattr(settings, "AUDITLOG_DISABLE_REMOTE_ADDR", False):
             return None
         return client_ip(request)
 

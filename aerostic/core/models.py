@@ -11,7 +11,9 @@ from aerostic.core.tenant_scoped import TenantScopedModel
 class AuditEvent(TenantScopedModel):
     """One thing a person (or the platform) did. Never holds message bodies or secrets."""
 
-    tenant = models.ForeignKey(
+    # Nullable, unlike TenantScopedModel's: Django lets a model override its abstract parent's field,
+    # mypy does not let a subclass widen an attribute's type.
+    tenant = models.ForeignKey(  # type: ignore[assignment]
         "tenants.Tenant",
         on_delete=models.CASCADE,
         null=True,
@@ -55,7 +57,8 @@ class Alert(TenantScopedModel):
         WARNING = "warning", "Warning"
         CRITICAL = "critical", "Critical"
 
-    tenant = models.ForeignKey(
+    # Nullable for platform alerts (see AuditEvent.tenant for the ignore).
+    tenant = models.ForeignKey(  # type: ignore[assignment]
         "tenants.Tenant",
         on_delete=models.CASCADE,
         null=True,

@@ -94,13 +94,17 @@ def _desired_settings() -> tuple[str, str]:
     return tenant, platform
 
 
+# The scope last copied into the connection's transaction: an attribute this module adds to Django's
+# connection wrapper (django-stubs does not declare it, so it is read and written by name).
+_APPLIED_SCOPE = "rls_applied_scope"
+
 _SET_SCOPE_SQL = "SELECT set_config('app.tenant_id', %s, true), set_config('app.platform', %s, true)"
 
 
 def _push_settings(connection: BaseDatabaseWrapper, desired: tuple[str, str]) -> None:
     # The raw psycopg connection: going through Django's cursor would re-enter this wrapper.
     connection.connection.execute(_SET_SCOPE_SQL, desired)
-    connection.rls_applied_scope = desired
+    setattr(connection, _APPLIED_SCOPE, desired)
 
 
 def apply_scope_to_query(execute, sql, params, many, context):
@@ -119,20 +123,20 @@ def apply_scope_to_query(execute, sql, params, many, context):
     from psycopg.pq import TransactionStatus
 
     status = connection.connection.info.transaction_status
-    applied = getattr(connection, "rls_applied_scope", None)
+    applied = getattr(connection, _APPLIED_SCOPE, None)
     if status == TransactionStatus.IDLE:
         # The next statement opens a new transaction: nothing from the last one survives.
         if desired != ("", ""):
             _push_settings(connection, desired)
         else:
-            connection.rls_applied_scope = ("", "")
+            setattr(connection, _APPLIED_SCOPE, ("", ""))
     elif status == TransactionStatus.INTRANS and applied != desired:
         _push_settings(connection, desired)
 
     result = execute(sql, params, many, context)
     if isinstance(sql, str) and sql.lstrip().upper().startswith("ROLLBACK TO SAVEPOINT"):
         # A rolled-back savepoint may have undone a set_config made inside it.
-        connection.rls_applied_scope = None
+        setattr(connection, _APPLIED_SCOPE, None)
     return result
 
 
@@ -142,4 +146,4 @@ def install_scope_wrapper(sender: Any, connection: BaseDatabaseWrapper, **kwargs
         return
     if apply_scope_to_query not in connection.execute_wrappers:
         connection.execute_wrappers.append(apply_scope_to_query)
-    connection.rls_applied_scope = None
+    setattr(connection, _APPLIED_SCOPE, None)

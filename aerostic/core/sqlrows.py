@@ -23,15 +23,17 @@ per row of the tenant: 2 s per webhook batch at 40,000 conversations, 5 ms on th
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.db import connection
-from django.db.backends.postgresql.base import ServerBindingCursor
+from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]  # not in django-stubs
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Field, JSONField, Model
+
+_M = TypeVar("_M", bound=Model)
 
 
 def json_rows(rows: Iterable[Mapping[str, Any]]) -> str:
@@ -61,10 +63,11 @@ def bound_cursor() -> CursorWrapper:
     `json_rows` document or one array per column, never a placeholder per value."""
     connection.ensure_connection()
     # Django's own step from a driver cursor to the wrapped one (debug logging included).
-    return connection._prepare_cursor(_UnpreparedServerBindingCursor(connection.connection))  # noqa: SLF001
+    # A private method django-stubs does not declare.
+    return connection._prepare_cursor(_UnpreparedServerBindingCursor(connection.connection))  # type: ignore[attr-defined]  # noqa: SLF001
 
 
-def insert_rows(model: type[Model], objs: list[Model]) -> None:
+def insert_rows(model: type[_M], objs: Sequence[_M]) -> None:
     """`model.objects.bulk_create(objs)` for the hot paths, in one INSERT … SELECT FROM
     jsonb_to_recordset bound on the server: each value prepared by its field as a save would
     (encrypted fields seal, JSON stays JSON), none quoted by the driver or compiled by the ORM
@@ -87,7 +90,8 @@ def insert_rows(model: type[Model], objs: list[Model]) -> None:
 
 
 def _json_column_type(field: Field) -> str:
-    return "jsonb" if isinstance(field, JSONField) else field.db_type(connection)
+    # Every concrete field has a column type; db_type() is None only for fields without a column.
+    return "jsonb" if isinstance(field, JSONField) else cast(str, field.db_type(connection))
 
 
 def _json_value(field: Field, obj: Model) -> Any:

@@ -9,11 +9,15 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, StreamingHttpResponse
 
 
+def _next_chunk(chunks: Iterator[str]) -> str | None:
+    return next(chunks, None)
+
+
 async def _async_chunks(chunks: Iterator[str]) -> AsyncIterator[str]:
     """Under ASGI a synchronous iterator would be read whole before the first byte: read each chunk
     in the sync thread instead."""
-    step = sync_to_async(next, thread_sensitive=True)
-    while (chunk := await step(chunks, None)) is not None:
+    step = sync_to_async(_next_chunk, thread_sensitive=True)
+    while (chunk := await step(chunks)) is not None:
         yield chunk
 
 

@@ -28,8 +28,9 @@ def error_codes(errors: Any) -> set[int]:
     codes: set[int] = set()
     for error in errors or []:
         if isinstance(error, dict):
+            code: Any = error.get("code")  # Meta's JSON: an int, a numeric string, or anything
             try:
-                codes.add(int(error.get("code")))
+                codes.add(int(code))
             except (TypeError, ValueError):
                 continue
     return codes

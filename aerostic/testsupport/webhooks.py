@@ -30,6 +30,7 @@ def deliver_webhook(payload: dict[str, Any] | bytes) -> Any:
     assert response.status_code == 200, response.content
     with platform_context("test: the stored event"):
         event = WebhookEvent.all_tenants.order_by("-id").first()
+    assert event is not None, "the webhook stored no event"
     process_webhook_event(event_id=event.pk)
     with platform_context("test: the processed event"):
         return WebhookEvent.all_tenants.get(pk=event.pk)

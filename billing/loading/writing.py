@@ -87,7 +87,8 @@ def pricing_load(
 
 def _same_version_twice(cards: list[ParsedCard], structures: list[ParsedMarkets], problems: list[str]) -> None:
     by_key: dict[Any, Path] = {}
-    for item in [*cards, *structures]:
+    items: list[ParsedCard | ParsedMarkets] = [*cards, *structures]
+    for item in items:
         key = item.key if isinstance(item, ParsedCard) else ("markets", item.effective_from)
         if key in by_key:
             problems.append(f"{item.path}: the same version as {by_key[key]} (one file per version)")

@@ -69,7 +69,7 @@ def ledger_insert_many(*, profile: BillingProfile, entries: list[Entry]) -> dict
     ago by a concurrent transaction, is simply absent)."""
     if not entries:
         return {}
-    columns = [
+    columns: list[list[Any]] = [
         [entry.kind for entry in entries],
         [entry.amount_micros for entry in entries],
         [entry.reference for entry in entries],

@@ -167,7 +167,8 @@ def from_response(http_status: int, body: Any) -> GraphError:
             f"Meta answered HTTP {http_status} without an error object.", http_status=http_status
         )
     code = error.get("code") if isinstance(error.get("code"), int) else None
-    error_data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
+    raw_data = error.get("error_data")
+    error_data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
     return _BY_CLASS[classify(http_status, code)](
         str(error.get("error_user_msg") or error.get("message") or "Unknown Graph API error"),
         code=code,

@@ -17,13 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
-from django.db.models import F, Model
+from django.db.models import F, Manager
+from django.db.models.options import Options
 from django.utils import timezone
 
 from aerostic.core.ids import parse_row_id
 from aerostic.core.sqlrows import bound_cursor, json_rows
+from aerostic.core.tenant_scoped import TenantScopedManager
 
 QUEUED, SENDING, SENT, FAILED, SKIPPED, UNKNOWN = "queued", "sending", "sent", "failed", "skipped", "unknown"
 LOST_ANSWER = "The worker stopped before Meta answered; the status will tell."
@@ -61,9 +63,19 @@ class Outcome:
     detail: str
 
 
+class SendTable(Protocol):
+    """What a Ledger needs of its model: a tenant-scoped model (both managers) with the send columns
+    (state, attempts, claimed_at, …). The columns are on no shared base, so the type checker cannot
+    check their lookups; the ledger's tests do."""
+
+    objects: ClassVar[TenantScopedManager]
+    all_tenants: ClassVar[Manager[Any]]
+    _meta: ClassVar[Options[Any]]
+
+
 @dataclass(frozen=True)
 class Ledger:
-    model: type[Model]
+    model: type[SendTable]
     callback_prefix: str  # biz_opaque_callback_data = prefix + row id: a status finds its row by it
     reference: str  # consent dedupe references of Meta's 131050 refusals: f"{reference}:{id}"
     has_failed_at: bool = False

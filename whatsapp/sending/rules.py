@@ -106,6 +106,7 @@ def _consent_and_window(
                 authentication_requested=request.authentication_requested,
             )
             if decision.is_deferred:
+                assert decision.send_after is not None  # is_deferred: refused now, with a time to retry at
                 verdicts.held.append((request.id, decision.send_after, decision.reason))
                 continue
             if not decision.allowed:

@@ -100,7 +100,8 @@ def _walk(payload: dict[str, Any], batch: _Batch) -> tuple[set[int], list[dict[s
                 outcomes.append({"field": "", "result": "ignored", "reason": "change is not an object"})
                 continue
             field_name = str(change.get("field") or entry.get("field") or "")
-            value = change.get("value") if isinstance(change.get("value"), dict) else {}
+            raw_value = change.get("value")
+            value: dict[str, Any] = raw_value if isinstance(raw_value, dict) else {}
             outcomes.append(_process_change(str(entry.get("id", "")), field_name, value, tenants, batch))
     return tenants, outcomes
 

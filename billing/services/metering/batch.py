@@ -364,7 +364,7 @@ WHERE billing_unpricedusage.resolved_at IS NULL
 def _unpriced_upsert(rows: list[_UnpricedRow]) -> None:
     """One statement for every unpriced reference of the call (each once: see _UnpricedRow)."""
     usages = [row.usage for row in rows]
-    columns = [
+    columns: list[list[Any]] = [
         [row.reference for row in rows],
         [usage.wamid[:255] for usage in usages],
         [usage.status[:16] for usage in usages],

@@ -134,7 +134,8 @@ def _usage_of(
     by_pk, by_wamid = recipients
     key = callback_row_id(status)
     campaign_id, contact_id = (by_pk.get(key) if key is not None else by_wamid.get(wamid)) or (None, None)
-    conversation = status.get("conversation") if isinstance(status.get("conversation"), dict) else {}
+    raw_conversation = status.get("conversation")
+    conversation: dict[str, Any] = raw_conversation if isinstance(raw_conversation, dict) else {}
     recipient = str(status.get("recipient_id") or "")
     if recipient not in countries:
         countries[recipient] = _country_of(recipient)
