@@ -135,9 +135,10 @@ def _media_ok(kind: str, value: Any) -> bool:
 
 def contact_value(source: dict[str, Any], contact: Any, phone_e164: str) -> str:
     """The text a source gives for one contact ('' when the contact has none)."""
-    kind, value = source.get("source"), source.get("value")
+    kind, raw = source.get("source"), source.get("value")
+    value = raw if isinstance(raw, str) else ""  # a media header's constant is an object: no text
     if kind == CONSTANT:
-        return value if isinstance(value, str) else ""
+        return value
     if kind == ATTRIBUTE:
         found = (contact.attributes or {}).get(value)
         return "" if found is None else " ".join(str(found).split())
@@ -158,7 +159,7 @@ def values_for(mapping: dict[str, dict[str, dict]], contact: Any, phone_e164: st
                 continue
             text = contact_value(source, contact, phone_e164) or source.get("fallback", "")
             if not text:
-                what = CONTACT_FIELDS.get(source.get("value"), source.get("value"))
+                what = CONTACT_FIELDS.get(str(source.get("value")), source.get("value"))
                 return None, f"No value for {section} {{{{{key}}}}} ({what}) and no fallback."
             values.setdefault(section, {})[key] = text
     return values, ""
@@ -173,7 +174,7 @@ def missing_value_sql(mapping: dict[str, dict[str, dict]]) -> list[tuple[str, li
             if source.get("source") == CONSTANT or source.get("fallback"):
                 continue
             value = source.get("value")
-            reason = f"No value for {section} {{{{{key}}}}} ({CONTACT_FIELDS.get(value, value)}) and no fallback."
+            reason = f"No value for {section} {{{{{key}}}}} ({CONTACT_FIELDS.get(str(value), value)}) and no fallback."
             if source["source"] == ATTRIBUTE:
                 conditions.append(("btrim(coalesce(c.attributes ->> %s, '')) = ''", [value], reason))
             elif value in ("name", "first_name"):

@@ -26,7 +26,7 @@ from contacts.services import contact_update
 
 Kind = ConsentEvent.Kind
 Source = ConsentEvent.Source
-_STATE_OF = {
+_STATE_OF: dict[str, ConsentState] = {
     Kind.OPT_IN: ConsentState.OPTED_IN,
     Kind.OPT_OUT: ConsentState.OPTED_OUT,
     Kind.RESET: ConsentState.UNKNOWN,

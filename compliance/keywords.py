@@ -24,11 +24,11 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Literal
+from typing import Final, Literal
 
-OPT_OUT = "opt_out"
-OPT_IN = "opt_in"
 Match = Literal["opt_out", "opt_in"]
+OPT_OUT: Final = "opt_out"
+OPT_IN: Final = "opt_in"
 
 # Opt-out words by language. Accents are optional when typed (folding drops them); they are written
 # here as the language writes them so the list reads correctly.

@@ -20,7 +20,7 @@ from aerostic.core.tenant_context import require_tenant_id, tenant_context
 from aerostic.core.values import digits, error_codes, meta_time
 from compliance import conversations
 from compliance.consent import ConsentChange, consent_events_record, consent_record
-from compliance.keywords import MAX_KEYWORD_MESSAGE_LENGTH, OPT_IN, OPT_OUT, match_keyword
+from compliance.keywords import MAX_KEYWORD_MESSAGE_LENGTH, OPT_IN, OPT_OUT, Match, match_keyword
 from compliance.models import ComplianceSettings, ConsentEvent, PlatformSwitch, UserPreferenceEvent
 from compliance.policy import compliance_settings_for
 from contacts.models import Contact
@@ -161,7 +161,7 @@ def keyword_apply_many(*, messages: list[Any]) -> list[ConsentEvent | None]:
     senders of the keywords found are read in one query and their events appended in one INSERT.
     The ledger's dedupe key (the wamid) keeps one event per keyword message however often it is
     seen, within the call too."""
-    found: dict[int, tuple[str, str]] = {}  # position: (kind, text)
+    found: dict[int, tuple[Match, str]] = {}  # position: (kind, text)
     rules: dict[int, ComplianceSettings] = {}
     for position, message in enumerate(messages):
         if message.direction != conversations.INBOUND:
@@ -188,15 +188,15 @@ def keyword_apply_many(*, messages: list[Any]) -> list[ConsentEvent | None]:
     senders = conversations.lookups().contacts_of_conversations(
         {messages[position].conversation_id for position in found}
     )
-    contacts = {contact.pk: contact for contact in senders.values()}
+    contacts = {contact.pk: contact for contact in senders.values() if contact is not None}
     changes: dict[int, ConsentChange] = {}
-    for position, (kind, text) in found.items():
+    for position, (matched, text) in found.items():
         message, contact = messages[position], senders.get(messages[position].conversation_id)
         if contact is None:
             continue
         changes[position] = ConsentChange(
             contact_id=contact.pk,
-            kind=ConsentEvent.Kind.OPT_OUT if kind == OPT_OUT else ConsentEvent.Kind.OPT_IN,
+            kind=ConsentEvent.Kind.OPT_OUT if matched == OPT_OUT else ConsentEvent.Kind.OPT_IN,
             source=ConsentEvent.Source.KEYWORD,
             evidence=f'Sent "{text.strip()}" on WhatsApp',
             occurred_at=message.created_at,

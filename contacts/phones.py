@@ -80,7 +80,7 @@ def normalize(raw: object, *, default_country: str = "") -> NormalizedNumber:
     return NormalizedNumber(
         e164=e164,
         country="" if region == "001" else region,
-        calling_code=number.country_code,
+        calling_code=number.country_code or 0,  # a parsed, valid number always has one
         timezone=_single_timezone(number),
         hint=mask(e164),
     )

@@ -23,6 +23,7 @@ def contacts_of_conversations(conversation_ids: Iterable[int]) -> dict[int, Cont
         for conversation in Conversation.objects.filter(
             pk__in=set(conversation_ids), contact__isnull=False
         ).select_related("contact")
+        if conversation.contact is not None  # the filter says so; this tells the type checker
     }
 
 

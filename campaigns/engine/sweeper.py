@@ -41,12 +41,12 @@ def due_batches(
     for `quiet_for`, and no live job: their job was lost (killed worker, Redis restarted), a hold
     ended, a switch came back on. Platform scope; `tenant_id` narrows it to one workspace."""
     now = now or timezone.now()
-    rows = CampaignMessage.all_tenants.filter(
+    due = CampaignMessage.all_tenants.filter(
         campaign__status=Status.RUNNING, state=State.QUEUED, updated_at__lt=now - quiet_for
     )
     if tenant_id is not None:
-        rows = rows.filter(tenant_id=tenant_id)
-    rows = rows.exclude(next_attempt_at__gt=now).values_list("tenant_id", "campaign_id", "batch").distinct()
+        due = due.filter(tenant_id=tenant_id)
+    rows = due.exclude(next_attempt_at__gt=now).values_list("tenant_id", "campaign_id", "batch").distinct()
     return [row for row in rows if not batch_is_running(row[1], row[2])]
 
 

@@ -48,7 +48,7 @@ def _clean_draft(
         problems["name"] = "A name is required."
     elif len(clean_name) > MAX_NAME:
         problems["name"] = f"At most {MAX_NAME} characters."
-    phone = PhoneNumber.objects.filter(pk=_int(phone_number_id), is_active=True).select_related("account").first()
+    phone = PhoneNumber.objects.filter(pk=_int(phone_number_id) or 0, is_active=True).select_related("account").first()
     if phone is None:
         problems["phone_number"] = "Choose one of this workspace's active WhatsApp numbers."
     lists = _ids(list_ids)
@@ -74,7 +74,9 @@ def _clean_draft(
         for index, raw in enumerate(raw_variants):
             label = LABELS[index]
             raw = raw if isinstance(raw, dict) else {}
-            template = MessageTemplate.objects.filter(pk=_int(raw.get("template_id"))).select_related("account").first()
+            template = (
+                MessageTemplate.objects.filter(pk=_int(raw.get("template_id")) or 0).select_related("account").first()
+            )
             if template is None or (phone is not None and template.account_id != phone.account_id):
                 problems[f"variant_{label}.template"] = "Choose a template of this number's WhatsApp account."
                 continue

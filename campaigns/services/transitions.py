@@ -28,8 +28,11 @@ def _transition(campaign: Campaign, allowed: tuple[str, ...], to: str, reason: s
     return campaign_status_save(locked, to=to, reason=reason, update_fields=[])
 
 
+_VERBS: dict[str, str] = {Status.PAUSED: "paused", Status.RUNNING: "resumed", Status.CANCELLED: "cancelled"}
+
+
 def _verb(status: str) -> str:
-    return {Status.PAUSED: "paused", Status.RUNNING: "resumed", Status.CANCELLED: "cancelled"}.get(status, status)
+    return _VERBS.get(status, status)
 
 
 @transaction.atomic

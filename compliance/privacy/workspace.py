@@ -73,7 +73,7 @@ def _delete_tenant_rows(tenant_id: int) -> tuple[dict[str, int], int]:
             log_entries += _delete_auditlog_entries(model, tenant_id)
             for m2m in model._meta.local_many_to_many:
                 through = m2m.remote_field.through
-                if through._meta.auto_created:
+                if through is not None and through._meta.auto_created:  # a many-to-many always has one
                     column = m2m.m2m_column_name()
                     cursor.execute(
                         f'DELETE FROM "{through._meta.db_table}" WHERE "{column}" IN '  # noqa: S608  (our tables)

@@ -192,11 +192,23 @@ def render_template(*, components: list[dict], parameter_format: str, values: di
     return Rendered(components=payload, preview=preview)
 
 
+def _text_of(component: dict, key: str) -> str:
+    """`component[key]` when it is a string (Meta's JSON may hold anything), else ""."""
+    value = component.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _dict_of(component: dict, key: str) -> dict:
+    """`component[key]` when it is an object, else {}."""
+    value = component.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _render_header(header: dict, named: bool, collect: _Collector, payload: list[dict]) -> str:
     """Adds the header parameter (if any) and returns the header's preview line."""
     header_format = header.get("format")
     if header_format == "TEXT":
-        text = header.get("text") if isinstance(header.get("text"), str) else ""
+        text = _text_of(header, "text")
         names = _ordered(variables_in(text))
         filled = {name: value for name in names if (value := collect.text("header", name)) is not None}
         if names and len(filled) == len(names):
@@ -235,7 +247,7 @@ def _render_body(
     body: dict, named: bool, is_auth: bool, collect: _Collector, payload: list[dict]
 ) -> tuple[str, str | None]:
     """Adds the body parameters and returns the body preview and, for authentication, the code."""
-    text = body.get("text") if isinstance(body.get("text"), str) else ""
+    text = _text_of(body, "text")
     if is_auth:
         # Meta writes the body of an authentication template; the code is always its single parameter.
         code = collect.text("body", "1")
@@ -259,7 +271,7 @@ def _render_button(index: int, button: Any, code: str | None, collect: _Collecto
         return ""
     kind = button.get("type")
     key = str(index)
-    label = button.get("text") if isinstance(button.get("text"), str) else ""
+    label = _text_of(button, "text")
     if kind == "URL" and variables_in(button.get("url") or ""):
         suffix = collect.text("buttons", key, limit=2000, strict=False)
         if suffix is not None:
@@ -313,7 +325,7 @@ def sample_values(*, components: list[dict], parameter_format: str) -> dict:
     if is_auth:
         values["body"] = {"1": _SAMPLE_CODE}
     elif body is not None:
-        text = body.get("text") if isinstance(body.get("text"), str) else ""
+        text = _text_of(body, "text")
         names = _ordered(variables_in(text))
         examples = _examples(body.get("example"), "body", names)
         if names:
@@ -323,7 +335,7 @@ def sample_values(*, components: list[dict], parameter_format: str) -> dict:
     for index, button in enumerate(_buttons(components)):
         if not isinstance(button, dict):
             continue
-        url = button.get("url") if isinstance(button.get("url"), str) else ""
+        url = _text_of(button, "url")
         if button.get("type") == "URL" and variables_in(url):
             buttons[str(index)] = _url_suffix(url, button.get("example"))
         elif button.get("type") == "COPY_CODE":
@@ -336,9 +348,9 @@ def sample_values(*, components: list[dict], parameter_format: str) -> dict:
 
 def _sample_header(header: dict) -> dict:
     header_format = header.get("format")
-    example = header.get("example") if isinstance(header.get("example"), dict) else {}
+    example = _dict_of(header, "example")
     if header_format == "TEXT":
-        text = header.get("text") if isinstance(header.get("text"), str) else ""
+        text = _text_of(header, "text")
         names = _ordered(variables_in(text))
         examples = _examples(example, "header", names)
         return {name: examples.get(name) or f"{{{{{name}}}}}" for name in names}

@@ -162,7 +162,11 @@ class WebhookIntake:
         try:
             key = intake.rate_key(ip)
             async with self._cache().pipeline(transaction=False) as pipe:
-                failures, _, rejected = await pipe.incr(key).expire(key, 120).incr(intake.REJECTED_COUNTER).execute()
+                # Buffered, not awaited: a pipeline's commands go in one round trip at execute().
+                pipe.incr(key)
+                pipe.expire(key, 120)
+                pipe.incr(intake.REJECTED_COUNTER)
+                failures, _, rejected = await pipe.execute()
         except Exception:  # Redis down: still refused, just not counted
             failures, rejected = 0, 1
         return intake.unsigned_answer(failures, rejected)
