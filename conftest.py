@@ -118,3 +118,21 @@ def connected(simulator, alpha):
     from whatsapp.connections.connect import sandbox_connect
 
     return sandbox_connect(tenant=alpha.tenant, actor=alpha.admin.user)
+
+
+@pytest.fixture
+def phone(alpha, connected):
+    """Alpha's connected sandbox number, its account loaded (read inside alpha's tenant context).
+    A test module that needs another number (or settings around it) defines its own `phone`."""
+    from campaigns.tests.support import sandbox_phone
+
+    return sandbox_phone(alpha, connected)
+
+
+@pytest.fixture
+def template(simulator, alpha, connected):
+    """An APPROVED utility template with two body variables ("order_update", en_US), added to the
+    simulator's WABA and pulled in by the real template sync."""
+    from campaigns.tests.support import approved_template
+
+    return approved_template(simulator, alpha, connected)

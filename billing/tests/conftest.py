@@ -1,22 +1,16 @@
-"""Billing fixtures: the shipped rate cards and markets, and alpha's connected sandbox number."""
+"""Billing fixtures: the shipped rate cards and markets (alpha's `phone` is the shared one in conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from billing.tests.support import CARD_HEADER, seed, write_csv
-from campaigns.tests.support import sandbox_phone
 
 
 @pytest.fixture
 def pricing_data(db):
     """The rate cards and market structures shipped in billing/data (as `make run` loads them)."""
     seed()
-
-
-@pytest.fixture
-def phone(alpha, connected):
-    return sandbox_phone(alpha, connected)
 
 
 @pytest.fixture

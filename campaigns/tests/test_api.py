@@ -24,26 +24,16 @@ from campaigns.tests.support import (
     launch,
     refresh,
     run_batches,
-    sandbox_phone,
     states,
 )
 from contacts.models import Contact, ContactList
+from whatsapp.tests.factories import MessageTemplateFactory, PhoneNumberFactory
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/campaigns/"
 # Values that need no contact attribute (no audience created, so no attribute defined).
 FIXED = {"body": {"1": {"source": "constant", "value": "friend"}, "2": {"source": "constant", "value": "A-1"}}}
-
-
-@pytest.fixture
-def phone(alpha, connected):
-    return sandbox_phone(alpha, connected)
-
-
-@pytest.fixture
-def template(simulator, alpha, connected):
-    return approved_template(simulator, alpha, connected)
 
 
 @pytest.fixture
@@ -269,8 +259,10 @@ def test_check_shows_the_audience_by_country_and_the_estimate(alpha, api, phone,
     assert refresh(alpha, campaign).status == "draft"
 
 
-def test_check_lists_what_stands_in_the_way(alpha, api, phone, template):
-    with tenant_context(alpha.tenant):
+def test_check_lists_what_stands_in_the_way(alpha, api):
+    with tenant_context(alpha.tenant):  # the number and template straight from the factories: no simulator
+        phone = PhoneNumberFactory()
+        template = MessageTemplateFactory(account=phone.account)
         empty = ContactList.objects.create(tenant_id=alpha.tenant.pk, name="Nobody")
     campaign = draft(alpha, phone, template, empty, mapping=FIXED)
 

@@ -25,7 +25,6 @@ from campaigns.tests.support import (
     launch,
     refresh,
     run_batches,
-    sandbox_phone,
     states,
 )
 from compliance.models import ComplianceSettings
@@ -39,16 +38,6 @@ from whatsapp.sending import chain as send_chain
 from whatsapp.sending import sender as number_sender
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def phone(alpha, connected):
-    return sandbox_phone(alpha, connected)
-
-
-@pytest.fixture
-def template(simulator, alpha, connected):
-    return approved_template(simulator, alpha, connected)
 
 
 def _no_quiet_hours(member) -> None:

@@ -35,7 +35,7 @@ from aerostic.core.tenant_context import platform_context, tenant_context
 from campaigns import engine
 from campaigns.jobs import sweep_campaigns
 from campaigns.models import Campaign, CampaignMessage
-from campaigns.tests.support import approved_template, audience, draft, launch, refresh, run_batches, sandbox_phone
+from campaigns.tests.support import audience, draft, launch, refresh, run_batches
 from compliance.models import ComplianceSettings
 from whatsapp.graph.breaker import CircuitBreaker
 from whatsapp.graph.client import GraphClient
@@ -141,17 +141,13 @@ def _wait_until(condition: Callable[[], bool], *, timeout: float, what: str, eve
 
 
 @pytest.fixture
-def phone(alpha, connected):
-    with tenant_context(alpha.tenant):  # quiet hours never hold a recipient, whatever the hour
+def phone(phone, alpha):
+    """The shared `phone` (conftest.py), with quiet hours off: they never hold a recipient, whatever the hour."""
+    with tenant_context(alpha.tenant):
         ComplianceSettings.objects.update_or_create(
             tenant_id=alpha.tenant.pk, defaults={"quiet_hours_enabled": False, "marketing_cap_messages": 0}
         )
-    return sandbox_phone(alpha, connected)
-
-
-@pytest.fixture
-def template(simulator, alpha, connected):
-    return approved_template(simulator, alpha, connected)
+    return phone
 
 
 def _launch(alpha, phone, template, recipients: int, *, rate: int | None = None) -> Campaign:

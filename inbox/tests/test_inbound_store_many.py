@@ -34,12 +34,6 @@ def _text(sender: str, wamid: str, offset: int, body: str = "Hello") -> dict:
     return {"from": sender, "id": wamid, "timestamp": str(T0 + offset), "type": "text", "text": {"body": body}}
 
 
-@pytest.fixture
-def phone(connected, alpha):
-    with tenant_context(alpha.tenant):
-        return connected.phone_numbers.select_related("account").get()
-
-
 def _conversation(phone, *, wa_id: str = "", user_id: str = "") -> Conversation:
     index = customer_index(tenant=phone.tenant_id, wa_id=wa_id, user_id=user_id)
     return Conversation.objects.get(phone_number=phone, customer_index=index)

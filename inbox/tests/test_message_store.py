@@ -31,12 +31,6 @@ def _envelope(phone, value: dict, field: str = "messages") -> dict:
     }
 
 
-@pytest.fixture
-def phone(connected, alpha):
-    with tenant_context(alpha.tenant):
-        return connected.phone_numbers.select_related("account").get()
-
-
 def _inbound(kind: str, content, wamid: str, sender: str = "16505551234", ts: int | None = None) -> dict:
     message = {"from": sender, "id": wamid, "timestamp": str(ts or int(time.time())), "type": kind}
     if content is not None:

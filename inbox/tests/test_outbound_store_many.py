@@ -21,12 +21,6 @@ pytestmark = pytest.mark.django_db
 TEMPLATE = {"type": "template", "template": {"name": "spring_sale", "language": {"code": "en"}}}
 
 
-@pytest.fixture
-def phone(connected, alpha):
-    with tenant_context(alpha.tenant):
-        return connected.phone_numbers.select_related("account").get()
-
-
 def _customer(n: int) -> str:
     return f"1650555{n:04d}"
 

@@ -28,12 +28,6 @@ NUMBERS = (CUSTOMER, BUSINESS, CARD_NUMBER, NEW_NUMBER, "4155550829")
 TEMPLATE = {"type": "template", "template": {"name": "spring_sale", "language": {"code": "en"}}}
 
 
-@pytest.fixture
-def phone(connected, alpha):
-    with tenant_context(alpha.tenant):
-        return connected.phone_numbers.select_related("account").get()
-
-
 def _envelope(phone, value: dict, field: str = "messages") -> dict:
     value = {
         "messaging_product": "whatsapp",

@@ -39,12 +39,6 @@ def _legacy_message(conversation: Conversation, wamid: str, payload: dict) -> No
         )
 
 
-@pytest.fixture
-def phone(connected, alpha):
-    with tenant_context(alpha.tenant):
-        return connected.phone_numbers.select_related("account").get()
-
-
 def test_old_rows_are_encrypted_and_stripped_by_the_migrations(phone, alpha, monkeypatch):
     with tenant_context(alpha.tenant):
         conversation = conversation_for(phone=phone, customer_wa_id=CUSTOMER)

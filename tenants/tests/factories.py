@@ -4,7 +4,7 @@ import factory
 
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
-from aerostic.core.tenant_context import tenant_context
+from aerostic.core.tenant_context import require_tenant_id, tenant_context
 from tenants.models import Membership, Tenant
 
 
@@ -14,6 +14,12 @@ class TenantFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Tenant {n}")
     slug = factory.Sequence(lambda n: f"tenant-{n}")
+
+
+def current_tenant() -> Tenant:
+    """The tenant of the current context (raises NoTenantContext outside one): the default tenant of
+    factories whose rows belong to "this workspace"."""
+    return Tenant.objects.get(pk=require_tenant_id())
 
 
 class TenantScopedFactory(factory.django.DjangoModelFactory):

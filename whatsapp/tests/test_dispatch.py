@@ -26,6 +26,7 @@ from whatsapp.jobs import send_outbound, sweep_outbound
 from whatsapp.models import MessageTemplate, OutboundMessage, PhoneNumber
 from whatsapp.sending import failures, limits
 from whatsapp.simulator.state import Faults
+from whatsapp.tests.factories import PhoneNumberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +34,10 @@ CUSTOMER = "919812345621"
 
 
 @pytest.fixture
-def phone(alpha, connected):
+def stored_phone(alpha) -> PhoneNumber:
+    """Alpha's number written by the factory: for tests that never reach Meta (no simulator)."""
     with tenant_context(alpha.tenant):
-        return PhoneNumber.objects.select_related("account").get(account=connected)
+        return PhoneNumberFactory()
 
 
 def _inbound(phone, text: str, wamid: str) -> None:
@@ -213,8 +215,8 @@ def test_a_lost_answer_is_unknown_never_resent_and_a_status_settles_it(alpha, ph
     assert stored.status == "delivered"  # the waiting status applied once the message appeared
 
 
-def test_a_worker_killed_after_the_claim_leaves_unknown_after_the_timeout(alpha, phone):
-    message = _reply(alpha, phone)
+def test_a_worker_killed_after_the_claim_leaves_unknown_after_the_timeout(alpha, stored_phone):
+    message = _reply(alpha, stored_phone)
     with tenant_context(alpha.tenant):
         OutboundMessage.objects.filter(pk=message.pk).update(
             state="sending", claimed_at=timezone.now() - dispatch.SENDING_TIMEOUT - timedelta(seconds=1)
@@ -285,12 +287,12 @@ def test_throttling_for_a_while_slows_down_then_everything_is_sent(alpha, phone,
     assert simulator.state.sends_per_recipient() == {CUSTOMER: 1}
 
 
-def test_a_queued_message_whose_job_was_lost_is_handed_over_again(alpha, phone):
-    _reply(alpha, phone)
+def test_a_queued_message_whose_job_was_lost_is_handed_over_again(alpha, stored_phone):
+    _reply(alpha, stored_phone)
     with platform_context("test"):
-        assert (alpha.tenant.pk, phone.pk) not in dispatch.due_numbers()  # its stream may still be coming
+        assert (alpha.tenant.pk, stored_phone.pk) not in dispatch.due_numbers()  # its stream may still be coming
         later = timezone.now() + dispatch.LOST_JOB_AFTER + timedelta(seconds=1)
-        assert (alpha.tenant.pk, phone.pk) in dispatch.due_numbers(now=later)
+        assert (alpha.tenant.pk, stored_phone.pk) in dispatch.due_numbers(now=later)
 
 
 def test_disconnecting_the_number_skips_its_queued_sends_at_once_with_the_reason(alpha, phone, simulator):

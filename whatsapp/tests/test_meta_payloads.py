@@ -34,12 +34,6 @@ def _deliver(raw: bytes) -> WebhookEvent:
     return deliver_webhook(raw)
 
 
-@pytest.fixture
-def phone(connected, alpha):
-    with tenant_context(alpha.tenant):
-        return connected.phone_numbers.select_related("account").get()
-
-
 def test_the_fixture_set_covers_every_kind_the_issue_names():
     names = {path.stem for path in PAYLOADS}
     assert len(names) >= 50

@@ -16,19 +16,13 @@ from inbox.models import Message, MessageStatusEvent
 from inbox.outbound import outbound_store_many
 from whatsapp.fanout import SentItem
 from whatsapp.jobs import sweep_pending_webhooks
-from whatsapp.models import PhoneNumber, WebhookEvent
+from whatsapp.models import WebhookEvent
 from whatsapp.webhooks import handlers
 from whatsapp.webhooks.batches import process_events
 
 pytestmark = pytest.mark.django_db
 CUSTOMER = "919812345621"
 T0 = 1_760_000_000
-
-
-@pytest.fixture
-def phone(alpha, connected):
-    with tenant_context(alpha.tenant):
-        return PhoneNumber.objects.select_related("account").get(account=connected)
 
 
 def _post(payload: dict) -> None:

@@ -24,12 +24,6 @@ SENDER = "919812345621"
 TEXT = "My card number is 4111 and I live at 7 Elm Row"
 
 
-@pytest.fixture
-def phone(connected, alpha):
-    with tenant_context(alpha.tenant):
-        return connected.phone_numbers.select_related("account").get()
-
-
 def _delivery(phone, wamid: str = "wamid.pii.1") -> dict:
     return {
         "object": "whatsapp_business_account",
