@@ -15,10 +15,10 @@ class CampaignsConfig(AppConfig):
 
         register_personal_data("campaign_messages", erase=campaign_messages_erase)
         # A kill-switch turned back on wakes the batches it held.
-        from campaigns.jobs import wake_campaigns_after_commit
+        from campaigns.jobs import enqueue_wake_campaigns
         from compliance.services import on_sending_resumed
 
-        on_sending_resumed(wake_campaigns_after_commit)
+        on_sending_resumed(enqueue_wake_campaigns)
         # A disconnected or deactivated number pauses its campaigns at once.
         fanout.on_number_stopped(campaigns_pause_for_number)
         # A template Meta paused or disabled pauses the campaigns that use it.

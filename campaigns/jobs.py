@@ -43,7 +43,7 @@ def wake_campaigns(*, tenant_id: int | None = None) -> int:
     return len(due)
 
 
-def wake_campaigns_after_commit(*, tenant_id: int | None) -> None:
+def enqueue_wake_campaigns(*, tenant_id: int | None) -> None:
     """A kill-switch came back on (compliance.services.on_sending_resumed): wake_campaigns once
     the flip commits."""
     from aerostic.core import queues

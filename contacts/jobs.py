@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aerostic.core.jobs import platform_job
-from aerostic.core.tenant_context import tenant_context
+from aerostic.core.jobs import platform_job, tenant_job
 
 
+@tenant_job(atomic=False)
 def run_contact_import(*, tenant_id: int, contact_import_id: int) -> dict[str, Any] | None:
-    """Runs one queued import. Not a `tenant_job`: that wraps the job in one transaction, while an
-    import commits batch by batch (progress shows, a crash keeps what was done)."""
-    if not isinstance(tenant_id, int) or isinstance(tenant_id, bool):
-        raise TypeError("run_contact_import is a tenant job and needs tenant_id=<int>.")
+    """Runs one queued import. Not one transaction: an import commits batch by batch (progress
+    shows, a crash keeps what was done)."""
     from contacts.importing import import_run
 
-    with tenant_context(tenant_id):
-        contact_import = import_run(contact_import_id)
-        if contact_import is None:
-            return None  # gone, or already run / running
-        return {"status": contact_import.status, "created": contact_import.created_count}
+    contact_import = import_run(contact_import_id)
+    if contact_import is None:
+        return None  # gone, or already run / running
+    return {"status": contact_import.status, "created": contact_import.created_count}
 
 
 @platform_job("contact import retention")

@@ -322,7 +322,7 @@ class WebhookEventAdmin(TenantScopedAdmin):
 
     @admin.action(description="Replay (process again)")
     def replay(self, request, queryset):
-        from whatsapp.jobs import webhook_replay
+        from whatsapp.webhooks.replay import webhook_replay
 
         count = webhook_replay(event_ids=list(queryset.values_list("pk", flat=True)), actor=request.user)
         self.message_user(request, f"{count} event(s) queued again.")

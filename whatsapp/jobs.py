@@ -6,7 +6,6 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from aerostic.core.jobs import enqueue_on_commit, platform_job, tenant_job
@@ -68,6 +67,7 @@ def sync_templates(*, tenant_id: int, account_id: int) -> dict[str, int] | None:
 # ---- webhooks ----------------------------------------------------------------------------------
 
 
+@platform_job("process a webhook event", atomic=False)
 def process_webhook_event(*, event_id: int) -> str | None:
     """One stored webhook (a retry, a replay): a batch of one (whatsapp/webhooks/batches.py)."""
     from whatsapp.webhooks.batches import process_events
@@ -76,6 +76,7 @@ def process_webhook_event(*, event_id: int) -> str | None:
     return next(iter(counts), None)
 
 
+@platform_job("drain ready webhook events", atomic=False)
 def drain_webhook_events(*, slot: int) -> int:
     """Processes the events intake marked ready (whatsapp/webhooks/ready.py), in batches."""
     from whatsapp.webhooks.ready import drain
@@ -121,43 +122,20 @@ def purge_webhook_events() -> int:
     return deleted
 
 
-def webhook_replay(*, event_ids: list[int], actor: Any) -> int:
-    """Dead or ignored events back to pending and onto the queue (Django admin's replay)."""
-
-    from aerostic.core import audit
-    from aerostic.core.tenant_context import platform_context
-    from whatsapp.models import WebhookEvent
-    from whatsapp.webhooks.intake import enqueue_processing
-
-    with platform_context("replay webhook events"), transaction.atomic():
-        ids = list(
-            WebhookEvent.all_tenants.filter(pk__in=event_ids)
-            .exclude(status=WebhookEvent.Status.PROCESSING)
-            .values_list("pk", flat=True)
-        )
-        WebhookEvent.all_tenants.filter(pk__in=ids).update(status=WebhookEvent.Status.PENDING, attempts=0)
-        audit.record("webhooks.replayed", actor=actor, metadata={"events": len(ids)})
-        transaction.on_commit(lambda: enqueue_processing(*ids))
-    return len(ids)
-
-
+@tenant_job(atomic=False)
 def send_outbound(*, tenant_id: int, phone_id: int | None = None, message_id: int | None = None) -> dict[str, Any]:
     """A number's due one-off sends through the one send path (whatsapp/sending/). Not one
     transaction: each chunk's claim commits before Meta is called, so a crash leaves `sending`,
     never a second send. `message_id` (jobs enqueued before streams, tests): that message's number."""
-    from aerostic.core.tenant_context import tenant_context
-    from whatsapp.dispatch import drain
+    from whatsapp.dispatch import drain  # dispatch enqueues this job: a cycle inside whatsapp
     from whatsapp.models import OutboundMessage
 
-    with tenant_context(tenant_id):
+    if phone_id is None:
+        if message_id is not None:
+            phone_id = OutboundMessage.objects.filter(pk=message_id).values_list("phone_number_id", flat=True).first()
         if phone_id is None:
-            if message_id is not None:
-                phone_id = (
-                    OutboundMessage.objects.filter(pk=message_id).values_list("phone_number_id", flat=True).first()
-                )
-            if phone_id is None:
-                return {"result": "gone"}
-        return drain(phone_id)
+            return {"result": "gone"}
+    return drain(phone_id)
 
 
 @platform_job("sends: lost answers, due retries, lost stream jobs")

@@ -11,8 +11,9 @@ from django.test import Client
 from aerostic.core.models import Alert
 from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.testsupport.webhooks import meta_signature
-from whatsapp.jobs import process_webhook_event, purge_webhook_events, sweep_pending_webhooks, webhook_replay
+from whatsapp.jobs import process_webhook_event, purge_webhook_events, sweep_pending_webhooks
 from whatsapp.models import PhoneNumber, WebhookEvent
+from whatsapp.webhooks.replay import webhook_replay
 
 pytestmark = pytest.mark.django_db
 URL = "/webhooks/meta/"

@@ -92,3 +92,29 @@ def test_a_job_that_commits_as_it_goes_has_the_same_shape_without_the_transactio
     assert platform_committing_depth() == (True, outside)
     with pytest.raises(TypeError, match="needs tenant_id"):
         committing_depth()
+
+
+def test_every_job_of_every_app_has_one_of_the_two_shapes():
+    """A job is a `tenant_job` or a `platform_job` (the scope is never set by hand); the only other
+    public functions a jobs module may hold enqueue one of its jobs (`enqueue_*`)."""
+    import importlib
+    import inspect
+
+    from django.apps import apps
+
+    shapeless, checked = [], set()
+    for config in apps.get_app_configs():
+        if "site-packages" in config.path or config.name == "aerostic.core":  # libraries; the helpers themselves
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.jobs")
+        except ModuleNotFoundError:
+            continue
+        for name, func in inspect.getmembers(module, inspect.isfunction):
+            if func.__module__ != module.__name__ or name.startswith(("_", "enqueue_")):
+                continue
+            checked.add(f"{module.__name__}.{name}")
+            if not (getattr(func, "is_tenant_job", False) or getattr(func, "is_platform_job", False)):
+                shapeless.append(f"{module.__name__}.{name}")
+    assert {"campaigns.jobs.send_batch", "whatsapp.jobs.send_outbound", "contacts.jobs.run_contact_import"} <= checked
+    assert shapeless == []
