@@ -1,6 +1,5 @@
-"""Top-level portal sections (the project frame: it names the views of every app).
-
-Sections later issues fill show a 'coming soon' page until then."""
+"""Top-level portal sections (the project frame: it names the views of every app). A section whose
+pages are still to come (the team inbox) shows a 'coming soon' page until then."""
 
 from django.urls import path
 

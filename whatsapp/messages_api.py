@@ -17,7 +17,7 @@ from contacts.selectors import contact_for_number
 from tenants.api_base import TenantAPIView, TenantRequest
 from whatsapp import dispatch, selectors
 from whatsapp.message_templates import selectors as template_selectors
-from whatsapp.message_templates.rendering import TemplateParameterError, render_template, template_message
+from whatsapp.message_templates.rendering import TemplateParameterError, template_fill, template_message
 from whatsapp.models import OutboundMessage
 
 
@@ -81,7 +81,7 @@ class MessageSendApi(TenantAPIView):
             if template.account_id != phone.account_id:
                 raise DomainError("This template belongs to another WhatsApp account than the number.")
             try:
-                rendered = render_template(
+                rendered = template_fill(
                     components=template.components, parameter_format=template.parameter_format, values=values["values"]
                 )
             except TemplateParameterError as error:

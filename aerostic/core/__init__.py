@@ -1,1 +1,3 @@
-"""Cross-cutting pieces every app uses: tenancy, crypto, jobs, API base classes, logging."""
+"""The bottom layer every app uses and that imports no app: the tenant context, TenantScopedModel and
+row-level security, crypto and blind indexes, job shapes and queues, audit, logging, money, Meta's
+payload values, bulk SQL helpers, the admin site and API basics."""

@@ -12,7 +12,7 @@ from campaigns.engine.writes import note_hold, pause_campaign
 from campaigns.mapping import values_for
 from campaigns.models import Campaign, CampaignMessage
 from contacts.phones import customer_index
-from whatsapp.message_templates.rendering import TemplateParameterError, render_template, template_message
+from whatsapp.message_templates.rendering import TemplateParameterError, template_fill, template_message
 from whatsapp.sending.chain import Source
 from whatsapp.sending.ledger import Ledger, register_ledger
 from whatsapp.sending.rules import SendRequest
@@ -66,7 +66,7 @@ class CampaignSource(Source):
         if values is None:
             return missing
         try:
-            rendered = render_template(
+            rendered = template_fill(
                 components=template.components, parameter_format=template.parameter_format, values=values
             )
         except TemplateParameterError as error:

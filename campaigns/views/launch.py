@@ -17,7 +17,7 @@ from campaigns.models import Campaign, CampaignMessage, CampaignVariant
 from campaigns.selectors import COUNTED
 from campaigns.views.common import LIVE, STATUS_KIND, CampaignPage, estimate_view, flash_problems
 from contacts import selectors as contact_selectors
-from whatsapp.message_templates.rendering import TemplateParameterError, render_template, sample_values
+from whatsapp.message_templates.rendering import TemplateParameterError, sample_values, template_fill
 
 Status = Campaign.Status
 
@@ -39,7 +39,7 @@ def _preview(variant: CampaignVariant, contact: Any) -> dict[str, Any]:
             for section, filled in found.items():
                 values.setdefault(section, {}).update(filled)
     try:
-        text = render_template(
+        text = template_fill(
             components=template.components, parameter_format=template.parameter_format, values=values
         ).preview
     except TemplateParameterError as error:

@@ -16,7 +16,7 @@ from tenants.api_base import TenantAPIView
 from whatsapp import selectors as connections
 from whatsapp.connections.checks import live_check_claim
 from whatsapp.message_templates import selectors, services
-from whatsapp.message_templates.rendering import TemplateParameterError, render_template, template_message
+from whatsapp.message_templates.rendering import TemplateParameterError, template_fill, template_message
 from whatsapp.models import MessageTemplate
 
 
@@ -198,7 +198,7 @@ class TemplateRenderApi(TenantAPIView):
         data = RenderInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            rendered = render_template(
+            rendered = template_fill(
                 components=template.components,
                 parameter_format=template.parameter_format,
                 values=data.validated_data["values"],

@@ -156,7 +156,7 @@ def _is_authentication(components: Any) -> bool:
     return any(isinstance(b, dict) and b.get("type") == "OTP" for b in _buttons(components))
 
 
-def render_template(*, components: list[dict], parameter_format: str, values: dict) -> Rendered:
+def template_fill(*, components: list[dict], parameter_format: str, values: dict) -> Rendered:
     """The Graph `components` for a template send and its preview; raises TemplateParameterError on bad values."""
     named = parameter_format == "NAMED"
     collect = _Collector(values)

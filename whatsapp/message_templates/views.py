@@ -18,7 +18,7 @@ from whatsapp import selectors as connections
 from whatsapp.connections.checks import live_check_claim
 from whatsapp.message_templates import selectors, services
 from whatsapp.message_templates.forms import TemplateBuilderForm, initial_from
-from whatsapp.message_templates.rendering import TemplateParameterError, render_template, sample_values
+from whatsapp.message_templates.rendering import TemplateParameterError, sample_values, template_fill
 from whatsapp.message_templates.rules import validate_template
 from whatsapp.models import MessageTemplate
 
@@ -171,7 +171,7 @@ def _preview(form: TemplateBuilderForm) -> dict[str, Any]:
     )
     fmt = data.get("parameter_format", "POSITIONAL")
     try:
-        rendered = render_template(
+        rendered = template_fill(
             components=components,
             parameter_format=fmt,
             values=sample_values(components=components, parameter_format=fmt),

@@ -9,15 +9,15 @@ import pytest
 from whatsapp.message_templates.rendering import (
     Rendered,
     TemplateParameterError,
-    render_template,
     sample_values,
+    template_fill,
     template_message,
 )
 from whatsapp.tests.test_template_rules import authentication, marketing, named, utility
 
 
 def render(template: dict[str, Any], values: dict[str, Any]) -> Rendered:
-    return render_template(
+    return template_fill(
         components=template["components"], parameter_format=template["parameter_format"], values=values
     )
 
