@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aerostic.core.jobs import platform_job, tenant_job
+from aerostic.core import queues
+from aerostic.core.jobs import enqueue_on_commit, platform_job, tenant_job
 
 # The engine enqueues these jobs, so each job imports the engine when it runs (a cycle inside campaigns).
 
@@ -46,7 +47,4 @@ def wake_campaigns(*, tenant_id: int | None = None) -> int:
 def enqueue_wake_campaigns(*, tenant_id: int | None) -> None:
     """A kill-switch came back on (compliance.services.on_sending_resumed): wake_campaigns once
     the flip commits."""
-    from aerostic.core import queues
-    from aerostic.core.jobs import enqueue_on_commit
-
     enqueue_on_commit(wake_campaigns, queue=queues.CAMPAIGNS, tenant_id=tenant_id)

@@ -7,8 +7,10 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from aerostic.core.admin_site import ServiceAdmin, TenantScopedAdmin
+from aerostic.core.crypto import DecryptionError
 from aerostic.core.errors import DomainError
 from aerostic.core.tenant_context import tenant_context
+from tenants.models import Tenant
 from whatsapp.connections.numbers import PHONE_STAFF_FIELDS, phone_number_staff_update
 from whatsapp.connections.tokens import token_health_check, token_rotate
 from whatsapp.graph.breaker import CircuitBreaker
@@ -190,8 +192,6 @@ class AssignOrphanForm(forms.Form):
     tenant = forms.ModelChoiceField(queryset=None)
 
     def __init__(self, *args, **kwargs):
-        from tenants.models import Tenant
-
         super().__init__(*args, **kwargs)
         self.fields["tenant"].queryset = Tenant.objects.filter(status=Tenant.Status.ACTIVE)
 
@@ -300,7 +300,6 @@ class WebhookEventAdmin(TenantScopedAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         from django.contrib.admin.utils import unquote
 
-        from aerostic.core.crypto import DecryptionError
         from whatsapp.webhooks.events import webhook_body_reveal
 
         extra_context = dict(extra_context or {})
@@ -346,7 +345,6 @@ class MessageTemplateAdmin(TenantScopedAdmin):
 
     @admin.action(description="Sync the selected templates' accounts from Meta")
     def sync_from_meta(self, request, queryset):
-        from aerostic.core.tenant_context import tenant_context
         from whatsapp.message_templates.services import templates_sync
 
         accounts = {row.account_id: row.account for row in queryset.select_related("account")}

@@ -18,7 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from aerostic.core import audit
-from aerostic.core.alerts import raise_alert
+from aerostic.core.alerts import raise_alert, resolve_alert
+from aerostic.core.errors import Conflict
 from aerostic.core.tenant_context import platform_context, tenant_context
 from whatsapp.models import OnboardingSession, OrphanConnection, WhatsAppAccount
 
@@ -144,9 +145,6 @@ def _tell_tenant_to_finish(tenant_id: int, waba_id: str) -> None:
 
 @transaction.atomic
 def orphan_assign(*, orphan: OrphanConnection, tenant: Any, actor: Any, request: Any = None) -> OrphanConnection:
-    from aerostic.core.alerts import resolve_alert
-    from aerostic.core.errors import Conflict
-
     if orphan.assigned_tenant_id is not None:
         raise Conflict("This WABA was already assigned.")
     orphan.assigned_tenant, orphan.assigned_by, orphan.assigned_at = tenant, actor, timezone.now()
@@ -162,8 +160,6 @@ def orphan_assign(*, orphan: OrphanConnection, tenant: Any, actor: Any, request:
 def orphan_close_on_connect(*, account: WhatsAppAccount, actor: Any) -> int:
     """A workspace connected a WABA that Meta's callback had left as an orphan (the callback came
     before the browser reported its session): connecting proved access, so staff need not assign it."""
-    from aerostic.core.alerts import resolve_alert
-
     with platform_context("close the orphan of a WABA a workspace just connected"):
         closed = OrphanConnection.objects.filter(waba_id=account.waba_id, assigned_tenant=None).update(
             assigned_tenant=account.tenant_id,

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Min, QuerySet
 from django.utils import timezone
 
+from aerostic.core import queues
 from whatsapp.sending import limits
 from whatsapp.sending.ledger import Ledger
 from whatsapp.sending.rules import SendRequest
@@ -116,8 +117,6 @@ class Source:
 @contextlib.contextmanager
 def _lock(key: str) -> Iterator[Any]:
     """One live stream per source: a second job for it (the sweeper's, a re-delivered one) leaves at once."""
-    from aerostic.core import queues
-
     redis = queues.redis_connection()
     token = f"{os.getpid()}:{time.time()}"
     if not redis.set(key, token, nx=True, ex=LOCK_SECONDS):
@@ -136,8 +135,6 @@ def mark_and_enqueue(queue_name: str, jobs: list[tuple[str, Any, dict[str, Any]]
     for it is already waiting in the queue (its mark is set): 500 sends to one number in a second
     are a handful of jobs, not 500. `force` enqueues whatever the mark says (the sweeper: a mark
     may outlive its lost job)."""
-    from aerostic.core import queues
-
     if not jobs:
         return 0
 
@@ -156,8 +153,6 @@ def mark_and_enqueue(queue_name: str, jobs: list[tuple[str, Any, dict[str, Any]]
 
 
 def is_running(source_keys: tuple[str, str]) -> bool:
-    from aerostic.core import queues
-
     return bool(queues.redis_connection().exists(*source_keys))
 
 
@@ -177,7 +172,6 @@ def stream(source: Source, phone: Any, *, queue_name: str) -> dict[str, Any]:
     """Sends what the source may send now, chunk by chunk, until nothing is due. Inside the
     tenant's context. A job that finds the source's lock taken leaves (its mark stays: the holder
     looks again after releasing the lock, so nothing enqueued meanwhile waits for the sweeper)."""
-    from aerostic.core import queues
     from whatsapp.connections.clients import ConnectionProblem
 
     result: dict[str, Any] = {"result": "done"}
@@ -207,8 +201,6 @@ def stream(source: Source, phone: Any, *, queue_name: str) -> dict[str, Any]:
 
 
 def _loop(source: Source, sender: NumberSender, keep_alive: Any) -> dict[str, Any]:
-    from aerostic.core import queues
-
     result = "done"
     pending: tuple[list[SendRequest], list[Future]] | None = None
     pool = _pool()
@@ -284,8 +276,6 @@ def _schedule_next(source: Source, queue_name: str) -> None:
     """Rows held for seconds or minutes (pair limit, retries, quiet hours ending soon): the stream
     comes back for them on RQ's scheduler, once for the earliest (a burst of short streams does not
     pile up scheduled jobs); later ones are the sweeper's."""
-    from aerostic.core import queues
-
     now = timezone.now()
     at = source.next_hold(now)
     if at is None or at - now > SCHEDULE_AHEAD:

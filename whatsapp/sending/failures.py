@@ -9,6 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aerostic.core.alerts import raise_alert
+from compliance.consent import consent_record
+from compliance.models import ConsentEvent
+from compliance.services import tenant_sending_set
 from whatsapp.graph.errors import CircuitOpenError, GraphError, GraphNetworkError
 from whatsapp.sending.ledger import FAILED, QUEUED, UNKNOWN
 
@@ -102,9 +105,6 @@ def classify_failure(error: GraphError, *, attempts: int, now: datetime) -> Fail
 
 
 def record_marketing_stop(contact: Any, *, reference: str) -> None:
-    from compliance.consent import consent_record
-    from compliance.models import ConsentEvent
-
     consent_record(
         contact=contact,
         kind=ConsentEvent.Kind.OPT_OUT,
@@ -115,8 +115,6 @@ def record_marketing_stop(contact: Any, *, reference: str) -> None:
 
 
 def pause_workspace(tenant: Any, error: GraphError) -> None:
-    from compliance.services import tenant_sending_set
-
     reason = f"Meta error {error.code}: {EXPLANATIONS.get(error.code or 0, error.message)}"
     tenant_sending_set(tenant=tenant, enabled=False, reason=reason[:255], actor=None)
     raise_alert(

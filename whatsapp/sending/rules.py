@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from compliance.policy import can_send, free_form_allowed, window_open
 from whatsapp import fanout
 from whatsapp.sending import limits
 
@@ -87,8 +88,6 @@ def _conversations(phone: Any, requests: list[SendRequest]) -> dict[str, Any]:
 def _consent_and_window(
     sender: Any, requests: list[SendRequest], conversations: dict[str, Any], now: datetime, verdicts: Verdicts
 ) -> list[SendRequest]:
-    from compliance.policy import can_send, free_form_allowed
-
     kept = []
     for request in requests:
         if request.category == SERVICE:
@@ -138,8 +137,6 @@ def _limits(
     sender: Any, requests: list[SendRequest], conversations: dict[str, Any], now: datetime, verdicts: Verdicts
 ) -> list[SendRequest]:
     """The 6-second pair limit, then the portfolio's messaging limit for templates outside a window."""
-    from compliance.policy import window_open
-
     if not requests:
         return requests
     phone_id = sender.phone.phone_number_id

@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from compliance.policy import compliance_settings_for
+from compliance.selectors import sending_allowed
 from whatsapp import fanout
 from whatsapp.graph.errors import GraphError, GraphNetworkError
 from whatsapp.sending import limits, rules
@@ -42,7 +44,6 @@ class NumberSender:
     """One number's context for one stream: its limits, its client and breaker, counts."""
 
     def __init__(self, phone: Any, source: Source) -> None:
-        from compliance.policy import compliance_settings_for
         from whatsapp.connections.clients import breaker_for, graph_for
 
         self.phone, self.source, self.ledger = phone, source, source.ledger
@@ -61,7 +62,6 @@ class NumberSender:
 
     def stop_reason(self) -> str | None:
         """Why no more may be sent now (None: go on). Read from the database before every chunk."""
-        from compliance.selectors import sending_allowed
         from whatsapp.selectors import phone_sending_problem
 
         with transaction.atomic():  # one transaction: the scope is set once for the reads
