@@ -28,7 +28,7 @@ test-fast: install
 # Webhook intake and processing under rising load, processing on the same cores as intake: inbound
 # messages, one status per POST and 100 per POST (Meta's batches) for messages that exist; per stage
 # ACK p50/p95/p99, errors, updates processed/s, drain s, lost, duplicated, then the targets
-# (see bench/webhooks.py for the modes, columns and options).
+# (see bench/webhooks/__init__.py for the modes, columns and options).
 bench-webhooks: install
 	$(PY) -m bench.webhooks $(ARGS)
 
@@ -37,12 +37,12 @@ bench-import: install
 	$(PY) -m bench.imports $(ARGS)
 
 # One campaign to 20,000 recipients through the batch engine: limits off, 80 and 250 msg/s buckets,
-# and a 100,000-recipient launch snapshot (see bench/campaigns.py).
+# and a 100,000-recipient launch snapshot (see bench/campaigns/__init__.py).
 bench-dispatch: install
 	$(PY) -m bench.campaigns $(ARGS)
 
 # One-off sends, each its own POST /api/v1/messages to the production web server, sent by the `sends`
-# workers: a burst, then 100 msg/s paced (see bench/dispatch.py).
+# workers: a burst, then 100 msg/s paced (see bench/dispatch/__init__.py).
 bench-sends: install
 	$(PY) -m bench.dispatch $(ARGS)
 

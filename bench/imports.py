@@ -22,7 +22,6 @@ import io
 import os
 import pstats
 import random
-import signal
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.smoke import add_smoke_flag, apply_smoke  # noqa: E402
-from bench.webhooks import manage, production_env  # noqa: E402
+from bench.stack import manage, production_env, setup_django, stop_on_sigterm  # noqa: E402
 from devstack.services import Services, free_port  # noqa: E402
 
 _SHAPES = (
@@ -147,18 +146,14 @@ def main() -> int:
     args = parser.parse_args()
     apply_smoke(args, parser, rows=2_000)
 
-    signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
+    stop_on_sigterm()
     services = Services(Path(tempfile.mkdtemp(prefix="aerostic-bench-")), persistent=False)
     try:
         services.start()
         env = production_env(free_port())
         print("Preparing: migrate, one workspace, the CSV…", flush=True)
         manage(env, "migrate", "--noinput", "-v", "0")
-        os.environ.update(env)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aerostic.settings")
-        import django
-
-        django.setup()
+        setup_django(env)
         tenant, user, contact_list = prepare()
         data = make_csv(args.rows)
         print(f"{args.rows:,} rows, {len(data) / 1024 / 1024:.1f} MB; {os.cpu_count()} CPU cores\n", flush=True)

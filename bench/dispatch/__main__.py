@@ -1,0 +1,7 @@
+"""`python -m bench.dispatch`: see the package's docstring."""
+
+import sys
+
+from bench.dispatch.run import main
+
+sys.exit(main())
