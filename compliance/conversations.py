@@ -5,7 +5,8 @@ that app. Used by the sending rules (the 24-hour window, the marketing frequency
 signals of WhatsApp traffic (keywords, Meta's preferences and 131050 refusals) and GDPR.
 
 The workspace's key of a WhatsApp customer (shared by conversations, preference events and status
-events) is `contacts.phones.customer_index`, a layer below: compliance calls it directly.
+events) is `contacts.phones.customer_index`, a layer below: compliance calls it directly. For a
+number it is the contact's `phone_index`, so a contact's conversations and events are found by it.
 """
 
 from __future__ import annotations

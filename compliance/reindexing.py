@@ -1,6 +1,8 @@
-"""Compliance rows that held a shared (cross-workspace) blind index, rewritten (migration 0005):
-WhatsApp preference events get the per-workspace customer index of their decrypted number, and
-import consent events lose the phone index their dedupe key carried (the key is per contact)."""
+"""Compliance rows whose blind index is rewritten. Migration 0005 (indexes per workspace): WhatsApp
+preference events get the per-workspace customer index of their decrypted number, and import
+consent events lose the phone index their dedupe key carried (the key is per contact). Migration
+0007 (one index per number): preference events that kept a number get the contact's index of it
+(and the previous one back when it is reversed)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from django.db import connection
 
 from aerostic.core.reindexing import BATCH_SIZE, MIGRATION_SCOPE, rows_in_batches, write_column
 from aerostic.core.tenant_context import platform_context
-from contacts.phones import customer_index
+from contacts.reindexing import NumberIndex, number_index
 
 # "import:" + 56 hex digits of the file's sha256 (+ ":" + the row's phone index, before).
 IMPORT_KEY_LENGTH = len("import:") + 56
@@ -32,10 +34,14 @@ WHERE e.id = d.id
 """  # noqa: S608  (no input in it)
 
 
-def preference_indexes_rewrite(preference_model: Any, *, batch_size: int = BATCH_SIZE) -> int:
+def preference_indexes_rewrite(
+    preference_model: Any, *, index: NumberIndex = number_index, batch_size: int = BATCH_SIZE
+) -> int:
     """`customer_index` of every preference event that kept the customer's number, from that
-    number and its workspace. Events of users known only by a username are left to the inbox's
-    migration, which finds them through the conversations. Returns how many rows changed."""
+    number and its workspace (`index`: the current one unless a reverse asks for the previous).
+    Events of users known only by a username are left alone here (their user-id index never
+    changes with the number's; the inbox's migration 0004 found them through the conversations).
+    Returns how many rows changed."""
     changed = 0
     with platform_context(MIGRATION_SCOPE):
         fields = ("tenant", "customer_wa_id", "customer_index")
@@ -44,7 +50,7 @@ def preference_indexes_rewrite(preference_model: Any, *, batch_size: int = BATCH
             for event in batch:
                 wa_id = event.customer_wa_id.reveal() if event.customer_wa_id else ""
                 if wa_id:
-                    values[event.pk] = customer_index(tenant=event.tenant_id, wa_id=wa_id)
+                    values[event.pk] = index(wa_id, tenant=event.tenant_id)
             changed += write_column(preference_model, "customer_index", values)
     return changed
 

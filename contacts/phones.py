@@ -6,11 +6,13 @@ was typed: "+91 98123 45621", "098123 45621" with default country IN, "919812345
 The index is private to a workspace (`index_for(tenant=...)`): the same number in two
 workspaces has two unrelated indexes.
 
-A customer as WhatsApp names them (Meta's `wa_id` digits, or a business-scoped user id for users
-behind a username) has its own blind index, `customer_index`: the key of conversations, outbound
-messages, status events and preference events. It hashes other text under another purpose than
-`phone_index` (digits without "+" and no parsing, since Meta's ids are what WhatsApp delivered
-to), so the two stored indexes of one number differ; both are kept here, in one place.
+A customer as WhatsApp names them has one key, `customer_index`: the key of conversations, outbound
+messages, status events and preference events. For a number (Meta's `wa_id` digits) it is the same
+index as the contact's (`phone_index` of "+" and the digits: Meta's ids are numbers WhatsApp
+delivered to, so they are not parsed again), so a contact's `phone_index` finds its conversations
+directly. Users behind a username who hide their number are keyed by their business-scoped user id,
+under a purpose of its own (contacts have no user ids). Until inbox 0007, whatsapp 0011 and
+compliance 0007 numbers had a second index under that purpose (`contacts.reindexing`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from aerostic.core.values import digits
 WA_ID_CACHE_SIZE = 8192  # distinct customers remembered per worker process
 
 PHONE_INDEX_PURPOSE = "contacts.Contact.phone"
+# Business-scoped user ids ("user:<id>"); numbers too before they shared PHONE_INDEX_PURPOSE.
 CUSTOMER_INDEX_PURPOSE = "customer.wa_id"
 _MASK = "••••"
 _UNKNOWN_ZONE = "Etc/Unknown"
@@ -130,15 +133,18 @@ def _single_timezone(number: phonenumbers.PhoneNumber) -> str:
 
 
 def phone_index(e164: str, *, tenant: int) -> str:
+    """The workspace's blind index of a number, over its E.164 string: the one index of a phone
+    number, whether it keys a contact, a conversation, an outbound message or an event."""
     return blind_index(e164, purpose=PHONE_INDEX_PURPOSE, tenant=tenant)
 
 
 def customer_index(*, tenant: int, wa_id: object = "", user_id: object = "") -> str:
     """The workspace's lookup key of a customer: their phone number when Meta gives it, else their
-    business-scoped user id (users with a username may hide their number). "" when neither."""
+    business-scoped user id (users with a username may hide their number). "" when neither. A
+    number's is its `phone_index`, the contact's."""
     number = digits(wa_id)
     if number:
-        return blind_index(number, purpose=CUSTOMER_INDEX_PURPOSE, tenant=tenant)
+        return phone_index("+" + number, tenant=tenant)
     if user_id:
         return blind_index(f"user:{user_id}", purpose=CUSTOMER_INDEX_PURPOSE, tenant=tenant)
     return ""

@@ -1,6 +1,7 @@
 """Conversations: one per (number, customer), keyed by the customer's blind index
-(contacts.phones.customer_index); found or created one at a time or many in one statement, read
-for the send rules' 24-hour window, and the window closed early when Meta says so (131047)."""
+(contacts.phones.customer_index: for a number, the contact's phone_index); found or created one at
+a time or many in one statement, read for the send rules' 24-hour window, and the window closed
+early when Meta says so (131047)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """The message store: conversations and messages (Message is range-partitioned by month in Postgres).
 
 A customer's WhatsApp id is a phone number: stored encrypted with a keyed blind index for lookups
-(DESIGN §5); an inbound message links its conversation to the customer's `contacts.Contact`. Users
-who adopted a WhatsApp username may reach us without a phone number (`from` empty, `from_user_id`
-set): their conversation is keyed by Meta's business-scoped user id instead, with no contact.
+(DESIGN §5), the same as its contact's `phone_index`; an inbound message links its conversation to
+the customer's `contacts.Contact`. Users who adopted a WhatsApp username may reach us without a
+phone number (`from` empty, `from_user_id` set): their conversation is keyed by Meta's
+business-scoped user id instead, with no contact.
 """
 
 from __future__ import annotations

@@ -24,17 +24,10 @@ from compliance.consent import ledger_unlocked
 from compliance.models import ConsentEvent, UserPreferenceEvent
 from compliance.privacy.registry import ErasedPerson, personal_data_handlers
 from contacts.models import Contact, ContactListMember
-from contacts.phones import customer_index
 
 # A column really empty, not an encrypted empty string: EncryptedTextField would seal "" into a
 # ciphertext (a truthy SealedValue); Value("") is written as is and reads back as a falsy one.
 _EMPTY = Value("")
-
-
-def _contact_customer_index(contact: Contact) -> str:
-    """The conversations' key for this contact's WhatsApp id ("" once the number is gone)."""
-    number = digits(contact.phone.reveal()) if contact.phone else ""
-    return customer_index(tenant=contact.tenant_id, wa_id=number) if number else ""
 
 
 def _redact_auditlog_of_contact(contact: Contact) -> int:
@@ -64,7 +57,7 @@ def contact_erase(*, contact: Contact, actor: Any, request: Any = None) -> Conta
         return locked
     tenant_id = locked.tenant_id
     number = digits(locked.phone.reveal()) if locked.phone else ""
-    index = customer_index(tenant=tenant_id, wa_id=number) if number else ""
+    index = locked.phone_index  # the key of their conversations and events too ("" once erased)
 
     preferences = UserPreferenceEvent.objects.filter(customer_index=index).delete()[0] if index else 0
     memberships = ContactListMember.objects.filter(contact=locked).delete()[0]
@@ -125,7 +118,7 @@ def contact_data_export(
     conversations and messages).
     The full number only with `include_phone` (the caller holds "See full phone numbers"); otherwise
     the masked hint, as everywhere else."""
-    index = _contact_customer_index(contact)
+    index = contact.phone_index  # the key of their conversations and events too ("" once erased)
     data = {
         "exported_at": _iso(timezone.now()),
         "contact": {

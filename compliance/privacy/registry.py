@@ -18,7 +18,7 @@ class ErasedPerson:
     tenant_id: int
     contact_id: int
     wa_id: str  # digits; "" when the contact had no number left
-    customer_index: str  # the workspace's blind index of wa_id (conversations, outbound messages); "" when none
+    customer_index: str  # the contact's phone_index: also their conversations' and outbound messages' key; "" if none
 
 
 @dataclass(frozen=True)
