@@ -104,15 +104,15 @@ def country_of(wa_id: object) -> str:
     settles the region when one region has it (most), and only codes shared by several regions
     (+1, +7, +44…) need the whole number parsed. Meta's ids are numbers WhatsApp delivered to,
     so they are not validated again here."""
-    digits = "".join(ch for ch in str(wa_id or "") if ch.isdigit())
+    number = digits(wa_id)
     for length in (1, 2, 3):  # calling codes are prefix-free
-        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:length])) if len(digits) > length else None
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(number[:length])) if len(number) > length else None
         if regions:
             if len(regions) == 1:
                 return "" if regions[0] == "001" else regions[0]
             break
     try:
-        return normalize("+" + digits).country if digits else ""
+        return normalize("+" + number).country if number else ""
     except InvalidPhoneNumber:
         return ""
 

@@ -7,6 +7,6 @@ from aerostic.core.jobs import platform_job
 
 @platform_job("create next months' message partitions")
 def ensure_message_partitions() -> list[str]:
-    from inbox.partitions import ensure_message_partitions as ensure
+    from inbox.partitions import message_partitions_ensure
 
-    return ensure(months_ahead=2)
+    return message_partitions_ensure(months_ahead=2)

@@ -24,7 +24,7 @@ def partition_name(month: date) -> str:
     return f"{PARENT}_y{month.year}m{month.month:02d}"
 
 
-def ensure_message_partitions(*, today: date | None = None, months_ahead: int = 2, schema_editor=None) -> list[str]:
+def message_partitions_ensure(*, today: date | None = None, months_ahead: int = 2, schema_editor=None) -> list[str]:
     """Creates this month's and the next `months_ahead` months' partitions if missing (idempotent).
 
     Rows of a month without its partition land in the DEFAULT partition, so an insert never fails.

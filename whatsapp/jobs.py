@@ -35,9 +35,9 @@ def check_token(*, tenant_id: int, token_id: int) -> str | None:
 
 @platform_job("expire Embedded Signup sessions")
 def expire_onboarding_sessions() -> int:
-    from whatsapp.connections.onboarding import expire_onboarding_sessions as expire
+    from whatsapp.connections.onboarding import onboarding_sessions_expire
 
-    return expire()
+    return onboarding_sessions_expire()
 
 
 @platform_job("nightly template sync")

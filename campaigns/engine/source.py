@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from aerostic.core.values import digits
 from campaigns.engine.constants import CALLBACK_PREFIX, HELD
 from campaigns.engine.writes import note_hold, pause_campaign
 from campaigns.mapping import values_for
@@ -71,7 +72,7 @@ class CampaignSource(Source):
             )
         except TemplateParameterError as error:
             return f"The contact's values do not fit the template: {error}"[:500]
-        to = "".join(ch for ch in phone_e164 if ch.isdigit())
+        to = digits(phone_e164)
         return SendRequest(
             id=row.pk,
             to=to,

@@ -185,12 +185,6 @@ def test_service_messages_ignore_consent_and_follow_the_window(alpha):
 # webhooks as Meta sends them).
 
 
-@pytest.fixture
-def phone(connected, alpha):
-    with tenant_context(alpha.tenant):
-        return connected.phone_numbers.select_related("account").get()
-
-
 def _deliver(phone, field: str, value: dict) -> None:
     value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": phone.phone_number_id}, **value}
     payload = {

@@ -25,12 +25,6 @@ CUSTOMER = "919812345621"
 T0 = 1748844000  # 2025-06-02 06:00 UTC
 
 
-@pytest.fixture
-def phone(connected, alpha):
-    with tenant_context(alpha.tenant):
-        return connected.phone_numbers.select_related("account").get()
-
-
 def _payload(phone, value: dict, field: str = "messages") -> dict:
     value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": phone.phone_number_id}, **value}
     return {

@@ -24,12 +24,6 @@ pytestmark = pytest.mark.django_db
 T0 = 1748844000  # 2025-06-02 06:00 UTC
 
 
-@pytest.fixture
-def phone(connected, alpha):
-    with tenant_context(alpha.tenant):
-        return connected.phone_numbers.select_related("account").get()
-
-
 def _customer(n: int) -> str:
     return f"9198123{n:05d}"
 

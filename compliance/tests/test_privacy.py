@@ -29,7 +29,7 @@ from compliance.services import user_preference_record
 from contacts.models import AttributeDefinition, Contact, ContactList, ContactListMember
 from contacts.services import contact_create
 from inbox.models import Conversation, Message
-from inbox.partitions import ensure_message_partitions
+from inbox.partitions import message_partitions_ensure
 from tenants.models import Tenant
 from whatsapp.models import PhoneNumber, WebhookEvent
 from whatsapp.personal_data import REDACTED_WEBHOOK_BODY
@@ -79,7 +79,7 @@ def _seed(workspace, account, *, prefix: str) -> Contact:
             phone=f"+{NUMBER}", actor=actor, name=NAME, language="en_US", tags=["vip"], attributes={"plan": "gold"}
         )
     last_month = (timezone.now() - timedelta(days=40)).date()
-    ensure_message_partitions(today=date(last_month.year, last_month.month, 1), months_ahead=2)
+    message_partitions_ensure(today=date(last_month.year, last_month.month, 1), months_ahead=2)
     _inbound(phone, NUMBER, f"wamid.{prefix}.old", text="My address is 1 Main St", days_ago=40)
     _inbound(phone, NUMBER, f"wamid.{prefix}.new", text="Here is my ID card", image=True)
     _inbound(phone, OTHER, f"wamid.{prefix}.other", text="Someone else entirely")

@@ -18,12 +18,6 @@ CUSTOMER = "919812345621"
 WROTE_AT = datetime(2025, 6, 2, 6, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def phone(connected, alpha):
-    with tenant_context(alpha.tenant):
-        return connected.phone_numbers.select_related("account").get()
-
-
 def _deliver(phone, value: dict, field: str = "messages") -> None:
     value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": phone.phone_number_id}, **value}
     payload = {

@@ -11,9 +11,9 @@ from aerostic.core.rls import EnableRowLevelSecurity
 
 
 def create_partitions(apps, schema_editor):
-    from inbox.partitions import ensure_message_partitions
+    from inbox.partitions import message_partitions_ensure
 
-    ensure_message_partitions(schema_editor=schema_editor)
+    message_partitions_ensure(schema_editor=schema_editor)
 
 
 SQL = """

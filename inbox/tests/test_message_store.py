@@ -10,7 +10,7 @@ from django.db import connection
 from aerostic.core.tenant_context import no_tenant_context, tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook
 from inbox.models import Conversation, Message, MessageStatusEvent
-from inbox.partitions import ensure_message_partitions, partition_name
+from inbox.partitions import message_partitions_ensure, partition_name
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +130,7 @@ def test_failed_status_records_metas_error(phone, alpha):
 
 
 def test_messages_land_in_their_monthly_partition(phone, alpha):
-    ensure_message_partitions(today=date(2031, 1, 15), months_ahead=0)
+    message_partitions_ensure(today=date(2031, 1, 15), months_ahead=0)
     ts = int(time.mktime((2031, 1, 20, 12, 0, 0, 0, 0, 0)))
     _deliver(_envelope(phone, _inbound("text", {"body": "future"}, "wamid.p", ts=ts)))
     with tenant_context(alpha.tenant), connection.cursor() as cursor:
@@ -148,6 +148,6 @@ def test_partitioned_messages_are_invisible_without_a_tenant(phone, alpha):
 
 
 def test_partition_creation_is_idempotent():
-    first = ensure_message_partitions(today=date(2032, 5, 1), months_ahead=1)
+    first = message_partitions_ensure(today=date(2032, 5, 1), months_ahead=1)
     assert first == [partition_name(date(2032, 5, 1)), partition_name(date(2032, 6, 1))]
-    assert ensure_message_partitions(today=date(2032, 5, 1), months_ahead=1) == []
+    assert message_partitions_ensure(today=date(2032, 5, 1), months_ahead=1) == []

@@ -171,7 +171,7 @@ def orphan_close_on_connect(*, account: WhatsAppAccount, actor: Any) -> int:
     return closed
 
 
-def expire_onboarding_sessions() -> int:
+def onboarding_sessions_expire() -> int:
     """Pending sessions past their time become expired; expired ones older than 30 days are deleted."""
     now = timezone.now()
     with platform_context("expire onboarding sessions"):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from aerostic.core.models import Alert, AuditEvent
 from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.testsupport.webhooks import deliver_webhook
-from whatsapp.connections.onboarding import expire_onboarding_sessions, onboarding_match
+from whatsapp.connections.onboarding import onboarding_match, onboarding_sessions_expire
 from whatsapp.models import OnboardingSession, OrphanConnection
 
 pytestmark = pytest.mark.django_db
@@ -159,7 +159,7 @@ def test_expired_sessions_do_not_match_and_the_nightly_job_closes_them(alpha, lo
         OnboardingSession.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
     deliver_webhook(_partner_app_installed("555004", "555005"))
     assert OrphanConnection.objects.get().waba_id == "555004"
-    assert expire_onboarding_sessions() == 1
+    assert onboarding_sessions_expire() == 1
     with tenant_context(alpha.tenant):
         assert OnboardingSession.objects.get().status == "expired"
 
