@@ -19,7 +19,8 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.axes import attempted_username
 from accounts.models import User
-from aerostic.core.api import AuthRateThrottle, UserAPIView
+from aerostic.core.api import UserAPIView
+from aerostic.core.throttles import AuthRateThrottle
 
 
 @method_decorator(transaction.non_atomic_requests, name="dispatch")

@@ -107,7 +107,7 @@ def _template_category(template: Any, at: datetime) -> str:
 def campaign_estimate(*, campaign: Any, by_country: dict[str, int], variants: list[Any]) -> dict[str, Any]:
     """What the campaign should cost, from the card in force when it sends: recipients per country ×
     the rate of their market for each variant's template category, weighted by the variants'
-    percentages. The contract of `campaigns.services.cost_estimate` (stored on the campaign):
+    percentages. The contract of `campaigns.costing.campaign_estimate` (stored on the campaign):
 
     {"status": "estimated", "currency", "total_micros", "total", "pricing_model", "at", "card": {...},
      "by_market": [{"market", "recipients", "amount_micros", "rates": {category: "0.0118"}}],

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from aerostic.core.registry import Slot
+
 
 @dataclass(frozen=True)
 class Costing:
@@ -25,7 +27,7 @@ class Costing:
     actual: Callable[[Any], dict[str, Any]]
 
 
-_costing: list[Costing] = []
+_costing: Slot[Costing] = Slot("pricing", filled_by="the billing app")
 
 
 def register_costing(
@@ -35,29 +37,28 @@ def register_costing(
     actual: Callable[[Any], dict[str, Any]],
 ) -> None:
     """Called once from the pricing app's `AppConfig.ready()`; a second registration replaces the first."""
-    _costing[:] = [Costing(estimate=estimate, launch_allowed=launch_allowed, actual=actual)]
+    _costing.register(Costing(estimate=estimate, launch_allowed=launch_allowed, actual=actual))
 
 
 def campaign_estimate(*, campaign: Any, by_country: dict[str, int], variants: list[Any]) -> dict[str, Any]:
     """The registered estimate of the campaign, or "unknown" (said so, never guessed)."""
-    if not _costing:
+    costing = _costing.get_or_none()
+    if costing is None:
         return {
             "status": "unknown",
             "reason": "No pricing is installed, so the cost cannot be estimated.",
             "recipients_by_country": by_country,
         }
-    return _costing[0].estimate(campaign=campaign, by_country=by_country, variants=variants)
+    return costing.estimate(campaign=campaign, by_country=by_country, variants=variants)
 
 
 def launch_allowed(tenant: Any, estimate: dict[str, Any] | None) -> tuple[bool, str]:
     """May the workspace launch a campaign of this estimate (a prepaid balance may refuse it)?"""
-    if not _costing:
-        return True, ""
-    return _costing[0].launch_allowed(tenant, estimate)
+    costing = _costing.get_or_none()
+    return (True, "") if costing is None else costing.launch_allowed(tenant, estimate)
 
 
 def campaign_actual(campaign: Any) -> dict[str, Any] | None:
     """What the campaign cost so far, or None when no pricing is installed."""
-    if not _costing:
-        return None
-    return _costing[0].actual(campaign)
+    costing = _costing.get_or_none()
+    return None if costing is None else costing.actual(campaign)

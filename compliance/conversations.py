@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from aerostic.core.registry import Slot
 from contacts.models import Contact
 
 # The direction value of an inbound message (the inbox's Message.Direction.INBOUND; a test holds them equal).
@@ -36,15 +37,6 @@ class ConversationLookups:
     marketing_messages_sent: Callable[..., list[datetime]]
 
 
-_LOOKUPS: list[ConversationLookups] = []
-
-
-def register_conversation_lookups(lookups: ConversationLookups) -> None:
-    """Called once from the AppConfig.ready() of the app that keeps conversations (a second call replaces)."""
-    _LOOKUPS[:] = [lookups]
-
-
-def lookups() -> ConversationLookups:
-    if not _LOOKUPS:
-        raise RuntimeError("no conversation lookups registered (the inbox's AppConfig.ready registers them)")
-    return _LOOKUPS[0]
+_LOOKUPS: Slot[ConversationLookups] = Slot("conversation lookups", filled_by="the inbox app")
+register_conversation_lookups = _LOOKUPS.register
+lookups = _LOOKUPS.get

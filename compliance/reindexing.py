@@ -12,6 +12,7 @@ from django.db import connection
 
 from aerostic.core.reindexing import BATCH_SIZE, MIGRATION_SCOPE, rows_in_batches, write_column
 from aerostic.core.tenant_context import platform_context
+from compliance.consent import ledger_unlocked
 from contacts.reindexing import NumberIndex, number_index
 
 # "import:" + 56 hex digits of the file's sha256 (+ ":" + the row's phone index, before).
@@ -58,10 +59,6 @@ def preference_indexes_rewrite(
 def import_consent_keys_strip() -> int:
     """Import consent events' dedupe keys without the phone index. The ledger is append-only: the
     trigger lets this through only with the erase setting, set for this statement's transaction."""
-    with platform_context(MIGRATION_SCOPE), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('app.erasing', 'on', true)")
-        try:
-            cursor.execute(_STRIP_IMPORT_KEYS)
-            return cursor.rowcount
-        finally:
-            cursor.execute("SELECT set_config('app.erasing', '', true)")
+    with platform_context(MIGRATION_SCOPE), ledger_unlocked(), connection.cursor() as cursor:
+        cursor.execute(_STRIP_IMPORT_KEYS)
+        return cursor.rowcount

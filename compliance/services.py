@@ -63,7 +63,8 @@ _ON_SENDING_RESUMED: list[Callable[..., None]] = []
 def on_sending_resumed(handler: Callable[..., None]) -> None:
     """`handler(*, tenant_id)` runs inside the flip's transaction when sending is turned back on:
     `tenant_id` None for the platform switch, the workspace's id for its own (enqueue after commit)."""
-    _ON_SENDING_RESUMED.append(handler)
+    if handler not in _ON_SENDING_RESUMED:  # an app's ready() run again registers nothing twice
+        _ON_SENDING_RESUMED.append(handler)
 
 
 def _sending_resumed(*, tenant_id: int | None) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from aerostic.core.sqlrows import bound_cursor, insert_rows
 from aerostic.core.values import digits
@@ -23,29 +23,12 @@ if TYPE_CHECKING:
     from whatsapp.models import PhoneNumber
 
 
-# One statement claims the wamid and reserves the message's id: a re-delivery conflicts and gets
-# nothing back, so nothing is stored twice, with no savepoint and no second write to the key.
-_CLAIM_WAMID = (
-    "INSERT INTO inbox_messagekey (tenant_id, wamid, message_id, created_at)"
-    " VALUES (%s, %s, nextval('inbox_message_id_seq'), %s)"
-    " ON CONFLICT (wamid) DO NOTHING RETURNING message_id"
-)
-
-
-def _claim_wamid(tenant_id: int, wamid: str, created_at: datetime) -> int | None:
-    """The new message's id when this wamid is new; None for a re-delivery."""
-    with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_WAMID, [tenant_id, wamid, created_at])
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
 def _store(*, conversation: Conversation, direction: str, message: dict[str, Any], status: str) -> Message | None:
     wamid = str(message.get("id") or "")
     if not wamid:
         return None
     created_at = when(message.get("timestamp"))
-    message_id = _claim_wamid(conversation.tenant_id, wamid, created_at)
+    message_id = claim_wamids(conversation.tenant_id, {wamid: created_at}).get(wamid)  # None: a re-delivery
     if message_id is None:
         return None
     stored = new_message(
@@ -101,7 +84,7 @@ def outbound_store_many(*, phone: PhoneNumber, items: list[SentItem]) -> int:
     constant number of statements per call. Returns how many messages were stored (a wamid already
     stored is skipped). Runs inside the tenant's context and the caller's transaction."""
     refuse_another_tenant(phone)
-    indexed = [(customer_index(tenant=phone.tenant_id, wa_id=item.to), item) for item in items]
+    indexed = [(item.index or customer_index(tenant=phone.tenant_id, wa_id=item.to), item) for item in items]
     indexed = [(index, item) for index, item in indexed if index]
     if not indexed:
         return 0

@@ -20,9 +20,9 @@ from aerostic.core.tenant_context import platform_context
 from aerostic.core.values import digits
 from contacts.phones import CUSTOMER_INDEX_PURPOSE, customer_index
 from contacts.reindexing import NumberIndex, number_index, previous_customer_index
+from inbox.personal_data import ERASED_INDEX_PREFIX
 
 # Conversations erased by compliance.privacy keep a random, unique index: nothing to rewrite.
-ERASED_PREFIX = "erased:"
 
 # {unknown}: what a status event whose index is in no pair gets ('' drops it; e.recipient_index keeps it).
 _STATUS_EVENTS = """
@@ -99,7 +99,7 @@ def inbox_indexes_rewrite(
             values: dict[int, str] = {}
             pairs: list[tuple[int, str, str]] = []
             for conversation in batch:
-                if conversation.customer_index.startswith(ERASED_PREFIX):
+                if conversation.customer_index.startswith(ERASED_INDEX_PREFIX):
                     continue
                 new, translations = _translations(conversation)
                 if new:
@@ -157,7 +157,7 @@ def number_indexes_rewrite(
             pairs: list[tuple[int, str, str]] = []
             for conversation in batch:
                 wa_id = digits(conversation.customer_wa_id.reveal()) if conversation.customer_wa_id else ""
-                if wa_id and not conversation.customer_index.startswith(ERASED_PREFIX):
+                if wa_id and not conversation.customer_index.startswith(ERASED_INDEX_PREFIX):
                     values[conversation.pk] = new(wa_id, tenant=conversation.tenant_id)
                     pairs += _number_pairs(wa_id, conversation.tenant_id, old=old, new=new)
             changed["conversations"] += write_column(conversation_model, "customer_index", values)

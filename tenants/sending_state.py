@@ -10,18 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
+from aerostic.core.registry import Slot
 
-_reader: Callable[[int], Any] | None = None
-
-
-def register_sending_reader(reader: Callable[[int], Any]) -> None:
-    """`reader(tenant_id)` answers an object with `.allowed` (bool) and `.reason` (str)."""
-    global _reader
-    _reader = reader
+# reader(tenant_id) -> an object with `.allowed` (bool) and `.reason` (str)
+_reader: Slot[Callable[[int], Any]] = Slot("sending-state reader", filled_by="the compliance app")
+register_sending_reader = _reader.register
 
 
 def sending_state(tenant_id: int) -> Any:
-    if _reader is None:
-        raise ImproperlyConfigured("No sending-state reader registered (compliance.apps registers it).")
-    return _reader(tenant_id)
+    return _reader.get()(tenant_id)

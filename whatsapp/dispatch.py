@@ -52,6 +52,7 @@ def _store_settled(rows: list[Any], status: dict[str, Any]) -> None:
                     content=message.content,
                     category=message.category,
                     contact_id=message.contact_id,
+                    index=message.recipient_index,
                 )
             ],
         )

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from aerostic.core.registry import Slot
+
 # handler(*, phone: PhoneNumber, reason: str): the number may no longer send, `reason` says why.
 NumberStoppedHandler = Callable[..., Any]
 # handler(*, template: MessageTemplate, reason: str): Meta paused or disabled the template.
@@ -90,6 +92,7 @@ class SentItem:
     content: dict[str, Any]  # Graph message object without "to", e.g. {"type": "template", "template": {...}}
     category: str = ""  # MARKETING / UTILITY / AUTHENTICATION / SERVICE, kept as pricing_category
     contact_id: int | None = None
+    index: str = ""  # the recipient's customer_index when the sender already has it (else computed)
 
 
 # handler(*, phone: PhoneNumber, items: list[SentItem]): messages sent from `phone`, one call per
@@ -143,15 +146,6 @@ class MessageStore:
     conversations: Callable[..., dict[str, Any]]
 
 
-_store: list[MessageStore] = []
-
-
-def register_message_store(store: MessageStore) -> None:
-    """The message store's registration (inbox, from its AppConfig.ready()); the last one wins."""
-    _store[:] = [store]
-
-
-def message_store() -> MessageStore:
-    if not _store:
-        raise LookupError("No message store is registered (the inbox app registers it when it is ready).")
-    return _store[0]
+_store: Slot[MessageStore] = Slot("message store", filled_by="the inbox app")
+register_message_store = _store.register
+message_store = _store.get

@@ -21,7 +21,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from aerostic.core.errors import DomainError
 from aerostic.core.tenant_context import NoTenantContext
-from aerostic.core.throttles import AuthRateThrottle, TenantRateThrottle, UserRateThrottle
 
 
 class UserAPIView(APIView):
@@ -30,13 +29,7 @@ class UserAPIView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
 
-__all__ = [
-    "AuthRateThrottle",
-    "TenantRateThrottle",
-    "UserAPIView",
-    "UserRateThrottle",
-    "exception_handler",
-]
+__all__ = ["UserAPIView", "exception_handler"]
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

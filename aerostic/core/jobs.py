@@ -61,6 +61,10 @@ def enqueue_on_commit(func: Callable[..., Any], *, queue: str = "default", **kwa
     transaction.on_commit(_enqueue)
 
 
+def _transaction(atomic: bool) -> Any:
+    return transaction.atomic() if atomic else contextlib.nullcontext()
+
+
 def tenant_job(func: F | None = None, *, atomic: bool = True) -> Any:
     """`@tenant_job` or `@tenant_job(atomic=False)`: the job runs in its tenant's scope (and one
     transaction unless `atomic=False`); without an int `tenant_id` it refuses to run."""
@@ -70,7 +74,7 @@ def tenant_job(func: F | None = None, *, atomic: bool = True) -> Any:
         def wrapper(*args: Any, tenant_id: int | None = None, **kwargs: Any) -> Any:
             if not isinstance(tenant_id, int) or isinstance(tenant_id, bool):
                 raise TypeError(f"{func.__qualname__} is a tenant job and needs tenant_id=<int>.")
-            with tenant_context(tenant_id), transaction.atomic() if atomic else contextlib.nullcontext():
+            with tenant_context(tenant_id), _transaction(atomic):
                 return func(*args, tenant_id=tenant_id, **kwargs)
 
         wrapper.is_tenant_job = True  # type: ignore[attr-defined]
@@ -86,7 +90,7 @@ def platform_job(reason: str, *, atomic: bool = True) -> Callable[[F], F]:
     def decorate(func: F) -> F:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with platform_context(reason), transaction.atomic() if atomic else contextlib.nullcontext():
+            with platform_context(reason), _transaction(atomic):
                 return func(*args, **kwargs)
 
         wrapper.is_platform_job = True  # type: ignore[attr-defined]

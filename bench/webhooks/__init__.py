@@ -62,7 +62,3 @@ a worker or Redis stopped before or during a stage (its figures would mean nothi
 `--drain-after` starts the workers only after each stage's load (the web tier alone, as when the
 workers run on other machines).
 """
-
-from bench.stack import production_env
-
-__all__ = ["production_env"]

@@ -3,7 +3,7 @@
     from campaigns.services import campaign_create, campaign_launch, ...
 
 - drafts: `campaign_create`, `campaign_update`, `campaign_delete`;
-- launch: `audience_contacts`, `launch_check`, `audience_by_country`, `cost_estimate`, `campaign_launch`;
+- launch: `audience_contacts`, `launch_check`, `audience_by_country`, `campaign_launch`;
 - transitions: `campaign_pause`, `campaign_resume`, `campaign_cancel`, and the pauses that follow a
   stopped template or number (`campaigns_pause_for_template`, `campaigns_pause_for_number`).
 
@@ -24,7 +24,6 @@ from campaigns.services.launch import (
     audience_by_country,
     audience_contacts,
     campaign_launch,
-    cost_estimate,
     launch_check,
 )
 from campaigns.services.transitions import (
@@ -52,6 +51,5 @@ __all__ = [
     "campaign_update",
     "campaigns_pause_for_number",
     "campaigns_pause_for_template",
-    "cost_estimate",
     "launch_check",
 ]

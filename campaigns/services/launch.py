@@ -16,7 +16,7 @@ from aerostic.core import audit
 from aerostic.core.errors import Conflict
 from campaigns import costing
 from campaigns.mapping import CampaignInvalid, clean_mapping
-from campaigns.models import Campaign, CampaignVariant
+from campaigns.models import Campaign
 from campaigns.services.drafts import known_attribute_keys
 from campaigns.status import campaign_status_save
 from compliance.selectors import sending_allowed
@@ -104,7 +104,8 @@ def launch_check(campaign: Campaign) -> LaunchCheck:
                 f"The audience ({check.audience}) is above what the number's messaging limit allows in the next "
                 f"24 hours ({headroom} of {limit} people): the rest is sent as the limit frees up."
             )
-    check.estimate = cost_estimate(campaign, check.by_country, variants)
+    # Recipients by country × the rate card in force (billing fills campaigns.costing).
+    check.estimate = costing.campaign_estimate(campaign=campaign, by_country=check.by_country, variants=variants)
     allowed, reason = costing.launch_allowed(campaign.tenant, check.estimate)
     if not allowed:
         check.problems.append(reason)
@@ -123,12 +124,6 @@ def _campaign_day_remaining(tenant: Any) -> int | None:
     except limits.RateLimitUnavailable:
         return None
     return max(0, tenant.campaign_sends_per_day - used)
-
-
-def cost_estimate(campaign: Campaign, by_country: dict[str, int], variants: list[CampaignVariant]) -> dict[str, Any]:
-    """Recipients by country × the rate card in force (billing, through `campaigns.costing`): without
-    a card for the workspace's currency the amount is "unknown", said so, never guessed."""
-    return costing.campaign_estimate(campaign=campaign, by_country=by_country, variants=variants)
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from aerostic.core.registry import Slot
 from contacts.models import ContactImport
 from contacts.rows import ImportRow
 
@@ -21,16 +22,10 @@ OPT_OUT = "opt_out"
 # (contact id, its row, its consent state before the batch) for each contact the batch wrote.
 ImportConsentRecorder = Callable[[ContactImport, list[tuple[int, ImportRow, str]]], int]
 
-_recorder: list[ImportConsentRecorder] = []
-
-
-def on_import_consent(recorder: ImportConsentRecorder) -> None:
-    """Registers the one recorder of imported consent (a second registration replaces the first)."""
-    _recorder[:] = [recorder]
+_recorder: Slot[ImportConsentRecorder] = Slot("recorder of imported consent", filled_by="the compliance app")
+on_import_consent = _recorder.register
 
 
 def record_import_consent(contact_import: ContactImport, touched: list[tuple[int, ImportRow, str]]) -> int:
     """Records the consent the batch's rows carry, in the caller's transaction; how many events were new."""
-    if not _recorder:
-        raise RuntimeError("no recorder of imported consent is registered (compliance's AppConfig.ready)")
-    return _recorder[0](contact_import, touched)
+    return _recorder.get()(contact_import, touched)

@@ -187,6 +187,7 @@ class NumberSender:
                             content=item.content,
                             category=item.category,
                             contact_id=item.contact.pk if item.contact is not None else None,
+                            index=item.index,
                         )
                         for item, wamid in sent
                         if wamid

@@ -78,7 +78,6 @@ def _pricing_of(status: dict[str, Any]) -> dict[str, Any]:
 
 
 def _status_time(status: dict[str, Any]) -> datetime:
-
     return meta_time(status.get("timestamp")) or timezone.now()
 
 
@@ -138,7 +137,7 @@ def _usage_of(
     conversation: dict[str, Any] = raw_conversation if isinstance(raw_conversation, dict) else {}
     recipient = str(status.get("recipient_id") or "")
     if recipient not in countries:
-        countries[recipient] = _country_of(recipient)
+        countries[recipient] = country_of(recipient)
     usage = Usage(
         wamid=wamid,
         status=name,
@@ -150,10 +149,6 @@ def _usage_of(
         phone_number_id=phone_number_id,
     )
     return usage, contact_id
-
-
-def _country_of(recipient_id: str) -> str:
-    return country_of(recipient_id)
 
 
 def _campaign_recipients(statuses: list[dict[str, Any]], found: dict[str, Any]) -> _Recipients:
