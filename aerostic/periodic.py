@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aerostic.core.queues import CAMPAIGNS, LOW, SENDS, WEBHOOKS
+from aerostic.core.queues import CAMPAIGNS, DEFAULT, LOW, SENDS, WEBHOOKS
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("whatsapp.jobs.purge_webhook_events", LOW, "15 0 * * *", "Purge old webhook events"),
     PeriodicJob("whatsapp.jobs.sync_all_templates", LOW, "45 2 * * *", "Sync message templates from Meta"),
     PeriodicJob("inbox.jobs.ensure_message_partitions", LOW, "30 1 * * *", "Create next months' message partitions"),
+    PeriodicJob("inbox.jobs.wake_snoozed_conversations", DEFAULT, "* * * * *", "Inbox: wake snoozed conversations"),
     PeriodicJob("compliance.jobs.purge_expired_message_bodies", LOW, "20 1 * * *", "Message body retention"),
     PeriodicJob("contacts.jobs.purge_expired_imports", LOW, "25 0 * * *", "Expire unfinished imports, error reports"),
     PeriodicJob("compliance.jobs.apply_pending_user_preferences", LOW, "7 * * * *", "WhatsApp stop/resume → consent"),

@@ -218,6 +218,19 @@ if env_bool("DB_POOL", False):
         "max_size": env_int("DB_POOL_MAX_SIZE", 8, minimum=1),
         "timeout": 10,  # seconds a request waits for a free connection before it fails (a 500)
     }
+# An optional read replica for the inbox's list, search and counts (aerostic.core.dbrouting); never
+# written to. The same role (subject to RLS) and options as the primary; in tests, the primary.
+if env_str("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        **environ.Env.db_url_config(
+            env_url("DATABASE_REPLICA_URL", schemes=("postgres", "postgresql", "pgsql"), hint="")
+        ),
+        "ENGINE": "django.db.backends.postgresql",
+        "ATOMIC_REQUESTS": False,
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["aerostic.core.dbrouting.PrimaryUnlessAskedRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache (throttles, rate limits) and RQ queues.

@@ -47,6 +47,7 @@ urlpatterns = [
     path("whatsapp/", include("whatsapp.urls")),
     # One `contacts` namespace: contacts' pages and the contact pages compliance owns (consent, GDPR).
     path("contacts/", include((contacts_urls.urlpatterns + compliance_contact_urls.urlpatterns, "contacts"))),
+    path("inbox/", include("inbox.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("compliance/", include("compliance.urls")),
     path("billing/", include("billing.urls")),

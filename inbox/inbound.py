@@ -14,8 +14,9 @@ from aerostic.core.sqlrows import bound_cursor, insert_rows
 from aerostic.core.values import digits
 from contacts.phones import customer_index
 from contacts.services import InboundSender, contacts_for_customers
+from inbox import changes
 from inbox.conversations import SERVICE_WINDOW, conversations_for_many, refuse_another_tenant
-from inbox.models import Conversation, Message
+from inbox.models import Conversation, ConversationEvent, Message
 from inbox.rows import claim_wamids, new_message, when
 from whatsapp.fanout import InboundItem
 
@@ -38,6 +39,7 @@ class _Customer:
     name: str  # the latest non-empty profile name (the first item's when none is)
     at: datetime | None = None  # the newest message stored
     contact_id: int | None = None
+    unread: int = 0  # messages stored that an agent has to read (system notices are not)
 
 
 def inbound_store_many(*, phone: PhoneNumber, items: list[InboundItem]) -> list[Message | None]:
@@ -104,6 +106,7 @@ def inbound_store_many(*, phone: PhoneNumber, items: list[InboundItem]) -> list[
             )
             customer = customers[index]
             customer.at = at if customer.at is None else max(customer.at, at)
+            customer.unread += stored[-1].type != "system"  # type: ignore[union-attr]
         rows = [row for row in stored if row is not None]
         if rows:
             insert_rows(Message, rows)
@@ -148,33 +151,67 @@ _CONVERSATIONS_SEEN = (
     " THEN seen.at + %s::interval ELSE conversation.window_expires_at END,"
     " status = CASE WHEN seen.at >= conversation.last_inbound_at"
     " OR (seen.at IS NOT NULL AND conversation.last_inbound_at IS NULL)"
-    " THEN %s ELSE conversation.status END"
-    " FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::timestamptz[]) AS seen(id, name, contact_id, at)"
+    " THEN %s ELSE conversation.status END,"
+    " snoozed_until = CASE WHEN seen.at >= conversation.last_inbound_at"
+    " OR (seen.at IS NOT NULL AND conversation.last_inbound_at IS NULL)"
+    " THEN NULL ELSE conversation.snoozed_until END,"
+    " unread_count = conversation.unread_count + seen.unread"
+    " FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::timestamptz[], %s::int[])"
+    " AS seen(id, name, contact_id, at, unread)"
     " WHERE conversation.id = seen.id"  # on the id alone: aerostic.core.sqlrows, rows by id from a list
     " RETURNING conversation.id, conversation.customer_name, conversation.contact_id, conversation.status,"
-    " conversation.last_message_at, conversation.last_inbound_at, conversation.window_expires_at"
+    " conversation.last_message_at, conversation.last_inbound_at, conversation.window_expires_at,"
+    " conversation.snoozed_until, conversation.unread_count"
 )
-_SEEN_FIELDS = ("customer_name", "contact_id", "status", "last_message_at", "last_inbound_at", "window_expires_at")
+_SEEN_FIELDS = (
+    "customer_name",
+    "contact_id",
+    "status",
+    "last_message_at",
+    "last_inbound_at",
+    "window_expires_at",
+    "snoozed_until",
+    "unread_count",
+)
+# A customer who writes brings these back to the team (an event in the timeline says so).
+_REOPENED_FROM = (Conversation.Status.RESOLVED, Conversation.Status.SNOOZED)
 
 
 def _conversations_seen(conversations: dict[str, Conversation], customers: dict[str, _Customer]) -> None:
     """Writes what the call brought to each conversation in one statement; the objects take the
-    stored values. A conversation that only saw re-deliveries under the name it has is left alone."""
+    stored values. A conversation that only saw re-deliveries under the name it has is left alone.
+    A resolved or snoozed conversation the customer wrote to is open again, with an event saying so;
+    open inbox pages are told (inbox.changes)."""
     seen = []
     for index, customer in customers.items():
         conversation = conversations[index]
         if customer.at is not None or (customer.name and customer.name != conversation.customer_name):
-            seen.append((conversation.pk, customer.name, customer.contact_id, customer.at))
+            seen.append((conversation.pk, customer.name, customer.contact_id, customer.at, customer.unread))
     seen.sort()  # by id: concurrent calls lock shared conversations in the same order
     if not seen:
         return
-    ids, names, contact_ids, times = (list(column) for column in zip(*seen, strict=True))
+    ids, names, contact_ids, times, unread = (list(column) for column in zip(*seen, strict=True))
+    before = {conversation.pk: conversation.status for conversation in conversations.values()}
     # psycopg adapts the timedelta (an interval); django-stubs' parameter types leave it out.
-    params: list[Any] = [SERVICE_WINDOW, Conversation.Status.OPEN, ids, names, contact_ids, times]
+    params: list[Any] = [SERVICE_WINDOW, Conversation.Status.OPEN, ids, names, contact_ids, times, unread]
     with bound_cursor() as cursor:
         cursor.execute(_CONVERSATIONS_SEEN, params)
         stored = {row[0]: row[1:] for row in cursor.fetchall()}
+    reopened = []
     for conversation in conversations.values():
         if conversation.pk in stored:
             for field, value in zip(_SEEN_FIELDS, stored[conversation.pk], strict=True):
                 setattr(conversation, field, value)
+            if before[conversation.pk] in _REOPENED_FROM and conversation.status == Conversation.Status.OPEN:
+                reopened.append(conversation)
+    if reopened:
+        ConversationEvent.objects.bulk_create(
+            ConversationEvent(
+                tenant_id=conversation.tenant_id,
+                conversation=conversation,
+                kind=ConversationEvent.Kind.REOPENED,
+                data={"reason": "customer_wrote"},
+            )
+            for conversation in reopened
+        )
+    changes.conversations_changed(next(iter(conversations.values())).tenant_id, stored)

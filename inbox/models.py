@@ -9,6 +9,7 @@ business-scoped user id instead, with no contact.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from aerostic.core.fields import EncryptedTextField
@@ -18,7 +19,9 @@ from aerostic.core.tenant_scoped import TenantScopedModel
 class Conversation(TenantScopedModel):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
+        PENDING = "pending", "Pending"  # waiting on the customer or a third party
+        SNOOZED = "snoozed", "Snoozed"  # until snoozed_until, or the customer's next message
+        RESOLVED = "resolved", "Resolved"
 
     phone_number = models.ForeignKey("whatsapp.PhoneNumber", on_delete=models.PROTECT, related_name="conversations")
     customer_wa_id = EncryptedTextField()
@@ -38,6 +41,13 @@ class Conversation(TenantScopedModel):
         help_text="The customer's contact; empty for users who hide their number behind a username",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    team = models.ForeignKey("inbox.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    labels = models.ManyToManyField("inbox.Label", through="inbox.ConversationLabel", related_name="+", blank=True)
+    unread_count = models.PositiveIntegerField(default=0, db_default=0, help_text="Customer messages no agent has opened yet")
     last_message_at = models.DateTimeField(null=True, blank=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     window_expires_at = models.DateTimeField(null=True, blank=True, help_text="Last inbound + 24 h")
@@ -49,7 +59,20 @@ class Conversation(TenantScopedModel):
                 fields=["tenant", "phone_number", "customer_index"], name="conversation_one_per_customer_and_number"
             ),
         ]
-        indexes = [models.Index(fields=["tenant", "-last_message_at"], name="conversation_tenant_last")]
+        # The list's views, each in keyset order (inbox.selectors.conversation_page).
+        indexes = [
+            models.Index(fields=["tenant", "-last_message_at", "-id"], name="conversation_tenant_last"),
+            models.Index(fields=["tenant", "status", "-last_message_at", "-id"], name="conversation_status_last"),
+            models.Index(
+                fields=["tenant", "assignee", "status", "-last_message_at", "-id"], name="conversation_assignee_last"
+            ),
+            models.Index(fields=["tenant", "team", "status", "-last_message_at", "-id"], name="conversation_team_last"),
+            models.Index(
+                fields=["tenant", "snoozed_until"],
+                name="conversation_snoozed",
+                condition=models.Q(status="snoozed"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Conversation {self.pk} with {self.customer_name or 'customer'}"
@@ -139,3 +162,187 @@ class MessageStatusEvent(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.wamid} {self.status}"
+
+
+class Team(TenantScopedModel):
+    """Agents who share conversations; round-robin assignment walks its available members."""
+
+    name = models.CharField(max_length=80)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="inbox.TeamMember", related_name="+")
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Round-robin: the member who got the last conversation",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="team_name_unique")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMember(TenantScopedModel):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="team_member_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.team_id}"
+
+
+class AgentStatus(TenantScopedModel):
+    """An agent's availability in a workspace; without a row the agent is available."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    available = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="agent_status_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {'available' if self.available else 'away'}"
+
+
+class Label(TenantScopedModel):
+    class Color(models.TextChoices):
+        GREY = "grey", "Grey"
+        BLUE = "blue", "Blue"
+        GREEN = "green", "Green"
+        AMBER = "amber", "Amber"
+        RED = "red", "Red"
+        PURPLE = "purple", "Purple"
+
+    name = models.CharField(max_length=50)
+    color = models.CharField(max_length=10, choices=Color.choices, default=Color.GREY)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="label_name_unique")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConversationLabel(TenantScopedModel):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["conversation", "label"], name="conversation_label_once")]
+        indexes = [models.Index(fields=["tenant", "label", "conversation"], name="conversation_label_by_label")]
+
+    def __str__(self) -> str:
+        return f"{self.label_id} on {self.conversation_id}"
+
+
+class ConversationEvent(TenantScopedModel):
+    """The activity trail of a conversation, shown in its timeline: who assigned, resolved, labelled,
+    and agents' private notes (never shown to the customer)."""
+
+    class Kind(models.TextChoices):
+        NOTE = "note", "Note"
+        ASSIGNED = "assigned", "Assigned"
+        UNASSIGNED = "unassigned", "Unassigned"
+        TEAM = "team", "Team changed"
+        RESOLVED = "resolved", "Resolved"
+        REOPENED = "reopened", "Reopened"
+        PENDING = "pending", "Marked pending"
+        SNOOZED = "snoozed", "Snoozed"
+        LABELLED = "labelled", "Label added"
+        UNLABELLED = "unlabelled", "Label removed"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField(blank=True, help_text="A note's text; never logged")
+    data = models.JSONField(default=dict, blank=True, help_text="What changed: names of the assignee, team, label")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["conversation", "created_at"], name="conversation_event_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.conversation_id}"
+
+
+class Mention(TenantScopedModel):
+    """A teammate named in a note (@name); unseen mentions count in the navigation."""
+
+    event = models.ForeignKey(ConversationEvent, on_delete=models.CASCADE, related_name="mentions")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "user"], name="mention_once")]
+        indexes = [models.Index(fields=["tenant", "user", "seen_at"], name="mention_unseen")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.event_id}"
+
+
+class QuickReply(TenantScopedModel):
+    """A canned response, typed as /shortcut in the composer."""
+
+    shortcut = models.SlugField(max_length=40, help_text="Typed after a slash: /hours")
+    title = models.CharField(max_length=80)
+    body = models.TextField(max_length=4096)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "shortcut"], name="quick_reply_shortcut_unique")]
+        ordering = ["shortcut"]
+        verbose_name_plural = "quick replies"
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut}"
+
+
+class InboxSettings(TenantScopedModel):
+    """A workspace's inbox settings (one row, created on first save)."""
+
+    send_read_receipts = models.BooleanField(
+        default=True, help_text="Mark customers' messages as read (blue ticks) when an agent opens the conversation"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="inbox_settings_once")]
+        verbose_name_plural = "inbox settings"
+
+    def __str__(self) -> str:
+        return f"Inbox settings of {self.tenant_id}"
+
+
+class MediaFile(TenantScopedModel):
+    """A message's media kept in Django's storage: an inbound one fetched from Meta on first view
+    (checked against Meta's sha256), an outbound one as uploaded. Keyed by Meta's media id."""
+
+    media_id = models.CharField(max_length=64)
+    file = models.FileField(upload_to="inbox-media/%Y/%m/", max_length=255)
+    mime_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    filename = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "media_id"], name="media_file_once")]
+
+    def __str__(self) -> str:
+        return f"{self.media_id} ({self.mime_type})"

@@ -13,6 +13,7 @@ from django.db import transaction
 from aerostic.core.sqlrows import bound_cursor, insert_rows
 from aerostic.core.values import digits
 from contacts.phones import customer_index
+from inbox import changes
 from inbox.conversations import conversation_for, conversations_for_many, refuse_another_tenant
 from inbox.models import Conversation, Message
 from inbox.rows import claim_wamids, new_message, when
@@ -121,7 +122,9 @@ def outbound_store_many(*, phone: PhoneNumber, items: list[SentItem]) -> int:
             if category:  # after the statuses, as in outbound_store: the category we sent wins over Meta's
                 row.pricing_category = category
         insert_rows(Message, rows)
-        Conversation.objects.filter(pk__in={row.conversation_id for row in rows}).update(last_message_at=created_at)
+        touched = {row.conversation_id for row in rows}
+        Conversation.objects.filter(pk__in=touched).update(last_message_at=created_at)
+        changes.conversations_changed(phone.tenant_id, touched)
     return len(rows)
 
 
@@ -164,6 +167,8 @@ def echo_store(*, phone: Any, message: dict[str, Any]) -> Message | None:
         conversation.last_message_at is None or stored.created_at > conversation.last_message_at
     ):
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=stored.created_at)
+    if stored is not None:
+        changes.conversations_changed(conversation.tenant_id, [conversation.pk])
     return stored
 
 

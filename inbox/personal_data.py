@@ -19,7 +19,7 @@ from django.db.models import Q, Value
 
 from compliance.privacy import ErasedPerson, PersonalDataExport
 from contacts.models import Contact
-from inbox.models import Conversation, Message, MessageStatusEvent
+from inbox.models import Conversation, ConversationEvent, Message, MessageStatusEvent
 
 # An erased conversation's customer_index: unique (the one-conversation-per-customer rule still
 # holds), not derived from anything, so it links to no one.
@@ -74,6 +74,10 @@ def conversations_erase(*, person: ErasedPerson) -> dict[str, int]:
             customer_user_id="",
             customer_name="",
         )
+    # Agents' notes may quote the person: their text goes with the messages'.
+    ConversationEvent.objects.filter(conversation_id__in=conversation_ids, kind=ConversationEvent.Kind.NOTE).update(
+        body=""
+    )
     status_events = MessageStatusEvent.objects.filter(recipient_index=index).update(recipient_index="") if index else 0
     return {"conversations": len(conversation_ids), "messages": messages, "status_events": status_events}
 

@@ -14,6 +14,7 @@ from aerostic.core.sqlrows import bound_cursor, json_rows
 from aerostic.core.tenant_context import require_tenant_id
 from aerostic.core.values import error_codes
 from contacts.phones import customer_index
+from inbox import changes
 from inbox.conversations import close_window
 from inbox.models import Message, MessageKey, MessageStatusEvent
 from inbox.rows import when
@@ -162,6 +163,7 @@ def status_record_many(*, statuses: list[dict[str, Any]]) -> list[str]:
     changed = [messages[wamid] for wamid, events in by_wamid.items() if _apply_to(messages[wamid], events)]
     if changed:
         _write_status_columns(changed)
+        changes.conversations_changed(tenant_id, {message.conversation_id for message in changed})
     return outcomes
 
 

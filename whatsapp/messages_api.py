@@ -17,7 +17,7 @@ from contacts.selectors import contact_for_number
 from tenants.api_base import TenantAPIView, TenantRequest
 from whatsapp import dispatch, selectors
 from whatsapp.message_templates import selectors as template_selectors
-from whatsapp.message_templates.rendering import TemplateParameterError, template_fill, template_message
+from whatsapp.message_templates.content import template_content
 from whatsapp.models import OutboundMessage
 
 
@@ -78,19 +78,8 @@ class MessageSendApi(TenantAPIView):
             category: str = OutboundMessage.Category.SERVICE
         else:
             template = template_selectors.template_get(values["template_id"])
-            if template.account_id != phone.account_id:
-                raise DomainError("This template belongs to another WhatsApp account than the number.")
-            try:
-                rendered = template_fill(
-                    components=template.components, parameter_format=template.parameter_format, values=values["values"]
-                )
-            except TemplateParameterError as error:
-                raise DomainError(str(error)) from None
-            content = {
-                "type": "template",
-                "template": template_message(name=template.name, language=template.language, rendered=rendered),
-            }
-            category = template_selectors.billing_category(template)
+            filled = template_content(template, phone=phone, values=values["values"])
+            content, category = filled.content, filled.category
         message = dispatch.message_enqueue(
             phone=phone,
             to=number.wa_id,

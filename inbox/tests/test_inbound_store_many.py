@@ -49,7 +49,7 @@ def test_a_mixed_batch_gives_the_rows_of_one_message_after_another(phone, alpha)
         # Given two customers who wrote before; LATE's last message is newer than the batch's.
         inbound_store(phone=phone, message=_text(KNOWN, "wamid.k1", 100), profile_name="Old name")
         inbound_store(phone=phone, message=_text(LATE, "wamid.l1", 500), profile_name="Lee")
-        Conversation.objects.update(status=Conversation.Status.CLOSED)
+        Conversation.objects.update(status=Conversation.Status.RESOLVED)
         known_contact = _contact(KNOWN)
         notice = {
             "from": NOTICE,
@@ -133,7 +133,7 @@ def test_a_mixed_batch_gives_the_rows_of_one_message_after_another(phone, alpha)
         )
 
         late = _conversation(phone, wa_id=LATE)
-        assert (late.last_message_at, late.last_inbound_at, late.status) == (_at(500), _at(500), "closed")
+        assert (late.last_message_at, late.last_inbound_at, late.status) == (_at(500), _at(500), "resolved")
         assert late.window_expires_at == _at(500) + SERVICE_WINDOW
 
         assert Conversation.objects.count() == 5  # the message naming no sender made none

@@ -24,6 +24,10 @@ AFTER = [("whatsapp", "0009_webhookevent_body_encrypted"), ("inbox", "0005_messa
 
 
 def _migrate(targets) -> None:
+    with connection.cursor() as cursor:
+        # The test's one transaction holds deferred foreign-key checks, which ALTER TABLE refuses to
+        # run under; a real migrate has none pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     executor = MigrationExecutor(connection)
     executor.migrate(targets)
 
@@ -71,10 +75,6 @@ def test_old_rows_are_encrypted_and_stripped_by_the_migrations(phone, alpha, mon
             {"from": CUSTOMER, "id": "wamid.legacy.card", "type": "contacts", "contacts": cards},
         )
 
-    with connection.cursor() as cursor:
-        # The test's one transaction holds deferred foreign-key checks, which ALTER TABLE refuses to
-        # run under; a real migrate has none pending.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     _migrate(AFTER)
 
     with platform_context("test: raw read"), connection.cursor() as cursor:

@@ -1,0 +1,321 @@
+"""What the inbox reads: who may see which conversation, the list (views, states, filters, search,
+keyset pages in order of last activity), the unread counts and a conversation's timeline.
+
+Reads that may lag a moment (the list, search, counts) go to the read replica when one is set
+(aerostic.dbrouting: `DATABASE_REPLICA_URL`); a conversation someone acts on is read from the
+primary. Every query is scoped to the workspace by the tenant manager.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.roles import Perm, role_has_perm
+from aerostic.core.dbrouting import replica
+from aerostic.core.errors import DomainError
+from aerostic.core.tenant_context import require_tenant_id
+from contacts.phones import index_for_search
+from contacts.selectors import default_country
+from inbox.models import Conversation, ConversationEvent, ConversationLabel, Label, Message, Team, TeamMember
+from whatsapp.models import OutboundMessage
+
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+VIEWS = ("mine", "unassigned", "team", "all")
+STATES = ("open", "pending", "snoozed", "resolved", "any")
+
+
+@dataclass(frozen=True)
+class Agent:
+    """Who is looking: the user and what their role lets them see."""
+
+    user_id: int
+    role: str
+    team_ids: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, membership: Any) -> Agent:
+        teams = tuple(TeamMember.objects.filter(user_id=membership.user_id).values_list("team_id", flat=True))
+        return cls(user_id=membership.user_id, role=membership.role, team_ids=teams)
+
+    @property
+    def sees_all(self) -> bool:
+        return role_has_perm(self.role, Perm.INBOX_VIEW_ALL)
+
+    def visible(self) -> Q:
+        """Every conversation for those who may see all; otherwise theirs, their teams' and the
+        unassigned ones (DESIGN §2)."""
+        if self.sees_all:
+            return Q()
+        return Q(assignee_id=self.user_id) | Q(assignee__isnull=True) | Q(team_id__in=self.team_ids)
+
+
+def conversation_get(agent: Agent, conversation_id: int) -> Conversation:
+    """One conversation the agent may see (Conversation.DoesNotExist otherwise, another
+    workspace's included), with what its page shows beside it."""
+    return (
+        Conversation.objects.select_related("phone_number", "contact", "assignee", "team")
+        .filter(agent.visible())
+        .get(pk=conversation_id)
+    )
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    view: str = "all"
+    state: str = "open"
+    phone_id: int | None = None
+    label_id: int | None = None
+    team_id: int | None = None
+    unread: bool = False
+    window_open: bool = False
+    query: str = ""
+
+
+@dataclass
+class Page:
+    conversations: list[Conversation]
+    next_cursor: str | None
+    previews: dict[int, Message] = field(default_factory=dict)
+    labels: dict[int, list[Label]] = field(default_factory=dict)
+
+
+def _encode_cursor(conversation: Conversation) -> str:
+    raw = f"{conversation.last_message_at.isoformat()}|{conversation.pk}"  # type: ignore[union-attr]
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at_text, _, id_text = raw.partition("|")
+        at = parse_datetime(at_text)
+        if at is None:
+            raise ValueError
+        return at, int(id_text)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise DomainError("That page cursor is not one of ours: start from the first page.") from None
+
+
+def _search(conversations: QuerySet[Conversation], query: str) -> QuerySet[Conversation]:
+    """A full number (found by its blind index), else words that start customers' names or that
+    appear in messages (message texts are kept within the workspace's retention only)."""
+
+    if sum(ch.isdigit() for ch in query) >= 6:
+        index = index_for_search(query, tenant=require_tenant_id(), default_country=default_country())
+        if index:
+            return conversations.filter(customer_index=index)
+    words = [word for word in "".join(ch if ch.isalnum() else " " for ch in query).split() if word][:8]
+    if not words:
+        return conversations.none()
+    prefix = " & ".join(f"{word}:*" for word in words)
+    exact = " & ".join(words)
+    by_name = conversations.extra(  # noqa: S610 - the words are bound, never interpolated
+        where=["to_tsvector('simple', customer_name) @@ to_tsquery('simple', %s)"], params=[prefix]
+    )
+    in_messages = (
+        Message.objects.extra(  # noqa: S610
+            where=["to_tsvector('simple', body) @@ to_tsquery('simple', %s)"], params=[exact]
+        )
+        .values_list("conversation_id", flat=True)
+        .distinct()
+    )
+    if conversations.db != "default":
+        in_messages = in_messages.using(conversations.db)
+    ids = set(by_name.values_list("pk", flat=True)) | set(in_messages)
+    return conversations.filter(pk__in=ids)
+
+
+def conversation_page(
+    agent: Agent, filters: ListFilters, *, cursor: str = "", limit: int = PAGE_SIZE, using_replica: bool = True
+) -> Page:
+    """One page of the list, newest activity first: `next_cursor` reads the next page (keyset on
+    last activity and id, never OFFSET). A constant number of queries whatever the page size."""
+    if filters.view not in VIEWS:
+        raise DomainError(f"Unknown view {filters.view!r}: one of {', '.join(VIEWS)}.")
+    if filters.state not in STATES:
+        raise DomainError(f"Unknown state {filters.state!r}: one of {', '.join(STATES)}.")
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    rows = Conversation.objects.filter(agent.visible(), last_message_at__isnull=False)
+    if using_replica:
+        rows = rows.using(replica())
+    if filters.view == "mine":
+        rows = rows.filter(assignee_id=agent.user_id)
+    elif filters.view == "unassigned":
+        rows = rows.filter(assignee__isnull=True)
+    elif filters.view == "team":
+        rows = rows.filter(team_id__in=agent.team_ids)
+    if filters.state != "any":
+        rows = rows.filter(status=filters.state)
+    if filters.phone_id is not None:
+        rows = rows.filter(phone_number_id=filters.phone_id)
+    if filters.team_id is not None:
+        rows = rows.filter(team_id=filters.team_id)
+    if filters.label_id is not None:
+        rows = rows.filter(
+            Exists(ConversationLabel.objects.filter(conversation_id=OuterRef("pk"), label_id=filters.label_id))
+        )
+    if filters.unread:
+        rows = rows.filter(unread_count__gt=0)
+    if filters.window_open:
+        rows = rows.filter(window_expires_at__gt=timezone.now())
+    if filters.query.strip():
+        rows = _search(rows, filters.query.strip())
+    if cursor:
+        at, last_id = _decode_cursor(cursor)
+        rows = rows.extra(
+            where=["(inbox_conversation.last_message_at, inbox_conversation.id) < (%s, %s)"], params=[at, last_id]
+        )  # noqa: S610,E501
+    rows = rows.select_related("phone_number", "contact", "assignee", "team").order_by("-last_message_at", "-id")
+    found = list(rows[: limit + 1])
+    more = len(found) > limit
+    found = found[:limit]
+    page = Page(conversations=found, next_cursor=_encode_cursor(found[-1]) if more and found else None)
+    page.previews = last_messages(found, using_replica=using_replica)
+    page.labels = labels_of([conversation.pk for conversation in found], using_replica=using_replica)
+    return page
+
+
+def last_messages(conversations: list[Conversation], *, using_replica: bool = True) -> dict[int, Message]:
+    """Each conversation's last message, in one query: (conversation, its last-message time)
+    pairs find it through the partition key, so only the partitions of those times are read."""
+    times = {conversation.last_message_at for conversation in conversations if conversation.last_message_at}
+    if not times:
+        return {}
+    messages = Message.objects.filter(
+        conversation_id__in=[conversation.pk for conversation in conversations], created_at__in=times
+    ).defer("sealed_payload", "pricing")
+    if using_replica:
+        messages = messages.using(replica())
+    wanted = {conversation.pk: conversation.last_message_at for conversation in conversations}
+    last: dict[int, Message] = {}
+    for message in messages:
+        if wanted.get(message.conversation_id) != message.created_at:
+            continue
+        kept = last.get(message.conversation_id)
+        if kept is None or message.pk > kept.pk:
+            last[message.conversation_id] = message
+    return last
+
+
+def labels_of(conversation_ids: list[int], *, using_replica: bool = True) -> dict[int, list[Label]]:
+    links = ConversationLabel.objects.filter(conversation_id__in=conversation_ids).select_related("label")
+    if using_replica:
+        links = links.using(replica())
+    found: dict[int, list[Label]] = {}
+    for link in links.order_by("label__name"):
+        found.setdefault(link.conversation_id, []).append(link.label)
+    return found
+
+
+def unread_counts(agent: Agent) -> dict[str, int]:
+    """Conversations with unread customer messages, not resolved, per view the agent has."""
+    return (
+        Conversation.objects.using(replica())
+        .filter(agent.visible(), unread_count__gt=0)
+        .exclude(status=Conversation.Status.RESOLVED)
+        .aggregate(
+            mine=Count("pk", filter=Q(assignee_id=agent.user_id)),
+            unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+            team=Count("pk", filter=Q(team_id__in=agent.team_ids)),
+            all=Count("pk"),
+        )
+    )
+
+
+# --- the timeline
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One row of a conversation's timeline: a stored message, a send still on its way (or refused
+    before Meta took it), or an activity/note."""
+
+    at: datetime
+    kind: str  # "message", "outbound", "event"
+    item: Any
+
+
+TIMELINE_SIZE = 50
+MAX_TIMELINE_SIZE = 500
+_IN_FLIGHT = (
+    OutboundMessage.State.QUEUED,
+    OutboundMessage.State.SENDING,
+    OutboundMessage.State.FAILED,
+    OutboundMessage.State.SKIPPED,
+    OutboundMessage.State.UNKNOWN,
+)
+
+
+def timeline(
+    conversation: Conversation, *, before: datetime | None = None, limit: int = TIMELINE_SIZE
+) -> list[TimelineEntry]:
+    """The last `limit` messages (before `before`, for older pages), with the activity and the
+    sends not stored as messages yet in the same span, oldest first. Three queries."""
+    limit = max(1, min(limit, MAX_TIMELINE_SIZE))
+    messages = Message.objects.filter(conversation=conversation)
+    if before is not None:
+        messages = messages.filter(created_at__lt=before)
+    recent = list(messages.order_by("-created_at", "-id")[:limit])
+    since = recent[-1].created_at if len(recent) == limit else None
+    span = Q(created_at__gte=since) if since is not None else Q()
+    if before is not None:
+        span &= Q(created_at__lt=before)
+    events = ConversationEvent.objects.filter(span, conversation=conversation).select_related("actor")
+    # A send appears at once as queued; once Meta took it, its message is in the store and the
+    # ledger row is left out (its wamid is set).
+    outbound = OutboundMessage.objects.filter(
+        span,
+        phone_number_id=conversation.phone_number_id,
+        recipient_index=conversation.customer_index,
+        state__in=_IN_FLIGHT,
+        wamid="",
+    ).select_related("created_by")
+    entries = [TimelineEntry(message.created_at, "message", message) for message in recent]
+    entries += [TimelineEntry(event.created_at, "event", event) for event in events]
+    entries += [TimelineEntry(row.created_at, "outbound", row) for row in outbound]
+    entries.sort(key=lambda entry: (entry.at, entry.kind != "message", getattr(entry.item, "pk", 0)))
+    return entries
+
+
+def quoted_messages(entries: list[TimelineEntry]) -> dict[str, Message]:
+    """The messages that replies and reactions in these entries point at (by wamid), one query."""
+    wamids: set[str] = set()
+    for entry in entries:
+        if entry.kind != "message":
+            continue
+        payload = entry.item.payload or {}
+        context = payload.get("context") or {}
+        if context.get("id"):
+            wamids.add(str(context["id"]))
+        reaction = payload.get("reaction") or {}
+        if reaction.get("message_id"):
+            wamids.add(str(reaction["message_id"]))
+    if not wamids:
+        return {}
+    return {message.wamid: message for message in Message.objects.filter(wamid__in=wamids).defer("sealed_payload")}
+
+
+def in_flight(conversation: Conversation) -> bool:
+    """Sends of this conversation still moving (the page keeps polling their state)."""
+    return OutboundMessage.objects.filter(
+        phone_number_id=conversation.phone_number_id,
+        recipient_index=conversation.customer_index,
+        state__in=(OutboundMessage.State.QUEUED, OutboundMessage.State.SENDING),
+    ).exists()
+
+
+def teams() -> QuerySet[Team]:
+    return Team.objects.annotate(member_count=Count("memberships")).order_by("name")
+
+
+def labels() -> QuerySet[Label]:
+    return Label.objects.order_by("name")
