@@ -47,7 +47,9 @@ class Conversation(TenantScopedModel):
     )
     team = models.ForeignKey("inbox.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     labels = models.ManyToManyField("inbox.Label", through="inbox.ConversationLabel", related_name="+", blank=True)
-    unread_count = models.PositiveIntegerField(default=0, db_default=0, help_text="Customer messages no agent has opened yet")
+    unread_count = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="Customer messages no agent has opened yet"
+    )
     last_message_at = models.DateTimeField(null=True, blank=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     window_expires_at = models.DateTimeField(null=True, blank=True, help_text="Last inbound + 24 h")

@@ -129,6 +129,8 @@ def retry_send(
             raise DomainError("Only a failed message of this conversation can be sent again.")
         content, category, template = failed.content, failed.category, failed.template
     else:
+        if message_id is None:
+            raise DomainError("Name the failed message to send again.")
         stored = Message.objects.filter(
             pk=message_id, conversation=conversation, direction=Message.Direction.OUTBOUND, status=Message.Status.FAILED
         ).first()

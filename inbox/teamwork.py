@@ -172,18 +172,18 @@ def conversation_status(
 
 
 def snoozed_wake(*, now: datetime | None = None) -> int:
-    """Snoozed conversations whose time has come are open again (the periodic job, in one
-    statement per workspace's rows; a customer's message wakes one earlier: inbox.inbound)."""
+    """Snoozed conversations whose time has come are open again, in every workspace (the periodic
+    job, in a platform context; a customer's message wakes one earlier: inbox.inbound)."""
     now = now or timezone.now()
     woken = list(
-        Conversation.objects.filter(status=Status.SNOOZED, snoozed_until__lte=now).values_list("pk", "tenant_id")
+        Conversation.all_tenants.filter(status=Status.SNOOZED, snoozed_until__lte=now).values_list("pk", "tenant_id")
     )
     if not woken:
         return 0
-    Conversation.objects.filter(pk__in=[pk for pk, _ in woken], status=Status.SNOOZED).update(
+    Conversation.all_tenants.filter(pk__in=[pk for pk, _ in woken], status=Status.SNOOZED).update(
         status=Status.OPEN, snoozed_until=None
     )
-    ConversationEvent.objects.bulk_create(
+    ConversationEvent.all_tenants.bulk_create(
         ConversationEvent(tenant_id=tenant_id, conversation_id=pk, kind=Kind.REOPENED, data={"reason": "snooze_ended"})
         for pk, tenant_id in woken
     )
@@ -217,18 +217,15 @@ _MENTION = re.compile(r"@([\w.+-]+)")
 
 
 def mentioned_users(text: str) -> list[Any]:
-    """Teammates named in a note as @firstname, @first.last or @ the part of their e-mail before
-    the @ (case-insensitive), each once."""
+    """Teammates named in a note as @firstname, @first.last (their full name, dotted) or @ the part
+    of their e-mail before the @ (case-insensitive), each once."""
     handles = {handle.lower().rstrip(".") for handle in _MENTION.findall(text)}
     if not handles:
         return []
     found = []
     for user in agents():
-        names = {
-            user.email.split("@")[0].lower(),
-            (user.first_name or "").lower(),
-            f"{user.first_name}.{user.last_name}".lower(),
-        } - {"", "."}
+        words = (user.full_name or "").lower().split()
+        names = {user.email.split("@")[0].lower(), *words[:1], ".".join(words)} - {""}
         if names & handles:
             found.append(user)
     return found

@@ -25,6 +25,7 @@ class ConversationFactory(TenantScopedFactory):
         in_window = factory.Trait(
             last_inbound_at=factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=1)),
             last_message_at=factory.SelfAttribute("last_inbound_at"),
+            window_expires_at=factory.LazyAttribute(lambda o: o.last_inbound_at + timedelta(hours=24)),
         )
 
     phone_number = factory.SubFactory(PhoneNumberFactory)
