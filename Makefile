@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast lint lint-imports typecheck fmt clean-data bench-webhooks bench-import bench-dispatch bench-sends bench-smoke
+.PHONY: install run test test-fast lint lint-imports typecheck fmt clean-data bench-webhooks bench-import bench-dispatch bench-sends bench-inbox bench-smoke
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench-dispatch: install
 # workers: a burst, then 100 msg/s paced (see bench/dispatch/__init__.py).
 bench-sends: install
 	$(PY) -m bench.dispatch $(ARGS)
+
+# The team inbox at 100,000 conversations / 1,000,000 messages: list views, filters, search and a
+# 500-message conversation over HTTP, p95 < 50 ms each (see bench/inbox/__init__.py).
+bench-inbox: install
+	$(PY) -m bench.inbox $(ARGS)
 
 # Every benchmark above at a tiny size (`--smoke`: seconds each, the same code path, correctness
 # checks only); CI runs it after the suite so a broken benchmark fails the day it breaks.

@@ -14,7 +14,9 @@ from pathlib import Path
 from devstack.services import ServiceError, Services, port_in_use
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / ".data"
+# Another folder (AEROSTIC_DATA_DIR) lets a second stack run beside a developer's (the browser test
+# of the whole inbox loop starts one).
+DATA = Path(os.environ.get("AEROSTIC_DATA_DIR") or ROOT / ".data")
 PYTHON = sys.executable
 
 
@@ -137,6 +139,7 @@ def main() -> int:
         return 1
     for folder in (DATA, DATA / "logs"):
         folder.mkdir(exist_ok=True)
+    os.environ.setdefault("DEV_SECRETS_FILE", str(DATA / "dev-secrets.json"))
 
     services = Services(DATA, persistent=True)
     supervisor = Supervisor()
@@ -175,7 +178,7 @@ def main() -> int:
                 ],
             )
             wait_for_port(int(sim_port))
-        logins = _manage("seed_demo", capture=True)
+        logins = _manage("seed_demo", "--password-file", str(DATA / "demo-password"), capture=True)
 
         supervisor.start("web", web_server_command(port, 2, "--access-logfile", "-"))
         # Three workers, so long jobs of one kind never delay another (WORKER_QUEUES).

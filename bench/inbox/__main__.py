@@ -1,0 +1,7 @@
+"""`python -m bench.inbox`: see the package's docstring."""
+
+import sys
+
+from bench.inbox.run import main
+
+sys.exit(main())
