@@ -9,6 +9,7 @@ from campaigns import api as campaigns_api
 from compliance import api as compliance_api
 from compliance import contact_api as compliance_contact_api
 from contacts import api as contacts_api
+from inbox import api as inbox_api
 from tenants import api as tenants_api
 from whatsapp import api as whatsapp_api
 from whatsapp import messages_api
@@ -76,6 +77,57 @@ urlpatterns = [
         campaigns_api.CampaignRecipientsApi.as_view(),
         name="campaign-recipients",
     ),
+    path("conversations/", inbox_api.ConversationListApi.as_view(), name="conversation-list"),
+    path("conversations/unread/", inbox_api.UnreadCountsApi.as_view(), name="conversation-unread"),
+    path("conversations/<int:conversation_id>/", inbox_api.ConversationDetailApi.as_view(), name="conversation-detail"),
+    path(
+        "conversations/<int:conversation_id>/messages/",
+        inbox_api.ConversationMessagesApi.as_view(),
+        name="conversation-messages",
+    ),
+    path(
+        "conversations/<int:conversation_id>/retry/",
+        inbox_api.ConversationRetryApi.as_view(),
+        name="conversation-retry",
+    ),
+    path(
+        "conversations/<int:conversation_id>/assign/",
+        inbox_api.ConversationAssignApi.as_view(),
+        name="conversation-assign",
+    ),
+    path(
+        "conversations/<int:conversation_id>/team/", inbox_api.ConversationTeamApi.as_view(), name="conversation-team"
+    ),
+    path(
+        "conversations/<int:conversation_id>/status/",
+        inbox_api.ConversationStatusApi.as_view(),
+        name="conversation-status",
+    ),
+    path(
+        "conversations/<int:conversation_id>/labels/",
+        inbox_api.ConversationLabelsApi.as_view(),
+        name="conversation-labels",
+    ),
+    path(
+        "conversations/<int:conversation_id>/notes/",
+        inbox_api.ConversationNotesApi.as_view(),
+        name="conversation-notes",
+    ),
+    path(
+        "conversations/<int:conversation_id>/read/", inbox_api.ConversationReadApi.as_view(), name="conversation-read"
+    ),
+    path("inbox/teams/", inbox_api.TeamListApi.as_view(), name="inbox-team-list"),
+    path("inbox/teams/<int:team_id>/", inbox_api.TeamDetailApi.as_view(), name="inbox-team-detail"),
+    path("inbox/labels/", inbox_api.LabelListApi.as_view(), name="inbox-label-list"),
+    path("inbox/labels/<int:label_id>/", inbox_api.LabelDetailApi.as_view(), name="inbox-label-detail"),
+    path("inbox/quick-replies/", inbox_api.QuickReplyListApi.as_view(), name="inbox-quick-reply-list"),
+    path(
+        "inbox/quick-replies/<int:quick_reply_id>/",
+        inbox_api.QuickReplyDetailApi.as_view(),
+        name="inbox-quick-reply-detail",
+    ),
+    path("inbox/availability/", inbox_api.AvailabilityApi.as_view(), name="inbox-availability"),
+    path("inbox/agents/", inbox_api.AgentListApi.as_view(), name="inbox-agent-list"),
     path("billing/usage/", billing_api.BillingUsageApi.as_view(), name="billing-usage"),
     path("billing/ledger/", billing_api.BillingLedgerApi.as_view(), name="billing-ledger"),
     path("billing/rate-card/", billing_api.BillingRateCardApi.as_view(), name="billing-rate-card"),

@@ -128,9 +128,7 @@ def retry_send(
         if failed is None:
             raise DomainError("Only a failed message of this conversation can be sent again.")
         content, category, template = failed.content, failed.category, failed.template
-    else:
-        if message_id is None:
-            raise DomainError("Name the failed message to send again.")
+    elif message_id is not None:
         stored = Message.objects.filter(
             pk=message_id, conversation=conversation, direction=Message.Direction.OUTBOUND, status=Message.Status.FAILED
         ).first()
@@ -142,6 +140,8 @@ def retry_send(
         if stored.type == "text" and stored.body:
             content["text"] = {**content.get("text", {}), "body": stored.body}
         template = None
+    else:
+        raise DomainError("Name the failed message to send again.")
     if content.get("type") != "template" and not window_open(conversation):
         raise WindowClosed("The customer's 24-hour window is closed: send a template instead.")
     message = dispatch.message_enqueue(

@@ -24,7 +24,17 @@ from aerostic.core.errors import DomainError
 from aerostic.core.tenant_context import require_tenant_id
 from contacts.phones import index_for_search
 from contacts.selectors import default_country
-from inbox.models import Conversation, ConversationEvent, ConversationLabel, Label, Message, Team, TeamMember
+from inbox.models import (
+    AgentStatus,
+    Conversation,
+    ConversationEvent,
+    ConversationLabel,
+    Label,
+    MediaFile,
+    Message,
+    Team,
+    TeamMember,
+)
 from whatsapp.models import OutboundMessage
 
 PAGE_SIZE = 25
@@ -319,3 +329,30 @@ def teams() -> QuerySet[Team]:
 
 def labels() -> QuerySet[Label]:
     return Label.objects.order_by("name")
+
+
+# --- single rows the API names by id
+
+
+def send_get(conversation: Conversation, outbound_id: int) -> OutboundMessage:
+    """A send from the conversation's number to its customer (OutboundMessage.DoesNotExist for
+    any other, another workspace's included)."""
+    return OutboundMessage.objects.get(
+        pk=outbound_id, phone_number_id=conversation.phone_number_id, recipient_index=conversation.customer_index
+    )
+
+
+def message_get(conversation: Conversation, message_id: int) -> Message:
+    return Message.objects.defer("sealed_payload").get(pk=message_id, conversation=conversation)
+
+
+def media_types(media_ids: set[str]) -> dict[str, str]:
+    """{Meta media id: MIME type} of the media files we keep (outbound media name no type)."""
+    if not media_ids:
+        return {}
+    return dict(MediaFile.objects.filter(media_id__in=media_ids).values_list("media_id", "mime_type"))
+
+
+def away_user_ids() -> set[int]:
+    """Agents of the workspace who set themselves away."""
+    return set(AgentStatus.objects.filter(available=False).values_list("user_id", flat=True))

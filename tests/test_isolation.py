@@ -11,6 +11,7 @@ e-mail went out. Add every new route to ROUTES: the completeness test fails unti
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import django_rq
@@ -26,6 +27,18 @@ from compliance.models import ConsentEvent
 from contacts.importing import import_upload
 from contacts.models import AttributeDefinition, Contact, ContactImport, ContactList, ContactListMember, Segment
 from contacts.services import contact_create, list_create, list_members_add, segment_save
+from inbox import settings_crud
+from inbox.inbound import inbound_store
+from inbox.models import (
+    AgentStatus,
+    Conversation,
+    ConversationEvent,
+    ConversationLabel,
+    Label,
+    QuickReply,
+    Team,
+    TeamMember,
+)
 from tenants.models import Invitation, Membership, Tenant
 from tenants.tests.factories import TenantScopedFactory
 from whatsapp.connections.connect import sandbox_connect
@@ -204,6 +217,42 @@ ROUTES = [
     Route("GET", "/api/v1/campaigns/{campaign}/stats/", "viewer", None, is_api=True),
     Route("GET", "/api/v1/campaigns/{campaign}/recipients/", "viewer", None, is_api=True),
     Route("GET", "/api/v1/campaigns/{campaign}/recipients/?state=queued&variant=A", "viewer", None, is_api=True),
+    # The inbox API: {conversation} is unassigned, its customer's window open.
+    Route("GET", "/api/v1/conversations/", "viewer", None, is_api=True),
+    Route("GET", "/api/v1/conversations/?view=mine&state=any&q=asha", "viewer", None, is_api=True),
+    Route("GET", "/api/v1/conversations/unread/", "viewer", None, is_api=True),
+    Route("GET", "/api/v1/conversations/{conversation}/", "viewer", None, is_api=True),
+    Route("GET", "/api/v1/conversations/{conversation}/messages/", "viewer", None, is_api=True),
+    Route(
+        "POST", "/api/v1/conversations/{conversation}/messages/", "agent", "viewer", {"text": "Hi"}, 202, is_api=True
+    ),
+    Route("POST", "/api/v1/conversations/{conversation}/retry/", "agent", "viewer", {}, 400, is_api=True),
+    Route("POST", "/api/v1/conversations/{conversation}/assign/", "admin", "agent", {"assignee_id": None}, is_api=True),
+    Route("POST", "/api/v1/conversations/{conversation}/team/", "admin", "agent", {"team_id": None}, is_api=True),
+    Route(
+        "POST", "/api/v1/conversations/{conversation}/status/", "agent", "viewer", {"status": "pending"}, is_api=True
+    ),
+    Route("POST", "/api/v1/conversations/{conversation}/labels/", "agent", "viewer", {"add": []}, is_api=True),
+    Route("POST", "/api/v1/conversations/{conversation}/notes/", "agent", "viewer", {"body": "x"}, 201, is_api=True),
+    Route("POST", "/api/v1/conversations/{conversation}/read/", "agent", "viewer", {}, 204, is_api=True),
+    Route("GET", "/api/v1/inbox/teams/", "viewer", None, is_api=True),
+    Route("POST", "/api/v1/inbox/teams/", "admin", "agent", {"name": ""}, 400, is_api=True),
+    Route("GET", "/api/v1/inbox/teams/{inbox_team}/", "viewer", None, is_api=True),
+    Route("PATCH", "/api/v1/inbox/teams/{inbox_team}/", "admin", "agent", {"name": "Care"}, is_api=True),
+    Route("DELETE", "/api/v1/inbox/teams/{inbox_team}/", "admin", "agent", {}, 204, is_api=True),
+    Route("GET", "/api/v1/inbox/labels/", "viewer", None, is_api=True),
+    Route("POST", "/api/v1/inbox/labels/", "admin", "agent", {"name": ""}, 400, is_api=True),
+    Route("GET", "/api/v1/inbox/labels/{inbox_label}/", "viewer", None, is_api=True),
+    Route("PATCH", "/api/v1/inbox/labels/{inbox_label}/", "admin", "agent", {"color": "red"}, is_api=True),
+    Route("DELETE", "/api/v1/inbox/labels/{inbox_label}/", "admin", "agent", {}, 204, is_api=True),
+    Route("GET", "/api/v1/inbox/quick-replies/", "viewer", None, is_api=True),
+    Route("POST", "/api/v1/inbox/quick-replies/", "admin", "agent", {"shortcut": ""}, 400, is_api=True),
+    Route("GET", "/api/v1/inbox/quick-replies/{quick_reply}/", "viewer", None, is_api=True),
+    Route("PATCH", "/api/v1/inbox/quick-replies/{quick_reply}/", "admin", "agent", {"title": "Hours"}, is_api=True),
+    Route("DELETE", "/api/v1/inbox/quick-replies/{quick_reply}/", "admin", "agent", {}, 204, is_api=True),
+    Route("GET", "/api/v1/inbox/availability/", "viewer", None, is_api=True),
+    Route("PUT", "/api/v1/inbox/availability/", "agent", "viewer", {"available": False}, is_api=True),
+    Route("GET", "/api/v1/inbox/agents/", "viewer", None, is_api=True),
 ]
 
 # Routes deliberately outside the tenant suite, each with the reason.
@@ -282,6 +331,20 @@ def ids(alpha, bravo, connected):
             origin="api",
         )
         campaign, draft = _campaigns(alpha, phone, template_id, ["+919812345631", "+919812345632", "+919812345633"])
+        customer_message = {
+            "from": "919812345621",
+            "id": "wamid.isolation.1",
+            "timestamp": str(int(time.time()) - 60),
+            "type": "text",
+            "text": {"body": "Hello"},
+        }
+        conversation_id = inbound_store(
+            phone=phone, message=customer_message, profile_name="Asha Alpha"
+        ).conversation_id
+        actor = alpha.admin.user
+        inbox_team = settings_crud.team_create(name="Alpha support", member_ids=[actor.pk], actor=actor)
+        inbox_label = settings_crud.label_create(name="Alpha VIP", actor=actor)
+        quick_reply = settings_crud.quick_reply_create(shortcut="hours", title="Hours", body="9 to 5", actor=actor)
     return {
         "campaign": campaign.pk,
         "draft": draft.pk,
@@ -295,6 +358,10 @@ def ids(alpha, bravo, connected):
         "account": connected.pk,
         "phone": phone.pk,
         "template": template_id,
+        "conversation": conversation_id,
+        "inbox_team": inbox_team.pk,
+        "inbox_label": inbox_label.pk,
+        "quick_reply": quick_reply.pk,
     }
 
 
@@ -347,6 +414,20 @@ def _snapshot(tenant: Tenant) -> tuple:
             LedgerEntry.all_tenants.filter(tenant=tenant).count(),
             UnpricedUsage.all_tenants.filter(tenant=tenant, resolved_at__isnull=True).count(),
         ]
+        inbox = [
+            sorted(
+                Conversation.all_tenants.filter(tenant=tenant).values_list(
+                    "pk", "status", "snoozed_until", "assignee_id", "team_id", "unread_count"
+                )
+            ),
+            ConversationEvent.all_tenants.filter(tenant=tenant).count(),
+            sorted(ConversationLabel.all_tenants.filter(tenant=tenant).values_list("conversation_id", "label_id")),
+            sorted(Team.all_tenants.filter(tenant=tenant).values_list("pk", "name")),
+            sorted(TeamMember.all_tenants.filter(tenant=tenant).values_list("team_id", "user_id")),
+            sorted(Label.all_tenants.filter(tenant=tenant).values_list("pk", "name", "color")),
+            sorted(QuickReply.all_tenants.filter(tenant=tenant).values_list("pk", "shortcut", "title", "body")),
+            sorted(AgentStatus.all_tenants.filter(tenant=tenant).values_list("user_id", "available")),
+        ]
     queued = sum(django_rq.get_queue(name).count for name in ("default", "low", "sends", "campaigns"))
     return (
         members,
@@ -361,6 +442,7 @@ def _snapshot(tenant: Tenant) -> tuple:
         contacts,
         campaigns,
         billing,
+        inbox,
     )
 
 
@@ -452,6 +534,10 @@ def test_every_route_is_in_the_isolation_suite_or_explicitly_exempt():
         "{outbound}": "<int:message_id>",
         "{campaign}": "<int:campaign_id>",
         "{draft}": "<int:campaign_id>",
+        "{conversation}": "<int:conversation_id>",
+        "{inbox_team}": "<int:team_id>",
+        "{inbox_label}": "<int:label_id>",
+        "{quick_reply}": "<int:quick_reply_id>",
     }
     covered = set()
     for route in ROUTES:
