@@ -15,11 +15,13 @@ DAYS = 75  # messages spread over the last 75 days: three to four monthly partit
 BIG_CONVERSATION_MESSAGES = 500
 SEARCH_WORD = "refundable"  # in about one message in 2,000
 NAMES = ["Asha", "Ravi", "Meera", "Arjun", "Priya", "Kiran", "Neha", "Vikram", "Sara", "Omar", "Lena", "Tom"]
-WORDS = (
-    "order delivery payment invoice address courier package status update thanks please today tomorrow "
-    "size colour return exchange price discount coupon store hours open closed help support ticket "
-    "phone email confirm cancel change item stock available photo receipt shipping tracking number late"
-).split()
+WORDS = [
+    *("order", "delivery", "payment", "invoice", "address", "courier", "package", "status", "update"),
+    *("thanks", "please", "today", "tomorrow", "size", "colour", "return", "exchange", "price", "discount"),
+    *("coupon", "store", "hours", "open", "closed", "help", "support", "ticket", "phone", "email", "confirm"),
+    *("cancel", "change", "item", "stock", "available", "photo", "receipt", "shipping", "tracking", "late"),
+]
+PASSWORD = "bench-password-1"  # noqa: S105 - a throwaway database's users
 
 
 @dataclass
@@ -67,11 +69,11 @@ def build(conversations: int, messages: int, *, seed: int = 7) -> Workspace:
     from tenants.models import Membership, Tenant
     from whatsapp.models import PhoneNumber, WhatsAppAccount
 
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - sample data, repeatable
     now = timezone.now()
     tenant = Tenant.objects.create(slug="bench-inbox", name="Bench inbox", default_country="IN")
-    admin = User.objects.create_user("admin@bench.test", password="bench-password-1")
-    agent = User.objects.create_user("agent@bench.test", password="bench-password-1", full_name="Asha Agent")
+    admin = User.objects.create_user("admin@bench.test", password=PASSWORD)
+    agent = User.objects.create_user("agent@bench.test", password=PASSWORD, full_name="Asha Agent")
     with tenant_context(tenant), transaction.atomic():
         Membership.objects.create(user=admin, role=Role.ADMIN)
         Membership.objects.create(user=agent, role=Role.AGENT)

@@ -36,11 +36,10 @@ class Stack:
 
     def sql(self, statement: str, params: tuple = ()) -> list[tuple]:
         """A statement on the stack's database as the platform (every workspace's rows)."""
-        with psycopg.connect(_libpq(self.database_url), autocommit=True) as connection:
-            with connection.transaction():
-                connection.execute("SELECT set_config('app.platform', 'on', true)")
-                cursor = connection.execute(statement, params)
-                return cursor.fetchall() if cursor.description else []
+        with psycopg.connect(_libpq(self.database_url), autocommit=True) as connection, connection.transaction():
+            connection.execute("SELECT set_config('app.platform', 'on', true)")
+            cursor = connection.execute(statement, params)
+            return cursor.fetchall() if cursor.description else []
 
 
 def _libpq(url: str) -> str:
