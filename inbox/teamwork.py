@@ -224,11 +224,8 @@ def mentioned_users(text: str) -> list[Any]:
         return []
     found = []
     for user in agents():
-        names = {
-            user.email.split("@")[0].lower(),
-            (user.first_name or "").lower(),
-            f"{user.first_name}.{user.last_name}".lower(),
-        } - {"", "."}
+        words = (user.full_name or "").lower().split()  # accounts.User has one full_name
+        names = {user.email.split("@")[0].lower(), words[0] if words else "", ".".join(words)} - {""}
         if names & handles:
             found.append(user)
     return found

@@ -26,6 +26,7 @@ from compliance.models import ConsentEvent
 from contacts.importing import import_upload
 from contacts.models import AttributeDefinition, Contact, ContactImport, ContactList, ContactListMember, Segment
 from contacts.services import contact_create, list_create, list_members_add, segment_save
+from inbox.inbound import inbound_store
 from tenants.models import Invitation, Membership, Tenant
 from tenants.tests.factories import TenantScopedFactory
 from whatsapp.connections.connect import sandbox_connect
@@ -49,6 +50,16 @@ class Route:
 ROUTES = [
     Route("GET", "/", "viewer", None),
     Route("GET", "/inbox/", "viewer", None),
+    Route("GET", "/inbox/rows/", "viewer", None),
+    Route("GET", "/inbox/changes/", "viewer", None),
+    Route("GET", "/inbox/quick-replies/", "agent", "viewer"),
+    Route("GET", "/inbox/{conversation}/", "viewer", None),
+    Route("GET", "/inbox/{conversation}/timeline/", "viewer", None),
+    Route("GET", "/inbox/{conversation}/template-preview/", "agent", "viewer"),
+    Route("POST", "/inbox/{conversation}/reply/", "agent", "viewer", {"text": ""}, 400),
+    Route("POST", "/inbox/{conversation}/note/", "agent", "viewer", {"body": ""}, 400),
+    Route("POST", "/inbox/{conversation}/retry/", "agent", "viewer", {}, 400),
+    Route("POST", "/inbox/{conversation}/typing/", "agent", "viewer", {}, 204),
     Route("GET", "/contacts/", "viewer", None),
     Route("GET", "/campaigns/", "viewer", None),
     Route("GET", "/templates/", "viewer", None),
@@ -282,6 +293,11 @@ def ids(alpha, bravo, connected):
             origin="api",
         )
         campaign, draft = _campaigns(alpha, phone, template_id, ["+919812345631", "+919812345632", "+919812345633"])
+        conversation = inbound_store(
+            phone=phone,
+            message={"from": "919812345621", "id": "wamid.isolation", "type": "text", "text": {"body": "Hi"}},
+            profile_name="Asha Alpha",
+        )
     return {
         "campaign": campaign.pk,
         "draft": draft.pk,
@@ -295,6 +311,7 @@ def ids(alpha, bravo, connected):
         "account": connected.pk,
         "phone": phone.pk,
         "template": template_id,
+        "conversation": conversation.conversation_id,
     }
 
 
@@ -452,6 +469,7 @@ def test_every_route_is_in_the_isolation_suite_or_explicitly_exempt():
         "{outbound}": "<int:message_id>",
         "{campaign}": "<int:campaign_id>",
         "{draft}": "<int:campaign_id>",
+        "{conversation}": "<int:conversation_id>",
     }
     covered = set()
     for route in ROUTES:
