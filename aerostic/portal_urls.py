@@ -1,5 +1,6 @@
-"""Top-level portal sections (the project frame: it names the views of every app). A section whose
-pages are still to come (the team inbox) shows a 'coming soon' page until then."""
+"""Top-level portal sections (the project frame: it names the views of every app). The team inbox
+has its own routes under /inbox/ (inbox.urls). tenants.views.ComingSoonView stays for a section
+whose pages are still to come."""
 
 from django.urls import path
 
@@ -13,28 +14,8 @@ from whatsapp.views import WhatsAppView
 app_name = "portal"
 
 
-def _soon(title: str, intro: str, items: list[str], perm: str):
-    return views.ComingSoonView.as_view(
-        section_title=title, section_intro=intro, coming_items=items, required_permission=perm
-    )
-
-
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
-    path(
-        "inbox/",
-        _soon(
-            "Inbox",
-            "Answer customers together in one shared inbox.",
-            [
-                "Conversations with the 24-hour service window shown",
-                "Assignment, notes and canned replies",
-                "AI auto-reply with human takeover",
-            ],
-            "inbox.view",
-        ),
-        name="inbox",
-    ),
     path("contacts/", ContactListView.as_view(), name="contacts"),
     path("campaigns/", CampaignListView.as_view(), name="campaigns"),
     path("templates/", TemplateListView.as_view(), name="templates"),

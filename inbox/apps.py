@@ -31,3 +31,8 @@ class InboxConfig(AppConfig):
         register_personal_data(
             "conversations", erase=conversations_erase, expire=messages_expire, export=conversations_export
         )
+        # The portal's navigation (tenants, below) shows the inbox's count without naming the inbox.
+        from inbox.badges import inbox_badge
+        from tenants.context_processors import register_nav_badge
+
+        register_nav_badge("inbox:index", inbox_badge)

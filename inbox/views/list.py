@@ -1,0 +1,180 @@
+"""The conversation list: views (mine / unassigned / team / all) with their unread counts, states,
+filters and search, in keyset pages ("Load more", never OFFSET). The page at /inbox/ shows it
+alone; a conversation's page shows it beside the conversation (one pane on a phone)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from aerostic.core.errors import DomainError
+from inbox import selectors
+from inbox.formatting import preview_text
+from inbox.models import Conversation, Label, Message
+from inbox.selectors import Agent, ListFilters
+from inbox.views.common import (
+    DEFAULT_FILTERS,
+    InboxView,
+    customer_label,
+    filters_from,
+    filters_query,
+    is_filtered,
+    person_name,
+    relative_time,
+    workspace_zone,
+)
+from inbox.views.poll import poll_state, poll_url
+from whatsapp.models import PhoneNumber
+
+VIEW_LABELS = (("mine", "Mine"), ("unassigned", "Unassigned"), ("team", "Team"), ("all", "All"))
+STATE_LABELS = (
+    ("open", "Open"),
+    ("pending", "Pending"),
+    ("snoozed", "Snoozed"),
+    ("resolved", "Resolved"),
+    ("any", "Any state"),
+)
+STATUS_KIND = {"open": "success", "pending": "warning", "snoozed": "info", "resolved": "neutral"}
+
+
+@dataclass
+class ListRow:
+    conversation: Conversation
+    name: str
+    preview: str
+    outbound: bool
+    when: str
+    assignee: str
+    labels: list[Label]
+    window_open: bool
+    url: str
+    selected: bool
+
+    @property
+    def status_kind(self) -> str:
+        return STATUS_KIND.get(self.conversation.status, "neutral")
+
+
+def list_rows(
+    agent: Agent,
+    filters: ListFilters,
+    *,
+    zone: ZoneInfo,
+    cursor: str = "",
+    selected_id: int | None = None,
+    limit: int = selectors.PAGE_SIZE,
+) -> tuple[list[ListRow], str | None]:
+    """One keyset page of rows (four queries whatever the page size) and the next page's cursor."""
+    page = selectors.conversation_page(agent, filters, cursor=cursor, limit=limit)
+    now = timezone.now()
+    link_query = filters_query(filters)
+    rows = []
+    for conversation in page.conversations:
+        last: Message | None = page.previews.get(conversation.pk)
+        url = reverse("inbox:conversation", args=[conversation.pk])
+        rows.append(
+            ListRow(
+                conversation=conversation,
+                name=customer_label(conversation),
+                preview=(
+                    preview_text(type=last.type, body=last.body, payload=last.payload, status=last.status)
+                    if last is not None
+                    else ""
+                ),
+                outbound=last is not None and last.direction == Message.Direction.OUTBOUND,
+                when=relative_time(conversation.last_message_at, zone, now=now),
+                assignee=person_name(conversation.assignee),
+                labels=page.labels.get(conversation.pk, []),
+                window_open=bool(conversation.window_expires_at and conversation.window_expires_at > now),
+                url=f"{url}?{link_query}" if link_query else url,
+                selected=conversation.pk == selected_id,
+            )
+        )
+    return rows, page.next_cursor
+
+
+def tabs(agent: Agent, filters: ListFilters) -> list[dict[str, Any]]:
+    """The views with their unread counts (one query), each keeping the other filters."""
+    counts = selectors.unread_counts(agent)
+    return [
+        {"view": view, "label": label, "count": counts.get(view, 0), "qs": filters_query(filters, view=view)}
+        for view, label in VIEW_LABELS
+    ]
+
+
+def list_context(
+    request: HttpRequest,
+    agent: Agent,
+    *,
+    selected_id: int | None = None,
+) -> dict[str, Any]:
+    """Everything the list pane shows; a filter that is not one of ours is named in `list_error`
+    (the page answers 400 and shows the default list)."""
+    error = ""
+    try:
+        filters = filters_from(request.GET)
+    except DomainError as refused:
+        filters, error = DEFAULT_FILTERS, refused.message
+    cursor = request.GET.get("cursor", "")
+    zone = workspace_zone(request)
+    try:
+        rows, next_cursor = list_rows(agent, filters, zone=zone, cursor=cursor, selected_id=selected_id)
+    except DomainError as refused:  # a cursor that is not one of ours
+        error, cursor = refused.message, ""
+        rows, next_cursor = list_rows(agent, filters, zone=zone, selected_id=selected_id)
+    phones = list(PhoneNumber.objects.filter(is_active=True).order_by("display_phone_number"))
+    return {
+        "filters": filters,
+        "filters_qs": filters_query(filters),
+        "list_error": error,
+        "rows": rows,
+        "next_cursor": next_cursor,
+        "paged": bool(cursor),
+        "tabs": tabs(agent, filters),
+        "states": STATE_LABELS,
+        "labels": list(selectors.labels()),
+        "teams": list(selectors.teams()),
+        "phones": phones,
+        "is_filtered": is_filtered(filters),
+        "selected_id": selected_id,
+    }
+
+
+class InboxIndexView(InboxView):
+    """/inbox/: the list, and on a wide screen an invitation to pick a conversation beside it."""
+
+    template_name = "inbox/inbox.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        state = poll_state(request, None)  # before the data: a change in between shows on the next poll
+        context = self.get_context_data(**kwargs)
+        context.update(list_context(request, self.agent))
+        context["poll_url"] = poll_url(filters_qs=context["filters_qs"], state=state, conversation=None)
+        return render(request, self.template_name, context, status=400 if context["list_error"] else 200)
+
+
+class ListRowsView(InboxView):
+    """The next keyset page of rows (the "Load more" button's fragment)."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            filters = filters_from(request.GET)
+            selected = request.GET.get("selected", "")
+            rows, next_cursor = list_rows(
+                self.agent,
+                filters,
+                zone=workspace_zone(request),
+                cursor=request.GET.get("cursor", ""),
+                selected_id=int(selected) if selected.isdigit() else None,
+            )
+        except DomainError as refused:
+            return HttpResponse(refused.message, status=400, content_type="text/plain; charset=utf-8")
+        context = {"rows": rows, "next_cursor": next_cursor, "filters_qs": filters_query(filters)}
+        context["selected_id"] = int(selected) if selected.isdigit() else None
+        return render(request, "inbox/_rows.html", context)
