@@ -26,6 +26,19 @@ from compliance.models import ConsentEvent
 from contacts.importing import import_upload
 from contacts.models import AttributeDefinition, Contact, ContactImport, ContactList, ContactListMember, Segment
 from contacts.services import contact_create, list_create, list_members_add, segment_save
+from inbox import settings_services as inbox_settings
+from inbox.models import (
+    AgentStatus,
+    Conversation,
+    ConversationEvent,
+    ConversationLabel,
+    InboxSettings,
+    Label,
+    QuickReply,
+    Team,
+    TeamMember,
+)
+from inbox.tests.factories import ConversationFactory
 from tenants.models import Invitation, Membership, Tenant
 from tenants.tests.factories import TenantScopedFactory
 from whatsapp.connections.connect import sandbox_connect
@@ -204,6 +217,32 @@ ROUTES = [
     Route("GET", "/api/v1/campaigns/{campaign}/stats/", "viewer", None, is_api=True),
     Route("GET", "/api/v1/campaigns/{campaign}/recipients/", "viewer", None, is_api=True),
     Route("GET", "/api/v1/campaigns/{campaign}/recipients/?state=queued&variant=A", "viewer", None, is_api=True),
+    # The inbox's side panel, availability and settings ({conversation} unassigned, in no team).
+    Route("GET", "/inbox/{conversation}/panel/", "viewer", None),
+    Route("POST", "/inbox/{conversation}/assign/", "agent", "viewer", {"assignee": "me"}, 302),
+    Route("POST", "/inbox/{conversation}/team/", "admin", "agent", {"team": ""}, 302),
+    Route("POST", "/inbox/{conversation}/labels/", "agent", "viewer", {"label": ""}, 400),
+    Route("POST", "/inbox/{conversation}/status/", "agent", "viewer", {"status": "pending"}, 302),
+    Route("GET", "/inbox/availability/", "viewer", None),
+    Route("POST", "/inbox/availability/", "agent", "viewer", {}, 302),
+    Route("GET", "/inbox/settings/", "viewer", None),
+    Route("POST", "/inbox/settings/", "admin", "agent", {}, 302),
+    Route("GET", "/inbox/settings/teams/", "viewer", None),
+    Route("POST", "/inbox/settings/teams/", "admin", "agent", {"name": ""}, 400),
+    Route("GET", "/inbox/settings/teams/{team}/", "viewer", None),
+    Route("POST", "/inbox/settings/teams/{team}/", "admin", "agent", {"name": ""}, 400),
+    Route("POST", "/inbox/settings/teams/{team}/members/", "admin", "agent", {"user": ""}, 400),
+    Route("POST", "/inbox/settings/teams/{team}/delete/", "admin", "agent", {}, 302),
+    Route("GET", "/inbox/settings/labels/", "viewer", None),
+    Route("POST", "/inbox/settings/labels/", "admin", "agent", {"name": ""}, 400),
+    Route("GET", "/inbox/settings/labels/{label}/", "viewer", None),
+    Route("POST", "/inbox/settings/labels/{label}/", "admin", "agent", {"name": ""}, 400),
+    Route("POST", "/inbox/settings/labels/{label}/delete/", "admin", "agent", {}, 302),
+    Route("GET", "/inbox/settings/quick-replies/", "viewer", None),
+    Route("POST", "/inbox/settings/quick-replies/", "agent", "viewer", {"shortcut": ""}, 400),
+    Route("GET", "/inbox/settings/quick-replies/{quick_reply}/", "viewer", None),
+    Route("POST", "/inbox/settings/quick-replies/{quick_reply}/", "admin", "agent", {"shortcut": ""}, 400),
+    Route("POST", "/inbox/settings/quick-replies/{quick_reply}/delete/", "admin", "agent", {}, 302),
 ]
 
 # Routes deliberately outside the tenant suite, each with the reason.
@@ -282,7 +321,17 @@ def ids(alpha, bravo, connected):
             origin="api",
         )
         campaign, draft = _campaigns(alpha, phone, template_id, ["+919812345631", "+919812345632", "+919812345633"])
+        conversation = ConversationFactory(phone_number=phone)
+        team = inbox_settings.team_create(name="Alpha support", actor=alpha.admin.user)
+        label = inbox_settings.label_create(name="Alpha urgent", actor=alpha.admin.user)
+        quick_reply = inbox_settings.quick_reply_create(
+            shortcut="hours", title="Opening hours", body="9 to 5", actor=alpha.admin.user
+        )
     return {
+        "conversation": conversation.pk,
+        "team": team.pk,
+        "label": label.pk,
+        "quick_reply": quick_reply.pk,
         "campaign": campaign.pk,
         "draft": draft.pk,
         "contact": contact.pk,
@@ -349,6 +398,7 @@ def _snapshot(tenant: Tenant) -> tuple:
         ]
     queued = sum(django_rq.get_queue(name).count for name in ("default", "low", "sends", "campaigns"))
     return (
+        _inbox_snapshot(tenant),
         members,
         invitations,
         tenant_row,
@@ -362,6 +412,25 @@ def _snapshot(tenant: Tenant) -> tuple:
         campaigns,
         billing,
     )
+
+
+def _inbox_snapshot(tenant: Tenant) -> list:
+    with platform_context("test snapshot"):
+        return [
+            sorted(
+                Conversation.all_tenants.filter(tenant=tenant).values_list(
+                    "pk", "status", "snoozed_until", "assignee_id", "team_id"
+                )
+            ),
+            ConversationEvent.all_tenants.filter(tenant=tenant).count(),
+            ConversationLabel.all_tenants.filter(tenant=tenant).count(),
+            sorted(Team.all_tenants.filter(tenant=tenant).values_list("pk", "name")),
+            TeamMember.all_tenants.filter(tenant=tenant).count(),
+            sorted(Label.all_tenants.filter(tenant=tenant).values_list("pk", "name", "color")),
+            sorted(QuickReply.all_tenants.filter(tenant=tenant).values_list("pk", "shortcut", "title", "body")),
+            sorted(InboxSettings.all_tenants.filter(tenant=tenant).values_list("send_read_receipts", flat=True)),
+            sorted(AgentStatus.all_tenants.filter(tenant=tenant).values_list("user_id", "available")),
+        ]
 
 
 def _call(client, route: Route, ids: dict):
@@ -452,6 +521,10 @@ def test_every_route_is_in_the_isolation_suite_or_explicitly_exempt():
         "{outbound}": "<int:message_id>",
         "{campaign}": "<int:campaign_id>",
         "{draft}": "<int:campaign_id>",
+        "{conversation}": "<int:conversation_id>",
+        "{team}": "<int:team_id>",
+        "{label}": "<int:label_id>",
+        "{quick_reply}": "<int:quick_reply_id>",
     }
     covered = set()
     for route in ROUTES:
