@@ -31,3 +31,8 @@ class CampaignsConfig(AppConfig):
         from whatsapp.sending.sweeper import on_sweep
 
         on_sweep(requeue_due_batches)  # lost or due batches go again with the one sweeper of sends
+        # The inbox's contact side panel shows the contact's past campaigns and their outcomes.
+        from campaigns.inbox_panel import SECTION_TITLE, campaign_history_section
+        from inbox.contact_panel import register_contact_panel_section
+
+        register_contact_panel_section(SECTION_TITLE, campaign_history_section)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, F, Max, Min, Q, QuerySet
 
 from campaigns.models import Campaign, CampaignMessage, CampaignVariant
 
@@ -140,3 +140,17 @@ def campaign_recipients(
         except (TypeError, ValueError):
             rows = rows.none()
     return rows.order_by("pk")
+
+
+CONTACT_HISTORY_SIZE = 10
+
+
+def contact_campaign_history(contact_id: int, *, limit: int = CONTACT_HISTORY_SIZE) -> list[CampaignMessage]:
+    """The contact's last `limit` campaign recipients (newest campaign first), each with its
+    campaign: what they were sent and how it went (the inbox's contact panel shows them)."""
+    return list(
+        CampaignMessage.objects.filter(contact_id=contact_id)
+        .exclude(campaign__status=Campaign.Status.DRAFT)
+        .select_related("campaign")
+        .order_by(F("campaign__launched_at").desc(nulls_last=True), "-pk")[:limit]
+    )

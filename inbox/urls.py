@@ -3,6 +3,8 @@
 from django.urls import path
 
 from inbox import views
+from inbox.views import panel
+from inbox.views import settings as settings_pages
 
 app_name = "inbox"
 
@@ -19,4 +21,35 @@ urlpatterns = [
     path("<int:conversation_id>/retry/", views.RetryView.as_view(), name="retry"),
     path("<int:conversation_id>/typing/", views.TypingView.as_view(), name="typing"),
     path("<int:conversation_id>/template-preview/", views.TemplatePreviewView.as_view(), name="template-preview"),
+    # The conversation's side panel and its actions (htmx fragments), the agent's availability.
+    path("<int:conversation_id>/panel/", panel.PanelView.as_view(), name="panel"),
+    path("<int:conversation_id>/assign/", panel.AssignView.as_view(), name="assign"),
+    path("<int:conversation_id>/team/", panel.TeamView.as_view(), name="team"),
+    path("<int:conversation_id>/labels/", panel.LabelsView.as_view(), name="labels"),
+    path("<int:conversation_id>/status/", panel.StatusView.as_view(), name="status"),
+    path("availability/", panel.AvailabilityView.as_view(), name="availability"),
+    # Settings: read receipts, teams, labels, quick replies.
+    path("settings/", settings_pages.SettingsIndexView.as_view(), name="settings"),
+    path("settings/teams/", settings_pages.TeamListView.as_view(), name="settings-teams"),
+    path("settings/teams/<int:team_id>/", settings_pages.TeamDetailView.as_view(), name="settings-team"),
+    path(
+        "settings/teams/<int:team_id>/members/", settings_pages.TeamMembersView.as_view(), name="settings-team-members"
+    ),
+    path("settings/teams/<int:team_id>/delete/", settings_pages.TeamDeleteView.as_view(), name="settings-team-delete"),
+    path("settings/labels/", settings_pages.LabelListView.as_view(), name="settings-labels"),
+    path("settings/labels/<int:label_id>/", settings_pages.LabelDetailView.as_view(), name="settings-label"),
+    path(
+        "settings/labels/<int:label_id>/delete/", settings_pages.LabelDeleteView.as_view(), name="settings-label-delete"
+    ),
+    path("settings/quick-replies/", settings_pages.QuickReplyListView.as_view(), name="settings-quick-replies"),
+    path(
+        "settings/quick-replies/<int:quick_reply_id>/",
+        settings_pages.QuickReplyDetailView.as_view(),
+        name="settings-quick-reply",
+    ),
+    path(
+        "settings/quick-replies/<int:quick_reply_id>/delete/",
+        settings_pages.QuickReplyDeleteView.as_view(),
+        name="settings-quick-reply-delete",
+    ),
 ]

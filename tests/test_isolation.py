@@ -34,6 +34,7 @@ from inbox.models import (
     Conversation,
     ConversationEvent,
     ConversationLabel,
+    InboxSettings,
     Label,
     QuickReply,
     Team,
@@ -263,6 +264,32 @@ ROUTES = [
     Route("GET", "/api/v1/inbox/availability/", "viewer", None, is_api=True),
     Route("PUT", "/api/v1/inbox/availability/", "agent", "viewer", {"available": False}, is_api=True),
     Route("GET", "/api/v1/inbox/agents/", "viewer", None, is_api=True),
+    # The inbox's side panel, availability and settings ({conversation} unassigned, in no team).
+    Route("GET", "/inbox/{conversation}/panel/", "viewer", None),
+    Route("POST", "/inbox/{conversation}/assign/", "agent", "viewer", {"assignee": "me"}, 302),
+    Route("POST", "/inbox/{conversation}/team/", "admin", "agent", {"team": ""}, 302),
+    Route("POST", "/inbox/{conversation}/labels/", "agent", "viewer", {"label": ""}, 400),
+    Route("POST", "/inbox/{conversation}/status/", "agent", "viewer", {"status": "pending"}, 302),
+    Route("GET", "/inbox/availability/", "viewer", None),
+    Route("POST", "/inbox/availability/", "agent", "viewer", {}, 302),
+    Route("GET", "/inbox/settings/", "viewer", None),
+    Route("POST", "/inbox/settings/", "admin", "agent", {}, 302),
+    Route("GET", "/inbox/settings/teams/", "viewer", None),
+    Route("POST", "/inbox/settings/teams/", "admin", "agent", {"name": ""}, 400),
+    Route("GET", "/inbox/settings/teams/{inbox_team}/", "viewer", None),
+    Route("POST", "/inbox/settings/teams/{inbox_team}/", "admin", "agent", {"name": ""}, 400),
+    Route("POST", "/inbox/settings/teams/{inbox_team}/members/", "admin", "agent", {"user": ""}, 400),
+    Route("POST", "/inbox/settings/teams/{inbox_team}/delete/", "admin", "agent", {}, 302),
+    Route("GET", "/inbox/settings/labels/", "viewer", None),
+    Route("POST", "/inbox/settings/labels/", "admin", "agent", {"name": ""}, 400),
+    Route("GET", "/inbox/settings/labels/{inbox_label}/", "viewer", None),
+    Route("POST", "/inbox/settings/labels/{inbox_label}/", "admin", "agent", {"name": ""}, 400),
+    Route("POST", "/inbox/settings/labels/{inbox_label}/delete/", "admin", "agent", {}, 302),
+    Route("GET", "/inbox/settings/quick-replies/", "viewer", None),
+    Route("POST", "/inbox/settings/quick-replies/", "agent", "viewer", {"shortcut": ""}, 400),
+    Route("GET", "/inbox/settings/quick-replies/{quick_reply}/", "viewer", None),
+    Route("POST", "/inbox/settings/quick-replies/{quick_reply}/", "admin", "agent", {"shortcut": ""}, 400),
+    Route("POST", "/inbox/settings/quick-replies/{quick_reply}/delete/", "admin", "agent", {}, 302),
 ]
 
 # Routes deliberately outside the tenant suite, each with the reason.
@@ -424,20 +451,7 @@ def _snapshot(tenant: Tenant) -> tuple:
             LedgerEntry.all_tenants.filter(tenant=tenant).count(),
             UnpricedUsage.all_tenants.filter(tenant=tenant, resolved_at__isnull=True).count(),
         ]
-        inbox = [
-            sorted(
-                Conversation.all_tenants.filter(tenant=tenant).values_list(
-                    "pk", "status", "snoozed_until", "assignee_id", "team_id", "unread_count"
-                )
-            ),
-            ConversationEvent.all_tenants.filter(tenant=tenant).count(),
-            sorted(ConversationLabel.all_tenants.filter(tenant=tenant).values_list("conversation_id", "label_id")),
-            sorted(Team.all_tenants.filter(tenant=tenant).values_list("pk", "name")),
-            sorted(TeamMember.all_tenants.filter(tenant=tenant).values_list("team_id", "user_id")),
-            sorted(Label.all_tenants.filter(tenant=tenant).values_list("pk", "name", "color")),
-            sorted(QuickReply.all_tenants.filter(tenant=tenant).values_list("pk", "shortcut", "title", "body")),
-            sorted(AgentStatus.all_tenants.filter(tenant=tenant).values_list("user_id", "available")),
-        ]
+        inbox = _inbox_snapshot(tenant)
     queued = sum(django_rq.get_queue(name).count for name in ("default", "low", "sends", "campaigns"))
     return (
         members,
@@ -454,6 +468,25 @@ def _snapshot(tenant: Tenant) -> tuple:
         billing,
         inbox,
     )
+
+
+def _inbox_snapshot(tenant: Tenant) -> list:
+    with platform_context("test snapshot"):
+        return [
+            sorted(
+                Conversation.all_tenants.filter(tenant=tenant).values_list(
+                    "pk", "status", "snoozed_until", "assignee_id", "team_id", "unread_count"
+                )
+            ),
+            ConversationEvent.all_tenants.filter(tenant=tenant).count(),
+            sorted(ConversationLabel.all_tenants.filter(tenant=tenant).values_list("conversation_id", "label_id")),
+            sorted(Team.all_tenants.filter(tenant=tenant).values_list("pk", "name")),
+            sorted(TeamMember.all_tenants.filter(tenant=tenant).values_list("team_id", "user_id")),
+            sorted(Label.all_tenants.filter(tenant=tenant).values_list("pk", "name", "color")),
+            sorted(QuickReply.all_tenants.filter(tenant=tenant).values_list("pk", "shortcut", "title", "body")),
+            sorted(InboxSettings.all_tenants.filter(tenant=tenant).values_list("send_read_receipts", flat=True)),
+            sorted(AgentStatus.all_tenants.filter(tenant=tenant).values_list("user_id", "available")),
+        ]
 
 
 def _call(client, route: Route, ids: dict):

@@ -6,6 +6,17 @@
     if (meta) { event.detail.headers["X-CSRFToken"] = meta.content; }
   });
 
+  // htmx leaves 4xx answers unswapped; a region marked data-swap-errors (the inbox side panel)
+  // answers a refusal with itself refreshed and the reason in it, so that answer is shown.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    var target = event.detail.target;
+    if (status >= 400 && status < 500 && target && target.closest && target.closest("[data-swap-errors]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute("data-confirm");

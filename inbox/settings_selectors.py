@@ -1,0 +1,46 @@
+"""Reads of the inbox's settings pages: a team and its members, labels in use, quick replies. Every
+query goes through the tenant manager, so another workspace's id is DoesNotExist (a 404)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, QuerySet
+
+from inbox import teamwork
+from inbox.models import ConversationLabel, Label, QuickReply, Team, TeamMember
+
+
+def team_get(team_id: int) -> Team:
+    return Team.objects.get(pk=team_id)
+
+
+def team_members(team: Team) -> list[Any]:
+    """The team's members (users), by name."""
+    members = TeamMember.objects.filter(team=team).select_related("user")
+    return sorted((member.user for member in members), key=lambda user: (user.get_full_name() or user.email).lower())
+
+
+def team_candidates(team: Team) -> list[Any]:
+    """The workspace's agents not in the team yet."""
+    in_team = set(TeamMember.objects.filter(team=team).values_list("user_id", flat=True))
+    return [user for user in teamwork.agents() if user.pk not in in_team]
+
+
+def label_get(label_id: int) -> Label:
+    return Label.objects.get(pk=label_id)
+
+
+def labels_in_use() -> dict[int, int]:
+    """Label id → how many conversations carry it."""
+    return dict(
+        ConversationLabel.objects.values("label_id").annotate(count=Count("pk")).values_list("label_id", "count")
+    )
+
+
+def quick_reply_list() -> QuerySet[QuickReply]:
+    return QuickReply.objects.select_related("created_by").order_by("shortcut")
+
+
+def quick_reply_get(quick_reply_id: int) -> QuickReply:
+    return QuickReply.objects.select_related("created_by").get(pk=quick_reply_id)

@@ -1,0 +1,288 @@
+"""A workspace's inbox setup, written from its settings pages and the platform console: read
+receipts, teams and their members, labels, quick replies, and an agent's availability.
+
+Each change is audited (aerostic.core.audit, in the same transaction; a quick reply's text is
+never put in the audit). Team and label names and quick-reply shortcuts are unique in a workspace:
+a clash is a `SettingInvalid` naming the field, for the form to show beside it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from accounts.roles import Perm, role_has_perm
+from aerostic.core import audit
+from aerostic.core.errors import DomainError
+from inbox import teamwork
+from inbox.models import AgentStatus, Conversation, InboxSettings, Label, QuickReply, Team, TeamMember
+from tenants.models import Membership
+
+
+class SettingInvalid(DomainError):
+    """Bad input for one field (`field`), said so that the form can show it beside the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _text(value: Any, *, field: str, label: str, max_length: int) -> str:
+    text = " ".join(str(value or "").split())
+    if not text:
+        raise SettingInvalid(field, f"Give the {label}.")
+    if len(text) > max_length:
+        raise SettingInvalid(field, f"The {label} has at most {max_length} characters.")
+    return text
+
+
+def _record(action: str, *, actor: Any, target: Any, request: Any, **metadata: Any) -> None:
+    audit.record(action, actor=actor, tenant=target.tenant_id, target=target, request=request, metadata=metadata)
+
+
+# --- inbox settings
+
+
+@transaction.atomic
+def inbox_settings_update(*, send_read_receipts: bool, actor: Any, request: Any = None) -> InboxSettings:
+    row, _ = InboxSettings.objects.select_for_update().get_or_create()
+    if row.send_read_receipts != send_read_receipts:
+        before = row.send_read_receipts
+        row.send_read_receipts = send_read_receipts
+        row.save(update_fields=["send_read_receipts", "updated_at"])
+        _record(
+            "inbox.settings.update",
+            actor=actor,
+            target=row,
+            request=request,
+            changes={"send_read_receipts": [before, send_read_receipts]},
+        )
+    return row
+
+
+# --- teams
+
+
+def _team_name(name: Any, *, team: Team | None = None) -> str:
+    name = _text(name, field="name", label="team's name", max_length=Team._meta.get_field("name").max_length or 80)
+    clash = Team.objects.filter(name__iexact=name)
+    if team is not None:
+        clash = clash.exclude(pk=team.pk)
+    if clash.exists():
+        raise SettingInvalid("name", f"There is already a team called {name!r}.")
+    return name
+
+
+def _saved(row: Any, field: str, message: str, **save: Any) -> None:
+    """Saves in a savepoint: a clash with a unique constraint that slipped past the check (two
+    people at the same moment) becomes the same clear error."""
+    try:
+        with transaction.atomic():
+            row.save(**save)
+    except IntegrityError:
+        raise SettingInvalid(field, message) from None
+
+
+@transaction.atomic
+def team_create(*, name: str, actor: Any, request: Any = None) -> Team:
+    team = Team(name=_team_name(name))
+    _saved(team, "name", f"There is already a team called {team.name!r}.")
+    _record("inbox.team.create", actor=actor, target=team, request=request, name=team.name)
+    return team
+
+
+@transaction.atomic
+def team_rename(*, team: Team, name: str, actor: Any, request: Any = None) -> Team:
+    name = _team_name(name, team=team)
+    if name != team.name:
+        before, team.name = team.name, name
+        _saved(team, "name", f"There is already a team called {name!r}.", update_fields=["name"])
+        _record("inbox.team.rename", actor=actor, target=team, request=request, changes={"name": [before, name]})
+    return team
+
+
+@transaction.atomic
+def team_delete(*, team: Team, actor: Any, request: Any = None) -> None:
+    """The team's conversations stay where they are, with no team."""
+    conversations = Conversation.objects.filter(team=team).count()
+    _record("inbox.team.delete", actor=actor, target=team, request=request, name=team.name, conversations=conversations)
+    team.delete()
+
+
+def _workspace_agent(user_id: int) -> Any:
+    membership = Membership.objects.select_related("user").filter(user_id=user_id, user__is_active=True).first()
+    if membership is None or not role_has_perm(membership.role, Perm.INBOX_VIEW):
+        raise SettingInvalid("user", "That person is not an agent of this workspace.")
+    return membership.user
+
+
+@transaction.atomic
+def team_member_add(*, team: Team, user_id: int, actor: Any, request: Any = None) -> TeamMember:
+    user = _workspace_agent(user_id)
+    member, created = TeamMember.objects.get_or_create(team=team, user=user)
+    if created:
+        _record("inbox.team.member_add", actor=actor, target=team, request=request, user_id=user.pk)
+    return member
+
+
+@transaction.atomic
+def team_member_remove(*, team: Team, user_id: int, actor: Any, request: Any = None) -> None:
+    if not TeamMember.objects.filter(team=team, user_id=user_id).delete()[0]:
+        raise SettingInvalid("user", "That person is not in this team.")
+    if team.last_assigned_id == user_id:
+        Team.objects.filter(pk=team.pk).update(last_assigned=None)
+    _record("inbox.team.member_remove", actor=actor, target=team, request=request, user_id=user_id)
+
+
+# --- labels
+
+
+def _label_values(name: Any, color: Any, *, label: Label | None = None) -> tuple[str, str]:
+    name = _text(name, field="name", label="label's name", max_length=Label._meta.get_field("name").max_length or 50)
+    clash = Label.objects.filter(name__iexact=name)
+    if label is not None:
+        clash = clash.exclude(pk=label.pk)
+    if clash.exists():
+        raise SettingInvalid("name", f"There is already a label called {name!r}.")
+    if color not in Label.Color.values:
+        raise SettingInvalid("color", f"Pick one of the colours: {', '.join(Label.Color.values)}.")
+    return name, str(color)
+
+
+@transaction.atomic
+def label_create(*, name: str, color: str = Label.Color.GREY, actor: Any, request: Any = None) -> Label:
+    name, color = _label_values(name, color)
+    label = Label(name=name, color=color)
+    _saved(label, "name", f"There is already a label called {name!r}.")
+    _record("inbox.label.create", actor=actor, target=label, request=request, name=name, color=color)
+    return label
+
+
+@transaction.atomic
+def label_update(*, label: Label, name: str, color: str, actor: Any, request: Any = None) -> Label:
+    name, color = _label_values(name, color, label=label)
+    changes = {
+        field: [getattr(label, field), value]
+        for field, value in (("name", name), ("color", color))
+        if getattr(label, field) != value
+    }
+    if changes:
+        label.name, label.color = name, color
+        _saved(label, "name", f"There is already a label called {name!r}.", update_fields=list(changes))
+        _record("inbox.label.update", actor=actor, target=label, request=request, changes=changes)
+    return label
+
+
+@transaction.atomic
+def label_delete(*, label: Label, actor: Any, request: Any = None) -> None:
+    """The label comes off every conversation that had it."""
+    _record("inbox.label.delete", actor=actor, target=label, request=request, name=label.name)
+    label.delete()
+
+
+# --- quick replies
+
+_SHORTCUT = re.compile(r"^[a-z0-9_-]+$")
+
+
+def quick_reply_may_change(quick_reply: QuickReply, *, user_id: int, role: str) -> bool:
+    """Whoever may reply adds quick replies and changes their own; those who manage the
+    workspace's settings change anyone's."""
+    if role_has_perm(role, Perm.SETTINGS_MANAGE):
+        return True
+    return role_has_perm(role, Perm.INBOX_REPLY) and quick_reply.created_by_id == user_id
+
+
+def _quick_reply_values(
+    shortcut: Any, title: Any, body: Any, *, quick_reply: QuickReply | None = None
+) -> tuple[str, str, str]:
+    max_shortcut = QuickReply._meta.get_field("shortcut").max_length or 40
+    shortcut = str(shortcut or "").strip().lstrip("/").lower()
+    if not shortcut:
+        raise SettingInvalid("shortcut", "Give the shortcut typed after the slash, e.g. hours.")
+    if len(shortcut) > max_shortcut or not _SHORTCUT.match(shortcut):
+        raise SettingInvalid(
+            "shortcut", f"A shortcut is one word of letters, digits, - or _ (at most {max_shortcut} characters)."
+        )
+    clash = QuickReply.objects.filter(shortcut=shortcut)
+    if quick_reply is not None:
+        clash = clash.exclude(pk=quick_reply.pk)
+    if clash.exists():
+        raise SettingInvalid("shortcut", f"/{shortcut} is already the shortcut of another quick reply.")
+    title = _text(title, field="title", label="title", max_length=QuickReply._meta.get_field("title").max_length or 80)
+    body = str(body or "").strip()
+    max_body = QuickReply._meta.get_field("body").max_length or 4096
+    if not body:
+        raise SettingInvalid("body", "Write the reply's text.")
+    if len(body) > max_body:
+        raise SettingInvalid("body", f"A quick reply holds at most {max_body} characters.")
+    return shortcut, title, body
+
+
+@transaction.atomic
+def quick_reply_create(*, shortcut: str, title: str, body: str, actor: Any, request: Any = None) -> QuickReply:
+    shortcut, title, body = _quick_reply_values(shortcut, title, body)
+    quick_reply = QuickReply(
+        shortcut=shortcut,
+        title=title,
+        body=body,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    _saved(quick_reply, "shortcut", f"/{shortcut} is already the shortcut of another quick reply.")
+    _record(
+        "inbox.quick_reply.create", actor=actor, target=quick_reply, request=request, shortcut=shortcut, title=title
+    )
+    return quick_reply
+
+
+@transaction.atomic
+def quick_reply_update(
+    *, quick_reply: QuickReply, shortcut: str, title: str, body: str, actor: Any, request: Any = None
+) -> QuickReply:
+    shortcut, title, body = _quick_reply_values(shortcut, title, body, quick_reply=quick_reply)
+    changed = [
+        field
+        for field, value in (("shortcut", shortcut), ("title", title), ("body", body))
+        if getattr(quick_reply, field) != value
+    ]
+    if changed:
+        before = {"shortcut": quick_reply.shortcut, "title": quick_reply.title}
+        quick_reply.shortcut, quick_reply.title, quick_reply.body = shortcut, title, body
+        _saved(
+            quick_reply,
+            "shortcut",
+            f"/{shortcut} is already the shortcut of another quick reply.",
+            update_fields=[*changed, "updated_at"],
+        )
+        _record(
+            "inbox.quick_reply.update",
+            actor=actor,
+            target=quick_reply,
+            request=request,
+            changed=changed,  # names only: the reply's text stays out of the audit
+            changes={field: [before[field], getattr(quick_reply, field)] for field in changed if field in before},
+        )
+    return quick_reply
+
+
+@transaction.atomic
+def quick_reply_delete(*, quick_reply: QuickReply, actor: Any, request: Any = None) -> None:
+    _record("inbox.quick_reply.delete", actor=actor, target=quick_reply, request=request, shortcut=quick_reply.shortcut)
+    quick_reply.delete()
+
+
+# --- availability
+
+
+@transaction.atomic
+def availability_change(*, user: Any, available: bool, actor: Any, request: Any = None) -> AgentStatus:
+    """An agent's Available / Away (round-robin skips away agents), set by themselves or by staff."""
+    was_available = teamwork.is_available(user)
+    status = teamwork.availability_set(user, available=available)
+    if was_available != available:
+        _record(
+            "inbox.availability.set", actor=actor, target=status, request=request, user_id=user.pk, available=available
+        )
+    return status
