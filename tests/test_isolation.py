@@ -11,6 +11,8 @@ e-mail went out. Add every new route to ROUTES: the completeness test fails unti
 
 from __future__ import annotations
 
+import hashlib
+import time
 from dataclasses import dataclass
 
 import django_rq
@@ -26,8 +28,11 @@ from compliance.models import ConsentEvent
 from contacts.importing import import_upload
 from contacts.models import AttributeDefinition, Contact, ContactImport, ContactList, ContactListMember, Segment
 from contacts.services import contact_create, list_create, list_members_add, segment_save
+from inbox.inbound import inbound_store
+from inbox.models import Message
 from tenants.models import Invitation, Membership, Tenant
 from tenants.tests.factories import TenantScopedFactory
+from whatsapp.connections.clients import graph_for
 from whatsapp.connections.connect import sandbox_connect
 from whatsapp.dispatch import message_enqueue
 from whatsapp.models import AccessToken, MessageTemplate, OutboundMessage, PhoneNumber, WhatsAppAccount
@@ -49,6 +54,10 @@ class Route:
 ROUTES = [
     Route("GET", "/", "viewer", None),
     Route("GET", "/inbox/", "viewer", None),
+    # Inbox media: {message} is a customer's image (its file at the simulator), {conversation} theirs.
+    Route("GET", "/inbox/media/{message}/", "viewer", None),
+    Route("POST", "/inbox/{conversation}/attachments/", "agent", "viewer", {}, 302),
+    Route("POST", "/api/v1/conversations/{conversation}/attachments/", "agent", "viewer", {}, 400, is_api=True),
     Route("GET", "/contacts/", "viewer", None),
     Route("GET", "/campaigns/", "viewer", None),
     Route("GET", "/templates/", "viewer", None),
@@ -259,8 +268,28 @@ def _campaigns(workspace, phone, template_id: int, numbers: list[str]) -> tuple[
     return running, campaign_create(name=f"{label} summer draft", **values)
 
 
+def _media_message(account: WhatsAppAccount, phone: PhoneNumber) -> Message:
+    """A customer's image in a conversation of the account's number, its file kept by the simulator."""
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    media_id = graph_for(account).upload_media(
+        phone.phone_number_id, filename="p.png", content=png, mime_type="image/png"
+    )
+    image = {"id": media_id, "mime_type": "image/png", "sha256": hashlib.sha256(png).hexdigest()}
+    message = {
+        "from": "919812345621",
+        "id": "wamid.ISOLATION",
+        "timestamp": str(int(time.time())),
+        "type": "image",
+        "image": image,
+    }
+    stored = inbound_store(phone=phone, message=message, profile_name="Asha")
+    assert stored is not None
+    return stored
+
+
 @pytest.fixture
-def ids(alpha, bravo, connected):
+def ids(alpha, bravo, connected, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)  # inbox media fetched by the suite
     bravo_account = sandbox_connect(tenant=bravo.tenant, actor=bravo.admin.user)
     with tenant_context(bravo.tenant):
         bravo_phone = bravo_account.phone_numbers.get()
@@ -282,6 +311,7 @@ def ids(alpha, bravo, connected):
             origin="api",
         )
         campaign, draft = _campaigns(alpha, phone, template_id, ["+919812345631", "+919812345632", "+919812345633"])
+        media_message = _media_message(connected, phone)
     return {
         "campaign": campaign.pk,
         "draft": draft.pk,
@@ -295,6 +325,8 @@ def ids(alpha, bravo, connected):
         "account": connected.pk,
         "phone": phone.pk,
         "template": template_id,
+        "message": media_message.pk,
+        "conversation": media_message.conversation_id,
     }
 
 
@@ -452,6 +484,8 @@ def test_every_route_is_in_the_isolation_suite_or_explicitly_exempt():
         "{outbound}": "<int:message_id>",
         "{campaign}": "<int:campaign_id>",
         "{draft}": "<int:campaign_id>",
+        "{message}": "<int:message_id>",
+        "{conversation}": "<int:conversation_id>",
     }
     covered = set()
     for route in ROUTES:
