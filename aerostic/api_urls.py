@@ -10,6 +10,7 @@ from compliance import api as compliance_api
 from compliance import contact_api as compliance_contact_api
 from contacts import api as contacts_api
 from inbox import api as inbox_api
+from inbox import media_api as inbox_media_api
 from tenants import api as tenants_api
 from whatsapp import api as whatsapp_api
 from whatsapp import messages_api
@@ -32,6 +33,11 @@ urlpatterns = [
     path("whatsapp/check-connection", whatsapp_api.CheckConnectionApi.as_view(), name="whatsapp-check"),
     path("messages", messages_api.MessageSendApi.as_view(), name="message-send"),
     path("messages/<int:message_id>/", messages_api.MessageDetailApi.as_view(), name="message-detail"),
+    path(
+        "conversations/<int:conversation_id>/attachments/",
+        inbox_media_api.AttachmentSendApi.as_view(),
+        name="conversation-attachments",
+    ),
     path("templates/", templates_api.TemplateListApi.as_view(), name="template-list"),
     path("templates/<int:template_id>/", templates_api.TemplateDetailApi.as_view(), name="template-detail"),
     path("templates/<int:template_id>/submit/", templates_api.TemplateSubmitApi.as_view(), name="template-submit"),

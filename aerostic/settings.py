@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -19,6 +20,7 @@ from aerostic.core.config import (
     production_email_url,
     refuse_public_hosts_in_development,
     require_in_production,
+    s3_media_storage,
 )
 from aerostic.core.crypto import parse_key_ring
 from aerostic.core.logging import logging_config
@@ -364,7 +366,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / ".data" / "static")))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -373,6 +375,12 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
+
+# --- Media files (inbox attachments). Private: served only by inbox:media after the workspace and
+# conversation checks, never by a public /media/ route (no MEDIA_URL is routed) nor by signed URLs.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / ".data" / "media")))
+if env_choice("MEDIA_STORAGE", ["filesystem", "s3"], "filesystem") == "s3":
+    STORAGES["default"] = s3_media_storage()
 
 # --- Security headers. Production: HTTPS only, behind a TLS-terminating proxy.
 SESSION_COOKIE_HTTPONLY = True

@@ -25,11 +25,15 @@ class InboxConfig(AppConfig):
         from compliance.conversations import register_conversation_lookups
         from compliance.privacy import register_personal_data
         from inbox.compliance_lookups import LOOKUPS
-        from inbox.personal_data import conversations_erase, conversations_export, messages_expire
+        from inbox.personal_data import conversations_erase, conversations_export, media_erase_all, messages_expire
 
         register_conversation_lookups(LOOKUPS)
         register_personal_data(
-            "conversations", erase=conversations_erase, expire=messages_expire, export=conversations_export
+            "conversations",
+            erase=conversations_erase,
+            expire=messages_expire,
+            export=conversations_export,
+            erase_workspace=media_erase_all,
         )
         # The portal's navigation (tenants, below) shows the inbox's count without naming the inbox.
         from inbox.badges import inbox_badge

@@ -4,8 +4,8 @@ InboxConfig.ready(): compliance sits below the inbox and never names it).
 
 An erase keeps every message row with its type, direction, status, timestamps and pricing, so
 billing totals and delivery statistics still add up; bodies, payloads (texts, captions, media ids,
-contact cards, locations, replies), the conversations' WhatsApp id, name and index, and status
-events' recipient index go.
+contact cards, locations, replies), the media files kept of them, the conversations' WhatsApp id,
+name and index, and status events' recipient index go.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from django.db.models import Q, Value
 
 from compliance.privacy import ErasedPerson, PersonalDataExport
 from contacts.models import Contact
-from inbox.models import Conversation, ConversationEvent, Message, MessageStatusEvent
+from inbox.media import MEDIA_KINDS, files_delete_on_commit
+from inbox.models import Conversation, ConversationEvent, MediaFile, Message, MessageStatusEvent
 
 # An erased conversation's customer_index: unique (the one-conversation-per-customer rule still
 # holds), not derived from anything, so it links to no one.
@@ -37,10 +38,25 @@ _REDACT_MESSAGES_SQL = (
 )
 
 
+# The files kept of those messages' media (inbox.media), found from the payloads about to be
+# cleared, in the same statement that deletes their rows.
+_FORGET_MEDIA_SQL = (
+    "DELETE FROM inbox_mediafile WHERE tenant_id = %s AND media_id IN ("
+    "SELECT payload->(payload->>'type')->>'id' FROM inbox_message"
+    " WHERE tenant_id = %s AND payload->>'redacted' IS NULL AND type = ANY(%s) AND {condition})"
+    " RETURNING file"
+)
+
+
 def _redact_messages(*, tenant_id: int, reason: str, condition: str, params: list[Any]) -> int:
     """Clears body and payload of the tenant's messages matching `condition` (every partition: the
-    UPDATE goes through the parent table). Returns how many rows changed."""
+    UPDATE goes through the parent table), and deletes the media files kept of them (the files
+    themselves once the transaction commits). Returns how many messages changed."""
     with connection.cursor() as cursor:
+        cursor.execute(
+            _FORGET_MEDIA_SQL.format(condition=condition), [tenant_id, tenant_id, sorted(MEDIA_KINDS), *params]
+        )
+        files_delete_on_commit([name for (name,) in cursor.fetchall()])
         cursor.execute(_REDACT_MESSAGES_SQL.format(condition=condition), [reason, tenant_id, *params])
         return cursor.rowcount
 
@@ -87,6 +103,11 @@ def messages_expire(*, tenant_id: int, before: datetime) -> int:
     (message retention). Returns how many rows changed."""
     # created_at is the partition key: whole months past the cutoff are pruned from the plan.
     return _redact_messages(tenant_id=tenant_id, reason="retention", condition="created_at < %s", params=[before])
+
+
+def media_erase_all(*, tenant_id: int) -> None:
+    """A workspace erase: the workspace's stored media files go once its rows are deleted."""
+    files_delete_on_commit(list(MediaFile.objects.filter(tenant_id=tenant_id).values_list("file", flat=True)))
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from inbox import views
-from inbox.views import panel
+from inbox.views import media, panel
 from inbox.views import settings as settings_pages
 
 app_name = "inbox"
@@ -52,4 +52,7 @@ urlpatterns = [
         settings_pages.QuickReplyDeleteView.as_view(),
         name="settings-quick-reply-delete",
     ),
+    # Media: a message's file (fetched from Meta once), an agent's attachment.
+    path("media/<int:message_id>/", media.MessageMediaView.as_view(), name="media"),
+    path("<int:conversation_id>/attachments/", media.AttachmentSendView.as_view(), name="attach"),
 ]

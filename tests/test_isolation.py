@@ -11,6 +11,7 @@ e-mail went out. Add every new route to ROUTES: the completeness test fails unti
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -36,12 +37,14 @@ from inbox.models import (
     ConversationLabel,
     InboxSettings,
     Label,
+    Message,
     QuickReply,
     Team,
     TeamMember,
 )
 from tenants.models import Invitation, Membership, Tenant
 from tenants.tests.factories import TenantScopedFactory
+from whatsapp.connections.clients import graph_for
 from whatsapp.connections.connect import sandbox_connect
 from whatsapp.dispatch import message_enqueue
 from whatsapp.models import AccessToken, MessageTemplate, OutboundMessage, PhoneNumber, WhatsAppAccount
@@ -73,6 +76,10 @@ ROUTES = [
     Route("POST", "/inbox/{conversation}/note/", "agent", "viewer", {"body": ""}, 400),
     Route("POST", "/inbox/{conversation}/retry/", "agent", "viewer", {}, 400),
     Route("POST", "/inbox/{conversation}/typing/", "agent", "viewer", {}, 204),
+    # Inbox media: {message} is a customer's image (its file at the simulator), {conversation} theirs.
+    Route("GET", "/inbox/media/{message}/", "viewer", None),
+    Route("POST", "/inbox/{conversation}/attachments/", "agent", "viewer", {}, 302),
+    Route("POST", "/api/v1/conversations/{conversation}/attachments/", "agent", "viewer", {}, 400, is_api=True),
     Route("GET", "/contacts/", "viewer", None),
     Route("GET", "/campaigns/", "viewer", None),
     Route("GET", "/templates/", "viewer", None),
@@ -345,8 +352,28 @@ def _campaigns(workspace, phone, template_id: int, numbers: list[str]) -> tuple[
     return running, campaign_create(name=f"{label} summer draft", **values)
 
 
+def _media_message(account: WhatsAppAccount, phone: PhoneNumber) -> Message:
+    """A customer's image in a conversation of the account's number, its file kept by the simulator."""
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    media_id = graph_for(account).upload_media(
+        phone.phone_number_id, filename="p.png", content=png, mime_type="image/png"
+    )
+    image = {"id": media_id, "mime_type": "image/png", "sha256": hashlib.sha256(png).hexdigest()}
+    message = {
+        "from": "919812345621",
+        "id": "wamid.ISOLATION",
+        "timestamp": str(int(time.time())),
+        "type": "image",
+        "image": image,
+    }
+    stored = inbound_store(phone=phone, message=message, profile_name="Asha")
+    assert stored is not None
+    return stored
+
+
 @pytest.fixture
-def ids(alpha, bravo, connected):
+def ids(alpha, bravo, connected, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)  # inbox media fetched by the suite
     bravo_account = sandbox_connect(tenant=bravo.tenant, actor=bravo.admin.user)
     with tenant_context(bravo.tenant):
         bravo_phone = bravo_account.phone_numbers.get()
@@ -382,6 +409,7 @@ def ids(alpha, bravo, connected):
         inbox_team = settings_crud.team_create(name="Alpha support", member_ids=[actor.pk], actor=actor)
         inbox_label = settings_crud.label_create(name="Alpha VIP", actor=actor)
         quick_reply = settings_crud.quick_reply_create(shortcut="hours", title="Hours", body="9 to 5", actor=actor)
+        media_message = _media_message(connected, phone)
     return {
         "campaign": campaign.pk,
         "draft": draft.pk,
@@ -399,6 +427,7 @@ def ids(alpha, bravo, connected):
         "inbox_team": inbox_team.pk,
         "inbox_label": inbox_label.pk,
         "quick_reply": quick_reply.pk,
+        "message": media_message.pk,
     }
 
 
@@ -581,6 +610,7 @@ def test_every_route_is_in_the_isolation_suite_or_explicitly_exempt():
         "{inbox_team}": "<int:team_id>",
         "{inbox_label}": "<int:label_id>",
         "{quick_reply}": "<int:quick_reply_id>",
+        "{message}": "<int:message_id>",
     }
     covered = set()
     for route in ROUTES:

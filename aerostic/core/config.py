@@ -7,6 +7,7 @@ import json
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -153,3 +154,26 @@ def production_email_url(name: str = "EMAIL_URL") -> str:
             f"{scheme or value!r} delivers no mail."
         )
     return value
+
+
+def s3_media_storage() -> dict[str, Any]:
+    """settings.STORAGES["default"] for MEDIA_STORAGE=s3: any S3-compatible store through
+    django-storages, private objects, no signed URLs (files are only streamed by our views).
+    Without keys, boto3's own chain (instance role, ~/.aws) finds the credentials."""
+    bucket = env_str("AWS_STORAGE_BUCKET_NAME")
+    if not bucket:
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "location": env_str("AWS_LOCATION"),
+            "default_acl": "private",
+            "querystring_auth": False,
+            "file_overwrite": False,
+        },
+    }

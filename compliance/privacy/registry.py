@@ -35,6 +35,9 @@ class PersonalDataHandler:
     erase: Callable[..., int | Mapping[str, int]]
     expire: Callable[..., int] | None  # expire(*, tenant_id: int, before: datetime) -> rows changed
     export: Callable[..., PersonalDataExport] | None  # export(*, contact, customer_index: str)
+    # erase_workspace(*, tenant_id: int) -> None: what a workspace erase must remove besides rows
+    # (stored files), called before the rows are deleted
+    erase_workspace: Callable[..., None] | None = None
 
 
 _PERSONAL_DATA: dict[str, PersonalDataHandler] = {}
@@ -46,13 +49,17 @@ def register_personal_data(
     erase: Callable[..., int | Mapping[str, int]],
     expire: Callable[..., int] | None = None,
     export: Callable[..., PersonalDataExport] | None = None,
+    erase_workspace: Callable[..., None] | None = None,
 ) -> None:
     """Called from the AppConfig.ready() of an app that keeps its own copy of what a person wrote or
     was sent. `erase` runs inside `contact_erase`'s transaction and returns how many rows it
     changed, recorded under `name` in the erase's audit event (or a dict of counts, recorded under
     their own names); `expire` runs inside `retention_purge`'s (tenant context set); `export` adds
-    its sections to `contact_data_export`."""
-    _PERSONAL_DATA[name] = PersonalDataHandler(erase=erase, expire=expire, export=export)
+    its sections to `contact_data_export`; `erase_workspace` runs inside `tenant_erase`'s
+    transaction (tenant context set) before every tenant row is deleted."""
+    _PERSONAL_DATA[name] = PersonalDataHandler(
+        erase=erase, expire=expire, export=export, erase_workspace=erase_workspace
+    )
 
 
 def personal_data_handlers() -> list[tuple[str, PersonalDataHandler]]:

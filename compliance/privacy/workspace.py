@@ -15,6 +15,7 @@ from aerostic.core.jobs import enqueue_on_commit
 from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.core.tenant_scoped import TenantScopedModel
 from compliance.consent import ledger_unlocked
+from compliance.privacy.registry import personal_data_handlers
 from tenants.models import Tenant
 
 ERASE_JOB_TIMEOUT = 60 * 60
@@ -124,6 +125,9 @@ def tenant_erase(*, tenant_id: int, actor_id: int | None = None, force: bool = F
         with platform_context("gdpr: workspace erase"):
             Tenant.objects.select_for_update().get(pk=tenant_id)
         with tenant_context(tenant_id):
+            for _name, handler in personal_data_handlers():
+                if handler.erase_workspace is not None:  # what is kept outside the rows (files)
+                    handler.erase_workspace(tenant_id=tenant_id)
             deleted, log_entries = _delete_tenant_rows(tenant_id)
         remaining = tenant_rows_remaining(tenant_id)
         if any(remaining.values()):

@@ -13,6 +13,7 @@ from whatsapp.graph.errors import (
     GraphThrottledError,
     classify,
 )
+from whatsapp.graph.media import MediaHostRefused, MediaTooLarge
 
 __all__ = [
     "CircuitOpenError",
@@ -24,5 +25,7 @@ __all__ = [
     "GraphPermanentError",
     "GraphRetryableError",
     "GraphThrottledError",
+    "MediaHostRefused",
+    "MediaTooLarge",
     "classify",
 ]

@@ -14,7 +14,7 @@ import random
 import time
 import urllib.request
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import certifi
 import requests
@@ -28,9 +28,12 @@ from whatsapp.graph.errors import (
     GraphNetworkError,
     GraphPermanentError,
     from_response,
+    network_error,
 )
+from whatsapp.graph.media import MEDIA_MAX_BYTES, read_media
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _session: requests.Session | None = None
 
@@ -135,6 +138,16 @@ class GraphClient:
         authenticated: bool = True,
     ) -> dict[str, Any]:
         url = f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
+        return self.retrying(
+            path,
+            lambda: self._once(
+                method, url, params=params, json=json, data=data, files=files, authenticated=authenticated
+            ),
+        )
+
+    def retrying(self, path: str, call: Callable[[], T]) -> T:
+        """`call()` under the breaker, again after a retryable failure (with backoff) up to
+        max_attempts; `path` names the call in logs."""
         self.attempts_made = 0
         last_error: GraphError | None = None
         for attempt in range(1, self.max_attempts + 1):
@@ -144,9 +157,7 @@ class GraphClient:
                 )
             self.attempts_made = attempt
             try:
-                result = self._once(
-                    method, url, params=params, json=json, data=data, files=files, authenticated=authenticated
-                )
+                result = call()
             except GraphError as error:
                 last_error = error
                 if self.breaker is not None and error.is_retryable:
@@ -176,16 +187,8 @@ class GraphClient:
             response = self._session.request(
                 method, url, params=params, json=json, data=data, files=files, headers=headers, timeout=self.timeout
             )
-        except requests.ConnectTimeout:
-            raise GraphNetworkError("Could not reach Meta in time.", maybe_delivered=False) from None
-        except requests.Timeout:
-            raise GraphNetworkError("Meta did not answer in time.") from None
-        except requests.ConnectionError as error:
-            raise GraphNetworkError(
-                f"Could not reach Meta ({type(error).__name__}).", maybe_delivered=not _never_connected(error)
-            ) from None
         except requests.RequestException as error:
-            raise GraphNetworkError(f"Could not reach Meta ({type(error).__name__}).") from None
+            raise network_error(error) from None
         try:
             body = response.json() if response.content else {}
         except ValueError:
@@ -259,7 +262,7 @@ class GraphClient:
         body = self.request(
             "POST",
             f"{phone_number_id}/media",
-            data={"messaging_product": "whatsapp"},
+            data={"messaging_product": "whatsapp", "type": mime_type},
             files={"file": (filename, content, mime_type)},
         )
         return body["id"]
@@ -267,6 +270,18 @@ class GraphClient:
     def get_media(self, media_id: str) -> dict[str, Any]:
         """{"url", "mime_type", "sha256", "file_size", "id"}: the URL is short-lived."""
         return self.request("GET", media_id)
+
+    def download_media(self, url: str, *, max_bytes: int = MEDIA_MAX_BYTES) -> bytes:
+        """The bytes behind a URL get_media gave, fetched with the token from Meta's media hosts
+        (or the sandbox) only; MediaTooLarge past `max_bytes` (whatever the server claims)."""
+        return self.retrying("media download", lambda: read_media(self._media_get, url, max_bytes=max_bytes))
+
+    def _media_get(self, url: str) -> requests.Response:
+        headers = {"Authorization": f"Bearer {_reveal(self._token)}"}
+        try:
+            return self._session.get(url, headers=headers, timeout=self.timeout, stream=True, allow_redirects=False)
+        except requests.RequestException as error:
+            raise network_error(error) from None
 
     # ---- templates -------------------------------------------------------------------------
 
@@ -367,12 +382,3 @@ class GraphClient:
 def app_token() -> str:
     """The app access token (`app_id|app_secret`) used for debug_token."""
     return f"{settings.META_APP_ID}|{settings.META_APP_SECRET}"
-
-
-def _never_connected(error: requests.ConnectionError) -> bool:
-    """True when the request never left this machine (no connection was made): safe to send again.
-    A connection dropped after the request went out may have delivered it."""
-    from urllib3.exceptions import MaxRetryError, NewConnectionError
-
-    reason = error.args[0] if error.args else None
-    return isinstance(reason, MaxRetryError) and isinstance(reason.reason, NewConnectionError)

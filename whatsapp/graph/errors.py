@@ -178,3 +178,28 @@ def from_response(http_status: int, body: Any) -> GraphError:
         http_status=http_status,
         error_type=str(error.get("type") or ""),
     )
+
+
+def network_error(error: Exception) -> GraphNetworkError:
+    """A failure of `requests` (no answer from Meta) as our error, saying whether the request may
+    have reached Meta."""
+    import requests
+
+    if isinstance(error, requests.ConnectTimeout):
+        return GraphNetworkError("Could not reach Meta in time.", maybe_delivered=False)
+    if isinstance(error, requests.Timeout):
+        return GraphNetworkError("Meta did not answer in time.")
+    if isinstance(error, requests.ConnectionError):
+        return GraphNetworkError(
+            f"Could not reach Meta ({type(error).__name__}).", maybe_delivered=not _never_connected(error)
+        )
+    return GraphNetworkError(f"Could not reach Meta ({type(error).__name__}).")
+
+
+def _never_connected(error: Exception) -> bool:
+    """True when the request never left this machine (no connection was made): safe to send again.
+    A connection dropped after the request went out may have delivered it."""
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+    reason = error.args[0] if error.args else None
+    return isinstance(reason, MaxRetryError) and isinstance(reason.reason, NewConnectionError)

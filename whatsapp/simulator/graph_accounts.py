@@ -78,11 +78,7 @@ class AccountRoutes:
         if object_id in self.state.wabas:
             return self.state.waba_for(token, object_id)
         if object_id in self.state.media:
-            return {
-                **self.state.media[object_id],
-                "url": f"https://lookaside.example/{object_id}",
-                "messaging_product": "whatsapp",
-            }
+            return self._media_json(token, object_id)  # MediaRoutes, another part of SimulatorServer
         if object_id in self.state.templates:
             return self._template_json(self.state.templates[object_id])
         raise GraphFault(

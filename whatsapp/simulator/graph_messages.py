@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from whatsapp.simulator import webhooks
+from whatsapp.simulator.graph_media import MEDIA_KINDS
 from whatsapp.simulator.state import (
     GraphFault,
     SimulatorState,
@@ -69,10 +70,17 @@ class MessageRoutes:
         elif kind == "text" and not str(body["text"].get("body", "")).strip():
             raise GraphFault(400, 100, "(#100) Invalid parameter", details="text.body is required")
         wamid = "wamid.SIM" + secrets.token_hex(12).upper()
+        received: dict[str, Any] = {
+            "wamid": wamid,
+            "to": to,
+            "type": kind,
+            "phone_number_id": phone.id,
+            "ts": time.time(),
+        }
+        if kind in MEDIA_KINDS:
+            received["media"] = self.sent_media(body[kind])  # MediaRoutes, another part of SimulatorServer
         with self.state.lock:
-            self.state.messages.append(
-                {"wamid": wamid, "to": to, "type": kind, "phone_number_id": phone.id, "ts": time.time()}
-            )
+            self.state.messages.append(received)
         self._schedule_statuses(phone, wamid, to, category, str(body.get("biz_opaque_callback_data") or "")[:512])
         answer: dict[str, Any] = {
             "messaging_product": "whatsapp",

@@ -1,6 +1,6 @@
 """The simulator's HTTP server: the HTTP plumbing, fault injection, routing to the Graph endpoints
-(`graph_accounts`, `graph_messages`, `graph_templates`, mixed into `SimulatorServer` with the
-webhooks of `events`) and a `/_sim/` control API for tests and demos."""
+(`graph_accounts`, `graph_media`, `graph_messages`, `graph_templates`, mixed into `SimulatorServer`
+with the webhooks of `events`) and a `/_sim/` control API for tests and demos."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlparse
 from whatsapp.simulator import webhooks
 from whatsapp.simulator.events import SimulatedEvents
 from whatsapp.simulator.graph_accounts import AccountRoutes
+from whatsapp.simulator.graph_media import MEDIA_KINDS, MediaRoutes, RawBody, form_summary
 from whatsapp.simulator.graph_messages import MessageRoutes
 from whatsapp.simulator.graph_templates import TemplateRoutes
 from whatsapp.simulator.state import (
@@ -36,7 +37,7 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 1024
 
 
-class SimulatorServer(AccountRoutes, MessageRoutes, TemplateRoutes, SimulatedEvents):
+class SimulatorServer(AccountRoutes, MediaRoutes, MessageRoutes, TemplateRoutes, SimulatedEvents):
     """Owns the state, the HTTP server and the webhook sender. `start()` runs it in a thread."""
 
     def __init__(
@@ -105,9 +106,12 @@ class SimulatorServer(AccountRoutes, MessageRoutes, TemplateRoutes, SimulatedEve
                 raw = self.rfile.read(length) if length else b""
                 query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
                 status, body = server.handle(method, parsed.path, query, raw, dict(self.headers))
-                data = json.dumps(body).encode()
+                if isinstance(body, RawBody):
+                    data, content_type = body.data, body.content_type
+                else:
+                    data, content_type = json.dumps(body).encode(), "application/json"
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -134,6 +138,13 @@ class SimulatorServer(AccountRoutes, MessageRoutes, TemplateRoutes, SimulatedEve
     def _handle(
         self, method: str, path: str, query: dict[str, str], raw: bytes, headers: dict[str, str]
     ) -> tuple[int, Any]:
+        download = re.fullmatch(r"/_sim/media/(\d+)/download", path)
+        if download and method == "GET":
+            status, body = self._media_download(download.group(1), query, headers)
+            self.state.log(
+                {"ts": time.time(), "method": method, "path": path, "query": {}, "json": None, "status": status}
+            )
+            return status, body
         if path.startswith("/_sim/"):
             return self._control(method, path, raw)
         match = re.match(r"^/v\d+\.\d+/(.+?)/?$", path)
@@ -150,7 +161,7 @@ class SimulatorServer(AccountRoutes, MessageRoutes, TemplateRoutes, SimulatedEve
             if match is None:
                 raise GraphFault(400, 2500, "Unknown path components: " + path, error_type="OAuthException")
             self._inject_faults()
-            result = self._route(method, match.group(1), query, body, headers)
+            result = self._route(method, match.group(1), query, body, headers, raw)
             entry["status"] = 200
             return 200, result
         except GraphFault as fault:
@@ -168,7 +179,7 @@ class SimulatorServer(AccountRoutes, MessageRoutes, TemplateRoutes, SimulatedEve
                 return json.loads(raw)
             except ValueError:
                 raise GraphFault(400, 100, "Invalid JSON body") from None  # raised before logging
-        return {"_form": True}
+        return form_summary(raw, content_type)
 
     def _inject_faults(self) -> None:
         faults = self.state.faults
@@ -190,7 +201,9 @@ class SimulatorServer(AccountRoutes, MessageRoutes, TemplateRoutes, SimulatedEve
         value = auth[7:] if auth.startswith("Bearer ") else query.get("access_token")
         return self.state.token(value)
 
-    def _route(self, method: str, rest: str, query: dict[str, str], body: Any, headers: dict[str, str]) -> Any:
+    def _route(
+        self, method: str, rest: str, query: dict[str, str], body: Any, headers: dict[str, str], raw: bytes
+    ) -> Any:
         parts = rest.split("/")
         if rest == "oauth/access_token" and method == "GET":
             return self._exchange_code(query)
@@ -217,10 +230,7 @@ class SimulatorServer(AccountRoutes, MessageRoutes, TemplateRoutes, SimulatedEve
                 else {"success": True}
             )
         if tail == "media" and method == "POST":
-            self.state.phone_for(token, head)
-            media_id = self.state.next_id()
-            self.state.media[media_id] = {"id": media_id, "mime_type": "application/octet-stream"}
-            return {"id": media_id}
+            return self._upload_media(token, head, raw, headers)
         if not tail and method == "GET":
             return self._object(token, head)
         if not tail and method == "POST" and head in self.state.templates:
@@ -264,21 +274,19 @@ class SimulatorServer(AccountRoutes, MessageRoutes, TemplateRoutes, SimulatedEve
         if path == "/_sim/requests" and method == "GET":
             with state.lock:
                 return 200, {"requests": list(state.requests), "sends_per_recipient": state.sends_per_recipient()}
+        if path == "/_sim/messages" and method == "GET":
+            with state.lock:  # what customers received (a media message with its media id)
+                return 200, {"messages": list(state.messages)}
         if path == "/_sim/reset" and method == "POST":
             with state.lock:
                 state.requests.clear()
                 state.messages.clear()
+                state.media.clear()
+                state.media_files.clear()
                 state.faults = Faults()
             return 200, {"ok": True}
         if path == "/_sim/inbound" and method == "POST":
-            payload = self.inbound_message(
-                phone_number_id=body.get("phone_number_id", state.sandbox["phone_number_id"]),
-                sender=body.get("from", "919812345621"),
-                name=body.get("name", "Customer"),
-                message_type=body.get("type", "text"),
-                content=body.get("content"),
-            )
-            return 200, payload
+            return self._inbound(body)
         match = re.fullmatch(r"/_sim/templates/(\d+)/status", path)
         if match and method == "POST" and match.group(1) in state.templates:
             template = state.templates[match.group(1)]
@@ -298,6 +306,35 @@ class SimulatorServer(AccountRoutes, MessageRoutes, TemplateRoutes, SimulatedEve
             token.kind = body.get("token_type", token.kind)
             return 200, {"ok": True}
         return 404, {"error": f"unknown control route {method} {path}"}
+
+    def _inbound(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """A customer's message. A media one may bring its file: {"type": "image", "content":
+        {"bytes_b64", "mime_type", "caption"}} or {"content": {"image": {...}}}."""
+        phone_number_id = body.get("phone_number_id", self.state.sandbox["phone_number_id"])
+        if phone_number_id not in self.state.phones:
+            return 400, {"error": f"no simulated phone number {phone_number_id}"}
+        message_type, content = body.get("type"), body.get("content")
+        if (
+            message_type is None
+            and isinstance(content, dict)
+            and len(content) == 1
+            and next(iter(content)) in MEDIA_KINDS
+        ):
+            message_type, content = next(iter(content.items()))
+        message_type = message_type or "text"
+        if message_type in MEDIA_KINDS and isinstance(content, dict) and "bytes_b64" in content:
+            try:
+                content = self.inbound_media(phone_number_id, message_type, content)
+            except ValueError as error:
+                return 400, {"error": str(error)}
+        payload = self.inbound_message(
+            phone_number_id=phone_number_id,
+            sender=body.get("from", "919812345621"),
+            name=body.get("name", "Customer"),
+            message_type=message_type,
+            content=content,
+        )
+        return 200, payload
 
 
 __all__ = ["ALL_SCOPES", "SimulatorServer"]

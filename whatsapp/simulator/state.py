@@ -106,6 +106,14 @@ class Template:
     approved_edits: list[float] = field(default_factory=list)  # when an approved version was edited
 
 
+@dataclass
+class StoredMedia:
+    """An uploaded (or a customer's) file: its bytes and the WABA whose tokens may read it."""
+
+    data: bytes
+    waba_id: str
+
+
 class SimulatorState:
     def __init__(self, *, review_seconds: float = 2.0, delivery_delays: tuple[float, float] = (0.3, 1.0)) -> None:
         self.lock = threading.RLock()
@@ -120,7 +128,8 @@ class SimulatorState:
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self.requests: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
-        self.media: dict[str, dict[str, Any]] = {}
+        self.media: dict[str, dict[str, Any]] = {}  # Meta's answer to GET /{media-id}, less the url
+        self.media_files: dict[str, StoredMedia] = {}  # not kept across restarts: Meta's URLs expire
         self._ids = 10_000_000_000_000
         self.sandbox = self.create_business(
             name="Aerostic Sandbox", display_number="+1 555 010 0001", verified_name="Aerostic Sandbox"

@@ -59,7 +59,7 @@ def test_mark_as_read_media_and_profile(simulator, graph_client):
     client, phone = graph_client(), _sandbox(simulator)["phone_number_id"]
     assert client.mark_as_read(phone, "wamid.ABC")["success"] is True
     media_id = client.upload_media(phone, filename="a.jpg", content=b"\xff\xd8", mime_type="image/jpeg")
-    assert client.get_media(media_id)["url"].startswith("https://")
+    assert client.get_media(media_id)["url"].startswith(f"{simulator.url}/_sim/media/")
     assert client.get_business_profile(phone)["about"]
     assert client.update_business_profile(phone, {"about": "We sell tea"})["success"] is True
 
