@@ -58,6 +58,7 @@ bench-smoke: install
 	$(PY) -m bench.imports --smoke
 	$(PY) -m bench.campaigns --smoke
 	$(PY) -m bench.dispatch --smoke
+	$(PY) -m bench.inbox --smoke
 
 # The import contract and mypy, then ruff, then pip-audit over requirements.txt
 # (tools/audit_requirements.py; it needs the OSV service online and fails when it cannot reach it,

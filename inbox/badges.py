@@ -11,11 +11,13 @@ from django.db.models import Q
 from accounts.roles import Perm, role_has_perm
 from aerostic.core.dbrouting import replica
 from inbox.models import Conversation, Mention, TeamMember
+from inbox.selectors import COUNT_CAP
 
 
 def attention_count(*, user_id: int, role: str) -> int:
     """Conversations needing this member: unread and visible to them (inbox.selectors.Agent's
-    rule, with their teams read in the same statement), or with an unseen mention of them."""
+    rule, with their teams read in the same statement), or with an unseen mention of them; above
+    COUNT_CAP it may stop counting."""
     visible = Q()
     if not role_has_perm(role, Perm.INBOX_VIEW_ALL):
         their_teams = TeamMember.objects.filter(user_id=user_id).values("team_id")
@@ -28,7 +30,8 @@ def attention_count(*, user_id: int, role: str) -> int:
         .values("pk")
     )
     mentioned = Mention.objects.using(database).filter(user_id=user_id, seen_at__isnull=True).values("conversation_id")
-    return unread.union(mentioned).count()
+    # each part capped (the badge says 99+ above that): the count's cost stays bounded
+    return unread[:COUNT_CAP].union(mentioned[:COUNT_CAP]).count()
 
 
 def inbox_badge(request: Any) -> int | None:

@@ -91,7 +91,7 @@ def portal(request: HttpRequest) -> dict[str, Any]:
     return {
         "current_tenant": membership.tenant,
         "current_membership": membership,
-        "user_memberships": memberships_for_user(request.user),
+        "user_memberships": getattr(request, "user_memberships", None) or memberships_for_user(request.user),
         "nav_items": nav_items,
         "tenant_perms": perms,
     }

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 
 from aerostic.core.logging import user_id_var
 from aerostic.core.tenant_context import tenant_context
-from tenants.selectors import active_membership
+from tenants.selectors import active_membership, memberships_for_user
 
 ACTIVE_TENANT_SESSION_KEY = "active_tenant_id"
 
@@ -26,7 +26,9 @@ class TenantMiddleware:
             return self.get_response(request)
 
         user_id_var.set(user.pk)
-        membership = active_membership(user, request.session.get(ACTIVE_TENANT_SESSION_KEY))
+        memberships = memberships_for_user(user)
+        request.user_memberships = memberships  # type: ignore[attr-defined]  # the workspace switcher's
+        membership = active_membership(user, request.session.get(ACTIVE_TENANT_SESSION_KEY), memberships=memberships)
         if membership is None:
             return self.get_response(request)
         request.tenant = membership.tenant  # type: ignore[attr-defined]

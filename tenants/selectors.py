@@ -22,8 +22,11 @@ def memberships_for_user(user) -> list[Membership]:
         )
 
 
-def active_membership(user, preferred_tenant_id: int | None) -> Membership | None:
-    memberships = memberships_for_user(user)
+def active_membership(
+    user, preferred_tenant_id: int | None, *, memberships: list[Membership] | None = None
+) -> Membership | None:
+    """The preferred tenant's membership, else the first; `memberships` when already read."""
+    memberships = memberships_for_user(user) if memberships is None else memberships
     for membership in memberships:
         if membership.tenant_id == preferred_tenant_id:
             return membership

@@ -226,10 +226,11 @@ def test_the_migrations_and_their_reverses_run_through_the_historical_models(alp
     def stored() -> set[str]:
         with tenant_context(alpha.tenant):
             return {
-                Conversation.objects.get(pk=conversation.pk).customer_index,
-                OutboundMessage.objects.get(pk=message.pk).recipient_index,
-                MessageStatusEvent.objects.get().recipient_index,
-                UserPreferenceEvent.objects.get(pk=preference.pk).customer_index,
+                # one column each: the live models have columns later migrations add
+                Conversation.objects.values_list("customer_index", flat=True).get(pk=conversation.pk),
+                OutboundMessage.objects.values_list("recipient_index", flat=True).get(pk=message.pk),
+                MessageStatusEvent.objects.values_list("recipient_index", flat=True).get(),
+                UserPreferenceEvent.objects.values_list("customer_index", flat=True).get(pk=preference.pk),
             }
 
     assert stored() == {contact.phone_index}

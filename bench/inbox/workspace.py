@@ -114,6 +114,8 @@ def build(conversations: int, messages: int, *, seed: int = 7) -> Workspace:
                 searched = offset == conversations // 2  # the search scenarios' customer: visible to the agent
                 if searched:
                     assignee, name = None, f"Zainab Searchwell {offset}"
+                if pk == big_id:
+                    assignee = agent.pk  # the agent opens it: it must be theirs to see
                 conversation = Conversation(
                     id=pk, tenant_id=tenant.pk, phone_number_id=phone.pk, customer_wa_id=wa_id,
                     customer_index=customer_index(tenant=tenant.pk, wa_id=wa_id), customer_name=name,

@@ -92,6 +92,9 @@ class ConversationPageOutput(serializers.Serializer):
 
 
 class UnreadCountsOutput(serializers.Serializer):
+    """Unresolved conversations with unread messages per view, each counted up to 100 (100 means
+    "100 or more"; the portal shows 99+)."""
+
     mine = serializers.IntegerField()
     unassigned = serializers.IntegerField()
     team = serializers.IntegerField()

@@ -114,6 +114,19 @@ def test_agents_see_their_own_their_teams_and_unassigned_conversations(inbox):
         assert selectors.unread_counts(agent) == {"mine": 1, "unassigned": 2, "team": 1, "all": 4}
 
 
+def test_unread_counts_and_the_badge_stop_at_the_cap(inbox, monkeypatch):
+    """Above the cap the count stops (the page shows 99+): a workspace with a huge backlog costs
+    the navigation no more than one with a hundred."""
+    from inbox import badges
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    monkeypatch.setattr(badges, "COUNT_CAP", 3)
+    with tenant_context(inbox.tenant):
+        admin = Agent.of(inbox.admin)
+        assert selectors.unread_counts(admin) == {"mine": 0, "unassigned": 3, "team": 0, "all": 3}
+        assert badges.attention_count(user_id=inbox.admin.user_id, role=inbox.admin.role) == 3
+
+
 def test_another_workspace_sees_none_of_it(inbox, bravo):
     with tenant_context(inbox.tenant):
         some = Conversation.objects.first()

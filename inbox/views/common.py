@@ -48,6 +48,12 @@ class InboxView(PortalView):
         return self.can(Perm.INBOX_REPLY)
 
 
+def page_size(request: HttpRequest, *, default: int, most: int) -> int:
+    """`?limit=` (an integrator's or the benchmark's page size), within 1 and `most`."""
+    raw = request.GET.get("limit", "")
+    return max(1, min(int(raw), most)) if raw.isdigit() else default
+
+
 def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 

@@ -15,7 +15,7 @@ from aerostic.core.errors import DomainError
 from inbox import selectors, teamwork
 from inbox.models import Conversation
 from inbox.replies import window_open
-from inbox.views.common import InboxView, customer_label, person_name, window_left, workspace_zone
+from inbox.views.common import InboxView, customer_label, page_size, person_name, window_left, workspace_zone
 from inbox.views.composer_forms import composer_context
 from inbox.views.list import STATUS_KIND, list_context
 from inbox.views.poll import poll_state, poll_url
@@ -52,12 +52,13 @@ def timeline_context(
     request: HttpRequest, conversation: Conversation, *, can_reply: bool, before: datetime | None = None
 ) -> dict[str, Any]:
     """A page of the timeline: the latest one, or the one before `before`."""
-    entries = selectors.timeline(conversation, before=before)
+    size = page_size(request, default=selectors.TIMELINE_SIZE, most=selectors.MAX_TIMELINE_SIZE)
+    entries = selectors.timeline(conversation, before=before, limit=size)
     builder = TimelineBuilder(
         conversation, zone=workspace_zone(request), can_reply=can_reply, window_open=window_open(conversation)
     )
     messages = [entry for entry in entries if entry.kind == "message"]
-    earlier = messages[0].at.isoformat() if len(messages) >= selectors.TIMELINE_SIZE else ""
+    earlier = messages[0].at.isoformat() if len(messages) >= size else ""
     return {
         "timeline_rows": builder.rows(entries),
         "earlier": earlier,

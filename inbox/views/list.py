@@ -25,6 +25,7 @@ from inbox.views.common import (
     filters_from,
     filters_query,
     is_filtered,
+    page_size,
     person_name,
     relative_time,
     workspace_zone,
@@ -108,6 +109,10 @@ def tabs(agent: Agent, filters: ListFilters) -> list[dict[str, Any]]:
     ]
 
 
+def list_page_size(request: HttpRequest) -> int:
+    return page_size(request, default=selectors.PAGE_SIZE, most=selectors.MAX_PAGE_SIZE)
+
+
 def list_context(
     request: HttpRequest,
     agent: Agent,
@@ -124,7 +129,9 @@ def list_context(
     cursor = request.GET.get("cursor", "")
     zone = workspace_zone(request)
     try:
-        rows, next_cursor = list_rows(agent, filters, zone=zone, cursor=cursor, selected_id=selected_id)
+        rows, next_cursor = list_rows(
+            agent, filters, zone=zone, cursor=cursor, selected_id=selected_id, limit=list_page_size(request)
+        )
     except DomainError as refused:  # a cursor that is not one of ours
         error, cursor = refused.message, ""
         rows, next_cursor = list_rows(agent, filters, zone=zone, selected_id=selected_id)
@@ -172,6 +179,7 @@ class ListRowsView(InboxView):
                 zone=workspace_zone(request),
                 cursor=request.GET.get("cursor", ""),
                 selected_id=int(selected) if selected.isdigit() else None,
+                limit=list_page_size(request),
             )
         except DomainError as refused:
             return HttpResponse(refused.message, status=400, content_type="text/plain; charset=utf-8")

@@ -1,8 +1,8 @@
 """file_download: a stored file streamed in chunks under WSGI and ASGI alike, never read whole."""
 
-import asyncio
 import io
 
+from asgiref.sync import async_to_sync
 from django.test import AsyncRequestFactory, RequestFactory
 
 from aerostic.core.streaming import FILE_CHUNK_BYTES, file_download
@@ -21,7 +21,7 @@ def test_under_asgi_the_file_is_read_chunk_by_chunk():
     )
     assert response.is_async and int(response["Content-Length"]) == len(DATA)
     assert response["Content-Disposition"] == 'attachment; filename="Invoice 7.pdf"'
-    chunks = asyncio.run(_read(response))
+    chunks = async_to_sync(_read)(response)  # works beside Playwright's running loop
     assert b"".join(chunks) == DATA and max(map(len, chunks)) == FILE_CHUNK_BYTES
 
 
