@@ -13,10 +13,13 @@ from inbox.models import Label, QuickReply
 
 
 def refusal_to_form(form: forms.Form, error: DomainError) -> None:
-    """A service's refusal beside the field it names (inbox.settings_services.SettingInvalid), or
-    above the form."""
-    field = getattr(error, "field", None)
-    form.add_error(field if field in form.fields else None, error.message)
+    """A service's refusal beside each field its `problems` name (inbox.settings_services.SettingInvalid),
+    or above the form."""
+    problems = getattr(error, "problems", None)
+    if not isinstance(problems, dict):
+        problems = {None: error.message}
+    for field, message in problems.items():
+        form.add_error(field if field in form.fields else None, message)
 
 
 class InboxSettingsForm(forms.Form):

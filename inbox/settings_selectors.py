@@ -1,5 +1,6 @@
-"""Reads of the inbox's settings pages: a team and its members, labels in use, quick replies. Every
-query goes through the tenant manager, so another workspace's id is DoesNotExist (a 404)."""
+"""Reads of the inbox's settings, for its settings pages and the REST API: teams and their members,
+labels in use, quick replies. Every query goes through the tenant manager, so another workspace's
+id is DoesNotExist (a 404)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from django.db.models import Count, QuerySet
 
 from inbox import teamwork
 from inbox.models import ConversationLabel, Label, QuickReply, Team, TeamMember
+
+
+def team_list() -> QuerySet[Team]:
+    """The workspace's teams by name, their memberships fetched along."""
+    return Team.objects.prefetch_related("memberships").order_by("name")
 
 
 def team_get(team_id: int) -> Team:

@@ -1,14 +1,16 @@
-"""A workspace's inbox setup, written from its settings pages and the platform console: read
-receipts, teams and their members, labels, quick replies, and an agent's availability.
+"""A workspace's inbox setup, written from its settings pages, the REST API and the platform
+console: read receipts, teams and their members, labels, quick replies, and an agent's availability.
 
 Each change is audited (aerostic.core.audit, in the same transaction; a quick reply's text is
-never put in the audit). Team and label names and quick-reply shortcuts are unique in a workspace:
-a clash is a `SettingInvalid` naming the field, for the form to show beside it.
+never put in the audit). Team and label names and quick-reply shortcuts are unique in a workspace.
+Wrong input is a `SettingInvalid` naming the field (a form shows it beside the field, the API
+answers it as `problems`) and stores nothing.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -16,17 +18,26 @@ from django.db import IntegrityError, transaction
 from accounts.roles import Perm, role_has_perm
 from aerostic.core import audit
 from aerostic.core.errors import DomainError
-from inbox import teamwork
-from inbox.models import AgentStatus, Conversation, InboxSettings, Label, QuickReply, Team, TeamMember
+from inbox import changes, teamwork
+from inbox.models import (
+    AgentStatus,
+    Conversation,
+    ConversationLabel,
+    InboxSettings,
+    Label,
+    QuickReply,
+    Team,
+    TeamMember,
+)
 from tenants.models import Membership
 
 
 class SettingInvalid(DomainError):
-    """Bad input for one field (`field`), said so that the form can show it beside the field."""
+    """Bad input for one field; `problems` maps the field to what is wrong with it."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
-        self.field = field
+        self.problems = {field: message}
 
 
 def _text(value: Any, *, field: str, label: str, max_length: int) -> str:
@@ -40,6 +51,16 @@ def _text(value: Any, *, field: str, label: str, max_length: int) -> str:
 
 def _record(action: str, *, actor: Any, target: Any, request: Any, **metadata: Any) -> None:
     audit.record(action, actor=actor, tenant=target.tenant_id, target=target, request=request, metadata=metadata)
+
+
+def _saved(row: Any, field: str, message: str, **save: Any) -> None:
+    """Saves in a savepoint: a clash with a unique constraint that slipped past the check (two
+    people at the same moment) becomes the same clear error."""
+    try:
+        with transaction.atomic():
+            row.save(**save)
+    except IntegrityError:
+        raise SettingInvalid(field, message) from None
 
 
 # --- inbox settings
@@ -75,21 +96,38 @@ def _team_name(name: Any, *, team: Team | None = None) -> str:
     return name
 
 
-def _saved(row: Any, field: str, message: str, **save: Any) -> None:
-    """Saves in a savepoint: a clash with a unique constraint that slipped past the check (two
-    people at the same moment) becomes the same clear error."""
-    try:
-        with transaction.atomic():
-            row.save(**save)
-    except IntegrityError:
-        raise SettingInvalid(field, message) from None
+def _agents(user_ids: Iterable[int]) -> dict[int, Any]:
+    """The workspace's agents (active members whose role reads the inbox) among these user ids."""
+    memberships = Membership.objects.select_related("user").filter(user_id__in=set(user_ids), user__is_active=True)
+    return {m.user_id: m.user for m in memberships if role_has_perm(m.role, Perm.INBOX_VIEW)}
+
+
+def _team_members(member_ids: Iterable[int]) -> dict[int, Any]:
+    wanted = sorted(set(member_ids))
+    agents = _agents(wanted)
+    strangers = [user_id for user_id in wanted if user_id not in agents]
+    if strangers:
+        listed = ", ".join(str(user_id) for user_id in strangers)
+        raise SettingInvalid("members", f"Not agents of this workspace: {listed}.")
+    return {user_id: agents[user_id] for user_id in wanted}
+
+
+def _member_add(team: Team, user: Any, *, actor: Any, request: Any) -> TeamMember:
+    member, created = TeamMember.objects.get_or_create(team=team, user=user)
+    if created:
+        _record("inbox.team.member_add", actor=actor, target=team, request=request, user_id=user.pk)
+    return member
 
 
 @transaction.atomic
-def team_create(*, name: str, actor: Any, request: Any = None) -> Team:
+def team_create(*, name: str, member_ids: Iterable[int] = (), actor: Any, request: Any = None) -> Team:
+    """A team, with its first members (user ids of the workspace's agents) if given."""
     team = Team(name=_team_name(name))
+    members = _team_members(member_ids)
     _saved(team, "name", f"There is already a team called {team.name!r}.")
     _record("inbox.team.create", actor=actor, target=team, request=request, name=team.name)
+    for user in members.values():
+        _member_add(team, user, actor=actor, request=request)
     return team
 
 
@@ -104,27 +142,39 @@ def team_rename(*, team: Team, name: str, actor: Any, request: Any = None) -> Te
 
 
 @transaction.atomic
+def team_update(
+    *, team: Team, name: str | None = None, member_ids: Iterable[int] | None = None, actor: Any, request: Any = None
+) -> Team:
+    """Renames the team and/or makes `member_ids` its members (None leaves either as it is); each
+    member added or removed is audited as by team_member_add / team_member_remove."""
+    members = _team_members(member_ids) if member_ids is not None else None
+    if name is not None:
+        team_rename(team=team, name=name, actor=actor, request=request)
+    if members is not None:
+        current = set(TeamMember.objects.filter(team=team).values_list("user_id", flat=True))
+        for user_id in sorted(current - members.keys()):
+            team_member_remove(team=team, user_id=user_id, actor=actor, request=request)
+        for user_id, user in members.items():
+            if user_id not in current:
+                _member_add(team, user, actor=actor, request=request)
+    return team
+
+
+@transaction.atomic
 def team_delete(*, team: Team, actor: Any, request: Any = None) -> None:
     """The team's conversations stay where they are, with no team."""
-    conversations = Conversation.objects.filter(team=team).count()
-    _record("inbox.team.delete", actor=actor, target=team, request=request, name=team.name, conversations=conversations)
+    moved = list(Conversation.objects.filter(team=team).values_list("pk", flat=True))
+    _record("inbox.team.delete", actor=actor, target=team, request=request, name=team.name, conversations=len(moved))
     team.delete()
-
-
-def _workspace_agent(user_id: int) -> Any:
-    membership = Membership.objects.select_related("user").filter(user_id=user_id, user__is_active=True).first()
-    if membership is None or not role_has_perm(membership.role, Perm.INBOX_VIEW):
-        raise SettingInvalid("user", "That person is not an agent of this workspace.")
-    return membership.user
+    changes.conversations_changed(team.tenant_id, moved)
 
 
 @transaction.atomic
 def team_member_add(*, team: Team, user_id: int, actor: Any, request: Any = None) -> TeamMember:
-    user = _workspace_agent(user_id)
-    member, created = TeamMember.objects.get_or_create(team=team, user=user)
-    if created:
-        _record("inbox.team.member_add", actor=actor, target=team, request=request, user_id=user.pk)
-    return member
+    user = _agents([user_id]).get(user_id)
+    if user is None:
+        raise SettingInvalid("user", "That person is not an agent of this workspace.")
+    return _member_add(team, user, actor=actor, request=request)
 
 
 @transaction.atomic
@@ -151,6 +201,10 @@ def _label_values(name: Any, color: Any, *, label: Label | None = None) -> tuple
     return name, str(color)
 
 
+def _labelled(label: Label) -> list[int]:
+    return list(ConversationLabel.objects.filter(label=label).values_list("conversation_id", flat=True))
+
+
 @transaction.atomic
 def label_create(*, name: str, color: str = Label.Color.GREY, actor: Any, request: Any = None) -> Label:
     name, color = _label_values(name, color)
@@ -161,25 +215,33 @@ def label_create(*, name: str, color: str = Label.Color.GREY, actor: Any, reques
 
 
 @transaction.atomic
-def label_update(*, label: Label, name: str, color: str, actor: Any, request: Any = None) -> Label:
-    name, color = _label_values(name, color, label=label)
-    changes = {
+def label_update(
+    *, label: Label, name: str | None = None, color: str | None = None, actor: Any, request: Any = None
+) -> Label:
+    """Renames and/or recolours the label (None leaves either as it is)."""
+    name, color = _label_values(
+        label.name if name is None else name, label.color if color is None else color, label=label
+    )
+    changed = {
         field: [getattr(label, field), value]
         for field, value in (("name", name), ("color", color))
         if getattr(label, field) != value
     }
-    if changes:
+    if changed:
         label.name, label.color = name, color
-        _saved(label, "name", f"There is already a label called {name!r}.", update_fields=list(changes))
-        _record("inbox.label.update", actor=actor, target=label, request=request, changes=changes)
+        _saved(label, "name", f"There is already a label called {name!r}.", update_fields=list(changed))
+        _record("inbox.label.update", actor=actor, target=label, request=request, changes=changed)
+        changes.conversations_changed(label.tenant_id, _labelled(label))
     return label
 
 
 @transaction.atomic
 def label_delete(*, label: Label, actor: Any, request: Any = None) -> None:
     """The label comes off every conversation that had it."""
+    labelled = _labelled(label)
     _record("inbox.label.delete", actor=actor, target=label, request=request, name=label.name)
     label.delete()
+    changes.conversations_changed(label.tenant_id, labelled)
 
 
 # --- quick replies
@@ -193,6 +255,10 @@ def quick_reply_may_change(quick_reply: QuickReply, *, user_id: int, role: str) 
     if role_has_perm(role, Perm.SETTINGS_MANAGE):
         return True
     return role_has_perm(role, Perm.INBOX_REPLY) and quick_reply.created_by_id == user_id
+
+
+def _shortcut_taken(shortcut: str) -> str:
+    return f"/{shortcut} is already the shortcut of another quick reply."
 
 
 def _quick_reply_values(
@@ -210,7 +276,7 @@ def _quick_reply_values(
     if quick_reply is not None:
         clash = clash.exclude(pk=quick_reply.pk)
     if clash.exists():
-        raise SettingInvalid("shortcut", f"/{shortcut} is already the shortcut of another quick reply.")
+        raise SettingInvalid("shortcut", _shortcut_taken(shortcut))
     title = _text(title, field="title", label="title", max_length=QuickReply._meta.get_field("title").max_length or 80)
     body = str(body or "").strip()
     max_body = QuickReply._meta.get_field("body").max_length or 4096
@@ -230,7 +296,7 @@ def quick_reply_create(*, shortcut: str, title: str, body: str, actor: Any, requ
         body=body,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    _saved(quick_reply, "shortcut", f"/{shortcut} is already the shortcut of another quick reply.")
+    _saved(quick_reply, "shortcut", _shortcut_taken(shortcut))
     _record(
         "inbox.quick_reply.create", actor=actor, target=quick_reply, request=request, shortcut=shortcut, title=title
     )
@@ -239,9 +305,21 @@ def quick_reply_create(*, shortcut: str, title: str, body: str, actor: Any, requ
 
 @transaction.atomic
 def quick_reply_update(
-    *, quick_reply: QuickReply, shortcut: str, title: str, body: str, actor: Any, request: Any = None
+    *,
+    quick_reply: QuickReply,
+    shortcut: str | None = None,
+    title: str | None = None,
+    body: str | None = None,
+    actor: Any,
+    request: Any = None,
 ) -> QuickReply:
-    shortcut, title, body = _quick_reply_values(shortcut, title, body, quick_reply=quick_reply)
+    """Changes the fields given (None leaves one as it is)."""
+    shortcut, title, body = _quick_reply_values(
+        quick_reply.shortcut if shortcut is None else shortcut,
+        quick_reply.title if title is None else title,
+        quick_reply.body if body is None else body,
+        quick_reply=quick_reply,
+    )
     changed = [
         field
         for field, value in (("shortcut", shortcut), ("title", title), ("body", body))
@@ -250,12 +328,7 @@ def quick_reply_update(
     if changed:
         before = {"shortcut": quick_reply.shortcut, "title": quick_reply.title}
         quick_reply.shortcut, quick_reply.title, quick_reply.body = shortcut, title, body
-        _saved(
-            quick_reply,
-            "shortcut",
-            f"/{shortcut} is already the shortcut of another quick reply.",
-            update_fields=[*changed, "updated_at"],
-        )
+        _saved(quick_reply, "shortcut", _shortcut_taken(shortcut), update_fields=[*changed, "updated_at"])
         _record(
             "inbox.quick_reply.update",
             actor=actor,

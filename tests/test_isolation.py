@@ -28,7 +28,7 @@ from compliance.models import ConsentEvent
 from contacts.importing import import_upload
 from contacts.models import AttributeDefinition, Contact, ContactImport, ContactList, ContactListMember, Segment
 from contacts.services import contact_create, list_create, list_members_add, segment_save
-from inbox import settings_crud
+from inbox import settings_services
 from inbox.inbound import inbound_store
 from inbox.models import (
     AgentStatus,
@@ -406,9 +406,9 @@ def ids(alpha, bravo, connected, settings, tmp_path):
             phone=phone, message=customer_message, profile_name="Asha Alpha"
         ).conversation_id
         actor = alpha.admin.user
-        inbox_team = settings_crud.team_create(name="Alpha support", member_ids=[actor.pk], actor=actor)
-        inbox_label = settings_crud.label_create(name="Alpha VIP", actor=actor)
-        quick_reply = settings_crud.quick_reply_create(shortcut="hours", title="Hours", body="9 to 5", actor=actor)
+        inbox_team = settings_services.team_create(name="Alpha support", member_ids=[actor.pk], actor=actor)
+        inbox_label = settings_services.label_create(name="Alpha VIP", actor=actor)
+        quick_reply = settings_services.quick_reply_create(shortcut="hours", title="Hours", body="9 to 5", actor=actor)
         media_message = _media_message(connected, phone)
     return {
         "campaign": campaign.pk,

@@ -1,5 +1,5 @@
 """/api/v1/inbox/…: the workspace's teams, labels and quick replies (read by every inbox member,
-changed by those who manage the workspace's settings, audited: inbox.settings_crud), the caller's
+changed by those who manage the workspace's settings, audited: inbox.settings_services), the caller's
 availability for round-robin, and the workspace's agents."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.roles import Perm
-from inbox import selectors, settings_crud, teamwork
+from inbox import selectors, settings_selectors, settings_services, teamwork
 from inbox.models import Label, QuickReply, Team
 from inbox.serializers import (
     AgentOutput,
@@ -37,21 +37,21 @@ def _checked(serializer: Any) -> dict[str, Any]:
 
 def _team(team_id: int) -> Team:
     try:
-        return settings_crud.team_get(team_id)
+        return settings_selectors.team_get(team_id)
     except Team.DoesNotExist:
         raise NotFound("There is no such team.") from None
 
 
 def _label(label_id: int) -> Label:
     try:
-        return settings_crud.label_get(label_id)
+        return settings_selectors.label_get(label_id)
     except Label.DoesNotExist:
         raise NotFound("There is no such label.") from None
 
 
 def _quick_reply(quick_reply_id: int) -> QuickReply:
     try:
-        return settings_crud.quick_reply_get(quick_reply_id)
+        return settings_selectors.quick_reply_get(quick_reply_id)
     except QuickReply.DoesNotExist:
         raise NotFound("There is no such quick reply.") from None
 
@@ -61,13 +61,13 @@ class TeamListApi(TenantAPIView):
 
     @extend_schema(responses=TeamOutput(many=True))
     def get(self, request: Request) -> Response:
-        return Response(TeamOutput(settings_crud.teams_with_members(), many=True).data)
+        return Response(TeamOutput(settings_selectors.team_list(), many=True).data)
 
     @extend_schema(request=TeamInput, responses={201: TeamOutput, 400: INVALID})
     def post(self, request: Request) -> Response:
         """`members`: user ids of the workspace's agents."""
         values = _checked(TeamInput(data=request.data))
-        team = settings_crud.team_create(
+        team = settings_services.team_create(
             name=values["name"], member_ids=values.get("members", []), actor=request.user, request=request
         )
         return Response(TeamOutput(team).data, status=201)
@@ -85,7 +85,7 @@ class TeamDetailApi(TenantAPIView):
         """Renames the team and/or replaces its members (the fields given)."""
         team = _team(team_id)
         values = _checked(TeamInput(data=request.data, partial=True))
-        team = settings_crud.team_update(
+        team = settings_services.team_update(
             team=team, name=values.get("name"), member_ids=values.get("members"), actor=request.user, request=request
         )
         return Response(TeamOutput(team).data)
@@ -93,7 +93,7 @@ class TeamDetailApi(TenantAPIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, team_id: int) -> Response:
         """Its conversations stay, without a team."""
-        settings_crud.team_delete(team=_team(team_id), actor=request.user, request=request)
+        settings_services.team_delete(team=_team(team_id), actor=request.user, request=request)
         return Response(status=204)
 
 
@@ -107,7 +107,7 @@ class LabelListApi(TenantAPIView):
     @extend_schema(request=LabelInput, responses={201: LabelOutput, 400: INVALID})
     def post(self, request: Request) -> Response:
         values = _checked(LabelInput(data=request.data))
-        label = settings_crud.label_create(
+        label = settings_services.label_create(
             name=values["name"], color=values.get("color", Label.Color.GREY), actor=request.user, request=request
         )
         return Response(LabelOutput(label).data, status=201)
@@ -124,7 +124,7 @@ class LabelDetailApi(TenantAPIView):
     def patch(self, request: Request, label_id: int) -> Response:
         label = _label(label_id)
         values = _checked(LabelInput(data=request.data, partial=True))
-        label = settings_crud.label_update(
+        label = settings_services.label_update(
             label=label, name=values.get("name"), color=values.get("color"), actor=request.user, request=request
         )
         return Response(LabelOutput(label).data)
@@ -132,7 +132,7 @@ class LabelDetailApi(TenantAPIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, label_id: int) -> Response:
         """Taken off every conversation that had it."""
-        settings_crud.label_delete(label=_label(label_id), actor=request.user, request=request)
+        settings_services.label_delete(label=_label(label_id), actor=request.user, request=request)
         return Response(status=204)
 
 
@@ -141,13 +141,13 @@ class QuickReplyListApi(TenantAPIView):
 
     @extend_schema(responses=QuickReplyOutput(many=True))
     def get(self, request: Request) -> Response:
-        return Response(QuickReplyOutput(settings_crud.quick_replies(), many=True).data)
+        return Response(QuickReplyOutput(settings_selectors.quick_reply_list(), many=True).data)
 
     @extend_schema(request=QuickReplyInput, responses={201: QuickReplyOutput, 400: INVALID})
     def post(self, request: Request) -> Response:
         """`shortcut` is what agents type after a slash (/hours): unique in the workspace."""
         values = _checked(QuickReplyInput(data=request.data))
-        quick_reply = settings_crud.quick_reply_create(**values, actor=request.user, request=request)
+        quick_reply = settings_services.quick_reply_create(**values, actor=request.user, request=request)
         return Response(QuickReplyOutput(quick_reply).data, status=201)
 
 
@@ -162,14 +162,16 @@ class QuickReplyDetailApi(TenantAPIView):
     def patch(self, request: Request, quick_reply_id: int) -> Response:
         quick_reply = _quick_reply(quick_reply_id)
         values = _checked(QuickReplyInput(data=request.data, partial=True))
-        quick_reply = settings_crud.quick_reply_update(
+        quick_reply = settings_services.quick_reply_update(
             quick_reply=quick_reply, **values, actor=request.user, request=request
         )
         return Response(QuickReplyOutput(quick_reply).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, quick_reply_id: int) -> Response:
-        settings_crud.quick_reply_delete(quick_reply=_quick_reply(quick_reply_id), actor=request.user, request=request)
+        settings_services.quick_reply_delete(
+            quick_reply=_quick_reply(quick_reply_id), actor=request.user, request=request
+        )
         return Response(status=204)
 
 

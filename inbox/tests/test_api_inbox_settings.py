@@ -56,7 +56,8 @@ def test_a_team_is_created_renamed_given_members_and_deleted(alpha, bravo, admin
 
     assert admin.delete(f"{TEAMS}{team['id']}/").status_code == 204
     assert _count(alpha, Team) == 0 and _count(alpha, TeamMember) == 0
-    assert [_audited(alpha, f"inbox.team_{what}") for what in ("create", "update", "delete")] == [1, 2, 1]
+    audited = ("create", "rename", "member_add", "member_remove", "delete")
+    assert [_audited(alpha, f"inbox.team.{what}") for what in audited] == [1, 1, 2, 0, 1]
 
 
 def test_deleting_a_team_keeps_its_conversations(alpha, admin):
@@ -88,7 +89,7 @@ def test_a_wrong_team_is_a_400_naming_the_field_and_stores_nothing(alpha, admin,
     assert response.status_code == 400
     answer = response.json()
     assert field in answer or field in [problem["where"] for problem in answer.get("problems", [])]
-    assert _count(alpha, Team) == 0 and _audited(alpha, "inbox.team_create") == 0
+    assert _count(alpha, Team) == 0 and _audited(alpha, "inbox.team.create") == 0
 
 
 def test_team_members_are_agents_of_this_workspace_only(alpha, bravo, admin):
@@ -105,7 +106,7 @@ def test_team_members_are_agents_of_this_workspace_only(alpha, bravo, admin):
 def test_a_team_name_is_unique_in_the_workspace(alpha, bravo, admin, api_client_for):
     assert admin.post(TEAMS, {"name": "Support"}, format="json").status_code == 201
     taken = admin.post(TEAMS, {"name": "Support"}, format="json")
-    assert taken.status_code == 400 and "already exists" in taken.json()["detail"]
+    assert taken.status_code == 400 and "There is already a team called" in taken.json()["detail"]
     assert api_client_for(bravo.admin).post(TEAMS, {"name": "Support"}, format="json").status_code == 201
     other = admin.post(TEAMS, {"name": "Billing"}, format="json").json()
     assert admin.patch(f"{TEAMS}{other['id']}/", {"name": "Support"}, format="json").status_code == 400
@@ -131,7 +132,7 @@ def test_a_label_is_created_changed_and_deleted_from_its_conversations(alpha, ad
     assert admin.delete(f"{LABELS}{label['id']}/").status_code == 204
 
     assert _count(alpha, Label) == 1 and _count(alpha, ConversationLabel) == 0
-    assert [_audited(alpha, f"inbox.label_{what}") for what in ("create", "update", "delete")] == [2, 1, 1]
+    assert [_audited(alpha, f"inbox.label.{what}") for what in ("create", "update", "delete")] == [2, 1, 1]
 
 
 @pytest.mark.parametrize(
@@ -163,7 +164,7 @@ def test_a_quick_reply_is_created_changed_and_deleted(alpha, admin, agent):
 
     assert admin.delete(f"{QUICK}{quick['id']}/").status_code == 204
     assert _count(alpha, QuickReply) == 0
-    assert [_audited(alpha, f"inbox.quick_reply_{what}") for what in ("create", "update", "delete")] == [1, 1, 1]
+    assert [_audited(alpha, f"inbox.quick_reply.{what}") for what in ("create", "update", "delete")] == [1, 1, 1]
 
 
 def test_a_taken_shortcut_is_a_400_with_a_message(alpha, admin):
@@ -176,7 +177,7 @@ def test_a_taken_shortcut_is_a_400_with_a_message(alpha, admin):
     for response in (taken, renamed):
         assert response.status_code == 400
         assert response.json()["problems"] == [
-            {"where": "shortcut", "message": "The shortcut /hours is taken: choose another."}
+            {"where": "shortcut", "message": "/hours is already the shortcut of another quick reply."}
         ]
     assert admin.get(f"{QUICK}{first['id']}/").json()["title"] == "Hours"
     assert _count(alpha, QuickReply) == 2

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from aerostic.core.models import AuditEvent
 from aerostic.core.tenant_context import platform_context, tenant_context
-from inbox import settings_crud
+from inbox import settings_services
 from inbox.models import (
     AgentStatus,
     Conversation,
@@ -82,9 +82,9 @@ def alpha_inbox(alpha) -> Alpha:
     conversation = customer_writes(phone, name="Asha Alpha")
     actor = alpha.admin.user
     with tenant_context(alpha.tenant):
-        team = settings_crud.team_create(name="Alpha support", member_ids=[alpha.admin.user.pk], actor=actor)
-        label = settings_crud.label_create(name="Alpha VIP", actor=actor)
-        quick_reply = settings_crud.quick_reply_create(shortcut="hours", title="Hours", body="9 to 5.", actor=actor)
+        team = settings_services.team_create(name="Alpha support", member_ids=[alpha.admin.user.pk], actor=actor)
+        label = settings_services.label_create(name="Alpha VIP", actor=actor)
+        quick_reply = settings_services.quick_reply_create(shortcut="hours", title="Hours", body="9 to 5.", actor=actor)
         failed = OutboundMessageFactory(phone_number=phone, recipient=CUSTOMER, state="failed", origin="inbox")
         Conversation.objects.filter(pk=conversation.pk).update(assignee=actor, team=team)
         ConversationLabel.objects.create(tenant=alpha.tenant, conversation=conversation, label=label)
