@@ -19,6 +19,7 @@ from aerostic.core.config import (
     env_url,
     production_email_url,
     refuse_public_hosts_in_development,
+    replica_database,
     require_in_production,
     s3_media_storage,
 )
@@ -210,28 +211,17 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if env_bool("DB_POOL", False):
-    # The ASGI web tier (aerostic/asgi.py turns this on) runs each request's database work in a new
-    # thread: a persistent connection per thread stays open until it is garbage-collected, and a
-    # burst of API calls used up every Postgres slot ("remaining connection slots are reserved").
-    # Django's answer under ASGI: no persistent connections, psycopg's pool per process instead.
+    # ASGI (aerostic/asgi.py turns this on) runs each request in a new thread, whose persistent
+    # connection lingered and used up Postgres's slots: Django's answer is a pool per process.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": env_int("DB_POOL_MAX_SIZE", 8, minimum=1),
         "timeout": 10,  # seconds a request waits for a free connection before it fails (a 500)
     }
-# An optional read replica for the inbox's list, search and counts (aerostic.core.dbrouting); never
-# written to. The same role (subject to RLS) and options as the primary; in tests, the primary.
+# An optional read replica for the inbox's list, search and counts (aerostic.core.dbrouting).
 if env_str("DATABASE_REPLICA_URL"):
-    DATABASES["replica"] = {
-        **DATABASES["default"],
-        **environ.Env.db_url_config(
-            env_url("DATABASE_REPLICA_URL", schemes=("postgres", "postgresql", "pgsql"), hint="")
-        ),
-        "ENGINE": "django.db.backends.postgresql",
-        "ATOMIC_REQUESTS": False,
-        "TEST": {"MIRROR": "default"},
-    }
+    DATABASES["replica"] = replica_database(DATABASES["default"])
 DATABASE_ROUTERS = ["aerostic.core.dbrouting.PrimaryUnlessAskedRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -376,8 +366,7 @@ STORAGES: dict[str, dict[str, Any]] = {
 }
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
 
-# --- Media files (inbox attachments). Private: served only by inbox:media after the workspace and
-# conversation checks, never by a public /media/ route (no MEDIA_URL is routed) nor by signed URLs.
+# --- Media (inbox attachments): private, streamed only by inbox:media after its checks (no MEDIA_URL).
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / ".data" / "media")))
 if env_choice("MEDIA_STORAGE", ["filesystem", "s3"], "filesystem") == "s3":
     STORAGES["default"] = s3_media_storage()

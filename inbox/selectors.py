@@ -117,7 +117,11 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 def _search(conversations: QuerySet[Conversation], query: str) -> QuerySet[Conversation]:
     """A full number (found by its blind index), else words that start customers' names or that
-    appear in messages (message texts are kept within the workspace's retention only)."""
+    appear in messages (message texts are kept within the workspace's retention only).
+
+    The words are matched by scanning the workspace's rows: under row-level security Postgres may
+    not use an index for `@@` (not a leakproof operator), so a full-text index would only slow
+    writes. An index it may use (keyed word hashes compared with `=`) is still to come."""
 
     if sum(ch.isdigit() for ch in query) >= 6:
         index = index_for_search(query, tenant=require_tenant_id(), default_country=default_country())

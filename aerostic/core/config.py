@@ -177,3 +177,18 @@ def s3_media_storage() -> dict[str, Any]:
             "file_overwrite": False,
         },
     }
+
+
+def replica_database(primary: dict[str, Any]) -> dict[str, Any]:
+    """settings.DATABASES["replica"] from DATABASE_REPLICA_URL: never written to (the router), the
+    same role (subject to RLS) and options as the primary; in tests, a mirror of the primary."""
+    import environ
+
+    url = env_url("DATABASE_REPLICA_URL", schemes=("postgres", "postgresql", "pgsql"))
+    return {
+        **primary,
+        **environ.Env.db_url_config(url),
+        "ENGINE": "django.db.backends.postgresql",
+        "ATOMIC_REQUESTS": False,
+        "TEST": {"MIRROR": "default"},
+    }
