@@ -272,7 +272,7 @@ class TimelineEntry:
     item: Any
 
 
-TIMELINE_SIZE = 50
+TIMELINE_SIZE = 30  # a page of the timeline, as Chatwoot and WhatsApp Web open one: older ones load on demand
 MAX_TIMELINE_SIZE = 500
 _IN_FLIGHT = (
     OutboundMessage.State.QUEUED,

@@ -330,7 +330,7 @@ def test_opening_marks_read_and_older_messages_load_with_before(alpha, login_cli
         number,
         *[
             inbound(ASHA, f"wamid.m{n}", at=start + timedelta(minutes=n), text={"body": f"Message {n}"})
-            for n in range(60)
+            for n in range(40)
         ],
     )
     conversation = conversation_of(alpha.tenant, number)
@@ -340,7 +340,7 @@ def test_opening_marks_read_and_older_messages_load_with_before(alpha, login_cli
 
     with tenant_context(alpha.tenant):
         assert Conversation.objects.get(pk=conversation.pk).unread_count == 0
-    assert "Message 59" in html and "Message 10" in html and "Message 9<" not in html
+    assert "Message 39" in html and "Message 10" in html and "Message 9<" not in html
     before = re.search(r'hx-get="/inbox/\d+/timeline/\?before=([^"]+)"', html).group(1)
     older = client.get(f"/inbox/{conversation.pk}/timeline/?before={before}", HTTP_HX_REQUEST="true").content.decode()
     assert "Message 9<" in older and "Message 0<" in older and "Message 10<" not in older

@@ -20,6 +20,7 @@ from inbox.views.composer_forms import composer_context
 from inbox.views.list import STATUS_KIND, list_context
 from inbox.views.poll import poll_state, poll_url
 from inbox.views.timeline import TimelineBuilder
+from whatsapp.models import OutboundMessage
 
 
 def parse_before(raw: str) -> datetime | None:
@@ -48,6 +49,9 @@ def head_context(conversation: Conversation) -> dict[str, Any]:
     }
 
 
+MOVING = (OutboundMessage.State.QUEUED, OutboundMessage.State.SENDING)
+
+
 def timeline_context(
     request: HttpRequest, conversation: Conversation, *, can_reply: bool, before: datetime | None = None
 ) -> dict[str, Any]:
@@ -61,6 +65,10 @@ def timeline_context(
     earlier = messages[0].at.isoformat() if len(messages) >= size else ""
     return {
         "timeline_rows": builder.rows(entries),
+        # the latest page holds every send still on its way (selectors.in_flight's question)
+        "sends_moving": None
+        if before is not None
+        else any(entry.kind == "outbound" and entry.item.state in MOVING for entry in entries),
         "earlier": earlier,
         "older_page": before is not None,
         "conversation": conversation,
@@ -89,7 +97,9 @@ def conversation_page(
     context.update(
         typists=state["typists"],
         alert=alert,
-        poll_url=poll_url(filters_qs=context["filters_qs"], state=state, conversation=conversation),
+        poll_url=poll_url(
+            filters_qs=context["filters_qs"], state=state, conversation=conversation, in_flight=context["sends_moving"]
+        ),
     )
     return render(request, "inbox/inbox.html", context, status=status)
 

@@ -27,13 +27,16 @@ def poll_state(request: HttpRequest, conversation_id: int | None) -> dict[str, A
     return {"token": versions.token, "typists": typists}
 
 
-def poll_url(*, filters_qs: str, state: dict[str, Any], conversation: Conversation | None) -> str:
-    """The changes endpoint as the page polls it next."""
+def poll_url(
+    *, filters_qs: str, state: dict[str, Any], conversation: Conversation | None, in_flight: bool | None = None
+) -> str:
+    """The changes endpoint as the page polls it next (`in_flight` when the caller already knows
+    whether a send is on its way, saving the query)."""
     params: dict[str, Any] = {"token": state["token"]}
     if conversation is not None:
         params["conversation"] = conversation.pk
         params["typing"] = typing_signature(state["typists"])
-        if selectors.in_flight(conversation):
+        if selectors.in_flight(conversation) if in_flight is None else in_flight:
             params["inflight"] = "1"
     query = urlencode({key: value for key, value in params.items() if value != ""})
     return reverse("inbox:changes") + "?" + (f"{filters_qs}&" if filters_qs else "") + query
