@@ -196,3 +196,17 @@ def test_reindex_command_rebuilds_the_workspaces_terms(phone, alpha):
         assert _terms(conversation.pk) == expected
         assert _found(alpha, "lost ida") == set()  # a name word and a message word are two searches
         assert _found(alpha, "lost words") == {"Ida Ko"}
+
+
+def test_a_media_caption_is_searchable(phone, alpha):
+    at = str(int((timezone.now() - timedelta(minutes=1)).timestamp()))
+    image = {
+        "from": "16505590061",
+        "id": "wamid.img1",
+        "timestamp": at,
+        "type": "image",
+        "image": {"id": "media.1", "mime_type": "image/jpeg", "caption": "Broken hinge"},
+    }
+    with tenant_context(alpha.tenant):
+        inbound_store_many(phone=phone, items=[InboundItem(image, "Uma Pi")])
+        assert _found(alpha, "hinge") == {"Uma Pi"}
