@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from aerostic.core.sqlrows import bound_cursor, insert_rows
 from aerostic.core.values import digits
@@ -18,6 +19,7 @@ from inbox import changes
 from inbox.conversations import SERVICE_WINDOW, conversations_for_many, refuse_another_tenant
 from inbox.models import Conversation, ConversationEvent, Message
 from inbox.rows import claim_wamids, new_message, when
+from inbox.search_terms import message_pairs, name_pairs, names_forget, search_terms_record
 from whatsapp.fanout import InboundItem
 
 if TYPE_CHECKING:
@@ -86,6 +88,13 @@ def inbound_store_many(*, phone: PhoneNumber, items: list[InboundItem]) -> list[
                 for index, c in customers.items()
             },
         )
+        # New conversations (no message yet) and those the call renames: their names are indexed
+        # (a former name's prefixes go).
+        renamed = [
+            (conversations[index], conversations[index].customer_name)
+            for index, c in customers.items()
+            if conversations[index].last_message_at is None or (c.name and c.name != conversations[index].customer_name)
+        ]
         claimed = claim_wamids(phone.tenant_id, claims)
         stored: list[Message | None] = []
         for index, item, at in zip(indexes, items, times, strict=True):
@@ -112,6 +121,8 @@ def inbound_store_many(*, phone: PhoneNumber, items: list[InboundItem]) -> list[
             insert_rows(Message, rows)
             _senders_link(customers, indexes, items, stored)
         _conversations_seen(conversations, customers)
+        names_forget([(conversation, old) for conversation, old in renamed if old != conversation.customer_name])
+        search_terms_record(message_pairs(rows) + name_pairs([c for c, _ in renamed], timezone.now()))
     return stored
 
 

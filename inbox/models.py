@@ -348,3 +348,21 @@ class MediaFile(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.media_id} ({self.mime_type})"
+
+
+class SearchTerm(TenantScopedModel):
+    """A word of a conversation's messages or a prefix of its customer's name, as a keyed hash
+    (inbox.search_terms): the search index. Postgres may use an index for `=` on a bigint under
+    row-level security (a leakproof operator), never for full-text `@@`. `seen_at`: when the word
+    was last written (retention deletes the terms older than its cutoff)."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    term = models.BigIntegerField()
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["conversation", "term"], name="search_term_once")]
+        indexes = [models.Index(fields=["tenant", "term"], name="search_term_by_term")]
+
+    def __str__(self) -> str:
+        return f"{self.term} in {self.conversation_id}"

@@ -17,6 +17,7 @@ from inbox import changes
 from inbox.conversations import conversation_for, conversations_for_many, refuse_another_tenant
 from inbox.models import Conversation, Message
 from inbox.rows import claim_wamids, new_message, when
+from inbox.search_terms import message_pairs, search_terms_record
 from inbox.statuses import apply_waiting_statuses_many
 from whatsapp.fanout import SentItem
 
@@ -44,6 +45,7 @@ def _store(*, conversation: Conversation, direction: str, message: dict[str, Any
         # A batch of one, applied to the row before it is inserted (as outbound_store_many does).
         apply_waiting_statuses_many([stored])
     stored.save(force_insert=True)
+    search_terms_record(message_pairs([stored]))
     return stored
 
 
@@ -122,6 +124,7 @@ def outbound_store_many(*, phone: PhoneNumber, items: list[SentItem]) -> int:
             if category:  # after the statuses, as in outbound_store: the category we sent wins over Meta's
                 row.pricing_category = category
         insert_rows(Message, rows)
+        search_terms_record(message_pairs(rows))
         touched = {row.conversation_id for row in rows}
         Conversation.objects.filter(pk__in=touched).update(last_message_at=created_at)
         changes.conversations_changed(phone.tenant_id, touched)

@@ -5,7 +5,7 @@ InboxConfig.ready(): compliance sits below the inbox and never names it).
 An erase keeps every message row with its type, direction, status, timestamps and pricing, so
 billing totals and delivery statistics still add up; bodies, payloads (texts, captions, media ids,
 contact cards, locations, replies), the media files kept of them, the conversations' WhatsApp id,
-name and index, and status events' recipient index go.
+name and index, status events' recipient index and the search index of their words (inbox.search_terms) go.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from django.db.models import Q, Value
 from compliance.privacy import ErasedPerson, PersonalDataExport
 from contacts.models import Contact
 from inbox.media import MEDIA_KINDS, files_delete_on_commit
-from inbox.models import Conversation, ConversationEvent, MediaFile, Message, MessageStatusEvent
+from inbox.models import Conversation, ConversationEvent, MediaFile, Message, MessageStatusEvent, SearchTerm
+from inbox.search_terms import search_terms_expire
 
 # An erased conversation's customer_index: unique (the one-conversation-per-customer rule still
 # holds), not derived from anything, so it links to no one.
@@ -90,6 +91,8 @@ def conversations_erase(*, person: ErasedPerson) -> dict[str, int]:
             customer_user_id="",
             customer_name="",
         )
+    # The search index of their words and name goes with them.
+    SearchTerm.objects.filter(conversation_id__in=conversation_ids).delete()
     # Agents' notes may quote the person: their text goes with the messages'.
     ConversationEvent.objects.filter(conversation_id__in=conversation_ids, kind=ConversationEvent.Kind.NOTE).update(
         body=""
@@ -101,6 +104,8 @@ def conversations_erase(*, person: ErasedPerson) -> dict[str, int]:
 def messages_expire(*, tenant_id: int, before: datetime) -> int:
     """Clears bodies and media references of the workspace's messages created before `before`
     (message retention). Returns how many rows changed."""
+    # The words of those messages leave the search index (names are indexed again).
+    search_terms_expire(tenant_id=tenant_id, before=before)
     # created_at is the partition key: whole months past the cutoff are pruned from the plan.
     return _redact_messages(tenant_id=tenant_id, reason="retention", condition="created_at < %s", params=[before])
 

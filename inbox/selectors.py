@@ -32,9 +32,11 @@ from inbox.models import (
     Label,
     MediaFile,
     Message,
+    SearchTerm,
     Team,
     TeamMember,
 )
+from inbox.search_terms import query_hashes
 from whatsapp.models import OutboundMessage
 
 PAGE_SIZE = 25
@@ -116,35 +118,32 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def _search(conversations: QuerySet[Conversation], query: str) -> QuerySet[Conversation]:
-    """A full number (found by its blind index), else words that start customers' names or that
-    appear in messages (message texts are kept within the workspace's retention only).
+    """A full number (found by its blind index), else the conversations whose customer's name has
+    words starting with every searched word, with those having every searched word in their
+    messages (message words are kept within the workspace's retention only).
 
-    The words are matched by scanning the workspace's rows: under row-level security Postgres may
-    not use an index for `@@` (not a leakproof operator), so a full-text index would only slow
-    writes. An index it may use (keyed word hashes compared with `=`) is still to come."""
+    Words are found through their keyed hashes (inbox.search_terms): `=` on a bigint is leakproof,
+    so Postgres uses the (tenant, term) index under row-level security, as it may not for `@@`."""
 
+    tenant = require_tenant_id()
     if sum(ch.isdigit() for ch in query) >= 6:
-        index = index_for_search(query, tenant=require_tenant_id(), default_country=default_country())
+        index = index_for_search(query, tenant=tenant, default_country=default_country())
         if index:
             return conversations.filter(customer_index=index)
-    words = [word for word in "".join(ch if ch.isalnum() else " " for ch in query).split() if word][:8]
-    if not words:
+    ids: set[int] = set()
+    for kind in ("name", "word"):
+        hashes = query_hashes(query, tenant=tenant, kind=kind)
+        if hashes:
+            ids.update(
+                SearchTerm.objects.using(conversations.db)
+                .filter(term__in=sorted(hashes))
+                .values("conversation_id")
+                .annotate(n=Count("term", distinct=True))
+                .filter(n=len(hashes))
+                .values_list("conversation_id", flat=True)
+            )
+    if not ids:
         return conversations.none()
-    prefix = " & ".join(f"{word}:*" for word in words)
-    exact = " & ".join(words)
-    by_name = conversations.extra(  # noqa: S610 - the words are bound, never interpolated
-        where=["to_tsvector('simple', customer_name) @@ to_tsquery('simple', %s)"], params=[prefix]
-    )
-    in_messages = (
-        Message.objects.extra(  # noqa: S610
-            where=["to_tsvector('simple', body) @@ to_tsquery('simple', %s)"], params=[exact]
-        )
-        .values_list("conversation_id", flat=True)
-        .distinct()
-    )
-    if conversations.db != "default":
-        in_messages = in_messages.using(conversations.db)
-    ids = set(by_name.values_list("pk", flat=True)) | set(in_messages)
     return conversations.filter(pk__in=ids)
 
 

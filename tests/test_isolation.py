@@ -39,6 +39,7 @@ from inbox.models import (
     Label,
     Message,
     QuickReply,
+    SearchTerm,
     Team,
     TeamMember,
 )
@@ -515,6 +516,7 @@ def _inbox_snapshot(tenant: Tenant) -> list:
             sorted(QuickReply.all_tenants.filter(tenant=tenant).values_list("pk", "shortcut", "title", "body")),
             sorted(InboxSettings.all_tenants.filter(tenant=tenant).values_list("send_read_receipts", flat=True)),
             sorted(AgentStatus.all_tenants.filter(tenant=tenant).values_list("user_id", "available")),
+            sorted(SearchTerm.all_tenants.filter(tenant=tenant).values_list("conversation_id", "term", "seen_at")),
         ]
 
 

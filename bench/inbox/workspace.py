@@ -66,6 +66,7 @@ def build(conversations: int, messages: int, *, seed: int = 7) -> Workspace:
     from contacts.phones import customer_index
     from inbox.models import Conversation, ConversationLabel, Label, Message, MessageKey, Team, TeamMember
     from inbox.partitions import message_partitions_ensure
+    from inbox.search_terms import message_pairs, name_pairs, search_terms_record
     from tenants.models import Membership, Tenant
     from whatsapp.models import PhoneNumber, WhatsAppAccount
 
@@ -164,6 +165,8 @@ def build(conversations: int, messages: int, *, seed: int = 7) -> Workspace:
                 for start in range(0, len(message_rows), CHUNK):
                     insert_rows(Message, message_rows[start : start + CHUNK])
                 MessageKey.objects.bulk_create(key_rows, batch_size=CHUNK)
+                # The search index the stores write (inbox.search_terms), in batches of CHUNK.
+                search_terms_record(name_pairs(rows, now) + message_pairs(message_rows))
             print(
                 f"  {chunk_start + len(rows):>7} conversations, {written:>8} messages"
                 f" ({time.monotonic() - started:.0f} s)",
@@ -175,6 +178,7 @@ def build(conversations: int, messages: int, *, seed: int = 7) -> Workspace:
         cursor.execute("ANALYZE inbox_conversation")
         cursor.execute("ANALYZE inbox_message")
         cursor.execute("ANALYZE inbox_conversationlabel")
+        cursor.execute("ANALYZE inbox_searchterm")
     return Workspace(
         tenant=tenant, agent=agent, admin=admin, phone=phone, team=team, label=labels[0],
         big_conversation_id=big_id, search_number=search_number, search_name=search_name,

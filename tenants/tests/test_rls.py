@@ -107,6 +107,7 @@ def test_there_are_tenant_scoped_models_to_check():
         "tenants.Membership",
         "tenants.Invitation",
         "core.AuditEvent",
+        "inbox.SearchTerm",
     }
 
 
