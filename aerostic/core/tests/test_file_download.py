@@ -1,8 +1,9 @@
 """file_download: a stored file streamed in chunks under WSGI and ASGI alike, never read whole."""
 
+import asyncio
 import io
+from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import async_to_sync
 from django.test import AsyncRequestFactory, RequestFactory
 
 from aerostic.core.streaming import FILE_CHUNK_BYTES, file_download
@@ -21,7 +22,9 @@ def test_under_asgi_the_file_is_read_chunk_by_chunk():
     )
     assert response.is_async and int(response["Content-Length"]) == len(DATA)
     assert response["Content-Disposition"] == 'attachment; filename="Invoice 7.pdf"'
-    chunks = async_to_sync(_read)(response)  # works beside Playwright's running loop
+    # A thread of its own: the browser tests' Playwright keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        chunks = pool.submit(asyncio.run, _read(response)).result()
     assert b"".join(chunks) == DATA and max(map(len, chunks)) == FILE_CHUNK_BYTES
 
 
