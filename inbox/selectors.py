@@ -331,12 +331,15 @@ def quoted_messages(entries: list[TimelineEntry]) -> dict[str, Message]:
     return {message.wamid: message for message in Message.objects.filter(wamid__in=wamids).defer("sealed_payload")}
 
 
+MOVING = (OutboundMessage.State.QUEUED, OutboundMessage.State.SENDING)  # a send still on its way
+
+
 def in_flight(conversation: Conversation) -> bool:
     """Sends of this conversation still moving (the page keeps polling their state)."""
     return OutboundMessage.objects.filter(
         phone_number_id=conversation.phone_number_id,
         recipient_index=conversation.customer_index,
-        state__in=(OutboundMessage.State.QUEUED, OutboundMessage.State.SENDING),
+        state__in=MOVING,
     ).exists()
 
 

@@ -20,7 +20,6 @@ from inbox.views.composer_forms import composer_context
 from inbox.views.list import STATUS_KIND, list_context
 from inbox.views.poll import poll_state, poll_url
 from inbox.views.timeline import TimelineBuilder
-from whatsapp.models import OutboundMessage
 
 
 def parse_before(raw: str) -> datetime | None:
@@ -49,9 +48,6 @@ def head_context(conversation: Conversation) -> dict[str, Any]:
     }
 
 
-MOVING = (OutboundMessage.State.QUEUED, OutboundMessage.State.SENDING)
-
-
 def timeline_context(
     request: HttpRequest, conversation: Conversation, *, can_reply: bool, before: datetime | None = None
 ) -> dict[str, Any]:
@@ -68,7 +64,7 @@ def timeline_context(
         # the latest page holds every send still on its way (selectors.in_flight's question)
         "sends_moving": None
         if before is not None
-        else any(entry.kind == "outbound" and entry.item.state in MOVING for entry in entries),
+        else any(entry.kind == "outbound" and entry.item.state in selectors.MOVING for entry in entries),
         "earlier": earlier,
         "older_page": before is not None,
         "conversation": conversation,
