@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from aerostic.core.crypto import blind_index
 from aerostic.core.sqlrows import bound_cursor
-from inbox.models import Conversation, SearchTerm
+from inbox.models import Conversation
 
 Kind = Literal["word", "name"]
 _PURPOSES: dict[str, str] = {"word": "inbox-search-word", "name": "inbox-search-name-prefix"}
@@ -90,10 +90,18 @@ def name_pairs(conversations: Iterable[Any], at: datetime) -> list[tuple[int, in
     ]
 
 
+_RECORD = (
+    "INSERT INTO inbox_searchterm (tenant_id, conversation_id, term, seen_at)"
+    " SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[])"
+    " ON CONFLICT (conversation_id, term) DO UPDATE SET seen_at = GREATEST(inbox_searchterm.seen_at, EXCLUDED.seen_at)"
+)
+
+
 def search_terms_record(pairs: Iterable[tuple[int, int, int, datetime]]) -> int:
-    """Writes the terms: one INSERT … ON CONFLICT DO UPDATE per BATCH_SIZE distinct (conversation,
-    term) pairs, the newest `seen_at` of each kept. Returns how many pairs were written. Runs in the
-    caller's transaction and tenant context."""
+    """Writes the terms: one INSERT … ON CONFLICT per BATCH_SIZE distinct (conversation, term)
+    pairs, each keeping its newest `seen_at` (an older message synced from the phone's history
+    never moves it back). Returns how many pairs were written. Runs in the caller's transaction
+    and tenant context; plain SQL, so data migrations write through it too."""
     newest: dict[tuple[int, int], tuple[int, datetime]] = {}
     for tenant_id, conversation_id, term, seen_at in pairs:
         key = (conversation_id, term)
@@ -101,16 +109,12 @@ def search_terms_record(pairs: Iterable[tuple[int, int, int, datetime]]) -> int:
             newest[key] = (tenant_id, seen_at)
     # Sorted: concurrent writers take the rows' locks in one order.
     rows = [
-        SearchTerm(tenant_id=tenant_id, conversation_id=conversation_id, term=term, seen_at=seen_at)
+        (tenant_id, conversation_id, term, seen_at)
         for (conversation_id, term), (tenant_id, seen_at) in sorted(newest.items())
     ]
-    for start in range(0, len(rows), BATCH_SIZE):
-        SearchTerm.objects.bulk_create(
-            rows[start : start + BATCH_SIZE],
-            update_conflicts=True,
-            unique_fields=["conversation", "term"],
-            update_fields=["seen_at"],
-        )
+    with bound_cursor() as cursor:
+        for start in range(0, len(rows), BATCH_SIZE):
+            cursor.execute(_RECORD, [list(column) for column in zip(*rows[start : start + BATCH_SIZE], strict=True)])
     return len(rows)
 
 

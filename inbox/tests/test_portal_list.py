@@ -158,6 +158,8 @@ def test_a_cursor_or_filter_that_is_not_ours_is_a_400_with_the_default_list(alph
         assert 'class="alert alert-error"' in response.content.decode()
         assert len(_rows(response.content.decode())) == 2
     assert client.get("/inbox/rows/?cursor=bad").status_code == 400
+    # The page size asked for is kept for the first page shown instead.
+    assert len(_rows(client.get("/inbox/?cursor=not-a-cursor&limit=1").content.decode())) == 1
 
 
 def test_the_list_page_reads_as_many_queries_for_25_rows_as_for_5(alpha, login_client, number):

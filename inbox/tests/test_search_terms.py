@@ -210,3 +210,41 @@ def test_a_media_caption_is_searchable(phone, alpha):
     with tenant_context(alpha.tenant):
         inbound_store_many(phone=phone, items=[InboundItem(image, "Uma Pi")])
         assert _found(alpha, "hinge") == {"Uma Pi"}
+
+
+def test_the_backfill_migration_indexes_what_was_stored_before_the_index(phone, alpha, bravo):
+    """0011 runs the rebuild for every workspace through the historical models."""
+    import importlib
+
+    from django.db.migrations.executor import MigrationExecutor
+
+    backfill = importlib.import_module("inbox.migrations.0011_search_terms_backfill").backfill
+    with tenant_context(alpha.tenant):
+        inbound_store_many(phone=phone, items=[InboundItem(_text("16505590071", "wamid.m1", "old parcel"), "Ola Po")])
+        conversation = Conversation.objects.get()
+        expected = _terms(conversation.pk)
+        SearchTerm.objects.all().delete()
+    state = MigrationExecutor(connection).loader.project_state(("inbox", "0011_search_terms_backfill"))
+    backfill(state.apps, None)
+    backfill(state.apps, None)  # again: the same terms
+    with tenant_context(alpha.tenant):
+        assert _terms(conversation.pk) == expected
+        assert _found(alpha, "parcel") == {"Ola Po"}
+    with tenant_context(bravo.tenant):
+        assert SearchTerm.objects.count() == 0
+
+
+def test_an_older_message_never_moves_a_words_last_seen_back(phone, alpha):
+    """History synced from the phone arrives after newer messages: retention keeps the newest time."""
+    now = timezone.now()
+    recent = _text("16505590081", "wamid.h2", "parcel")
+    older = {
+        **_text("16505590081", "wamid.h1", "parcel"),
+        "timestamp": str(int((now - timedelta(days=40)).timestamp())),
+    }
+    with tenant_context(alpha.tenant):
+        inbound_store_many(phone=phone, items=[InboundItem(recent, "Hal Ng")])
+        inbound_store_many(phone=phone, items=[InboundItem(older, "Hal Ng")])
+        hashes = query_hashes("parcel", tenant=alpha.tenant.pk, kind="word")
+        seen = SearchTerm.objects.get(term__in=sorted(hashes)).seen_at
+        assert seen > now - timedelta(days=1)

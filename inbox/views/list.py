@@ -128,13 +128,12 @@ def list_context(
         filters, error = DEFAULT_FILTERS, refused.message
     cursor = request.GET.get("cursor", "")
     zone = workspace_zone(request)
+    limit = list_page_size(request)
     try:
-        rows, next_cursor = list_rows(
-            agent, filters, zone=zone, cursor=cursor, selected_id=selected_id, limit=list_page_size(request)
-        )
+        rows, next_cursor = list_rows(agent, filters, zone=zone, cursor=cursor, selected_id=selected_id, limit=limit)
     except DomainError as refused:  # a cursor that is not one of ours
         error, cursor = refused.message, ""
-        rows, next_cursor = list_rows(agent, filters, zone=zone, selected_id=selected_id)
+        rows, next_cursor = list_rows(agent, filters, zone=zone, selected_id=selected_id, limit=limit)
     phones = list(PhoneNumber.objects.filter(is_active=True).order_by("display_phone_number"))
     return {
         "filters": filters,
