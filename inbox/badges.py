@@ -34,9 +34,18 @@ def attention_count(*, user_id: int, role: str) -> int:
     return unread[:COUNT_CAP].union(mentioned[:COUNT_CAP]).count()
 
 
+def attention_known(request: Any, count: int) -> None:
+    """An inbox page read the count with its unread counts (selectors.unread_counts(attention=True)):
+    the navigation shows that one instead of asking again."""
+    request.inbox_attention = count
+
+
 def inbox_badge(request: Any) -> int | None:
     """The navigation badge (tenants.context_processors.register_nav_badge)."""
     membership = getattr(request, "membership", None)
     if membership is None or not role_has_perm(membership.role, Perm.INBOX_VIEW):
         return None
+    known = getattr(request, "inbox_attention", None)
+    if known is not None:
+        return known or None
     return attention_count(user_id=membership.user_id, role=membership.role) or None

@@ -69,6 +69,8 @@ class Conversation(TenantScopedModel):
                 fields=["tenant", "assignee", "status", "-last_message_at", "-id"], name="conversation_assignee_last"
             ),
             models.Index(fields=["tenant", "team", "status", "-last_message_at", "-id"], name="conversation_team_last"),
+            # A search by full number (its blind index), whatever the business number.
+            models.Index(fields=["tenant", "customer_index"], name="conversation_by_customer"),
             models.Index(
                 fields=["tenant", "snoozed_until"],
                 name="conversation_snoozed",

@@ -24,6 +24,7 @@ from aerostic.core.errors import DomainError
 from aerostic.core.tenant_context import require_tenant_id
 from contacts.phones import index_for_search
 from contacts.selectors import default_country
+from inbox.conversations import SERVICE_WINDOW
 from inbox.models import (
     AgentStatus,
     Conversation,
@@ -31,13 +32,14 @@ from inbox.models import (
     ConversationLabel,
     Label,
     MediaFile,
+    Mention,
     Message,
     SearchTerm,
     Team,
     TeamMember,
 )
 from inbox.search_terms import query_hashes
-from whatsapp.models import OutboundMessage
+from whatsapp.models import OutboundMessage, PhoneNumber
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -147,6 +149,16 @@ def _search(conversations: QuerySet[Conversation], query: str) -> QuerySet[Conve
     return conversations.filter(pk__in=ids)
 
 
+# What a list row shows of the conversation's related rows (wide ones: read only these columns).
+_LIST_COLUMNS = (
+    *(field.name for field in Conversation._meta.concrete_fields),
+    "contact__phone_hint",
+    "assignee__full_name",
+    "assignee__email",
+    "team__name",
+)
+
+
 def conversation_page(
     agent: Agent, filters: ListFilters, *, cursor: str = "", limit: int = PAGE_SIZE, using_replica: bool = True
 ) -> Page:
@@ -179,16 +191,31 @@ def conversation_page(
     if filters.unread:
         rows = rows.filter(unread_count__gt=0)
     if filters.window_open:
-        rows = rows.filter(window_expires_at__gt=timezone.now())
+        now = timezone.now()
+        # A window opens with a customer message and lasts SERVICE_WINDOW, so an open one belongs to
+        # a conversation active since now - SERVICE_WINDOW: that bound lets the ordered index stop early.
+        rows = rows.filter(window_expires_at__gt=now, last_message_at__gt=now - SERVICE_WINDOW)
     if filters.query.strip():
         rows = _search(rows, filters.query.strip())
     if cursor:
         at, last_id = _decode_cursor(cursor)
-        rows = rows.extra(
-            where=["(inbox_conversation.last_message_at, inbox_conversation.id) < (%s, %s)"], params=[at, last_id]
-        )  # noqa: S610,E501
-    rows = rows.select_related("phone_number", "contact", "assignee", "team").order_by("-last_message_at", "-id")
-    found = list(rows[: limit + 1])
+        # After (at, last_id) in the list's order; the redundant `<= at` is the index's range bound,
+        # so the scan starts at the cursor instead of at the top.
+        rows = rows.filter(last_message_at__lte=at).filter(
+            Q(last_message_at__lt=at) | Q(last_message_at=at, pk__lt=last_id)
+        )
+    order = ("-last_message_at", "-id")
+    # The page's ids first, in a LIMITed subquery Postgres plans on its own (the view's ordered
+    # index, stopping after limit + 1 rows); joined with the related rows, the planner would
+    # misjudge the joins' selectivity under RLS and sort every matching row instead.
+    page_ids = rows.order_by(*order).values("pk")[: limit + 1]
+    found = list(
+        Conversation.objects.using(rows.db)
+        .filter(pk__in=page_ids)
+        .select_related("contact", "assignee", "team")
+        .only(*_LIST_COLUMNS)
+        .order_by(*order)
+    )
     more = len(found) > limit
     found = found[:limit]
     page = Page(conversations=found, next_cursor=_encode_cursor(found[-1]) if more and found else None)
@@ -232,11 +259,16 @@ def labels_of(conversation_ids: list[int], *, using_replica: bool = True) -> dic
 COUNT_CAP = 100  # counts stop here (shown as 99+): their cost stays bounded however many there are
 
 
-def unread_counts(agent: Agent) -> dict[str, int]:
+def unread_counts(agent: Agent, *, attention: bool = False) -> dict[str, int]:
     """Conversations with unread customer messages, not resolved, per view the agent has, each
-    counted up to COUNT_CAP: one statement of four bounded reads (a UNION ALL of LIMITed parts)."""
+    counted up to COUNT_CAP: one statement of bounded reads (a UNION ALL of LIMITed parts).
+
+    With `attention`, the same statement also gives "attention": the navigation badge's count
+    (inbox.badges), these unread conversations with those naming the agent in a note they have not
+    seen, so an inbox page reads both at once."""
+    database = replica()
     unread = (
-        Conversation.objects.using(replica())
+        Conversation.objects.using(database)
         .filter(agent.visible(), unread_count__gt=0)
         .exclude(status=Conversation.Status.RESOLVED)
     )
@@ -249,12 +281,25 @@ def unread_counts(agent: Agent) -> dict[str, int]:
     parts = [
         unread.filter(condition)
         .annotate(view=Value(name, output_field=CharField()))
-        .values_list("view", flat=True)[:COUNT_CAP]
+        .values_list("view", "pk")[:COUNT_CAP]
         for name, condition in views.items()
     ]
+    if attention:
+        parts.append(
+            Mention.objects.using(database)
+            .filter(user_id=agent.user_id, seen_at__isnull=True)
+            .annotate(view=Value("mention", output_field=CharField()))
+            .values_list("view", "conversation_id")[:COUNT_CAP]
+        )
     counts = dict.fromkeys(views, 0)
-    for name in parts[0].union(*parts[1:], all=True):
-        counts[name] += 1
+    needing: set[int] = set()
+    for name, conversation_id in parts[0].union(*parts[1:], all=True):
+        if name in counts:
+            counts[name] += 1
+        if name in ("all", "mention"):
+            needing.add(conversation_id)
+    if attention:
+        counts["attention"] = len(needing)
     return counts
 
 
@@ -345,6 +390,45 @@ def in_flight(conversation: Conversation) -> bool:
 
 def teams() -> QuerySet[Team]:
     return Team.objects.annotate(member_count=Count("memberships")).order_by("name")
+
+
+@dataclass(frozen=True)
+class Choice:
+    pk: int
+    name: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    phones: list[Choice]  # the active business numbers (detail: the verified name)
+    labels: list[Choice]
+    teams: list[Choice]
+
+
+def filter_choices() -> FilterChoices:
+    """What the list's filters offer, in one statement (a UNION ALL of the three small tables)."""
+    blank = Value("", output_field=CharField())
+    parts = [
+        Label.objects.annotate(kind=Value("label", output_field=CharField()), detail=blank).values_list(
+            "kind", "pk", "name", "detail"
+        ),
+        Team.objects.annotate(kind=Value("team", output_field=CharField()), detail=blank).values_list(
+            "kind", "pk", "name", "detail"
+        ),
+        PhoneNumber.objects.filter(is_active=True)
+        .annotate(kind=Value("phone", output_field=CharField()))
+        .values_list("kind", "pk", "display_phone_number", "verified_name"),
+    ]
+    found: dict[str, list[Choice]] = {"phone": [], "label": [], "team": []}
+    for kind, pk, name, detail in parts[0].union(*parts[1:], all=True):
+        found[kind].append(Choice(pk=pk, name=name, detail=detail))
+    return FilterChoices(
+        **{
+            f"{kind}s": sorted(choices, key=lambda choice: (choice.name.lower(), choice.pk))
+            for kind, choices in found.items()
+        }
+    )
 
 
 def labels() -> QuerySet[Label]:

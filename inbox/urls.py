@@ -11,6 +11,7 @@ app_name = "inbox"
 urlpatterns = [
     # The list, a conversation and the composer (inbox.views).
     path("", views.InboxIndexView.as_view(), name="index"),
+    path("list/", views.ListPaneView.as_view(), name="list-pane"),
     path("rows/", views.ListRowsView.as_view(), name="list-rows"),
     path("changes/", views.ChangesView.as_view(), name="changes"),
     path("quick-replies/", views.QuickRepliesView.as_view(), name="quick-replies"),

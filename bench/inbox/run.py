@@ -71,6 +71,11 @@ def scenarios(workspace) -> list[tuple[str, str]]:
         ("search name", listing(view="all", state="any", q=workspace.search_name)),
         ("search message text", listing(view="all", state="any", q=bench.inbox.workspace.SEARCH_WORD)),
         ("open 500-message conv.", reverse("inbox:conversation", args=[workspace.big_conversation_id])),
+        # what that page loads beside the conversation once it is on screen
+        (
+            "list beside a conv.",
+            f"{reverse('inbox:list-pane')}?{urlencode({'selected': workspace.big_conversation_id})}",
+        ),
         (
             "poll, unchanged",
             f"{reverse('inbox:changes')}?{urlencode({'token': token, 'conversation': workspace.big_conversation_id})}",

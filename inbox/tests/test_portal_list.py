@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from aerostic.core.tenant_context import tenant_context
-from inbox import teamwork
+from inbox import selectors, teamwork
 from inbox.models import Conversation, Label, Team, TeamMember
+from inbox.selectors import Agent
 from inbox.tests.portal_support import (
     ASHA,
     conversation_of,
@@ -208,3 +209,51 @@ def test_the_nav_badge_counts_unread_conversations_and_unseen_mentions_in_one_qu
     html = login_client(alpha.agent).get("/contacts/").content.decode()
     badge = re.search(r'<span class="nav-badge" id="nav-badge-inbox-index"[^>]*>(.*?)</span>', html, re.S)
     assert badge and badge.group(1).startswith("2")
+
+
+def test_an_inbox_page_reads_the_badge_with_the_tab_counts(alpha, login_client, number):
+    """The list's one counting statement also gives the navigation badge: no second count."""
+    conversations = _customers(alpha, number, 3)
+    with tenant_context(alpha.tenant):
+        teamwork.note_add(conversations[0], body="@agent can you look?", actor=alpha.admin.user)
+        Conversation.objects.filter(pk=conversations[0].pk).update(unread_count=0)
+        counts = selectors.unread_counts(Agent.of(alpha.agent), attention=True)
+        assert counts["attention"] == 3 and counts["all"] == 2
+    client = login_client(alpha.agent)
+    client.get("/inbox/")
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/inbox/").content.decode()
+    badge = re.search(r'<span class="nav-badge" id="nav-badge-inbox-index"[^>]*>(.*?)</span>', html, re.S)
+    assert badge and badge.group(1).startswith("3")
+    counting = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"] or "'mine' AS" in q["sql"]]
+    assert len(counting) == 1, counting
+
+
+def test_a_conversation_page_loads_the_list_beside_it_in_its_own_request(alpha, login_client, number):
+    conversations = _customers(alpha, number, 3)
+    chosen = conversations[1]
+    client = login_client(alpha.agent)
+    page = client.get(f"/inbox/{chosen.pk}/?view=all&state=any").content.decode()
+    assert _rows(page) == []  # the conversation does not wait for the list
+    pane_url = re.search(r'hx-get="(/inbox/list/\?[^"]+)" hx-trigger="intersect once"', page).group(1)
+    assert "state=any" in pane_url and f"selected={chosen.pk}" in pane_url
+    pane = client.get(pane_url.replace("&amp;", "&"))
+    html = pane.content.decode()
+    assert pane.status_code == 200
+    assert _rows(html) == [str(c.pk) for c in conversations]
+    assert f'data-conversation-row="{chosen.pk}"' in html and 'aria-current="page"' in html
+    assert 'id="inbox-tabs"' in html and 'name="q"' in html  # tabs and the search come with it
+    assert client.get("/inbox/list/?view=everything").status_code == 400
+
+
+def test_the_filters_offer_numbers_labels_and_teams_in_one_statement(alpha, number):
+    with tenant_context(alpha.tenant):
+        Label.objects.create(name="vip")
+        Label.objects.create(name="Billing")
+        Team.objects.create(name="Support")
+        with CaptureQueriesContext(connection) as queries:
+            choices = selectors.filter_choices()
+    assert len([q for q in queries.captured_queries if q["sql"].startswith(("(SELECT", "SELECT"))]) == 1
+    assert [choice.name for choice in choices.labels] == ["Billing", "vip"]
+    assert [choice.name for choice in choices.teams] == ["Support"]
+    assert [choice.pk for choice in choices.phones] == [number.pk]

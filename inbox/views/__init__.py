@@ -3,13 +3,14 @@ the composer, and the live poll. The side panel, settings and media views live b
 
 from inbox.views.composer import NoteView, QuickRepliesView, ReplyView, RetryView, TemplatePreviewView
 from inbox.views.conversation import ConversationView, TimelineView
-from inbox.views.list import InboxIndexView, ListRowsView
+from inbox.views.list import InboxIndexView, ListPaneView, ListRowsView
 from inbox.views.live import ChangesView, TypingView
 
 __all__ = [
     "ChangesView",
     "ConversationView",
     "InboxIndexView",
+    "ListPaneView",
     "ListRowsView",
     "NoteView",
     "QuickRepliesView",

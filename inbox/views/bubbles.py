@@ -15,7 +15,7 @@ from aerostic.core.logging import mask_phones
 from inbox.formatting import interactive_title, preview_text, wa_format
 from inbox.models import Message
 from inbox.payloads import sealed_parts
-from inbox.views.common import person_name
+from inbox.views.common import Moment, person_name
 from whatsapp.models import OutboundMessage
 
 MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
@@ -45,6 +45,27 @@ def part(value: Any, key: str) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
+_CONTENT_TEMPLATES = {
+    kind: f"inbox/bubble/{kind}.html"
+    for kind in (
+        "deleted",
+        "text",
+        "media",
+        "location",
+        "contacts",
+        "interactive",
+        "button",
+        "template",
+        "order",
+        "system",
+        "reaction",
+        "edit",
+        "revoke",
+        "unsupported",
+    )
+} | {"unknown": "inbox/bubble/unsupported.html"}
+
+
 @dataclass
 class Bubble:
     """One stored message, ready for inbox/_message.html."""
@@ -68,6 +89,12 @@ class Bubble:
     edited: bool = False
     deleted: bool = False
     can_retry: bool = False
+    at: Moment | None = None  # when it was sent or received
+
+    @property
+    def content_template(self) -> str:
+        """The block that renders this kind (inbox/bubble/*.html): one include, not a chain of tests."""
+        return _CONTENT_TEMPLATES.get(self.kind, "inbox/bubble/other.html")
 
     @property
     def ticks(self) -> str:

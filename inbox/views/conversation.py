@@ -1,5 +1,6 @@
 """A conversation's page: its header, the timeline (older pages with `before=`), the composer and
-the side panel, beside the list on a wide screen. Opening it (a GET, never a poll) marks it read."""
+the side panel, beside the list on a wide screen (loaded in its own request: views.list.ListPaneView).
+Opening it (a GET, never a poll) marks it read."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from inbox.models import Conversation
 from inbox.replies import window_open
 from inbox.views.common import InboxView, customer_label, page_size, person_name, window_left, workspace_zone
 from inbox.views.composer_forms import composer_context
-from inbox.views.list import STATUS_KIND, list_context
+from inbox.views.list import STATUS_KIND, list_placeholder_context
 from inbox.views.poll import poll_state, poll_url
 from inbox.views.timeline import TimelineBuilder
 
@@ -85,7 +86,7 @@ def conversation_page(
     """The whole page (a GET, or a form posted without JavaScript that needs showing again)."""
     state = poll_state(request, conversation.pk)
     context = view.get_context_data(conversation_id=conversation.pk)
-    context.update(list_context(request, view.agent, selected_id=conversation.pk))
+    context.update(list_placeholder_context(request))
     context.update(head_context(conversation))
     context.update(timeline_context(request, conversation, can_reply=view.can_reply, before=before))
     if view.can_reply:

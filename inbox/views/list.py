@@ -15,23 +15,25 @@ from django.utils import timezone
 
 from aerostic.core.errors import DomainError
 from inbox import selectors
+from inbox.badges import attention_known
 from inbox.formatting import preview_text
 from inbox.models import Conversation, Label, Message
 from inbox.selectors import Agent, ListFilters
 from inbox.views.common import (
     DEFAULT_FILTERS,
     InboxView,
+    Moment,
     customer_label,
     filters_from,
     filters_query,
     is_filtered,
+    moment,
     page_size,
     person_name,
     relative_time,
     workspace_zone,
 )
 from inbox.views.poll import poll_state, poll_url
-from whatsapp.models import PhoneNumber
 
 VIEW_LABELS = (("mine", "Mine"), ("unassigned", "Unassigned"), ("team", "Team"), ("all", "All"))
 STATE_LABELS = (
@@ -56,6 +58,7 @@ class ListRow:
     window_open: bool
     url: str
     selected: bool
+    at: Moment | None  # the last activity
 
     @property
     def status_kind(self) -> str:
@@ -95,14 +98,15 @@ def list_rows(
                 window_open=bool(conversation.window_expires_at and conversation.window_expires_at > now),
                 url=f"{url}?{link_query}" if link_query else url,
                 selected=conversation.pk == selected_id,
+                at=moment(conversation.last_message_at, zone) if conversation.last_message_at else None,
             )
         )
     return rows, page.next_cursor
 
 
-def tabs(agent: Agent, filters: ListFilters) -> list[dict[str, Any]]:
-    """The views with their unread counts (one query), each keeping the other filters."""
-    counts = selectors.unread_counts(agent)
+def tabs(agent: Agent, filters: ListFilters, counts: dict[str, int] | None = None) -> list[dict[str, Any]]:
+    """The views with their unread counts (one query unless given), each keeping the other filters."""
+    counts = counts if counts is not None else selectors.unread_counts(agent)
     return [
         {"view": view, "label": label, "count": counts.get(view, 0), "qs": filters_query(filters, view=view)}
         for view, label in VIEW_LABELS
@@ -134,7 +138,9 @@ def list_context(
     except DomainError as refused:  # a cursor that is not one of ours
         error, cursor = refused.message, ""
         rows, next_cursor = list_rows(agent, filters, zone=zone, selected_id=selected_id, limit=limit)
-    phones = list(PhoneNumber.objects.filter(is_active=True).order_by("display_phone_number"))
+    choices = selectors.filter_choices()
+    counts = selectors.unread_counts(agent, attention=True)
+    attention_known(request, counts["attention"])
     return {
         "filters": filters,
         "filters_qs": filters_query(filters),
@@ -142,14 +148,24 @@ def list_context(
         "rows": rows,
         "next_cursor": next_cursor,
         "paged": bool(cursor),
-        "tabs": tabs(agent, filters),
+        "tabs": tabs(agent, filters, counts),
         "states": STATE_LABELS,
-        "labels": list(selectors.labels()),
-        "teams": list(selectors.teams()),
-        "phones": phones,
+        "labels": choices.labels,
+        "teams": choices.teams,
+        "phones": choices.phones,
         "is_filtered": is_filtered(filters),
         "selected_id": selected_id,
     }
+
+
+def list_placeholder_context(request: HttpRequest) -> dict[str, Any]:
+    """What a conversation's page needs of the list it loads afterwards: the filters it was
+    opened with (kept by the list pane's request, the poll and the links back)."""
+    try:
+        filters = filters_from(request.GET)
+    except DomainError:
+        filters = DEFAULT_FILTERS
+    return {"filters": filters, "filters_qs": filters_query(filters), "list_error": ""}
 
 
 class InboxIndexView(InboxView):
@@ -163,6 +179,17 @@ class InboxIndexView(InboxView):
         context.update(list_context(request, self.agent))
         context["poll_url"] = poll_url(filters_qs=context["filters_qs"], state=state, conversation=None)
         return render(request, self.template_name, context, status=400 if context["list_error"] else 200)
+
+
+class ListPaneView(InboxView):
+    """The list pane alone (tabs, filters, rows): a conversation's page loads it beside the
+    conversation once it is on screen, so opening a conversation never waits for the list (on a
+    phone, where the conversation fills the screen, it is not loaded at all)."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        selected = request.GET.get("selected", "")
+        context = list_context(request, self.agent, selected_id=int(selected) if selected.isdigit() else None)
+        return render(request, "inbox/_list.html", context, status=400 if context["list_error"] else 200)
 
 
 class ListRowsView(InboxView):

@@ -23,8 +23,7 @@ from django.urls import reverse
 
 from accounts.roles import Perm
 from aerostic.core.errors import DomainError
-from inbox import changes
-from inbox.badges import attention_count
+from inbox import changes, selectors
 from inbox.views.common import (
     DEFAULT_FILTERS,
     InboxView,
@@ -93,15 +92,15 @@ class ChangesView(InboxView):
             rows, next_cursor = list_rows(
                 self.agent, filters, zone=workspace_zone(request), selected_id=conversation_id
             )
-            membership = request.membership  # type: ignore[attr-defined]
+            counts = selectors.unread_counts(self.agent, attention=True)
             context.update(
                 refresh_list=True,
                 rows=rows,
                 next_cursor=next_cursor,
                 selected_id=conversation_id,
-                tabs=tabs(self.agent, filters),
+                tabs=tabs(self.agent, filters, counts),
                 badge_id=nav_badge_id("inbox:index"),
-                badge_count=attention_count(user_id=membership.user_id, role=membership.role),
+                badge_count=counts["attention"],
             )
         refresh_conversation = conversation is not None and (conversation_moved or in_flight)
         if refresh_conversation and conversation is not None:

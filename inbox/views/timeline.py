@@ -17,7 +17,7 @@ from inbox.formatting import note_format, preview_text
 from inbox.models import Conversation, ConversationEvent, Message
 from inbox.selectors import TimelineEntry, quoted_messages
 from inbox.views.bubbles import OUTSIDE, Bubble, fill_content, origin_label, part
-from inbox.views.common import customer_label, person_name
+from inbox.views.common import customer_label, moment, person_name
 from whatsapp.models import OutboundMessage
 
 
@@ -160,7 +160,7 @@ class TimelineBuilder:
     def bubble(self, message: Message, ledger: dict[str, OutboundMessage], quoted: dict[str, Message]) -> Bubble:
         outbound = message.direction == Message.Direction.OUTBOUND
         payload = message.payload if isinstance(message.payload, dict) else {}
-        bubble = Bubble(message=message, kind=message.type, outbound=outbound)
+        bubble = Bubble(message=message, kind=message.type, outbound=outbound, at=moment(message.created_at, self.zone))
         if outbound:
             sent = ledger.get(message.wamid)
             bubble.sender = origin_label(sent.origin, sent.created_by) if sent else OUTSIDE
