@@ -132,11 +132,13 @@ def _search(conversations: QuerySet[Conversation], query: str) -> QuerySet[Conve
         index = index_for_search(query, tenant=tenant, default_country=default_country())
         if index:
             return conversations.filter(customer_index=index)
-    ids: set[int] = set()
+    # Conversations having every searched name prefix, with those having every searched word, in
+    # one statement; a set of ids is usually small, and passed to the list's query as such.
+    parts = []
     for kind in ("name", "word"):
         hashes = query_hashes(query, tenant=tenant, kind=kind)
         if hashes:
-            ids.update(
+            parts.append(
                 SearchTerm.objects.using(conversations.db)
                 .filter(term__in=sorted(hashes))
                 .values("conversation_id")
@@ -144,6 +146,9 @@ def _search(conversations: QuerySet[Conversation], query: str) -> QuerySet[Conve
                 .filter(n=len(hashes))
                 .values_list("conversation_id", flat=True)
             )
+    if not parts:
+        return conversations.none()
+    ids = set(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else set(parts[0])
     if not ids:
         return conversations.none()
     return conversations.filter(pk__in=ids)
@@ -224,6 +229,20 @@ def conversation_page(
     return page
 
 
+# What a list row and the API's `last_message` say of a message.
+_PREVIEW_COLUMNS = (
+    "id",
+    "tenant_id",
+    "conversation_id",
+    "direction",
+    "type",
+    "body",
+    "payload",
+    "status",
+    "created_at",
+)
+
+
 def last_messages(conversations: list[Conversation], *, using_replica: bool = True) -> dict[int, Message]:
     """Each conversation's last message, in one query: (conversation, its last-message time)
     pairs find it through the partition key, so only the partitions of those times are read."""
@@ -232,7 +251,7 @@ def last_messages(conversations: list[Conversation], *, using_replica: bool = Tr
         return {}
     messages = Message.objects.filter(
         conversation_id__in=[conversation.pk for conversation in conversations], created_at__in=times
-    ).defer("sealed_payload", "pricing")
+    ).only(*_PREVIEW_COLUMNS)
     if using_replica:
         messages = messages.using(replica())
     wanted = {conversation.pk: conversation.last_message_at for conversation in conversations}
