@@ -151,7 +151,7 @@ def _search(conversations: QuerySet[Conversation], query: str) -> QuerySet[Conve
     ids = set(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else set(parts[0])
     if not ids:
         return conversations.none()
-    return conversations.filter(pk__in=ids)
+    return conversations.filter(pk__any_of=sorted(ids))
 
 
 # What a list row shows of the conversation's related rows (wide ones: read only these columns).

@@ -19,6 +19,11 @@ class CoreConfig(AppConfig):
         from aerostic.core.checks import guard_database_role  # also registers the system check
 
         connection_created.connect(guard_database_role, dispatch_uid="aerostic_database_role_guard")
+        from django.db.models import IntegerField
+
+        from aerostic.core.lookups import AnyOf
+
+        IntegerField.register_lookup(AnyOf)
 
 
 class PlatformAdminConfig(admin_apps.AdminConfig):
