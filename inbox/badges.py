@@ -1,17 +1,65 @@
-"""The count beside "Inbox" in the portal's navigation: the conversations that need the agent — not
+"""The inbox's counts: the unread conversations per view (the list's tabs, the API's `unread/`) and
+the count beside "Inbox" in the portal's navigation: the conversations that need the agent — not
 resolved with unread customer messages among those they may see, or naming them in a note they have
-not seen — in one query on every page, so it reads no membership or team rows separately."""
+not seen — in one query on every page, so it reads no membership or team rows separately. Every
+count stops at COUNT_CAP (shown as 99+), so its cost does not grow with the backlog."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
 
 from accounts.roles import Perm, role_has_perm
 from aerostic.core.dbrouting import replica
 from inbox.models import Conversation, Mention, TeamMember
-from inbox.selectors import COUNT_CAP
+from inbox.selectors import Agent
+
+COUNT_CAP = 100  # counts stop here (shown as 99+): their cost stays bounded however many there are
+
+
+def unread_counts(agent: Agent, *, attention: bool = False) -> dict[str, int]:
+    """Conversations with unread customer messages, not resolved, per view the agent has, each
+    counted up to COUNT_CAP: one statement of bounded reads (a UNION ALL of LIMITed parts).
+
+    With `attention`, the same statement also gives "attention": the navigation badge's count
+    (inbox.badges), these unread conversations with those naming the agent in a note they have not
+    seen, so an inbox page reads both at once."""
+    database = replica()
+    unread = (
+        Conversation.objects.using(database)
+        .filter(agent.visible(), unread_count__gt=0)
+        .exclude(status=Conversation.Status.RESOLVED)
+    )
+    views = {
+        "mine": Q(assignee_id=agent.user_id),
+        "unassigned": Q(assignee__isnull=True),
+        "team": Q(team_id__in=agent.team_ids),
+        "all": Q(),
+    }
+    parts: list[Any] = [
+        unread.filter(condition)
+        .annotate(view=Value(name, output_field=CharField()))
+        .values_list("view", "pk")[:COUNT_CAP]
+        for name, condition in views.items()
+    ]
+    if attention:
+        parts.append(
+            Mention.objects.using(database)
+            .filter(user_id=agent.user_id, seen_at__isnull=True)
+            .annotate(view=Value("mention", output_field=CharField()))
+            .values_list("view", "conversation_id")[:COUNT_CAP]
+        )
+    counts = dict.fromkeys(views, 0)
+    needing: set[int] = set()
+    for name, conversation_id in parts[0].union(*parts[1:], all=True):
+        if name in counts:
+            counts[name] += 1
+        if name in ("all", "mention"):
+            needing.add(conversation_id)
+    if attention:
+        counts["attention"] = len(needing)
+    return counts
 
 
 def attention_count(*, user_id: int, role: str) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -32,14 +32,13 @@ from inbox.models import (
     ConversationLabel,
     Label,
     MediaFile,
-    Mention,
     Message,
     SearchTerm,
     Team,
     TeamMember,
 )
 from inbox.search_terms import query_hashes
-from whatsapp.models import OutboundMessage, PhoneNumber
+from whatsapp.models import OutboundMessage
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -275,53 +274,6 @@ def labels_of(conversation_ids: list[int], *, using_replica: bool = True) -> dic
     return found
 
 
-COUNT_CAP = 100  # counts stop here (shown as 99+): their cost stays bounded however many there are
-
-
-def unread_counts(agent: Agent, *, attention: bool = False) -> dict[str, int]:
-    """Conversations with unread customer messages, not resolved, per view the agent has, each
-    counted up to COUNT_CAP: one statement of bounded reads (a UNION ALL of LIMITed parts).
-
-    With `attention`, the same statement also gives "attention": the navigation badge's count
-    (inbox.badges), these unread conversations with those naming the agent in a note they have not
-    seen, so an inbox page reads both at once."""
-    database = replica()
-    unread = (
-        Conversation.objects.using(database)
-        .filter(agent.visible(), unread_count__gt=0)
-        .exclude(status=Conversation.Status.RESOLVED)
-    )
-    views = {
-        "mine": Q(assignee_id=agent.user_id),
-        "unassigned": Q(assignee__isnull=True),
-        "team": Q(team_id__in=agent.team_ids),
-        "all": Q(),
-    }
-    parts = [
-        unread.filter(condition)
-        .annotate(view=Value(name, output_field=CharField()))
-        .values_list("view", "pk")[:COUNT_CAP]
-        for name, condition in views.items()
-    ]
-    if attention:
-        parts.append(
-            Mention.objects.using(database)
-            .filter(user_id=agent.user_id, seen_at__isnull=True)
-            .annotate(view=Value("mention", output_field=CharField()))
-            .values_list("view", "conversation_id")[:COUNT_CAP]
-        )
-    counts = dict.fromkeys(views, 0)
-    needing: set[int] = set()
-    for name, conversation_id in parts[0].union(*parts[1:], all=True):
-        if name in counts:
-            counts[name] += 1
-        if name in ("all", "mention"):
-            needing.add(conversation_id)
-    if attention:
-        counts["attention"] = len(needing)
-    return counts
-
-
 # --- the timeline
 
 
@@ -409,45 +361,6 @@ def in_flight(conversation: Conversation) -> bool:
 
 def teams() -> QuerySet[Team]:
     return Team.objects.annotate(member_count=Count("memberships")).order_by("name")
-
-
-@dataclass(frozen=True)
-class Choice:
-    pk: int
-    name: str
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class FilterChoices:
-    phones: list[Choice]  # the active business numbers (detail: the verified name)
-    labels: list[Choice]
-    teams: list[Choice]
-
-
-def filter_choices() -> FilterChoices:
-    """What the list's filters offer, in one statement (a UNION ALL of the three small tables)."""
-    blank = Value("", output_field=CharField())
-    parts = [
-        Label.objects.annotate(kind=Value("label", output_field=CharField()), detail=blank).values_list(
-            "kind", "pk", "name", "detail"
-        ),
-        Team.objects.annotate(kind=Value("team", output_field=CharField()), detail=blank).values_list(
-            "kind", "pk", "name", "detail"
-        ),
-        PhoneNumber.objects.filter(is_active=True)
-        .annotate(kind=Value("phone", output_field=CharField()))
-        .values_list("kind", "pk", "display_phone_number", "verified_name"),
-    ]
-    found: dict[str, list[Choice]] = {"phone": [], "label": [], "team": []}
-    for kind, pk, name, detail in parts[0].union(*parts[1:], all=True):
-        found[kind].append(Choice(pk=pk, name=name, detail=detail))
-    return FilterChoices(
-        **{
-            f"{kind}s": sorted(choices, key=lambda choice: (choice.name.lower(), choice.pk))
-            for kind, choices in found.items()
-        }
-    )
 
 
 def labels() -> QuerySet[Label]:

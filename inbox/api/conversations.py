@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from accounts.roles import Perm
-from inbox import selectors
+from inbox import badges, selectors
 from inbox.api.common import conversation_for, detail_response
 from inbox.models import Message
 from inbox.replies import reply_send, retry_send
@@ -75,7 +75,7 @@ class UnreadCountsApi(TenantAPIView):
     @extend_schema(responses=UnreadCountsOutput)
     def get(self, request: TenantRequest) -> Response:
         """Conversations with unread customer messages (not resolved), per view."""
-        return Response(UnreadCountsOutput(selectors.unread_counts(selectors.Agent.of(request.membership))).data)
+        return Response(UnreadCountsOutput(badges.unread_counts(selectors.Agent.of(request.membership))).data)
 
 
 class ConversationDetailApi(TenantAPIView):

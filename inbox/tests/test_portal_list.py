@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from aerostic.core.tenant_context import tenant_context
-from inbox import selectors, teamwork
+from inbox import badges, settings_selectors, teamwork
 from inbox.models import Conversation, Label, Team, TeamMember
 from inbox.selectors import Agent
 from inbox.tests.portal_support import (
@@ -217,7 +217,7 @@ def test_an_inbox_page_reads_the_badge_with_the_tab_counts(alpha, login_client, 
     with tenant_context(alpha.tenant):
         teamwork.note_add(conversations[0], body="@agent can you look?", actor=alpha.admin.user)
         Conversation.objects.filter(pk=conversations[0].pk).update(unread_count=0)
-        counts = selectors.unread_counts(Agent.of(alpha.agent), attention=True)
+        counts = badges.unread_counts(Agent.of(alpha.agent), attention=True)
         assert counts["attention"] == 3 and counts["all"] == 2
     client = login_client(alpha.agent)
     client.get("/inbox/")
@@ -252,7 +252,7 @@ def test_the_filters_offer_numbers_labels_and_teams_in_one_statement(alpha, numb
         Label.objects.create(name="Billing")
         Team.objects.create(name="Support")
         with CaptureQueriesContext(connection) as queries:
-            choices = selectors.filter_choices()
+            choices = settings_selectors.filter_choices()
     assert len([q for q in queries.captured_queries if q["sql"].startswith(("(SELECT", "SELECT"))]) == 1
     assert [choice.name for choice in choices.labels] == ["Billing", "vip"]
     assert [choice.name for choice in choices.teams] == ["Support"]

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aerostic.core.errors import DomainError
-from inbox import selectors
+from inbox import badges, selectors, settings_selectors
 from inbox.badges import attention_known
 from inbox.formatting import preview_text
 from inbox.models import Conversation, Label, Message
@@ -106,7 +106,7 @@ def list_rows(
 
 def tabs(agent: Agent, filters: ListFilters, counts: dict[str, int] | None = None) -> list[dict[str, Any]]:
     """The views with their unread counts (one query unless given), each keeping the other filters."""
-    counts = counts if counts is not None else selectors.unread_counts(agent)
+    counts = counts if counts is not None else badges.unread_counts(agent)
     return [
         {"view": view, "label": label, "count": counts.get(view, 0), "qs": filters_query(filters, view=view)}
         for view, label in VIEW_LABELS
@@ -138,8 +138,8 @@ def list_context(
     except DomainError as refused:  # a cursor that is not one of ours
         error, cursor = refused.message, ""
         rows, next_cursor = list_rows(agent, filters, zone=zone, selected_id=selected_id, limit=limit)
-    choices = selectors.filter_choices()
-    counts = selectors.unread_counts(agent, attention=True)
+    choices = settings_selectors.filter_choices()
+    counts = badges.unread_counts(agent, attention=True)
     attention_known(request, counts["attention"])
     return {
         "filters": filters,

@@ -23,7 +23,7 @@ from django.urls import reverse
 
 from accounts.roles import Perm
 from aerostic.core.errors import DomainError
-from inbox import changes, selectors
+from inbox import badges, changes
 from inbox.views.common import (
     DEFAULT_FILTERS,
     InboxView,
@@ -92,7 +92,7 @@ class ChangesView(InboxView):
             rows, next_cursor = list_rows(
                 self.agent, filters, zone=workspace_zone(request), selected_id=conversation_id
             )
-            counts = selectors.unread_counts(self.agent, attention=True)
+            counts = badges.unread_counts(self.agent, attention=True)
             context.update(
                 refresh_list=True,
                 rows=rows,
