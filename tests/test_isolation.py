@@ -67,6 +67,7 @@ class Route:
 ROUTES = [
     Route("GET", "/", "viewer", None),
     Route("GET", "/inbox/", "viewer", None),
+    Route("GET", "/inbox/list/", "viewer", None),
     Route("GET", "/inbox/rows/", "viewer", None),
     Route("GET", "/inbox/changes/", "viewer", None),
     Route("GET", "/inbox/quick-replies/", "agent", "viewer"),
