@@ -147,7 +147,7 @@ def _search(conversations: QuerySet[Conversation], query: str) -> QuerySet[Conve
             )
     if not parts:
         return conversations.none()
-    ids = set(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else set(parts[0])
+    ids = set(parts[0].union(*parts[1:], all=True))
     if not ids:
         return conversations.none()
     return conversations.filter(pk__any_of=sorted(ids))

@@ -95,6 +95,14 @@ def filters_from(query: QueryDict) -> ListFilters:
     )
 
 
+def filters_or_default(query: QueryDict) -> tuple[ListFilters, str]:
+    """The filters asked for, or the default ones with the reason those were refused."""
+    try:
+        return filters_from(query), ""
+    except DomainError as refused:
+        return DEFAULT_FILTERS, refused.message
+
+
 def filters_query(filters: ListFilters, **overrides: Any) -> str:
     """The query string that gives these filters back (defaults left out)."""
     values: dict[str, Any] = {

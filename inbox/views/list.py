@@ -20,11 +20,11 @@ from inbox.formatting import preview_text
 from inbox.models import Conversation, Label, Message
 from inbox.selectors import Agent, ListFilters
 from inbox.views.common import (
-    DEFAULT_FILTERS,
     InboxView,
     Moment,
     customer_label,
     filters_from,
+    filters_or_default,
     filters_query,
     is_filtered,
     moment,
@@ -104,9 +104,8 @@ def list_rows(
     return rows, page.next_cursor
 
 
-def tabs(agent: Agent, filters: ListFilters, counts: dict[str, int] | None = None) -> list[dict[str, Any]]:
-    """The views with their unread counts (one query unless given), each keeping the other filters."""
-    counts = counts if counts is not None else badges.unread_counts(agent)
+def tabs(filters: ListFilters, counts: dict[str, int]) -> list[dict[str, Any]]:
+    """The views with their unread counts (badges.unread_counts), each keeping the other filters."""
     return [
         {"view": view, "label": label, "count": counts.get(view, 0), "qs": filters_query(filters, view=view)}
         for view, label in VIEW_LABELS
@@ -125,11 +124,7 @@ def list_context(
 ) -> dict[str, Any]:
     """Everything the list pane shows; a filter that is not one of ours is named in `list_error`
     (the page answers 400 and shows the default list)."""
-    error = ""
-    try:
-        filters = filters_from(request.GET)
-    except DomainError as refused:
-        filters, error = DEFAULT_FILTERS, refused.message
+    filters, error = filters_or_default(request.GET)
     cursor = request.GET.get("cursor", "")
     zone = workspace_zone(request)
     limit = list_page_size(request)
@@ -148,7 +143,7 @@ def list_context(
         "rows": rows,
         "next_cursor": next_cursor,
         "paged": bool(cursor),
-        "tabs": tabs(agent, filters, counts),
+        "tabs": tabs(filters, counts),
         "states": STATE_LABELS,
         "labels": choices.labels,
         "teams": choices.teams,
@@ -161,10 +156,7 @@ def list_context(
 def list_placeholder_context(request: HttpRequest) -> dict[str, Any]:
     """What a conversation's page needs of the list it loads afterwards: the filters it was
     opened with (kept by the list pane's request, the poll and the links back)."""
-    try:
-        filters = filters_from(request.GET)
-    except DomainError:
-        filters = DEFAULT_FILTERS
+    filters, _ = filters_or_default(request.GET)
     return {"filters": filters, "filters_qs": filters_query(filters), "list_error": ""}
 
 

@@ -22,12 +22,10 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from accounts.roles import Perm
-from aerostic.core.errors import DomainError
 from inbox import badges, changes
 from inbox.views.common import (
-    DEFAULT_FILTERS,
     InboxView,
-    filters_from,
+    filters_or_default,
     filters_query,
     is_filtered,
     is_htmx,
@@ -76,10 +74,7 @@ class ChangesView(InboxView):
                 if is_htmx(request):
                     gone["HX-Redirect"] = reverse("inbox:index")
                 return gone
-        try:
-            filters = filters_from(request.GET)
-        except DomainError:
-            filters = DEFAULT_FILTERS
+        filters, _ = filters_or_default(request.GET)
         filters_qs = filters_query(filters)
         context: dict[str, Any] = {
             "oob": True,
@@ -98,7 +93,7 @@ class ChangesView(InboxView):
                 rows=rows,
                 next_cursor=next_cursor,
                 selected_id=conversation_id,
-                tabs=tabs(self.agent, filters, counts),
+                tabs=tabs(filters, counts),
                 badge_id=nav_badge_id("inbox:index"),
                 badge_count=counts["attention"],
             )
