@@ -138,24 +138,31 @@ def main() -> int:
         headers = {"Cookie": _session_cookie(workspace), "X-Forwarded-Proto": "https", "Host": "127.0.0.1"}
         base = f"http://127.0.0.1:{port}"
         header = f"{'scenario':<24} {'reqs':>5} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'queries@10':>10} {'@50':>4}"
+        problems = []
+        timed = scenarios(workspace)
+        for _name, path in timed:
+            for _ in range(3):  # warm: each worker's first request imports and connects
+                http.get(base + path, headers=headers, allow_redirects=False, timeout=30)
+        print(f"Measuring: {args.requests} rounds of the {len(timed)} scenarios…", flush=True)
+        # Round-robin, one request of every scenario per round: a slow spell of a shared machine
+        # then spreads over all rows instead of landing on whichever one was being measured.
+        times: dict[str, list[float]] = {name: [] for name, _ in timed}
+        for _ in range(args.requests):
+            for name, path in timed:
+                began = time.perf_counter()
+                response = http.get(base + path, headers=headers, allow_redirects=False, timeout=30)
+                times[name].append((time.perf_counter() - began) * 1000)
+                if response.status_code not in (200, 204):
+                    raise SystemExit(f"{name}: HTTP {response.status_code} for {path}\n{response.text[:500]}")
         print()
         print(header)
         print("-" * len(header), flush=True)
-        problems = []
-        for name, path in scenarios(workspace):
-            for _ in range(3):  # warm: each worker's first request imports and connects
-                http.get(base + path, headers=headers, allow_redirects=False, timeout=30)
-            times = []
-            for _ in range(args.requests):
-                began = time.perf_counter()
-                response = http.get(base + path, headers=headers, allow_redirects=False, timeout=30)
-                times.append((time.perf_counter() - began) * 1000)
-                if response.status_code not in (200, 204):
-                    raise SystemExit(f"{name}: HTTP {response.status_code} for {path}\n{response.text[:500]}")
+        for name, path in timed:
             small, large = query_counts(workspace, path)
-            p95 = percentile(times, 0.95)
+            taken = times[name]
+            p95 = percentile(taken, 0.95)
             print(
-                f"{name:<24} {len(times):>5} {percentile(times, 0.5):>7.1f} {p95:>7.1f} {max(times):>7.1f}"
+                f"{name:<24} {len(taken):>5} {percentile(taken, 0.5):>7.1f} {p95:>7.1f} {max(taken):>7.1f}"
                 f" {small:>10} {large:>4}",
                 flush=True,
             )
