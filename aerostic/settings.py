@@ -1,4 +1,4 @@
-"""Aerostic settings: one file, every value from the environment (see README "Configuration")."""
+"""Aerostic settings: every value from the environment (see README "Configuration")."""
 
 from __future__ import annotations
 
@@ -19,24 +19,32 @@ from aerostic.core.config import (
     env_url,
     production_email_url,
     refuse_public_hosts_in_development,
+    refuse_sandbox_in_production,
     replica_database,
     require_in_production,
     s3_media_storage,
 )
 from aerostic.core.crypto import parse_key_ring
+from aerostic.core.db_session import with_session_limits
+from aerostic.core.error_tracking import init_error_tracking
 from aerostic.core.logging import logging_config
+from aerostic.settings_api import API_SCHEMA_SETTINGS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # A local .env (git-ignored) may hold overrides; real environment variables win.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DJANGO_ENV = env_choice("DJANGO_ENV", ["development", "production"], "development")
+DJANGO_ENV = env_choice("DJANGO_ENV", ["development", "staging", "production"], "development")
 IS_PRODUCTION = DJANGO_ENV == "production"
+# Staging runs production's hardening (IS_DEPLOYED: secrets, no DEBUG, HTTPS, SMTP, an RLS role) on its
+# own data and WhatsApp accounts; IS_PRODUCTION is only what differs (no sandbox, no banner).
+IS_DEPLOYED = DJANGO_ENV != "development"
 
-if IS_PRODUCTION:
+if IS_DEPLOYED:
     require_in_production(
-        ["SECRET_KEY", "TOKEN_ENCRYPTION_KEYS", "BLIND_INDEX_KEY", "META_APP_SECRET", "ALLOWED_HOSTS"]
+        ["SECRET_KEY", "TOKEN_ENCRYPTION_KEYS", "BLIND_INDEX_KEY", "META_APP_SECRET", "ALLOWED_HOSTS"],
+        environment=DJANGO_ENV,
     )
     _dev_secrets: dict[str, str] = {}
 else:
@@ -47,9 +55,9 @@ def _secret(name: str) -> str:
     return env_str(name) or _dev_secrets.get(name, "")
 
 
-DEBUG = env_bool("DEBUG", default=not IS_PRODUCTION)
-if IS_PRODUCTION and DEBUG:
-    raise ImproperlyConfigured("DEBUG must be false when DJANGO_ENV=production.")
+DEBUG = env_bool("DEBUG", default=not IS_DEPLOYED)
+if IS_DEPLOYED and DEBUG:
+    raise ImproperlyConfigured(f"DEBUG must be false when DJANGO_ENV={DJANGO_ENV}.")
 
 SECRET_KEY = _secret("SECRET_KEY")
 TOKEN_ENCRYPTION_KEYS = _secret("TOKEN_ENCRYPTION_KEYS")
@@ -62,41 +70,37 @@ META_GRAPH_API_VERSION = env_str("META_GRAPH_API_VERSION", "v23.0")
 META_GRAPH_BASE_URL = env_str("META_GRAPH_BASE_URL", "https://graph.facebook.com")
 META_EMBEDDED_SIGNUP_CONFIG_ID = env_str("META_EMBEDDED_SIGNUP_CONFIG_ID")
 SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", default=not IS_PRODUCTION)
+refuse_sandbox_in_production(IS_PRODUCTION, SANDBOX_ENABLED)
+# Outside production these WABAs are refused unless ALLOW_PRODUCTION_WABA (never test on production).
+PRODUCTION_WABA_IDS = env_list("PRODUCTION_WABA_IDS")
+ALLOW_PRODUCTION_WABA = env_bool("ALLOW_PRODUCTION_WABA", False)
 META_SANDBOX_URL = env_str("META_SANDBOX_URL", "http://127.0.0.1:8765").rstrip("/")
-# Benchmarks measure the engine itself: off lifts the per-number token bucket of *sandbox* numbers
-# only (real numbers always keep Meta's throughput).
+# Off lifts the per-number send rate of *sandbox* numbers only (benchmarks); real ones keep Meta's.
 SANDBOX_RATE_LIMITS = env_bool("SANDBOX_RATE_LIMITS", default=True)
 WEBHOOK_MAX_BYTES = env_int("WEBHOOK_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
-# Requests per minute per client IP that fail the signature check before that IP gets 429; a
-# correctly signed delivery is never refused by it (whatsapp/webhooks/intake.py).
+# Per client IP and minute: POSTs failing the signature check before 429 (signed ones never count).
 WEBHOOK_RATE_PER_MINUTE = env_int("WEBHOOK_RATE_PER_MINUTE", 1000, minimum=1)
-# The whole body must arrive within this many seconds (408 otherwise: a slow sender cannot hold a
-# read open), and each web worker reads at most this many bodies at once (503 + Retry-After above).
+# A body must arrive within this many seconds (408), and a web worker reads at most this many at once (503).
 WEBHOOK_BODY_TIMEOUT_SECONDS = env_int("WEBHOOK_BODY_TIMEOUT_SECONDS", 10, minimum=1)
 WEBHOOK_MAX_CONCURRENT_READS = env_int("WEBHOOK_MAX_CONCURRENT_READS", 256, minimum=1)
 WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30, minimum=1)
 WEBHOOK_DRAINERS = env_int("WEBHOOK_DRAINERS", 2, minimum=1)
-# Events a drainer processes together in one transaction (webhooks/batches.py): at most this many,
-# and about WEBHOOK_BATCH_MS milliseconds of work (a delivery carries one status or a hundred). Larger batches
-# cost fewer statements per event; shorter ones let drainers share a backlog. A failed batch is
-# retried event by event.
+# Events a drainer processes in one transaction (webhooks/batches.py): at most this many, and about
+# WEBHOOK_BATCH_MS of work; a failed batch is retried event by event.
 WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 500, minimum=1)
 WEBHOOK_BATCH_MS = env_int("WEBHOOK_BATCH_MS", 1000, minimum=10)
 # Postgres connections each web worker keeps for storing webhooks (whatsapp/webhooks/asgi.py).
 WEBHOOK_INTAKE_DB_CONNECTIONS = env_int("WEBHOOK_INTAKE_DB_CONNECTIONS", 4, minimum=1)
-# Group commit (whatsapp/webhooks/group_commit.py): concurrent deliveries are stored with one INSERT and one
-# commit. A group goes to the database at once when no other group is being committed (a lone
-# delivery waits for nothing), when it holds WEBHOOK_GROUP_MAX deliveries, and at the latest
-# WEBHOOK_GROUP_WINDOW_MS after its first delivery arrived (0: whatever is waiting goes as soon as a
-# connection is free). The maximum keeps one group's ids within a single Redis call's argument limit.
+# Group commit (whatsapp/webhooks/group_commit.py): concurrent deliveries stored with one INSERT and
+# commit; a group goes when nothing else commits, at WEBHOOK_GROUP_MAX, or WEBHOOK_GROUP_WINDOW_MS after
+# its first delivery (the maximum keeps its ids within one Redis call's argument limit).
 WEBHOOK_GROUP_MAX = env_int("WEBHOOK_GROUP_MAX", 256, minimum=1, maximum=1000)
 WEBHOOK_GROUP_WINDOW_MS = env_int("WEBHOOK_GROUP_WINDOW_MS", 2, minimum=0)
 # Contacts: the largest CSV accepted for import (a clear error above it).
 CONTACT_IMPORT_MAX_BYTES = env_int("CONTACT_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 # An upload never run is deleted, and an import's error report cleared, this long after.
 CONTACT_IMPORT_RETENTION_HOURS = env_int("CONTACT_IMPORT_RETENTION_HOURS", 72, minimum=1)
-# A contact CSV is the only file the app takes: bytes past that limit are kept neither in memory
-# nor on disk (the first handler drops them and the import refuses the file by its size).
+# Bytes past the import limit are kept neither in memory nor on disk (the first handler drops them).
 FILE_UPLOAD_HANDLERS = [
     "contacts.importing.upload.UploadSizeCap",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
@@ -120,12 +124,11 @@ TEMPLATE_CREATES_PER_HOUR = env_int("TEMPLATE_CREATES_PER_HOUR", 30, minimum=1)
 TEMPLATE_CREATES_PER_DAY = env_int("TEMPLATE_CREATES_PER_DAY", 200, minimum=1)
 TEMPLATE_SUBMITS_PER_HOUR = env_int("TEMPLATE_SUBMITS_PER_HOUR", 30, minimum=1)
 TEMPLATE_SUBMITS_PER_DAY = env_int("TEMPLATE_SUBMITS_PER_DAY", 100, minimum=1)
-# A person's live Graph checks (check connection, validate, template refresh / sync): one per
-# workspace and kind within this many seconds.
+# A person's live Graph checks (connection, validate, template sync): one per workspace and kind per this.
 WHATSAPP_LIVE_CHECK_COOLDOWN_SECONDS = env_int("WHATSAPP_LIVE_CHECK_COOLDOWN_SECONDS", 30, minimum=1)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
-if not IS_PRODUCTION:
+if not IS_DEPLOYED:
     refuse_public_hosts_in_development(ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Proxies in front of the app that append to X-Forwarded-For; the client is the N-th address from
@@ -194,6 +197,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.portal",
+                "aerostic.core.context_processors.environment",
             ],
         },
     }
@@ -219,6 +223,20 @@ if env_bool("DB_POOL", False):
         "max_size": env_int("DB_POOL_MAX_SIZE", 8, minimum=1),
         "timeout": 10,  # seconds a request waits for a free connection before it fails (a 500)
     }
+# Long transactions are a no-go (aerostic/core/db_session.py); `migrate` lifts these; 0 is off.
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 30_000, minimum=0)
+DB_WORKER_STATEMENT_TIMEOUT_MS = env_int("DB_WORKER_STATEMENT_TIMEOUT_MS", 300_000, minimum=0)
+DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = env_int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 60_000, minimum=0)
+with_session_limits(DATABASES["default"], DB_STATEMENT_TIMEOUT_MS, DB_IDLE_IN_TRANSACTION_TIMEOUT_MS)
+READYZ_LONG_TRANSACTION_SECONDS = env_int("READYZ_LONG_TRANSACTION_SECONDS", 60, minimum=1)
+# /metrics: a bearer token, or a scraper in one of these networks (development: this machine).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", [] if IS_DEPLOYED else ["127.0.0.0/8", "::1/128"])
+# The backup job touches this file after each good dump (docs/operations.md; production_readiness).
+BACKUP_STATUS_FILE = env_str("BACKUP_STATUS_FILE")
+BACKUP_MAX_AGE_HOURS = env_int("BACKUP_MAX_AGE_HOURS", 26, minimum=1)
+SENTRY_DSN, SENTRY_RELEASE = env_str("SENTRY_DSN"), env_str("SENTRY_RELEASE")
+init_error_tracking(dsn=SENTRY_DSN, environment=DJANGO_ENV, release=SENTRY_RELEASE)  # events scrubbed first
 # An optional read replica for the inbox's list, search and counts (aerostic.core.dbrouting).
 if env_str("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = replica_database(DATABASES["default"])
@@ -279,9 +297,10 @@ AXES_CLIENT_IP_CALLABLE = "aerostic.core.clientip.client_ip"
 ANONYMOUS_USER_NAME = None  # django-guardian: no anonymous object permissions.
 GUARDIAN_MONKEY_PATCH_USER = False
 
-# --- E-mail (console in development: invitation and reset links appear in the web log; production
-# needs an SMTP server, or invitations and resets would vanish silently).
-EMAIL_URL = production_email_url("EMAIL_URL") if IS_PRODUCTION else env_str("EMAIL_URL", "consolemail://")
+# --- E-mail: the console in development (links in the web log); staging and production need SMTP.
+EMAIL_URL = (
+    production_email_url("EMAIL_URL", environment=DJANGO_ENV) if IS_DEPLOYED else env_str("EMAIL_URL", "consolemail://")
+)
 vars().update(environ.Env.email_url_config(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Aerostic <no-reply@aerostic.local>")
 
@@ -325,26 +344,7 @@ SIMPLE_JWT = {
     "CHECK_REVOKE_TOKEN": True,
     "REVOKE_TOKEN_CLAIM": "hash_password",
 }
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Aerostic API",
-    "DESCRIPTION": "WhatsApp Business platform API. Authenticate with a JWT (POST /api/v1/auth/token/) "
-    "and pick a tenant with the X-Tenant header (its slug) when you belong to several.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SCHEMA_PATH_PREFIX": "/api/v1",
-    # Served from the vendored sidecar package: no CDN at run time.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    # Swagger UI would otherwise show a badge fetched from validator.swagger.io for every schema.
-    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "persistAuthorization": False},
-    "ENUM_NAME_OVERRIDES": {
-        "ConsentKindEnum": "compliance.models.ConsentEvent.Kind",
-        "RecordableConsentKindEnum": "compliance.models.ConsentEvent.RECORDABLE_KINDS",
-        # `status` / `state` of campaigns and their recipients: named apart from other apps' choices.
-        "CampaignStatusEnum": "campaigns.models.Campaign.Status",
-        "CampaignMessageStateEnum": "campaigns.models.CampaignMessage.State",
-    },
-}
+SPECTACULAR_SETTINGS = API_SCHEMA_SETTINGS  # aerostic/settings_api.py: constants only
 
 # --- Internationalisation.
 LANGUAGE_CODE = "en-us"
@@ -360,11 +360,11 @@ STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if IS_PRODUCTION
+        if IS_DEPLOYED
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = not IS_PRODUCTION
+WHITENOISE_USE_FINDERS = not IS_DEPLOYED
 
 # --- Media (inbox attachments): private, streamed only by inbox:media after its checks (no MEDIA_URL).
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / ".data" / "media")))
@@ -378,10 +378,10 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads it through the meta tag, not the cook
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if IS_PRODUCTION:
+if IS_DEPLOYED:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)

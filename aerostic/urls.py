@@ -1,4 +1,4 @@
-"""Top-level routes: portal, accounts, API, Django admin, health probes."""
+"""Top-level routes: portal, accounts, API, Django admin, health probes, metrics."""
 
 from typing import cast
 
@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
+from aerostic import readiness_views
 from aerostic.core import health
 from aerostic.core.admin_site import PlatformAdminSite
 from compliance import contact_urls as compliance_contact_urls
@@ -18,6 +19,7 @@ platform_site = cast(PlatformAdminSite, admin.site)
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
     path("webhooks/meta/", meta_webhook, name="meta-webhook"),
     # Queue dashboards behind the platform console's own gate (super-admins only), not just is_staff;
     # the stats JSON also answers the RQ_API_TOKEN bearer, when one is set, for monitoring.
@@ -38,6 +40,12 @@ urlpatterns = [
                 "django_rq",
             )
         ),
+    ),
+    # The production-readiness verdict, behind the platform console's gate (aerostic/readiness.py).
+    path(
+        "admin/readiness/",
+        admin.site.admin_view(readiness_views.production_readiness_page),
+        name="admin-production-readiness",
     ),
     path("admin/", admin.site.urls),
     path("accounts/invite/", include("tenants.invite_urls")),

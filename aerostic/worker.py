@@ -18,10 +18,12 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 from rq.worker import SimpleWorker
 
 from aerostic.core.checks import database_role_status
+from aerostic.core.db_session import restore_options, use_timeouts
 from whatsapp.jobs import sweep_pending_webhooks
 
 logger = logging.getLogger(__name__)
@@ -29,9 +31,17 @@ logger = logging.getLogger(__name__)
 
 class SweepingWorker(SimpleWorker):
     def work(self, *args: Any, **kwargs: Any) -> bool:
-        refuse_a_role_that_skips_rls()
-        sweep_on_start()
-        return super().work(*args, **kwargs)
+        # A job's set-based batch may run longer than a web request's statement may.
+        previous = use_timeouts(
+            statement_ms=settings.DB_WORKER_STATEMENT_TIMEOUT_MS,
+            idle_in_transaction_ms=settings.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        )
+        try:
+            refuse_a_role_that_skips_rls()
+            sweep_on_start()
+            return super().work(*args, **kwargs)
+        finally:  # a burst run in a process that goes on (tests, `rqworker --burst`) gets the web limits back
+            restore_options(previous)
 
     def execute_job(self, job: Any, queue: Any) -> Any:
         close_old_connections()  # drops a connection that broke or outlived CONN_MAX_AGE

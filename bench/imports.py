@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.smoke import add_smoke_flag, apply_smoke  # noqa: E402
-from bench.stack import manage, production_env, setup_django, stop_on_sigterm  # noqa: E402
+from bench.stack import manage, setup_django, staging_env, stop_on_sigterm  # noqa: E402
 from devstack.services import Services, free_port  # noqa: E402
 
 _SHAPES = (
@@ -150,7 +150,7 @@ def main() -> int:
     services = Services(Path(tempfile.mkdtemp(prefix="aerostic-bench-")), persistent=False)
     try:
         services.start()
-        env = production_env(free_port())
+        env = staging_env(free_port())
         print("Preparing: migrate, one workspace, the CSV…", flush=True)
         manage(env, "migrate", "--noinput", "-v", "0")
         setup_django(env)

@@ -1,4 +1,4 @@
-"""The pieces every benchmark shares: production settings with throwaway secrets, `manage.py`
+"""The pieces every benchmark shares: staging (production's settings) with throwaway secrets, `manage.py`
 commands, the web server as production runs it, Django set up in the bench's own process, stopping
 on SIGTERM, and percentiles."""
 
@@ -16,13 +16,15 @@ from bench.processes import ROOT
 from devstack.run import web_server_command
 
 
-def production_env(port: int) -> dict[str, str]:
-    """Production mode with throwaway secrets. The per-IP limit is lifted because every request
-    comes from one address here, while Meta delivers from many. Production requires an SMTP
-    EMAIL_URL; the benches send no mail, so nothing needs to listen on its port."""
+def staging_env(port: int) -> dict[str, str]:
+    """Staging, with throwaway secrets: production's settings (no DEBUG, HTTPS, hashed static files,
+    the role under row-level security), and the sandbox the benches send to, which production
+    refuses. The per-IP limit is lifted because every request comes from one address here, while
+    Meta delivers from many. Staging requires an SMTP EMAIL_URL; the benches send no mail, so
+    nothing needs to listen on its port."""
     return {
         **os.environ,
-        "DJANGO_ENV": "production",
+        "DJANGO_ENV": "staging",
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "TOKEN_ENCRYPTION_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),

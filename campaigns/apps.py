@@ -36,3 +36,8 @@ class CampaignsConfig(AppConfig):
         from inbox.contact_panel import register_contact_panel_section
 
         register_contact_panel_section(SECTION_TITLE, campaign_history_section)
+        # What /metrics samples of campaigns (aerostic.core.metrics).
+        from aerostic.core.metrics import register_sampler
+        from campaigns.metrics import campaign_progress
+
+        register_sampler("campaigns", campaign_progress)

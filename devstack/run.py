@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -140,6 +141,11 @@ def main() -> int:
     for folder in (DATA, DATA / "logs"):
         folder.mkdir(exist_ok=True)
     os.environ.setdefault("DEV_SECRETS_FILE", str(DATA / "dev-secrets.json"))
+    # The web workers and RQ workers of this run share their /metrics files (aerostic/core/metrics.py);
+    # a new run starts from zero, as a restarted host does.
+    metrics_dir = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(DATA / "metrics")))
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
 
     services = Services(DATA, persistent=True)
     supervisor = Supervisor()

@@ -305,6 +305,7 @@ ROUTES = [
 NOT_TENANT_ROUTES = {
     "/healthz": "probe, no data",
     "/readyz": "probe, no data",
+    "/metrics": "Prometheus scrape: a bearer token or an allowed network; counts only, no workspace's data",
     "/admin/": "super-admins only (tests/accounts: admin console)",
     "/admin/rq/": "super-admins only (django-rq's staff views)",
     "/accounts/": "sign-in, reset and invitation pages (accounts tests)",

@@ -19,3 +19,10 @@ class WhatsappConfig(AppConfig):
         add_index_figure(
             "dead_webhooks", lambda: WebhookEvent.all_tenants.filter(status=WebhookEvent.Status.DEAD).count()
         )
+        # What /metrics samples of WhatsApp (aerostic.core.metrics).
+        from aerostic.core.metrics import register_sampler
+        from whatsapp import metrics
+
+        register_sampler("webhooks", metrics.webhook_backlog)
+        register_sampler("tokens", metrics.tokens)
+        register_sampler("breakers", metrics.breakers)

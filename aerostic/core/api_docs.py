@@ -21,7 +21,7 @@ class SignedInInProduction(BasePermission):
     message = "Sign in to read the API documentation."
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        return not settings.IS_PRODUCTION or bool(request.user and request.user.is_authenticated)
+        return not settings.IS_DEPLOYED or bool(request.user and request.user.is_authenticated)
 
 
 class ApiSchemaView(SpectacularAPIView):

@@ -77,9 +77,9 @@ def guard_database_role(sender: Any, connection: BaseDatabaseWrapper, **kwargs: 
     status = _verdicts.get(connection.alias)
     if status is None:
         status = _verdicts[connection.alias] = _query_role(connection)
-        if not status.obeys_rls and not settings.IS_PRODUCTION:
+        if not status.obeys_rls and not settings.IS_DEPLOYED:
             logger.warning("database role bypasses row-level security", extra={"role": status.name})
-    if not status.obeys_rls and settings.IS_PRODUCTION:
+    if not status.obeys_rls and settings.IS_DEPLOYED:
         # Closed before raising: Django would otherwise keep the connection and use it next time
         # without asking again.
         connection.close()
@@ -99,10 +99,12 @@ def check_database_role(app_configs: Any = None, databases: Any = None, **kwargs
             status = refused.status
         if status.obeys_rls:
             continue
-        if settings.IS_PRODUCTION:
+        if settings.IS_DEPLOYED:
             messages.append(checks.Error(status.problem(), id="aerostic.E001"))
         else:
             messages.append(
-                checks.Warning(status.problem(), hint="Production refuses to start like this.", id="aerostic.W001")
+                checks.Warning(
+                    status.problem(), hint="Staging and production refuse to start like this.", id="aerostic.W001"
+                )
             )
     return messages

@@ -76,10 +76,11 @@ def env_url(name: str, *, schemes: tuple[str, ...], hint: str = "") -> str:
     return value
 
 
-def require_in_production(names: list[str]) -> None:
+def require_in_production(names: list[str], *, environment: str = "production") -> None:
+    """Staging and production take every secret from the environment (never generated)."""
     missing = [name for name in names if not env_str(name)]
     if missing:
-        raise ImproperlyConfigured("DJANGO_ENV=production needs these variables set: " + ", ".join(missing) + ".")
+        raise ImproperlyConfigured(f"DJANGO_ENV={environment} needs these variables set: " + ", ".join(missing) + ".")
 
 
 def development_secrets(path: Path) -> dict[str, str]:
@@ -132,7 +133,14 @@ def refuse_public_hosts_in_development(hosts: list[str]) -> None:
     if public:
         raise ImproperlyConfigured(
             f"ALLOWED_HOSTS names {', '.join(public)}, which is not local, but DJANGO_ENV is development "
-            "(the default). Set DJANGO_ENV=production to serve other hosts."
+            "(the default). Set DJANGO_ENV=production (or staging) to serve other hosts."
+        )
+
+
+def refuse_sandbox_in_production(production: bool, sandbox_enabled: bool) -> None:
+    if production and sandbox_enabled:
+        raise ImproperlyConfigured(
+            "SANDBOX_ENABLED must be false when DJANGO_ENV=production: the sandbox is for development and staging."
         )
 
 
@@ -140,17 +148,17 @@ def refuse_public_hosts_in_development(hosts: list[str]) -> None:
 _DELIVERING_EMAIL_SCHEMES = ("smtp", "smtps", "smtp+tls", "smtp+ssl")
 
 
-def production_email_url(name: str = "EMAIL_URL") -> str:
-    """Invitations and password resets must reach people: production needs a real mail server."""
+def production_email_url(name: str = "EMAIL_URL", *, environment: str = "production") -> str:
+    """Invitations and password resets must reach people: staging and production need a real mail server."""
     value = env_str(name)
     if not value:
         raise ImproperlyConfigured(
-            f"DJANGO_ENV=production needs {name} set to a mail server, e.g. smtp+tls://user:pass@host:587."
+            f"DJANGO_ENV={environment} needs {name} set to a mail server, e.g. smtp+tls://user:pass@host:587."
         )
     scheme = value.split("://", 1)[0].lower() if "://" in value else ""
     if scheme not in _DELIVERING_EMAIL_SCHEMES:
         raise ImproperlyConfigured(
-            f"{name} must be an SMTP URL in production ({', '.join(s + '://' for s in _DELIVERING_EMAIL_SCHEMES)}); "
+            f"{name} must be an SMTP URL in {environment} ({', '.join(s + '://' for s in _DELIVERING_EMAIL_SCHEMES)}); "
             f"{scheme or value!r} delivers no mail."
         )
     return value

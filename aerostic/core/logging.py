@@ -46,13 +46,15 @@ def mask_phones(text: str) -> str:
     return _PHONE_RE.sub(mask_phone, _TOKEN_RE.sub(_mask_token, text))
 
 
-def _scrub(value: Any) -> Any:
+def scrub(value: Any, *, dropped: frozenset[str] = DROPPED_FIELDS) -> Any:
+    """`value` with phone numbers masked and tokens redacted in every string, and the fields named in
+    `dropped` (customer text) replaced, at any depth."""
     if isinstance(value, str):
         return mask_phones(value)
     if isinstance(value, dict):
-        return {k: ("[dropped]" if k in DROPPED_FIELDS else _scrub(v)) for k, v in value.items()}
+        return {k: ("[dropped]" if k in dropped else scrub(v, dropped=dropped)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_scrub(v) for v in value]
+        return [scrub(v, dropped=dropped) for v in value]
     return value
 
 
@@ -82,7 +84,7 @@ class PiiFilter(logging.Filter):
             if key in DROPPED_FIELDS:
                 setattr(record, key, "[dropped]")
             else:
-                setattr(record, key, _scrub(getattr(record, key)))
+                setattr(record, key, scrub(getattr(record, key)))
         return True
 
 

@@ -1,8 +1,10 @@
-"""Request id and log context for every request; django-auditlog's actor and client address."""
+"""Request id, log context and latency (aerostic.core.metrics) for every request; django-auditlog's
+actor and client address."""
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable
 
@@ -12,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 
 from aerostic.core.clientip import client_ip
 from aerostic.core.logging import request_id_var, user_id_var
+from aerostic.core.metrics import observe_request
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -21,6 +24,7 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
@@ -32,6 +36,7 @@ class RequestContextMiddleware:
             user_id_var.reset(user_token)
             request_id_var.reset(request_token)
         response["X-Request-ID"] = request_id
+        observe_request(request.path, response.status_code, time.perf_counter() - started)
         return response
 
 

@@ -19,7 +19,7 @@ class BrowsableApiForSignedInUsers(DefaultContentNegotiation):
         self, request: Any, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
         renderer, media_type = super().select_renderer(request, renderers, format_suffix)
-        if isinstance(renderer, BrowsableAPIRenderer) and settings.IS_PRODUCTION and not request.user.is_authenticated:
+        if isinstance(renderer, BrowsableAPIRenderer) and settings.IS_DEPLOYED and not request.user.is_authenticated:
             json_renderer = next((r for r in renderers if isinstance(r, JSONRenderer)), JSONRenderer())
             return json_renderer, json_renderer.media_type
         return renderer, media_type

@@ -14,7 +14,7 @@ from bench.campaigns.scenario import SCENARIOS, run_scenario, run_snapshot
 from bench.campaigns.workspace import prepare
 from bench.processes import start_simulator
 from bench.smoke import add_smoke_flag, apply_smoke
-from bench.stack import manage, production_env, setup_django, stop_on_sigterm
+from bench.stack import manage, setup_django, staging_env, stop_on_sigterm
 from devstack.run import stop_process_groups, wait_for_port
 from devstack.services import Services, free_port
 
@@ -53,7 +53,7 @@ def main() -> int:
         sim_port = free_port()
         sim_url = f"http://127.0.0.1:{sim_port}"
         env = {
-            **production_env(free_port()),
+            **staging_env(free_port()),
             "SANDBOX_ENABLED": "true",
             "META_SANDBOX_URL": sim_url,
             "SANDBOX_RATE_LIMITS": "false",

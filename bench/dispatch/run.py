@@ -16,7 +16,7 @@ from bench.dispatch.scenario import LIFTED_PER_MINUTE, SCENARIOS, Stack, Sweeper
 from bench.dispatch.workspace import api_token, configure, prepare
 from bench.processes import ROOT, pg_statement_ms, postmaster_pid, start_simulator, start_workers, wait_registered
 from bench.smoke import add_smoke_flag, apply_smoke
-from bench.stack import manage, production_env, setup_django, start_web_server, stop_on_sigterm
+from bench.stack import manage, setup_django, staging_env, start_web_server, stop_on_sigterm
 from devstack.run import stop_process_groups, wait_for_port
 from devstack.services import Services, free_port
 
@@ -64,7 +64,7 @@ def main() -> int:
         port, sim_port = free_port(), free_port()
         sim_url = f"http://127.0.0.1:{sim_port}"
         env = {
-            **production_env(port),
+            **staging_env(port),
             "SANDBOX_ENABLED": "true",
             "META_SANDBOX_URL": sim_url,
             "API_USER_RATE": "100000000/min",

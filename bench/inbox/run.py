@@ -14,7 +14,7 @@ import requests
 
 import bench.inbox
 from bench.smoke import add_smoke_flag, apply_smoke
-from bench.stack import manage, percentile, production_env, setup_django, start_web_server, stop_on_sigterm
+from bench.stack import manage, percentile, setup_django, staging_env, start_web_server, stop_on_sigterm
 from devstack.run import stop_process_groups, wait_for_port
 from devstack.services import Services, free_port
 
@@ -122,7 +122,7 @@ def main() -> int:
     try:
         services.start()
         port = free_port()
-        env = {**production_env(port), "STATIC_ROOT": str(data / "static")}
+        env = {**staging_env(port), "STATIC_ROOT": str(data / "static")}
         print("Preparing: collectstatic, migrate, one workspace…", flush=True)
         manage(env, "collectstatic", "--noinput", "-v", "0")  # pages render hashed static names
         manage(env, "migrate", "--noinput", "-v", "0")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import bench.webhooks
 from bench.smoke import add_smoke_flag, apply_smoke
-from bench.stack import manage, production_env, setup_django, start_web_server, stop_on_sigterm
+from bench.stack import manage, setup_django, staging_env, start_web_server, stop_on_sigterm
 from bench.webhooks.report import HEADER, print_row, print_targets, problems_of
 from bench.webhooks.running import Stack, run_stage, start_webhook_workers, warm_up
 from bench.webhooks.stages import MODES, create_workspace, plan_stages, seed
@@ -63,7 +63,7 @@ def main() -> int:
     try:
         services.start()
         port = free_port()
-        env = production_env(port)
+        env = staging_env(port)
         print("Preparing: migrate, rate cards, one workspace with one number…", flush=True)
         for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"], ["seed_pricing"]):
             manage(env, *command, "-v", "0")

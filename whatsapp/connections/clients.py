@@ -16,7 +16,28 @@ class ConnectionProblem(DomainError):
 
 
 def base_url_for(mode: str) -> str:
-    return settings.META_SANDBOX_URL if mode == WhatsAppAccount.Mode.SANDBOX else settings.META_GRAPH_BASE_URL
+    """Where an account of this mode is served. A sandbox account left in a database that production
+    now uses (SANDBOX_ENABLED is refused there) reaches nothing: every call on it stops here."""
+    if mode != WhatsAppAccount.Mode.SANDBOX:
+        return settings.META_GRAPH_BASE_URL
+    if not settings.SANDBOX_ENABLED:
+        raise ConnectionProblem("This is a sandbox connection, and the sandbox is not enabled on this installation.")
+    return settings.META_SANDBOX_URL
+
+
+def refuse_production_waba(waba_id: str, mode: str) -> None:
+    """Never test on the production account: outside production, the WABAs named in
+    PRODUCTION_WABA_IDS are refused unless ALLOW_PRODUCTION_WABA says otherwise."""
+    if (
+        mode != WhatsAppAccount.Mode.SANDBOX
+        and not settings.IS_PRODUCTION
+        and not settings.ALLOW_PRODUCTION_WABA
+        and waba_id.strip() in settings.PRODUCTION_WABA_IDS
+    ):
+        raise ConnectionProblem(
+            f"This is the production WhatsApp Business Account, and this installation is {settings.DJANGO_ENV}: "
+            "connect a test account here (the operator can allow it with ALLOW_PRODUCTION_WABA=true)."
+        )
 
 
 def graph_for(account: WhatsAppAccount, *, max_attempts: int | None = None, breaker: bool = True) -> GraphClient:

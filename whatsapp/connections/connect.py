@@ -15,7 +15,7 @@ from django.utils import timezone
 from aerostic.core import audit
 from aerostic.core.errors import Conflict, DomainError
 from aerostic.core.tenant_context import platform_context, tenant_context
-from whatsapp.connections.clients import ConnectionProblem, base_url_for, step_failed
+from whatsapp.connections.clients import ConnectionProblem, base_url_for, refuse_production_waba, step_failed
 from whatsapp.connections.onboarding import orphan_close_on_connect
 from whatsapp.connections.tokens import token_inspect
 from whatsapp.graph import GraphClient, GraphError
@@ -107,6 +107,7 @@ def _account_connect(
 ) -> WhatsAppAccount:
     waba_id, token = waba_id.strip(), token.strip()
     try:
+        refuse_production_waba(waba_id, mode)
         info = token_inspect(token, mode=mode)
         client = GraphClient(token=token, base_url=base_url_for(mode), breaker_key=f"waba:{waba_id}")
         try:
@@ -214,6 +215,11 @@ def embedded_signup_complete(
     *, tenant: Any, code: str, waba_id: str, phone_number_id: str, pin: str, actor: Any, request: Any = None
 ) -> WhatsAppAccount:
     """The browser got a ~30-second code from Meta's Embedded Signup: exchange it at once, then connect."""
+    try:
+        refuse_production_waba(waba_id, WhatsAppAccount.Mode.REAL)
+    except ConnectionProblem as problem:
+        _audit_failure(tenant, actor, request, waba_id, "embedded_signup", problem.message)
+        raise
     try:
         token = GraphClient(token="", base_url=base_url_for(WhatsAppAccount.Mode.REAL), max_attempts=1).exchange_code(
             code.strip()

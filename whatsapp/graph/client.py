@@ -21,6 +21,7 @@ import requests
 import urllib3
 from django.conf import settings
 
+from aerostic.core import metrics
 from whatsapp.graph.breaker import CircuitBreaker
 from whatsapp.graph.errors import (
     CircuitOpenError,
@@ -160,6 +161,8 @@ class GraphClient:
                 result = call()
             except GraphError as error:
                 last_error = error
+                if error.http_status in (401, 403):
+                    metrics.count("aerostic_graph_auth_errors", {(str(error.http_status),): 1})
                 if self.breaker is not None and error.is_retryable:
                     self.breaker.record_failure()
                 if not error.is_retryable or attempt == self.max_attempts:

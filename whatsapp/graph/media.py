@@ -86,7 +86,7 @@ def media_url_allowed(url: str) -> bool:
     if scheme == "https" and port == 443 and any(host == d or host.endswith("." + d) for d in META_MEDIA_DOMAINS):
         return True
     trusted = [settings.META_SANDBOX_URL] if settings.SANDBOX_ENABLED else []
-    if not settings.IS_PRODUCTION:
+    if not settings.IS_DEPLOYED:
         trusted.append(settings.META_GRAPH_BASE_URL)
     return (scheme, host, port) in {_origin(base) for base in trusted if base}
 

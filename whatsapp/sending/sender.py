@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from aerostic.core import metrics
 from compliance.policy import compliance_settings_for
 from compliance.selectors import sending_allowed
 from whatsapp import fanout
@@ -197,6 +198,7 @@ class NumberSender:
                 self._write_failures(verdicts, now)
         self.counts["sent"] += len(sent)
         self.counts["failed or retried"] += len(failed)
+        _count_outcomes(len(sent), verdicts)
         with contextlib.suppress(RedisError):
             if sent:
                 self.breaker.record_success()
@@ -239,3 +241,16 @@ class NumberSender:
         self.ledger.write_outcomes(rows, now)
         if stop_reason:
             self.source.meta_stopped(stop_reason)
+
+
+def _count_outcomes(sent: int, verdicts: list[tuple[SendRequest, GraphError, FailureVerdict]]) -> None:
+    """Platform-wide counters (aerostic.core.metrics): one Redis round trip per chunk."""
+    outcomes: Counter[tuple[str, ...]] = Counter({("sent", ""): sent})
+    throttled: Counter[tuple[str, ...]] = Counter()
+    for _item, error, verdict in verdicts:
+        outcome = {QUEUED: "retry", UNKNOWN: "unknown"}.get(verdict.state, "failed")
+        outcomes[(outcome, str(error.code or error.http_status or "network"))] += 1
+        if verdict.throttled:
+            throttled[(str(error.code or ""),)] += 1
+    metrics.count("aerostic_sends", dict(outcomes))
+    metrics.count("aerostic_meta_throttled", dict(throttled))

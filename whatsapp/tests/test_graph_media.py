@@ -102,7 +102,7 @@ def test_a_download_from_a_host_that_is_not_metas_is_refused_before_any_request(
 
 
 def test_in_production_only_metas_media_hosts_over_https_are_fetched(simulator, settings):
-    settings.IS_PRODUCTION, settings.SANDBOX_ENABLED = True, False
+    settings.IS_DEPLOYED, settings.SANDBOX_ENABLED = True, False
     assert media_url_allowed("https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1&ext=2&hash=3")
     assert media_url_allowed("https://scontent.xx.fbcdn.net/v/t1/abc.jpg")
     assert not media_url_allowed("http://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1")
@@ -115,7 +115,7 @@ def test_in_production_the_client_refuses_a_non_meta_host(simulator, graph_clien
     client = graph_client()
     media_id = client.upload_media(_phone(simulator), filename="a.png", content=PNG, mime_type="image/png")
     url = client.get_media(media_id)["url"]
-    settings.IS_PRODUCTION, settings.SANDBOX_ENABLED = True, False
+    settings.IS_DEPLOYED, settings.SANDBOX_ENABLED = True, False
     before = len(simulator.state.requests)
     with pytest.raises(MediaHostRefused):
         client.download_media(url)

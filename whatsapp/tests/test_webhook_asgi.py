@@ -172,6 +172,20 @@ def test_unsigned_or_forged_deliveries_get_401_and_nothing_is_stored(signature):
     assert _events() == []
 
 
+def test_every_answer_is_counted_for_metrics_by_status():
+    from prometheus_client import REGISTRY
+
+    def counted(status: str) -> float:
+        return REGISTRY.get_sample_value("aerostic_webhook_deliveries_total", {"status": status}) or 0.0
+
+    before = counted("401")
+    for _ in range(3):
+        assert _post(b'{"object": "whatsapp_business_account"}', signature="")[0] == 401
+    assert counted("401") == before + 3
+    group = {"group": "webhooks", "status": "4xx"}
+    assert (REGISTRY.get_sample_value("aerostic_http_request_duration_seconds_count", group) or 0) >= 3
+
+
 def test_a_body_signed_with_another_secret_is_refused():
     raw = b'{"object": "whatsapp_business_account"}'
     assert _post(raw, signature=meta_signature(raw, "not-the-app-secret"))[0] == 401

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -31,6 +32,7 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from psycopg_pool import AsyncConnectionPool
 
+from aerostic.core import metrics
 from aerostic.core.clientip import client_ip_from
 from whatsapp.webhooks import intake, ready
 from whatsapp.webhooks.group_commit import GroupCommitter, NotStored
@@ -66,8 +68,11 @@ class WebhookIntake:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         elif scope["type"] == "http" and scope["path"] == WEBHOOK_PATH and scope["method"] == "POST":
+            started = time.perf_counter()
             status, answer = await self.handle(scope, receive)
             await _respond(send, status, answer, retry_after=self.RETRY_AFTER_SECONDS)
+            metrics.WEBHOOK_DELIVERIES.labels(str(status)).inc()
+            metrics.observe_request(WEBHOOK_PATH, status, time.perf_counter() - started)
         else:
             await self.app(scope, receive, send)
 

@@ -75,35 +75,35 @@ def test_api_docs_page_loads_no_fonts_from_elsewhere(client):
 
 @pytest.mark.parametrize("path", ["/api/v1/schema/", "/api/v1/schema/?format=json"])
 def test_schema_needs_a_signed_in_user_in_production(client, settings, path):
-    settings.IS_PRODUCTION = True
+    settings.IS_DEPLOYED = True
     response = client.get(path)
     assert response.status_code == 401
     assert b"paths" not in response.content
 
 
 def test_docs_page_sends_an_anonymous_visitor_to_sign_in_in_production(client, settings):
-    settings.IS_PRODUCTION = True
+    settings.IS_DEPLOYED = True
     response = client.get("/api/v1/docs/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=/api/v1/docs/")
 
 
 def test_signed_in_user_reads_the_schema_and_docs_in_production(login_client, alpha, settings):
-    settings.IS_PRODUCTION = True
+    settings.IS_DEPLOYED = True
     client = login_client(alpha.viewer)
     assert client.get("/api/v1/schema/?format=json").status_code == 200
     assert client.get("/api/v1/docs/").status_code == 200
 
 
 def test_browsable_api_is_not_shown_to_anonymous_callers_in_production(client, settings):
-    settings.IS_PRODUCTION = True
+    settings.IS_DEPLOYED = True
     response = client.get("/api/v1/contacts/", HTTP_ACCEPT="text/html")
     assert response.status_code == 401
     assert response["Content-Type"] == "application/json"
 
 
 def test_browsable_api_is_shown_to_signed_in_users(login_client, alpha, settings):
-    settings.IS_PRODUCTION = True
+    settings.IS_DEPLOYED = True
     response = login_client(alpha.admin).get("/api/v1/me/", HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")

@@ -57,6 +57,32 @@ def test_production_refuses_to_start_without(missing):
     assert missing in result.stderr
 
 
+def test_deploy_check_is_clean_in_staging():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION_ENV, "DJANGO_ENV": "staging"})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "EMAIL_URL"])
+def test_staging_needs_production_secrets_and_mail_too(missing):
+    env = {k: v for k, v in {**PRODUCTION_ENV, "DJANGO_ENV": "staging"}.items() if k != missing}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert missing in result.stderr and "DJANGO_ENV=staging" in result.stderr
+
+
+def test_staging_refuses_debug_and_takes_the_sandbox():
+    result = _manage("check", env={**PRODUCTION_ENV, "DJANGO_ENV": "staging", "DEBUG": "true"})
+    assert result.returncode != 0 and "DJANGO_ENV=staging" in result.stderr
+    result = _manage("check", env={**PRODUCTION_ENV, "DJANGO_ENV": "staging", "SANDBOX_ENABLED": "true"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_the_sandbox():
+    result = _manage("check", env={**PRODUCTION_ENV, "SANDBOX_ENABLED": "true"})
+    assert result.returncode != 0
+    assert "SANDBOX_ENABLED must be false when DJANGO_ENV=production" in result.stderr
+
+
 @pytest.mark.parametrize("url", ["consolemail://", "memorymail://", "dummymail://", "filemail:///tmp/mail"])
 def test_production_refuses_an_email_backend_that_delivers_nothing(url):
     result = _manage("check", env={**PRODUCTION_ENV, "EMAIL_URL": url})
@@ -104,7 +130,7 @@ def test_production_refuses_debug():
         ("DEBUG", "maybe"),
         ("DB_CONN_MAX_AGE", "forever"),
         ("AXES_FAILURE_LIMIT", "0"),
-        ("DJANGO_ENV", "staging"),
+        ("DJANGO_ENV", "qa"),
         ("DATABASE_URL", "mysql://x@y/z"),
         ("REDIS_URL", "localhost:6379"),
         ("LOG_LEVEL", "LOUD"),

@@ -31,14 +31,14 @@ DEMO_AGENT = "agent@demo.aerostic.local"
 
 
 class Command(BaseCommand):
-    help = "Create the demo tenant and users for local development (refused in production)."
+    help = "Create the demo tenant and users for local development (refused in staging and production)."
 
     def add_arguments(self, parser):
         parser.add_argument("--password-file", default=str(settings.BASE_DIR / ".data" / "demo-password"))
 
     def handle(self, *args, password_file: str, **options):
-        if settings.IS_PRODUCTION:
-            raise CommandError("seed_demo is for development only (DJANGO_ENV=production).")
+        if settings.IS_DEPLOYED:
+            raise CommandError(f"seed_demo is for development only (DJANGO_ENV={settings.DJANGO_ENV}).")
         password = self._password(Path(password_file))
         with transaction.atomic():
             admin = self._user(DEMO_ADMIN, "Demo Admin", password)

@@ -1,0 +1,197 @@
+"""Prometheus metrics, served at /metrics (aerostic.core.health.metrics).
+
+Three kinds, by where the number lives:
+
+- **per process** (`prometheus_client` metrics below): HTTP latency per route group and webhook
+  intake by answer. Several gunicorn workers on a host share them through `prometheus_client`'s
+  multiprocess mode when PROMETHEUS_MULTIPROC_DIR is set (`make run` and the Procfile set it);
+  each web host is its own scrape target.
+- **platform-wide counters** (`count`): what workers do (sends by outcome and Meta error code,
+  Graph 401/403, Meta's throttling). Kept in Redis hashes so every worker on every host adds to
+  the same number, and read back at scrape time. Every web host serves the same values: alert and
+  graph them with `max()` (deploy/prometheus-alerts.yml does).
+- **sampled at scrape time** (`register_sampler`): queue depths and oldest job age (here), and what
+  the apps register from their AppConfig.ready(): webhook backlog and dead events, token expiries,
+  circuit breakers, campaign progress. Also platform-wide: `max()`.
+
+A failing sampler or an unreachable Redis costs its own series (and `aerostic_metrics_sampler_errors`),
+never the scrape or the code that counts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+# --- per process
+
+HTTP_REQUEST_SECONDS = Histogram(
+    "aerostic_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route group and status class",
+    ["group", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+WEBHOOK_DELIVERIES = Counter(
+    "aerostic_webhook_deliveries",
+    "Meta's webhook POSTs by our answer: 200 stored; 401 bad signature, 413 too large, 429 an address"
+    " over its failure limit, 503 not stored (Meta retries), 400/403/408 refused",
+    ["status"],
+)
+
+# First path segment → route group (a bounded label: never the path itself).
+_ROUTE_GROUPS = {
+    "api": "api",
+    "inbox": "inbox",
+    "admin": "admin",
+    "webhooks": "webhooks",
+    "static": "static",
+    "healthz": "probes",
+    "readyz": "probes",
+    "metrics": "probes",
+    "accounts": "accounts",
+}
+
+
+def route_group(path: str) -> str:
+    return _ROUTE_GROUPS.get(path.lstrip("/").split("/", 1)[0], "portal")
+
+
+def observe_request(path: str, status: int, seconds: float) -> None:
+    HTTP_REQUEST_SECONDS.labels(route_group(path), f"{status // 100}xx").observe(seconds)
+
+
+# --- platform-wide counters, in Redis
+
+_COUNTER_KEY = "aerostic:metrics:counter:{name}"
+# name → (help, label names): only these are counted and exported.
+SHARED_COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "aerostic_sends": (
+        "Sends that ended a Graph call, by outcome (sent, failed, retry, unknown, skipped) and Meta error code",
+        ("outcome", "error_code"),
+    ),
+    "aerostic_graph_auth_errors": (
+        "Graph API answers 401 or 403 (a token revoked, expired or missing a permission)",
+        ("status",),
+    ),
+    "aerostic_meta_throttled": ("Sends Meta refused for pacing (rate limits hit)", ("code",)),
+}
+
+
+def _redis() -> Any:
+    from aerostic.core import queues
+
+    return queues.redis_connection()
+
+
+def count(name: str, increments: dict[tuple[str, ...], int]) -> None:
+    """Adds to a platform-wide counter: `increments` maps label values (in SHARED_COUNTERS' order)
+    to amounts; one Redis round trip for the whole batch. Never raises: metrics must not stop a send."""
+    if name not in SHARED_COUNTERS:
+        raise ValueError(f"{name} is not a declared counter")
+    wanted = {labels: amount for labels, amount in increments.items() if amount}
+    if not wanted:
+        return
+    try:
+        pipe = _redis().pipeline(transaction=False)
+        for labels, amount in wanted.items():
+            pipe.hincrby(_COUNTER_KEY.format(name=name), json.dumps([str(value) for value in labels]), amount)
+        pipe.execute()
+    except (RedisError, OSError):
+        logger.warning("metric not counted: Redis unreachable", extra={"metric": name})
+
+
+def _shared_counters() -> Iterator[Metric]:
+    connection = _redis()
+    for name, (help_text, label_names) in SHARED_COUNTERS.items():
+        family = CounterMetricFamily(name, help_text, labels=list(label_names))
+        for field, value in connection.hgetall(_COUNTER_KEY.format(name=name)).items():
+            family.add_metric(json.loads(field), float(value))
+        yield family
+
+
+# --- sampled at scrape time
+
+Sampler = Callable[[], Iterable[Metric]]
+_SAMPLERS: dict[str, Sampler] = {}
+
+
+def register_sampler(name: str, sampler: Sampler) -> Sampler:
+    """`sampler()` yields metric families read at scrape time (a few cheap queries: Prometheus
+    scrapes every 15–60 s). Registered once per process, from an AppConfig.ready()."""
+    _SAMPLERS[name] = sampler
+    return sampler
+
+
+def _queues() -> Iterator[Metric]:
+    from django.conf import settings
+    from rq.job import Job
+
+    from aerostic.core import queues
+
+    depth = GaugeMetricFamily("aerostic_queue_depth", "Jobs waiting in an RQ queue", labels=["queue"])
+    oldest = GaugeMetricFamily(
+        "aerostic_queue_oldest_job_age_seconds", "Age of the oldest job waiting in an RQ queue", labels=["queue"]
+    )
+    failed = GaugeMetricFamily("aerostic_queue_failed_jobs", "Jobs in an RQ queue's failed registry", labels=["queue"])
+    now = time.time()
+    for name in settings.QUEUE_NAMES:
+        queue = queues.get_queue(name)
+        depth.add_metric([name], queue.count)
+        head = queue.get_job_ids(0, 0)
+        age = 0.0
+        if head:
+            job = Job.fetch(head[0], connection=queue.connection)
+            if job.enqueued_at is not None:
+                age = max(0.0, now - job.enqueued_at.timestamp())
+        oldest.add_metric([name], age)
+        failed.add_metric([name], queue.failed_job_registry.count)
+    yield from (depth, oldest, failed)
+
+
+register_sampler("queues", _queues)
+
+
+class _PlatformCollector(Collector):
+    def collect(self) -> Iterator[Metric]:
+        errors = GaugeMetricFamily(
+            "aerostic_metrics_sampler_errors", "1 when a part of this scrape could not be read", labels=["sampler"]
+        )
+        parts: list[tuple[str, Callable[[], Iterable[Metric]]]] = [("counters", _shared_counters)]
+        parts += list(_SAMPLERS.items())
+        for name, sampler in parts:
+            try:
+                families = list(sampler())
+            except Exception:  # a scrape reports what it can; the log says why a part is missing
+                logger.exception("metrics sampler failed", extra={"sampler": name})
+                errors.add_metric([name], 1)
+                continue
+            errors.add_metric([name], 0)
+            yield from families
+        yield errors
+
+
+def exposition() -> bytes:
+    """The text Prometheus reads: this process's (or this host's, in multiprocess mode) metrics
+    and the platform-wide ones."""
+    local: CollectorRegistry = REGISTRY  # this process's metrics above, and the runtime's
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        local = CollectorRegistry()
+        multiprocess.MultiProcessCollector(local)
+    platform = CollectorRegistry()
+    platform.register(_PlatformCollector())
+    return generate_latest(local) + generate_latest(platform)
