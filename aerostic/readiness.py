@@ -197,10 +197,12 @@ def _ready_for_build_and_deploy(verdict: Verdict) -> list[str]:
     executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if pending:
-        problems.append(f"{len(pending)} migrations are not applied.")
+        problems.append(f"Migrations not applied: {len(pending)}.")
     from django.core import checks
 
     errors = [message for message in checks.run_checks(include_deployment_checks=True) if message.is_serious()]
     if errors:
-        problems.append(f"{len(errors)} system checks fail (manage.py check --deploy).")
+        problems.append(
+            f"System checks fail (manage.py check --deploy): {', '.join(sorted({e.id or '?' for e in errors}))}."
+        )
     return problems

@@ -14,7 +14,7 @@ def production_readiness_page(request: HttpRequest) -> TemplateResponse:
     rows = [(gate, verdict.gates[gate], verdict.reasons.get(gate, "")) for gate in GATES]
     context = {
         **admin.site.each_context(request),
-        "title": "Production readiness",
+        "title": f"Production readiness: {'PASS' if verdict.passed else 'FAIL'}",
         "verdict": verdict,
         "rows": rows,
         "days": DEFAULT_DAYS,

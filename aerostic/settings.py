@@ -28,7 +28,12 @@ from aerostic.core.crypto import parse_key_ring
 from aerostic.core.db_session import with_session_limits
 from aerostic.core.error_tracking import init_error_tracking
 from aerostic.core.logging import logging_config
-from aerostic.settings_api import API_SCHEMA_SETTINGS
+from aerostic.settings_constants import (  # noqa: F401
+    MIGRATION_MODULES,
+    SPECTACULAR_SETTINGS,
+    WAFFLE_ENABLE_ADMIN_PAGES,
+    WAFFLE_FLAG_MODEL,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -85,8 +90,7 @@ WEBHOOK_BODY_TIMEOUT_SECONDS = env_int("WEBHOOK_BODY_TIMEOUT_SECONDS", 10, minim
 WEBHOOK_MAX_CONCURRENT_READS = env_int("WEBHOOK_MAX_CONCURRENT_READS", 256, minimum=1)
 WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30, minimum=1)
 WEBHOOK_DRAINERS = env_int("WEBHOOK_DRAINERS", 2, minimum=1)
-# Events a drainer processes in one transaction (webhooks/batches.py): at most this many, and about
-# WEBHOOK_BATCH_MS of work; a failed batch is retried event by event.
+# Events a drainer processes in one transaction (webhooks/batches.py): this many or WEBHOOK_BATCH_MS.
 WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 500, minimum=1)
 WEBHOOK_BATCH_MS = env_int("WEBHOOK_BATCH_MS", 1000, minimum=10)
 # Postgres connections each web worker keeps for storing webhooks (whatsapp/webhooks/asgi.py).
@@ -106,8 +110,7 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
-# Billing: a prepaid workspace below its credit limit cannot launch campaigns and its running ones
-# pause (billing.selectors.launch_allowed, billing.jobs.pause_for_balance); false turns that off.
+# Billing: a prepaid workspace below its credit limit cannot launch and its campaigns pause (off: no).
 BILLING_ENFORCE_BALANCE = env_bool("BILLING_ENFORCE_BALANCE", default=True)
 # Meta batches up to 1,000 updates in one POST: let request.body hold a whole webhook.
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BYTES + 1024
@@ -131,8 +134,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "t
 if not IS_DEPLOYED:
     refuse_public_hosts_in_development(ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-# Proxies in front of the app that append to X-Forwarded-For; the client is the N-th address from
-# the right (aerostic/core/clientip.py). 0 ignores the header: anyone could write it.
+# Proxies appending to X-Forwarded-For: the client is the N-th address from the right (0: ignored).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -154,6 +156,7 @@ INSTALLED_APPS = [
     "auditlog",
     "django_htmx",
     "template_partials",
+    "waffle",
     "aerostic.core",
     "accounts",
     "tenants",
@@ -282,7 +285,6 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7, minimum=1)
-
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -293,7 +295,6 @@ AXES_USERNAME_CALLABLE = "accounts.axes.attempted_username"
 AXES_VERBOSE = False
 # Axes asks the project's one client-IP rule (aerostic/core/clientip.py), never django-ipware.
 AXES_CLIENT_IP_CALLABLE = "aerostic.core.clientip.client_ip"
-
 ANONYMOUS_USER_NAME = None  # django-guardian: no anonymous object permissions.
 GUARDIAN_MONKEY_PATCH_USER = False
 
@@ -344,7 +345,6 @@ SIMPLE_JWT = {
     "CHECK_REVOKE_TOKEN": True,
     "REVOKE_TOKEN_CLAIM": "hash_password",
 }
-SPECTACULAR_SETTINGS = API_SCHEMA_SETTINGS  # aerostic/settings_api.py: constants only
 
 # --- Internationalisation.
 LANGUAGE_CODE = "en-us"

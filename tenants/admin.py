@@ -12,13 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from accounts.roles import Role
+from aerostic.core import audit
 from aerostic.core.admin_site import ServiceAdmin, TenantScopedAdmin
 from aerostic.core.tenant_context import tenant_context
 from tenants import services as tenant_services
+from tenants.flags import WorkspaceFlag
 from tenants.models import Invitation, Membership, Tenant
 
 # What apps above tenants add to the workspace's console page, registered from their AppConfig.ready()
@@ -152,3 +155,65 @@ class InvitationAdmin(TenantScopedAdmin, ServiceAdmin):
             with tenant_context(invitation.tenant_id):
                 tenant_services.invitation_revoke(invitation=invitation, actor=request.user, request=request)
         self.message_user(request, f"{len(open_invitations)} invitation(s) revoked.")
+
+
+class WorkspaceFlagForm(forms.ModelForm):
+    class Meta:
+        model = WorkspaceFlag
+        fields = ["name", "note", "killed", "killed_reason", "everyone", "percent", "allowed", "denied"]
+        help_texts = {
+            "name": "What the code asks for, e.g. ai_replies (waffle's `{% flag %}`, tenants.flags.flag_enabled).",
+            "note": "What the flag guards and who to ask about it.",
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("killed") and not (data.get("killed_reason") or "").strip():
+            self.add_error("killed_reason", "Say why the flag is killed (it shows to whoever looks next).")
+        allowed, denied = set(data.get("allowed") or []), set(data.get("denied") or [])
+        if allowed & denied:
+            self.add_error("denied", "A workspace cannot be both allowed and denied.")
+        return data
+
+
+@admin.register(WorkspaceFlag)
+class WorkspaceFlagAdmin(admin.ModelAdmin):
+    """Feature flags (tenants.flags): killed, allow / deny lists, on / off for everyone, or a
+    percentage of workspaces. Every save and delete is audited with the flag's new state."""
+
+    form = WorkspaceFlagForm
+    list_display = ["name", "state", "note", "modified"]
+    search_fields = ["name", "note"]
+    filter_horizontal = ["allowed", "denied"]
+    ordering = ["name"]
+
+    @admin.display(description="State")
+    def state(self, obj: WorkspaceFlag) -> str:
+        return obj.state()
+
+    def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        flag = form.instance
+        audit.record(
+            "flag.changed" if change else "flag.created",
+            actor=request.user,
+            tenant=None,
+            target=flag,
+            request=request,
+            metadata=_flag_summary(flag),
+        )
+
+    def delete_model(self, request: Any, obj: WorkspaceFlag) -> None:
+        summary = _flag_summary(obj)
+        super().delete_model(request, obj)
+        audit.record("flag.deleted", actor=request.user, tenant=None, request=request, metadata=summary)
+
+
+def _flag_summary(flag: WorkspaceFlag) -> dict[str, Any]:
+    return {
+        "name": flag.name,
+        "state": flag.state(),
+        "killed_reason": flag.killed_reason,
+        "allowed": sorted(tenant.slug for tenant in flag.allowed.all()),
+        "denied": sorted(tenant.slug for tenant in flag.denied.all()),
+    }

@@ -10,7 +10,9 @@ work, with a decision made from the workspace instead of the person or a cookie:
    two flags at 10 % do not land on the same tenth;
 5. otherwise off (a flag nobody created is off).
 
-Code outside a request (jobs, the AI, automations) asks `flag_enabled(name, tenant)`.
+Code outside a request (jobs, the AI, automations) asks `flag_enabled(name, tenant)`. The model
+keeps waffle's user and group lists (waffle's signals expect them) but never reads them: a
+workspace's feature is on or off for all its people alike.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models.signals import m2m_changed
 from django.http import HttpRequest
-from waffle.models import AbstractBaseFlag
+from waffle.models import AbstractUserFlag
 
 # Buckets of the stable hash: percentages have one decimal (waffle's field), so 1,000 buckets.
 _BUCKETS = 1000
@@ -33,27 +35,49 @@ def rollout_bucket(name: str, tenant_id: int) -> int:
     return int.from_bytes(digest[:8], "big") % _BUCKETS
 
 
-class WorkspaceFlag(AbstractBaseFlag):
+class WorkspaceFlag(AbstractUserFlag):
+    everyone = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="Yes: on for every workspace; No: off for every workspace (the lists still win). "
+        "Unknown: the percentage decides.",
+    )
+    percent = models.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="Share of workspaces (0.0–99.9) the flag is on for, picked by a stable hash of the "
+        "flag's name and the workspace: raising it only adds workspaces.",
+    )
     killed = models.BooleanField(
         default=False, help_text="Off for every workspace, whatever else is set (allowed ones included)."
     )
     killed_reason = models.CharField(max_length=255, blank=True)
     allowed = models.ManyToManyField(
-        "tenants.Tenant", blank=True, related_name="+", help_text="Always on for these workspaces (unless killed)."
+        "tenants.Tenant",
+        blank=True,
+        related_name="+",
+        verbose_name="allowed workspaces",
+        help_text="Always on for these workspaces (unless killed).",
     )
     denied = models.ManyToManyField(
-        "tenants.Tenant", blank=True, related_name="+", help_text="Always off for these workspaces."
+        "tenants.Tenant",
+        blank=True,
+        related_name="+",
+        verbose_name="denied workspaces",
+        help_text="Always off for these workspaces.",
     )
 
-    class Meta(AbstractBaseFlag.Meta):
-        abstract = False
+    class Meta:
         verbose_name = "feature flag"
         verbose_name_plural = "feature flags"
 
     @classmethod
     def get_from_db(cls, name: str) -> WorkspaceFlag:
         # Cached whole by waffle (the lists with it), flushed when the flag or its lists change.
-        return cls.objects.prefetch_related("allowed", "denied").get(name=name)
+        rows: models.QuerySet[WorkspaceFlag] = models.QuerySet(model=cls)  # waffle's manager is typed for its base
+        return rows.prefetch_related("allowed", "denied").get(name=name)
 
     def _ids(self, relation: str) -> set[int]:
         if not self.pk:
@@ -85,7 +109,7 @@ class WorkspaceFlag(AbstractBaseFlag):
         if self.everyone is not None:
             return "on" if self.everyone else "off"
         if self.percent:
-            return f"rollout {self.percent} %"
+            return f"rollout {float(self.percent):g} %"
         return "lists only"
 
 
@@ -102,5 +126,5 @@ m2m_changed.connect(_flush_after_list_change, sender=WorkspaceFlag.denied.throug
 
 def flag_enabled(name: str, tenant: Any) -> bool:
     """Whether the feature `name` is on for this workspace (a Tenant or its id), outside a request."""
-    flag: WorkspaceFlag = WorkspaceFlag.get(name)  # type: ignore[assignment]  # waffle's cached read
+    flag = WorkspaceFlag.get(name)  # waffle's cached read
     return flag.is_active_for_tenant(getattr(tenant, "pk", tenant))

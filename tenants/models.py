@@ -90,3 +90,7 @@ def _register_auditlog() -> None:
 
 
 _register_auditlog()
+
+
+# Feature flags per workspace (django-waffle's flag model, settings.WAFFLE_FLAG_MODEL).
+from tenants.flags import WorkspaceFlag  # noqa: E402, F401

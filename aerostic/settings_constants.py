@@ -1,10 +1,11 @@
-"""drf-spectacular's settings for the API schema and docs (constants: no environment variable)."""
+"""Settings that read no environment variable, kept apart to keep settings.py short: drf-spectacular's
+schema and docs, and django-waffle's flag model. aerostic/settings.py imports them by name."""
 
 from __future__ import annotations
 
 from typing import Any
 
-API_SCHEMA_SETTINGS: dict[str, Any] = {
+SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "Aerostic API",
     "DESCRIPTION": "WhatsApp Business platform API. Authenticate with a JWT (POST /api/v1/auth/token/) "
     "and pick a tenant with the X-Tenant header (its slug) when you belong to several.",
@@ -24,3 +25,10 @@ API_SCHEMA_SETTINGS: dict[str, Any] = {
         "CampaignMessageStateEnum": "campaigns.models.CampaignMessage.State",
     },
 }
+
+# Feature flags per workspace (tenants/flags.py); the console shows ours (tenants.admin), not waffle's
+# flag, switch and sample pages.
+WAFFLE_FLAG_MODEL = "tenants.WorkspaceFlag"
+WAFFLE_ENABLE_ADMIN_PAGES = False
+# waffle's migrations, remade so the swapped flag model's table is not created (see the package).
+MIGRATION_MODULES = {"waffle": "aerostic.waffle_migrations"}
