@@ -67,6 +67,17 @@ def login_client():
 
 
 @pytest.fixture
+def console_client(db) -> Client:
+    """A super-admin signed in to the platform console (Django admin)."""
+    from accounts.models import User
+
+    staff = User.objects.create_superuser(email="ops@platform.test", password=None)  # signed in below
+    client = Client()
+    client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.fixture
 def api_client_for():
     """An API client authenticated with a real JWT obtained from the token endpoint."""
 

@@ -10,7 +10,6 @@ from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from aerostic.core.queues import redis_connection
 from aerostic.core.tenant_context import platform_context
 from whatsapp.graph.breaker import CircuitBreaker
 from whatsapp.models import AccessToken, WebhookEvent
@@ -67,13 +66,8 @@ def breakers() -> Iterator[Metric]:
         "aerostic_graph_circuit_breakers", "Graph API circuit breakers not closed, by state", labels=["state"]
     )
     counts = {"open": 0, "half_open": 0}
-    connection = redis_connection()
-    for key in connection.scan_iter(match="aerostic:graph:breaker:*:opened", count=500):
-        name = key.decode() if isinstance(key, bytes) else key
-        breaker = CircuitBreaker(name.removeprefix("aerostic:graph:breaker:").removesuffix(":opened"))
-        now = breaker.state().state
-        if now in counts:
-            counts[now] += 1
+    for breaker in CircuitBreaker.not_closed():
+        counts[breaker.state] += 1
     for state, number in counts.items():
         states.add_metric([state], number)
     yield states

@@ -22,7 +22,7 @@ def timeout_options(existing: str, *, statement_ms: int, idle_in_transaction_ms:
 
 
 def with_session_limits(database: dict, statement_ms: int, idle_in_transaction_ms: int) -> None:
-    """Settings: DATABASES["default"] gets the limits as libpq options (kept with any other option)."""
+    """A database's settings get the limits as libpq options (kept with any other option)."""
     options = database.setdefault("OPTIONS", {})
     options["options"] = timeout_options(
         options.get("options", ""), statement_ms=statement_ms, idle_in_transaction_ms=idle_in_transaction_ms
@@ -35,11 +35,8 @@ def use_timeouts(*, statement_ms: int, idle_in_transaction_ms: int, alias: str =
     from django.db import connections  # here, not above: settings import this module
 
     connection = connections[alias]
-    options = connection.settings_dict.setdefault("OPTIONS", {})
-    previous = options.get("options", "")
-    options["options"] = timeout_options(
-        previous, statement_ms=statement_ms, idle_in_transaction_ms=idle_in_transaction_ms
-    )
+    previous = connection.settings_dict.get("OPTIONS", {}).get("options", "")
+    with_session_limits(connection.settings_dict, statement_ms, idle_in_transaction_ms)
     connection.close()
     return previous
 

@@ -98,19 +98,30 @@ def _redis() -> Any:
 
 def count(name: str, increments: dict[tuple[str, ...], int]) -> None:
     """Adds to a platform-wide counter: `increments` maps label values (in SHARED_COUNTERS' order)
-    to amounts; one Redis round trip for the whole batch. Never raises: metrics must not stop a send."""
-    if name not in SHARED_COUNTERS:
-        raise ValueError(f"{name} is not a declared counter")
-    wanted = {labels: amount for labels, amount in increments.items() if amount}
+    to amounts. Never raises: metrics must not stop a send."""
+    count_all({name: increments})
+
+
+def count_all(counters: dict[str, dict[tuple[str, ...], int]]) -> None:
+    """`count` for several counters at once: one Redis round trip for them all."""
+    unknown = sorted(set(counters) - set(SHARED_COUNTERS))
+    if unknown:
+        raise ValueError(f"{', '.join(unknown)} is not a declared counter")
+    wanted = [
+        (name, labels, amount)
+        for name, increments in counters.items()
+        for labels, amount in increments.items()
+        if amount
+    ]
     if not wanted:
         return
     try:
         pipe = _redis().pipeline(transaction=False)
-        for labels, amount in wanted.items():
+        for name, labels, amount in wanted:
             pipe.hincrby(_COUNTER_KEY.format(name=name), json.dumps([str(value) for value in labels]), amount)
         pipe.execute()
     except (RedisError, OSError):
-        logger.warning("metric not counted: Redis unreachable", extra={"metric": name})
+        logger.warning("metric not counted: Redis unreachable", extra={"metrics": sorted(counters)})
 
 
 def _shared_counters() -> Iterator[Metric]:
@@ -161,6 +172,7 @@ def _queues() -> Iterator[Metric]:
     yield from (depth, oldest, failed)
 
 
+register_sampler("counters", _shared_counters)
 register_sampler("queues", _queues)
 
 
@@ -169,9 +181,7 @@ class _PlatformCollector(Collector):
         errors = GaugeMetricFamily(
             "aerostic_metrics_sampler_errors", "1 when a part of this scrape could not be read", labels=["sampler"]
         )
-        parts: list[tuple[str, Callable[[], Iterable[Metric]]]] = [("counters", _shared_counters)]
-        parts += list(_SAMPLERS.items())
-        for name, sampler in parts:
+        for name, sampler in list(_SAMPLERS.items()):
             try:
                 families = list(sampler())
             except Exception:  # a scrape reports what it can; the log says why a part is missing

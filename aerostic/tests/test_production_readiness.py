@@ -9,7 +9,6 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import User
 from aerostic.core.tenant_context import platform_context, tenant_context
 from aerostic.readiness import GATES
 from campaigns.models import Campaign, CampaignMessage
@@ -126,10 +125,8 @@ def test_the_text_report_and_bad_arguments():
         call_command("production_readiness", "--days", "0")
 
 
-def test_the_console_shows_the_same_verdict_to_super_admins_only(alpha, login_client):
-    staff = User.objects.create_superuser(email="ops@platform.test", password="a-long-passphrase-1")
-    client = Client()
-    client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
+def test_the_console_shows_the_same_verdict_to_super_admins_only(alpha, login_client, console_client):
+    client = console_client
     page = client.get("/admin/readiness/").content.decode()
     assert "Production readiness: FAIL" in page and "real_waba_connected" in page
     assert "No WhatsApp Business Account outside the sandbox is connected." in page

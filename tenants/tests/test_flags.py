@@ -3,9 +3,8 @@ allow / deny lists, the kill state, the cache, the template tag and the console'
 
 import pytest
 from django.template import Context, Template
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 
-from accounts.models import User
 from aerostic.core.models import AuditEvent
 from aerostic.core.tenant_context import platform_context
 from tenants.flags import WorkspaceFlag, flag_enabled, rollout_bucket
@@ -80,21 +79,13 @@ def test_the_template_tag_asks_the_requests_workspace(alpha, bravo):
     assert template.render(Context({"request": request})) == "off"
 
 
-@pytest.fixture
-def console():
-    user = User.objects.create_superuser(email="ops@platform.test", password="a-long-passphrase-1")
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
-
-
-def test_the_console_edits_a_flag_and_every_edit_is_audited(console, alpha):
+def test_the_console_edits_a_flag_and_every_edit_is_audited(console_client, alpha):
     flag = WorkspaceFlag.objects.create(name="ai_replies", percent=10)
     url = f"/admin/tenants/workspaceflag/{flag.pk}/change/"
     form = {"name": "ai_replies", "note": "AI auto-replies (issue 20)", "percent": "25", "everyone": "unknown"}
-    response = console.post(url, {**form, "killed": "on"})
+    response = console_client.post(url, {**form, "killed": "on"})
     assert response.status_code == 200 and "Say why the flag is killed" in response.content.decode()
-    response = console.post(url, {**form, "allowed": [alpha.tenant.pk]})
+    response = console_client.post(url, {**form, "allowed": [alpha.tenant.pk]})
     assert response.status_code == 302, response.content.decode()[:2000]
     flag.refresh_from_db()
     assert flag.percent == 25 and list(flag.allowed.all()) == [alpha.tenant]
@@ -102,5 +93,5 @@ def test_the_console_edits_a_flag_and_every_edit_is_audited(console, alpha):
         event = AuditEvent.all_tenants.get(action="flag.changed")
     assert event.metadata["name"] == "ai_replies" and event.metadata["state"] == "rollout 25 %"
     assert event.metadata["allowed"] == [alpha.tenant.slug]
-    listing = console.get("/admin/tenants/workspaceflag/").content.decode()
+    listing = console_client.get("/admin/tenants/workspaceflag/").content.decode()
     assert "ai_replies" in listing and "rollout 25 %" in listing

@@ -13,6 +13,9 @@ from django.conf import settings
 
 from aerostic.core import queues
 
+_PREFIX = "aerostic:graph:breaker:"
+_OPENED = ":opened"
+
 
 @dataclass(frozen=True)
 class BreakerState:
@@ -32,9 +35,21 @@ class CircuitBreaker:
         self.window = window or settings.GRAPH_BREAKER_WINDOW_SECONDS
         self.cooldown = cooldown or settings.GRAPH_BREAKER_COOLDOWN_SECONDS
         self._redis = queues.redis_connection()
-        self._failures_key = f"aerostic:graph:breaker:{key}:failures"
-        self._opened_key = f"aerostic:graph:breaker:{key}:opened"
-        self._probe_key = f"aerostic:graph:breaker:{key}:probe"
+        self._failures_key = f"{_PREFIX}{key}:failures"
+        self._opened_key = f"{_PREFIX}{key}{_OPENED}"
+        self._probe_key = f"{_PREFIX}{key}:probe"
+
+    @classmethod
+    def not_closed(cls) -> list[BreakerState]:
+        """Every breaker that opened and has not closed since (open or half-open), read with a
+        SCAN over their keys: for monitoring (/metrics), never on a send's path."""
+        found = []
+        for key in queues.redis_connection().scan_iter(match=f"{_PREFIX}*{_OPENED}", count=500):
+            name = key.decode() if isinstance(key, bytes) else key
+            state = cls(name.removeprefix(_PREFIX).removesuffix(_OPENED)).state()
+            if state.state != "closed":
+                found.append(state)
+        return found
 
     def allow(self) -> bool:
         """May a call go out now? In half-open state only one caller gets True."""

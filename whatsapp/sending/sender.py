@@ -252,5 +252,4 @@ def _count_outcomes(sent: int, verdicts: list[tuple[SendRequest, GraphError, Fai
         outcomes[(outcome, str(error.code or error.http_status or "network"))] += 1
         if verdict.throttled:
             throttled[(str(error.code or ""),)] += 1
-    metrics.count("aerostic_sends", dict(outcomes))
-    metrics.count("aerostic_meta_throttled", dict(throttled))
+    metrics.count_all({"aerostic_sends": dict(outcomes), "aerostic_meta_throttled": dict(throttled)})
