@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -33,7 +34,6 @@ from inbox.models import (
     Label,
     MediaFile,
     Message,
-    SearchTerm,
     Team,
     TeamMember,
 )
@@ -118,6 +118,14 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise DomainError("That page cursor is not one of ours: start from the first page.") from None
 
 
+# Written as SQL, not composed with the ORM: compiling the grouped UNION cost ≈ 3.5 ms, more than
+# running it (as inbox.badges found). Every value is a parameter.
+_HAVING_EVERY_TERM = (
+    "(SELECT conversation_id FROM inbox_searchterm WHERE tenant_id = %s AND term = ANY(%s)"
+    " GROUP BY conversation_id HAVING COUNT(DISTINCT term) = %s)"
+)
+
+
 def _search(conversations: QuerySet[Conversation], query: str) -> QuerySet[Conversation]:
     """A full number (found by its blind index), else the conversations whose customer's name has
     words starting with every searched word, with those having every searched word in their
@@ -131,26 +139,17 @@ def _search(conversations: QuerySet[Conversation], query: str) -> QuerySet[Conve
         index = index_for_search(query, tenant=tenant, default_country=default_country())
         if index:
             return conversations.filter(customer_index=index)
-    # Conversations having every searched name prefix, with those having every searched word, in
-    # one statement; a set of ids is usually small, and passed to the list's query as such.
-    parts = []
+    # Conversations having every searched name prefix, with those having every searched word: a
+    # subquery of the list's statement, so the ids never leave Postgres.
+    params: list[object] = []
     for kind in ("name", "word"):
         hashes = query_hashes(query, tenant=tenant, kind=kind)
         if hashes:
-            parts.append(
-                SearchTerm.objects.using(conversations.db)
-                .filter(term__in=sorted(hashes))
-                .values("conversation_id")
-                .annotate(n=Count("term", distinct=True))
-                .filter(n=len(hashes))
-                .values_list("conversation_id", flat=True)
-            )
-    if not parts:
+            params += [tenant, sorted(hashes), len(hashes)]
+    if not params:
         return conversations.none()
-    ids = set(parts[0].union(*parts[1:], all=True))
-    if not ids:
-        return conversations.none()
-    return conversations.filter(pk__any_of=sorted(ids))
+    statement = " UNION ALL ".join([_HAVING_EVERY_TERM] * (len(params) // 3))
+    return conversations.filter(pk__in=RawSQL(statement, params))  # noqa: S611 - our constant; values are parameters
 
 
 # What a list row shows of the conversation's related rows (wide ones: read only these columns).
