@@ -147,3 +147,72 @@ def template(simulator, alpha, connected):
     from campaigns.tests.support import approved_template
 
     return approved_template(simulator, alpha, connected)
+
+
+@dataclass
+class SlackReceiver:
+    """A local Slack incoming webhook: records what it is sent, answers `status`."""
+
+    url: str
+    received: list[dict]
+    status: int = 200
+
+
+@pytest.fixture
+def slack_receiver():
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    receiver = SlackReceiver(url="", received=[])
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            receiver.received.append(json.loads(body))
+            self.send_response(receiver.status)
+            self.end_headers()
+            self.wfile.write(b"ok" if receiver.status == 200 else b"no_service")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver.url = f"http://127.0.0.1:{server.server_port}/services/T000/B000/secret"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield receiver
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def smtp_receiver(settings):
+    """A real SMTP server on this machine (aiosmtpd), with Django's SMTP backend pointed at it:
+    `.messages` holds what it received (email.message.Message objects)."""
+    import logging
+    from email import message_from_bytes
+    from types import SimpleNamespace
+
+    from aiosmtpd.controller import Controller
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-connection chatter
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+            message = message_from_bytes(envelope.original_content)
+            message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+            received.append(message)
+            return "250 OK"
+
+    from devstack.services import free_port
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield SimpleNamespace(messages=received, port=settings.EMAIL_PORT)
+    controller.stop()

@@ -11,6 +11,7 @@ from compliance import contact_api as compliance_contact_api
 from contacts import api as contacts_api
 from inbox import api as inbox_api
 from inbox import media_api as inbox_media_api
+from tenants import alerts_api
 from tenants import api as tenants_api
 from whatsapp import api as whatsapp_api
 from whatsapp import messages_api
@@ -139,6 +140,13 @@ urlpatterns = [
     path("billing/rate-card/", billing_api.BillingRateCardApi.as_view(), name="billing-rate-card"),
     path("billing/estimate/", billing_api.BillingEstimateApi.as_view(), name="billing-estimate"),
     path("audit/events/", tenants_api.AuditEventListApi.as_view(), name="audit-list"),
+    path("alerts/", alerts_api.AlertListApi.as_view(), name="alert-list"),
+    path("alerts/<int:alert_id>/", alerts_api.AlertDetailApi.as_view(), name="alert-detail"),
+    path("alerts/<int:alert_id>/acknowledge/", alerts_api.AlertAcknowledgeApi.as_view(), name="alert-acknowledge"),
+    path("alerts/<int:alert_id>/resolve/", alerts_api.AlertResolveApi.as_view(), name="alert-resolve"),
+    path("alert-channels/", alerts_api.AlertChannelListApi.as_view(), name="alert-channel-list"),
+    path("alert-channels/<int:channel_id>/", alerts_api.AlertChannelDetailApi.as_view(), name="alert-channel-detail"),
+    path("alert-channels/<int:channel_id>/test/", alerts_api.AlertChannelTestApi.as_view(), name="alert-channel-test"),
     path("schema/", ApiSchemaView.as_view(), name="schema"),
     path("docs/", ApiDocsView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -19,6 +19,7 @@ class PeriodicJob:
 
 
 PERIODIC_JOBS: list[PeriodicJob] = [
+    PeriodicJob("aerostic.core.jobs_periodic.evaluate_alert_rules", DEFAULT, "* * * * *", "Alert rules and notices"),
     PeriodicJob("aerostic.core.jobs_periodic.purge_old_audit_events", LOW, "30 3 * * *", "Audit retention"),
     PeriodicJob("tenants.jobs.expire_invitations", LOW, "0 0 * * *", "Clean up expired invitations"),
     PeriodicJob("whatsapp.jobs.check_all_tokens", LOW, "0 2 * * *", "WhatsApp token health (debug_token)"),

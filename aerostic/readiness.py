@@ -116,6 +116,7 @@ def _real_messages_delivered(since: Any, days: int) -> list[str]:
 
 def _webhooks_working(since: Any, days: int) -> list[str]:
     from whatsapp.models import WebhookEvent
+    from whatsapp.selectors import dead_webhook_count
 
     problems = []
     if not _real_accounts().filter(webhooks_subscribed=True).exists():
@@ -123,7 +124,7 @@ def _webhooks_working(since: Any, days: int) -> list[str]:
     processed = WebhookEvent.all_tenants.filter(status=WebhookEvent.Status.PROCESSED, processed_at__gte=since)
     if not processed.exists():
         problems.append(f"No signed webhook delivery from Meta was processed in the last {days} days.")
-    if WebhookEvent.all_tenants.filter(status=WebhookEvent.Status.DEAD).exists():
+    if dead_webhook_count():
         problems.append("Dead webhook events are waiting: inspect and replay them.")
     return problems
 

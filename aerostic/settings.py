@@ -10,11 +10,13 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from aerostic.core.config import (
+    alert_thresholds,
     development_secrets,
     env_bool,
     env_choice,
     env_int,
     env_list,
+    env_networks,
     env_str,
     env_url,
     production_email_url,
@@ -42,8 +44,7 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DJANGO_ENV = env_choice("DJANGO_ENV", ["development", "staging", "production"], "development")
 IS_PRODUCTION = DJANGO_ENV == "production"
-# Staging runs production's hardening (IS_DEPLOYED: secrets, no DEBUG, HTTPS, SMTP, an RLS role) on its
-# own data and WhatsApp accounts; IS_PRODUCTION is only what differs (no sandbox, no banner).
+# Staging has production's hardening (IS_DEPLOYED) on its own data; IS_PRODUCTION: no sandbox, no banner.
 IS_DEPLOYED = DJANGO_ENV != "development"
 
 if IS_DEPLOYED:
@@ -95,9 +96,8 @@ WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 500, minimum=1)
 WEBHOOK_BATCH_MS = env_int("WEBHOOK_BATCH_MS", 1000, minimum=10)
 # Postgres connections each web worker keeps for storing webhooks (whatsapp/webhooks/asgi.py).
 WEBHOOK_INTAKE_DB_CONNECTIONS = env_int("WEBHOOK_INTAKE_DB_CONNECTIONS", 4, minimum=1)
-# Group commit (whatsapp/webhooks/group_commit.py): concurrent deliveries stored with one INSERT and
-# commit; a group goes when nothing else commits, at WEBHOOK_GROUP_MAX, or WEBHOOK_GROUP_WINDOW_MS after
-# its first delivery (the maximum keeps its ids within one Redis call's argument limit).
+# Group commit (whatsapp/webhooks/group_commit.py): concurrent deliveries stored in one INSERT + commit; a
+# group goes when nothing else commits, at GROUP_MAX (ids fit one Redis call), or WINDOW_MS after its first.
 WEBHOOK_GROUP_MAX = env_int("WEBHOOK_GROUP_MAX", 256, minimum=1, maximum=1000)
 WEBHOOK_GROUP_WINDOW_MS = env_int("WEBHOOK_GROUP_WINDOW_MS", 2, minimum=0)
 # Contacts: the largest CSV accepted for import (a clear error above it).
@@ -218,8 +218,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if env_bool("DB_POOL", False):
-    # ASGI (aerostic/asgi.py turns this on) runs each request in a new thread, whose persistent
-    # connection lingered and used up Postgres's slots: Django's answer is a pool per process.
+    # ASGI runs each request in a new thread whose persistent connection lingers: a pool per process.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
@@ -234,12 +233,16 @@ with_session_limits(DATABASES["default"], DB_STATEMENT_TIMEOUT_MS, DB_IDLE_IN_TR
 READYZ_LONG_TRANSACTION_SECONDS = env_int("READYZ_LONG_TRANSACTION_SECONDS", 60, minimum=1)
 # /metrics: a bearer token, or a scraper in one of these networks (development: this machine).
 METRICS_TOKEN = env_str("METRICS_TOKEN")
-METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", [] if IS_DEPLOYED else ["127.0.0.0/8", "::1/128"])
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS", [] if IS_DEPLOYED else ["127.0.0.0/8", "::1/128"])
 # The backup job touches this file after each good dump (docs/operations.md; production_readiness).
 BACKUP_STATUS_FILE = env_str("BACKUP_STATUS_FILE")
 BACKUP_MAX_AGE_HOURS = env_int("BACKUP_MAX_AGE_HOURS", 26, minimum=1)
 SENTRY_DSN, SENTRY_RELEASE = env_str("SENTRY_DSN"), env_str("SENTRY_RELEASE")
 init_error_tracking(dsn=SENTRY_DSN, environment=DJANGO_ENV, release=SENTRY_RELEASE)  # events scrubbed first
+# Alerts: the rules' thresholds (ALERT_<NAME>), and the platform's channels (workspaces add theirs).
+ALERT_THRESHOLDS = alert_thresholds()
+ALERT_EMAILS = env_list("ALERT_EMAILS")
+ALERT_SLACK_WEBHOOK_URL = env_str("ALERT_SLACK_WEBHOOK_URL")
 # An optional read replica for the inbox's list, search and counts (aerostic.core.dbrouting).
 if env_str("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = replica_database(DATABASES["default"])
@@ -328,8 +331,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "aerostic.core.api.exception_handler",
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "aerostic.core.negotiation.BrowsableApiForSignedInUsers",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    # Our throttles resolve the address with aerostic.core.clientip (which also validates it); this
-    # keeps DRF's own get_ident, should anything call it, from trusting a client-written header.
+    # Our throttles use aerostic.core.clientip; this keeps DRF's get_ident from trusting a client header.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SIMPLE_JWT = {
@@ -340,8 +342,7 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": True,
     "SIGNING_KEY": SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
-    # Tokens carry a hash of the stored password hash: a password change kills every access token
-    # at once (refresh tokens are blacklisted by accounts.services.user_tokens_revoke).
+    # A password change kills every access token (refresh ones: accounts.services.user_tokens_revoke).
     "CHECK_REVOKE_TOKEN": True,
     "REVOKE_TOKEN_CLAIM": "hash_password",
 }
@@ -385,8 +386,7 @@ if IS_DEPLOYED:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-    if not SECURE_HSTS_PRELOAD:
-        # Preloading is a hard-to-undo decision about the operator's whole domain: opt-in only.
+    if not SECURE_HSTS_PRELOAD:  # preloading binds the operator's whole domain: opt-in only
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

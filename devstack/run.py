@@ -191,6 +191,7 @@ def main() -> int:
         for name, queues in WORKER_QUEUES.items():
             supervisor.start(name, [PYTHON, "manage.py", "rqworker", "--with-scheduler", *queues])
         supervisor.start("scheduler", [PYTHON, "manage.py", "rqcron", "aerostic.cron"])
+        supervisor.start("watchdog", [PYTHON, "manage.py", "alert_watchdog"])
 
         time.sleep(1.5)
         print("\n" + "=" * 72)

@@ -63,6 +63,7 @@ NAVIGATION = [
     ("WhatsApp", "portal:whatsapp", "whatsapp", Perm.WHATSAPP_VIEW),
     ("Billing", "portal:billing", "billing", Perm.BILLING_VIEW),
     ("Team", "tenants:team", "team", Perm.TEAM_VIEW),
+    ("Alerts", "portal:alerts", "alerts", Perm.DASHBOARD_VIEW),
     ("Audit log", "tenants:audit", "audit", Perm.AUDIT_VIEW),
     ("Settings", "portal:settings", "settings", Perm.SETTINGS_VIEW),
 ]

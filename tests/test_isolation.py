@@ -19,7 +19,8 @@ import django_rq
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from aerostic.core.models import AuditEvent
+from aerostic.core.alerts import raise_alert
+from aerostic.core.models import Alert, AlertChannel, AuditEvent
 from aerostic.core.tenant_context import platform_context, tenant_context
 from billing.models import BillingProfile, LedgerEntry, UnpricedUsage
 from campaigns.models import Campaign, CampaignMessage, CampaignVariant
@@ -91,6 +92,26 @@ ROUTES = [
     Route("GET", "/billing/rate-card/", "viewer", None),
     Route("GET", "/billing/profile/", "admin", "agent"),
     Route("GET", "/settings/", "viewer", None),
+    Route("GET", "/alerts/", "viewer", None),
+    Route("POST", "/alerts/{alert}/acknowledge/", "admin", "agent", {}, 302),
+    Route("POST", "/alerts/{alert}/resolve/", "admin", "agent", {}, 302),
+    Route("GET", "/settings/alerts/", "admin", "agent"),
+    Route("POST", "/settings/alerts/", "admin", "agent", {"name": ""}, 400),
+    Route("GET", "/settings/alerts/{alert_channel}/", "admin", "agent"),
+    Route("POST", "/settings/alerts/{alert_channel}/", "admin", "agent", {"name": ""}, 400),
+    Route("POST", "/settings/alerts/{alert_channel}/enabled/", "admin", "agent", {"enabled": "1"}, 302),
+    Route("POST", "/settings/alerts/{alert_channel}/delete/", "admin", "agent", {}, 302),
+    Route("POST", "/settings/alerts/{alert_channel}/test/", "admin", "agent", {}, 302),
+    Route("GET", "/api/v1/alerts/", "viewer", None, is_api=True),
+    Route("GET", "/api/v1/alerts/{alert}/", "viewer", None, is_api=True),
+    Route("POST", "/api/v1/alerts/{alert}/acknowledge/", "admin", "agent", {}, 200, is_api=True),
+    Route("POST", "/api/v1/alerts/{alert}/resolve/", "admin", "agent", {}, 200, is_api=True),
+    Route("GET", "/api/v1/alert-channels/", "admin", "agent", is_api=True),
+    Route("POST", "/api/v1/alert-channels/", "admin", "agent", {"name": ""}, 400, is_api=True),
+    Route("GET", "/api/v1/alert-channels/{alert_channel}/", "admin", "agent", is_api=True),
+    Route("PATCH", "/api/v1/alert-channels/{alert_channel}/", "admin", "agent", {"name": ""}, 400, is_api=True),
+    Route("DELETE", "/api/v1/alert-channels/{alert_channel}/", "admin", "agent", {}, 204, is_api=True),
+    Route("POST", "/api/v1/alert-channels/{alert_channel}/test/", "admin", "agent", {}, 200, is_api=True),
     Route("POST", "/settings/", "admin", "agent", {"name": "Renamed", "timezone": "UTC", "default_country": "IN"}, 302),
     Route("GET", "/workspace/team/", "viewer", None),
     Route("POST", "/workspace/team/", "admin", "agent", {"email": "x@example.com", "role": "agent"}, 302),
@@ -413,6 +434,8 @@ def ids(alpha, bravo, connected, settings, tmp_path):
         inbox_label = settings_services.label_create(name="Alpha VIP", actor=actor)
         quick_reply = settings_services.quick_reply_create(shortcut="hours", title="Hours", body="9 to 5", actor=actor)
         media_message = _media_message(connected, phone)
+        alert = raise_alert(tenant=alpha.tenant, key="token:1:expiring", title="Alpha token expires soon")
+        alert_channel = AlertChannel.objects.create(name="Alpha on-call", kind="email", emails="ops@alpha.example")
     return {
         "campaign": campaign.pk,
         "draft": draft.pk,
@@ -431,6 +454,8 @@ def ids(alpha, bravo, connected, settings, tmp_path):
         "inbox_label": inbox_label.pk,
         "quick_reply": quick_reply.pk,
         "message": media_message.pk,
+        "alert": alert.pk,
+        "alert_channel": alert_channel.pk,
     }
 
 
@@ -484,6 +509,12 @@ def _snapshot(tenant: Tenant) -> tuple:
             UnpricedUsage.all_tenants.filter(tenant=tenant, resolved_at__isnull=True).count(),
         ]
         inbox = _inbox_snapshot(tenant)
+        alerts = sorted(
+            Alert.all_tenants.filter(tenant=tenant).values_list("pk", "acknowledged_at", "resolved_at", "title")
+        )
+        alerts += sorted(
+            AlertChannel.all_tenants.filter(tenant=tenant).values_list("pk", "name", "emails", "enabled", "min_level")
+        )
     queued = sum(django_rq.get_queue(name).count for name in ("default", "low", "sends", "campaigns"))
     return (
         members,
@@ -499,6 +530,7 @@ def _snapshot(tenant: Tenant) -> tuple:
         campaigns,
         billing,
         inbox,
+        alerts,
     )
 
 
@@ -615,6 +647,8 @@ def test_every_route_is_in_the_isolation_suite_or_explicitly_exempt():
         "{inbox_label}": "<int:label_id>",
         "{quick_reply}": "<int:quick_reply_id>",
         "{message}": "<int:message_id>",
+        "{alert}": "<int:alert_id>",
+        "{alert_channel}": "<int:channel_id>",
     }
     covered = set()
     for route in ROUTES:

@@ -39,3 +39,13 @@ def phone_sending_problem(phone_id: int) -> str | None:
     """`sending_problem` read fresh from the database (a running sender's copy of the row may be stale)."""
     phone = PhoneNumber.objects.select_related("account").filter(pk=phone_id).first()
     return "The WhatsApp number no longer exists." if phone is None else sending_problem(phone)
+
+
+def dead_webhook_count() -> int:
+    """Webhook events that failed every retry and wait for staff (platform-wide): the console's
+    index, the readiness verdict and the dead-webhooks alert rule count the same rows."""
+    from aerostic.core.tenant_context import platform_context
+    from whatsapp.models import WebhookEvent
+
+    with platform_context("dead webhook events"):
+        return WebhookEvent.all_tenants.filter(status=WebhookEvent.Status.DEAD).count()

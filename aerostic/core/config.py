@@ -6,6 +6,7 @@ import ipaddress
 import json
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,17 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value is None or value == "":
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """A list of IP networks (CIDR or single addresses), each checked at start-up."""
+    values = env_list(name, default)
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {value!r} is not an IP network (e.g. 10.0.0.0/8).") from None
+    return values
 
 
 def env_choice(name: str, choices: list[str], default: str) -> str:
@@ -200,3 +212,31 @@ def replica_database(primary: dict[str, Any]) -> dict[str, Any]:
         "ATOMIC_REQUESTS": False,
         "TEST": {"MIRROR": "default"},
     }
+
+
+@dataclass(frozen=True)
+class AlertThresholds:
+    """When aerostic.core.alert_rules' rules fire; each is overridable as ALERT_<NAME> (upper case)."""
+
+    window_minutes: int = 5  # the rate rules look this far back
+    webhook_failure_percent: int = 5  # of the webhook events received in the window, failed processing
+    webhook_failure_min_events: int = 20  # fewer events in the window: no rate (one failure is not 5 %)
+    send_failure_percent: int = 20  # of a workspace's sends that ended in the window, failed
+    send_failure_min_sends: int = 20
+    token_expiry_days: int = 7
+    dead_webhook_events: int = 0  # fires above this
+    queue_depth: int = 1000
+    queue_oldest_seconds: int = 300
+    quiet_minutes: int = 15  # a counted event (Graph 401/403, Meta throttling) clears after this long without one
+    watchdog_interval_seconds: int = 30
+    watchdog_failures: int = 2  # consecutive failed checks before Redis or Postgres counts as down
+    notice_max_attempts: int = 10  # a notice that cannot be delivered is given up after this many tries
+
+
+def alert_thresholds() -> AlertThresholds:
+    return AlertThresholds(
+        **{
+            name: env_int(f"ALERT_{name.upper()}", default, minimum=0)
+            for name, default in vars(AlertThresholds()).items()
+        }
+    )

@@ -4,6 +4,7 @@ role, Redis, queue depths; in its details, transactions open for too long), and 
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 import time
@@ -84,9 +85,15 @@ def _scraper_allowed(request: HttpRequest) -> bool:
         return False
     try:
         ip = ipaddress.ip_address(address)
-        return any(ip in ipaddress.ip_network(network, strict=False) for network in settings.METRICS_ALLOWED_NETWORKS)
     except ValueError:
         return False
+    return any(ip in network for network in _networks(tuple(settings.METRICS_ALLOWED_NETWORKS)))
+
+
+@functools.lru_cache(maxsize=4)
+def _networks(values: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Parsed once (settings checked them at start-up), not at every scrape."""
+    return tuple(ipaddress.ip_network(value, strict=False) for value in values)
 
 
 @transaction.non_atomic_requests

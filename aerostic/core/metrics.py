@@ -25,6 +25,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
@@ -90,7 +91,8 @@ SHARED_COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def _redis() -> Any:
+def shared_redis() -> Any:
+    """The Redis holding the platform-wide counters (the queues' Redis)."""
     from aerostic.core import queues
 
     return queues.redis_connection()
@@ -116,7 +118,7 @@ def count_all(counters: dict[str, dict[tuple[str, ...], int]]) -> None:
     if not wanted:
         return
     try:
-        pipe = _redis().pipeline(transaction=False)
+        pipe = shared_redis().pipeline(transaction=False)
         for name, labels, amount in wanted:
             pipe.hincrby(_COUNTER_KEY.format(name=name), json.dumps([str(value) for value in labels]), amount)
         pipe.execute()
@@ -124,12 +126,19 @@ def count_all(counters: dict[str, dict[tuple[str, ...], int]]) -> None:
         logger.warning("metric not counted: Redis unreachable", extra={"metrics": sorted(counters)})
 
 
+def shared_counter_totals(name: str) -> dict[tuple[str, ...], float]:
+    """A platform-wide counter's values by label values (the alert rules read them too)."""
+    if name not in SHARED_COUNTERS:
+        raise ValueError(f"{name} is not a declared counter")
+    raw = shared_redis().hgetall(_COUNTER_KEY.format(name=name))
+    return {tuple(json.loads(field)): float(value) for field, value in raw.items()}
+
+
 def _shared_counters() -> Iterator[Metric]:
-    connection = _redis()
     for name, (help_text, label_names) in SHARED_COUNTERS.items():
         family = CounterMetricFamily(name, help_text, labels=list(label_names))
-        for field, value in connection.hgetall(_COUNTER_KEY.format(name=name)).items():
-            family.add_metric(json.loads(field), float(value))
+        for labels, value in shared_counter_totals(name).items():
+            family.add_metric(list(labels), value)
         yield family
 
 
@@ -146,29 +155,46 @@ def register_sampler(name: str, sampler: Sampler) -> Sampler:
     return sampler
 
 
-def _queues() -> Iterator[Metric]:
+@dataclass(frozen=True)
+class QueueSample:
+    queue: str
+    depth: int
+    oldest_seconds: float
+    failed: int
+
+
+def queue_samples() -> list[QueueSample]:
+    """Every queue's depth, oldest waiting job's age and failed jobs (the /metrics sampler and the
+    alert rules read the same)."""
     from django.conf import settings
     from rq.job import Job
 
     from aerostic.core import queues
 
-    depth = GaugeMetricFamily("aerostic_queue_depth", "Jobs waiting in an RQ queue", labels=["queue"])
-    oldest = GaugeMetricFamily(
-        "aerostic_queue_oldest_job_age_seconds", "Age of the oldest job waiting in an RQ queue", labels=["queue"]
-    )
-    failed = GaugeMetricFamily("aerostic_queue_failed_jobs", "Jobs in an RQ queue's failed registry", labels=["queue"])
     now = time.time()
+    samples = []
     for name in settings.QUEUE_NAMES:
         queue = queues.get_queue(name)
-        depth.add_metric([name], queue.count)
-        head = queue.get_job_ids(0, 0)
+        head = queue.get_job_ids(0, 1)  # the first job (a length of 0 is none at all)
         age = 0.0
         if head:
             job = Job.fetch(head[0], connection=queue.connection)
             if job.enqueued_at is not None:
                 age = max(0.0, now - job.enqueued_at.timestamp())
-        oldest.add_metric([name], age)
-        failed.add_metric([name], queue.failed_job_registry.count)
+        samples.append(QueueSample(name, queue.count, age, queue.failed_job_registry.count))
+    return samples
+
+
+def _queues() -> Iterator[Metric]:
+    depth = GaugeMetricFamily("aerostic_queue_depth", "Jobs waiting in an RQ queue", labels=["queue"])
+    oldest = GaugeMetricFamily(
+        "aerostic_queue_oldest_job_age_seconds", "Age of the oldest job waiting in an RQ queue", labels=["queue"]
+    )
+    failed = GaugeMetricFamily("aerostic_queue_failed_jobs", "Jobs in an RQ queue's failed registry", labels=["queue"])
+    for sample in queue_samples():
+        depth.add_metric([sample.queue], sample.depth)
+        oldest.add_metric([sample.queue], sample.oldest_seconds)
+        failed.add_metric([sample.queue], sample.failed)
     yield from (depth, oldest, failed)
 
 

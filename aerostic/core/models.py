@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from aerostic.core.fields import EncryptedTextField
 from aerostic.core.tenant_scoped import TenantScopedModel
 
 
@@ -48,8 +49,10 @@ class AuditEvent(TenantScopedModel):
 class Alert(TenantScopedModel):
     """Something a person must act on (expiring token, quality drop, restricted account).
 
-    Tenant alerts show on the tenant's dashboard and in Django admin; platform alerts (no tenant)
-    only in admin. One open alert per (tenant, key): raising it again refreshes it.
+    Tenant alerts show on the tenant's dashboard, its Alerts page and in Django admin; platform
+    alerts (no tenant) only in admin. One open alert per (tenant, key): raising it again refreshes
+    it, and its people are told once (`notified_at`), then once more when it clears
+    (`recovery_notified_at`); aerostic.core.alert_notices delivers both.
     """
 
     class Level(models.TextChoices):
@@ -73,6 +76,18 @@ class Alert(TenantScopedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    notified_at = models.DateTimeField(null=True, blank=True, help_text="When its notice reached every channel")
+    recovery_notified_at = models.DateTimeField(null=True, blank=True)
+    notice_claimed_at = models.DateTimeField(null=True, blank=True, help_text="A deliverer is sending its notice")
+    notice_attempts = models.PositiveSmallIntegerField(default=0)
+    notice_error = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["-updated_at"]
@@ -81,6 +96,40 @@ class Alert(TenantScopedModel):
                 fields=["tenant", "key"], condition=models.Q(resolved_at__isnull=True), name="alert_one_open_per_key"
             )
         ]
+        indexes = [
+            # The notices still owed: open ones never told, cleared ones whose recovery is untold.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(notified_at__isnull=True, resolved_at__isnull=True)
+                | models.Q(recovery_notified_at__isnull=True, resolved_at__isnull=False, notified_at__isnull=False),
+                name="alert_notice_owed",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class AlertChannel(TenantScopedModel):
+    """Where a workspace's alerts go: e-mail addresses or a Slack incoming webhook. The platform's
+    own channel is configuration (ALERT_EMAILS, ALERT_SLACK_WEBHOOK_URL), not a row."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        SLACK = "slack", "Slack"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=80)
+    emails = models.CharField(max_length=500, blank=True, help_text="Comma-separated addresses (e-mail channels)")
+    slack_webhook_url = EncryptedTextField(blank=True, help_text="The incoming webhook's URL, a secret: encrypted")
+    min_level = models.CharField(max_length=10, choices=Alert.Level.choices, default=Alert.Level.WARNING)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -80,9 +81,6 @@ def mark_reauthorisation_needed(account: WhatsAppAccount, error: GraphError) -> 
         )
 
 
-TOKEN_EXPIRY_WARNING_DAYS = 7
-
-
 def token_health_check(*, token_row: AccessToken) -> str:
     """debug_token for one stored token; records its status and raises or resolves the tenant's alert."""
     account = token_row.account
@@ -103,18 +101,21 @@ def token_health_check(*, token_row: AccessToken) -> str:
             detail = problem.message
         else:
             token_row.scopes, token_row.expires_at = info.scopes, info.expires_at
-            soon = info.expires_at is not None and info.expires_at - now < timedelta(days=TOKEN_EXPIRY_WARNING_DAYS)
+            soon = info.expires_at is not None and info.expires_at - now < timedelta(
+                days=settings.ALERT_THRESHOLDS.token_expiry_days
+            )
             status = AccessToken.Status.EXPIRING if soon else AccessToken.Status.VALID
             detail = f"Expires {info.expires_at:%Y-%m-%d %H:%M} UTC." if soon else ""
         token_row.status, token_row.last_checked_at = status, now
         token_row.save(update_fields=["status", "last_checked_at", "scopes", "expires_at"])
-        if status == AccessToken.Status.VALID:
+        if status in (AccessToken.Status.VALID, AccessToken.Status.EXPIRING):
+            # An expiry is the token-expiry alert rule's (whatsapp.alert_rules), from expires_at.
             resolve_alert(tenant=token_row.tenant_id, key=key)
         else:
             raise_alert(
                 tenant=token_row.tenant_id,
                 key=key,
-                level="warning" if status == AccessToken.Status.EXPIRING else "critical",
+                level="critical",
                 title=f"WhatsApp token of {account}: {token_row.get_status_display().lower()}",
                 detail=detail + " Reconnect the account or rotate its token.",
             )

@@ -33,12 +33,17 @@ def test_a_healthy_token_stays_valid_and_raises_nothing(simulator, connected, al
         assert not Alert.objects.exists()
 
 
-def test_a_token_expiring_within_seven_days_raises_a_warning(simulator, connected, alpha):
+def test_a_token_expiring_within_seven_days_is_marked_and_the_expiry_rule_warns(simulator, connected, alpha):
+    from aerostic.core.alert_rules import evaluate_rules
+
     _sim_token(simulator, connected, alpha.tenant).expires_at = int(time.time()) + 3 * 86400
     assert token_health_check(token_row=_current_token(connected, alpha.tenant)) == "expiring"
     with tenant_context(alpha.tenant):
+        assert not Alert.objects.exists()  # one alert per expiry: the rule's, from the stored expires_at
+    evaluate_rules(["token-expiry"])
+    with tenant_context(alpha.tenant):
         alert = Alert.objects.get()
-    assert alert.level == "warning" and "expiring" in alert.title.lower()
+    assert alert.level == "warning" and " expires " in alert.title and alert.key.startswith("rule:token-expiry:")
 
 
 def test_a_revoked_token_raises_a_critical_alert_once_and_resolves_when_fixed(simulator, connected, alpha):

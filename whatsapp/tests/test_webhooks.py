@@ -143,6 +143,24 @@ def test_quality_flag_updates_the_number_and_alerts_once_even_when_redelivered(s
     assert {event.tenant_id for event in _events()} == {alpha.tenant.pk}
 
 
+def test_quality_red_and_a_lowered_tier_alert_and_both_clear_when_meta_says_so(simulator, connected, alpha):
+    with tenant_context(alpha.tenant):
+        PhoneNumber.objects.update(messaging_limit_tier="TIER_1K")
+    _post(_quality_event(connected.waba_id, "15550100100", event="FLAGGED", limit="TIER_250"))
+    _process_all()
+    with tenant_context(alpha.tenant):
+        titles = sorted(Alert.objects.filter(resolved_at=None).values_list("title", flat=True))
+    assert [title.split(": ", 1)[1] for title in titles] == [
+        "messaging limit lowered to TIER_250",
+        "quality rating is low (flagged by Meta)",
+    ]
+    _post(_quality_event(connected.waba_id, "15550100100", event="UNFLAGGED", limit="TIER_1K"))
+    _process_all()
+    with tenant_context(alpha.tenant):
+        assert not Alert.objects.filter(resolved_at=None).exists()
+        assert Alert.objects.exclude(resolved_at=None).count() == 2
+
+
 def test_unknown_waba_and_unknown_field_are_ignored_with_a_reason(simulator, connected):
     _post(_quality_event("999999999", "15550100100"))
     _post(

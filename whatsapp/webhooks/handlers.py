@@ -56,6 +56,8 @@ def phone_number_quality_update(target: Any, value: dict[str, Any]) -> dict[str,
             raise_alert(
                 tenant=phone.tenant_id, key=f"tier:{phone.pk}", title=f"{phone}: messaging limit lowered to {limit}"
             )
+        else:  # raised again: the lowered limit is behind it
+            resolve_alert(tenant=phone.tenant_id, key=f"tier:{phone.pk}")
     if changed:
         phone.save(update_fields=changed)
     key = f"quality:{phone.pk}"

@@ -1,6 +1,8 @@
 """/metrics: who may scrape it, and that what it says is read from the real stores (Redis counters,
 the queues, the webhook event store, tokens, breakers, campaigns)."""
 
+import time
+
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -70,10 +72,12 @@ def test_queues_show_depth_and_the_oldest_jobs_age():
     from aerostic.core import queues
 
     queues.get_queue("low").enqueue("aerostic.core.jobs_periodic.purge_old_audit_events")
+    time.sleep(1.1)
     text = _scrape()
     assert _value(text, 'aerostic_queue_depth{queue="low"}') == 1
     assert _value(text, 'aerostic_queue_depth{queue="webhooks"}') == 0
-    assert 0 <= _value(text, 'aerostic_queue_oldest_job_age_seconds{queue="low"}') < 60
+    assert 1 <= _value(text, 'aerostic_queue_oldest_job_age_seconds{queue="low"}') < 60
+    assert _value(text, 'aerostic_queue_oldest_job_age_seconds{queue="webhooks"}') == 0
 
 
 def test_webhook_backlog_tokens_breakers_and_campaigns_are_sampled(alpha):
@@ -149,3 +153,15 @@ def test_the_shipped_alert_rules_and_dashboard_name_only_metrics_we_serve(alpha)
     served = _scrape()
     named = {name for expression in expressions for name in re.findall(r"\baerostic_[a-z_]+", expression)}
     assert named and sorted(name for name in named if name not in served) == []
+
+
+def test_a_malformed_allowed_network_stops_start_up_with_its_name(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from aerostic.core.config import env_networks
+
+    monkeypatch.setenv("METRICS_ALLOWED_NETWORKS", "10.0.0.0/8, 192.168.1.300/24")
+    with pytest.raises(ImproperlyConfigured, match="METRICS_ALLOWED_NETWORKS: '192.168.1.300/24' is not an IP network"):
+        env_networks("METRICS_ALLOWED_NETWORKS", [])
+    monkeypatch.setenv("METRICS_ALLOWED_NETWORKS", "10.0.0.0/8,::1")
+    assert env_networks("METRICS_ALLOWED_NETWORKS", []) == ["10.0.0.0/8", "::1"]
