@@ -65,6 +65,9 @@ class ListRow:
         return STATUS_KIND.get(self.conversation.status, "neutral")
 
 
+_ID_SLOT = 918273645  # a number no route contains but the id's place
+
+
 def list_rows(
     agent: Agent,
     filters: ListFilters,
@@ -78,10 +81,12 @@ def list_rows(
     page = selectors.conversation_page(agent, filters, cursor=cursor, limit=limit)
     now = timezone.now()
     link_query = filters_query(filters)
+    # One reverse() for the page (each costs ≈ 80 µs): a row's address is the pattern's with its id.
+    address = reverse("inbox:conversation", args=[_ID_SLOT]).replace(str(_ID_SLOT), "{}")
     rows = []
     for conversation in page.conversations:
         last: Message | None = page.previews.get(conversation.pk)
-        url = reverse("inbox:conversation", args=[conversation.pk])
+        url = address.format(conversation.pk)
         rows.append(
             ListRow(
                 conversation=conversation,
