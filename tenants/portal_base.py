@@ -7,14 +7,34 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import TemplateView
 
 from accounts.roles import role_has_perm
+
+
+def workspace_zone(request: HttpRequest) -> ZoneInfo:
+    """The workspace's time zone, in which its pages show times (UTC if it names none we know)."""
+    try:
+        return ZoneInfo(getattr(request.tenant, "timezone", "") or "UTC")  # type: ignore[attr-defined]
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def redirect_back(request: HttpRequest, default: str) -> HttpResponseRedirect:
+    """To the form's `next` when it is on this site (the page the button was on), else to the URL
+    named `default`."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse(default)
+    return HttpResponseRedirect(target)
 
 
 def _gate(request: HttpRequest, permission: str | None) -> HttpResponse | None:

@@ -7,10 +7,8 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Perm
@@ -22,7 +20,7 @@ from tenants import selectors, services
 from tenants.forms import InviteForm, RoleForm, TenantSettingsForm
 from tenants.middleware import ACTIVE_TENANT_SESSION_KEY
 from tenants.models import Invitation
-from tenants.portal_base import PortalView, require_permission
+from tenants.portal_base import PortalView, redirect_back, require_permission
 from tenants.sending_state import sending_state
 
 
@@ -198,7 +196,4 @@ def switch_tenant(request: HttpRequest) -> HttpResponse:
     request.session[ACTIVE_TENANT_SESSION_KEY] = membership.tenant_id
     audit.record("tenant.switched", actor=request.user, tenant=membership.tenant_id, request=request)
     messages.info(request, f"You are now working in {membership.tenant.name}.")
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("portal:dashboard")
-    return HttpResponseRedirect(target)
+    return redirect_back(request, "portal:dashboard")

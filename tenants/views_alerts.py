@@ -8,16 +8,13 @@ for those who manage the workspace's settings. The writes are aerostic.core's se
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Perm
@@ -28,27 +25,11 @@ from aerostic.core.errors import DomainError
 from aerostic.core.errors import NotFound as AlertNotFound
 from aerostic.core.models import Alert, AlertChannel
 from tenants.forms_alerts import AlertChannelForm
-from tenants.portal_base import PortalView, require_permission
+from tenants.portal_base import PortalView, redirect_back, require_permission, workspace_zone
 
 STATES = [("open", "Open"), ("resolved", "Resolved"), ("all", "All")]
 LEVEL_KIND: dict[str, str] = {Alert.Level.CRITICAL: "danger", Alert.Level.WARNING: "warning", Alert.Level.INFO: "info"}
 PAGE_SIZE = 50
-
-
-def workspace_zone(request: HttpRequest) -> ZoneInfo:
-    """The workspace's time zone, in which its pages show times (UTC if it names none we know)."""
-    try:
-        return ZoneInfo(request.tenant.timezone or "UTC")  # type: ignore[attr-defined]
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
-    """To the page the button was on (its tab and page), else `default`."""
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse(default)
-    return HttpResponseRedirect(target)
 
 
 # --- the Alerts page
@@ -92,7 +73,7 @@ def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
         alert.refresh_from_db()
         done = "resolved" if alert.resolved_at else "acknowledged"
         messages.info(request, f"This alert was already {done}: {alert.title}.")
-    return _back(request, "portal:alerts")
+    return redirect_back(request, "portal:alerts")
 
 
 @require_POST
@@ -103,7 +84,7 @@ def alert_resolve_view(request: HttpRequest, alert_id: int) -> HttpResponse:
         messages.success(request, f"Resolved: {alert.title}.")
     else:
         messages.info(request, f"This alert was already resolved: {alert.title}.")
-    return _back(request, "portal:alerts")
+    return redirect_back(request, "portal:alerts")
 
 
 # --- the alert channels (workspace settings)

@@ -87,11 +87,10 @@ def alerts_sync(*, prefix: str, firing: list[Firing]) -> tuple[int, int]:
 
 
 def _by_person(alert: Alert, *, action: str, actor: Any, request: Any, changes: dict[str, Any]) -> bool:
+    """`changes` applied to the alert while it is open and the fields it sets are still empty."""
     with _scope(alert.tenant_id), transaction.atomic():
-        done = Alert.all_tenants.filter(pk=alert.pk, resolved_at__isnull=True)
-        if action == "alert.acknowledged":
-            done = done.filter(acknowledged_at__isnull=True)
-        if not done.update(**changes):
+        unset = {f"{field}__isnull": True for field in changes}
+        if not Alert.all_tenants.filter(pk=alert.pk, **{"resolved_at__isnull": True, **unset}).update(**changes):
             return False
         audit.record(
             action, actor=actor, tenant=alert.tenant_id, target=alert, request=request, metadata={"key": alert.key}

@@ -4,7 +4,6 @@ time zone, badge kinds, the cost estimate and percentage display."""
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import messages
 from django.http import HttpRequest
@@ -12,7 +11,7 @@ from django.http import HttpRequest
 from aerostic.core.money import format_money
 from campaigns import selectors
 from campaigns.models import Campaign, CampaignMessage
-from tenants.portal_base import PortalView
+from tenants.portal_base import PortalView, workspace_zone
 
 Status = Campaign.Status
 STATUS_KIND = {
@@ -33,13 +32,6 @@ STATE_KIND = {
     CampaignMessage.State.UNKNOWN: "warning",
 }
 LIVE = (Status.SCHEDULED, Status.RUNNING, Status.PAUSED)
-
-
-def workspace_zone(request: HttpRequest) -> ZoneInfo:
-    try:
-        return ZoneInfo(request.tenant.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def percent(part: int, whole: int) -> float | None:

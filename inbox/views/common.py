@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
@@ -18,7 +18,7 @@ from accounts.roles import Perm
 from aerostic.core.errors import DomainError
 from inbox.models import Conversation
 from inbox.selectors import STATES, VIEWS, Agent, ListFilters, conversation_get
-from tenants.portal_base import PortalView
+from tenants.portal_base import PortalView, workspace_zone
 
 FILTER_KEYS = ("view", "state", "phone", "label", "team", "unread", "window", "q")
 DEFAULT_FILTERS = ListFilters()
@@ -57,13 +57,6 @@ def page_size(request: HttpRequest, *, default: int, most: int) -> int:
 
 def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def workspace_zone(request: HttpRequest) -> ZoneInfo:
-    try:
-        return ZoneInfo(getattr(request.tenant, "timezone", "") or "UTC")  # type: ignore[attr-defined]
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def _optional_id(query: QueryDict, key: str, label: str) -> int | None:
