@@ -11,6 +11,7 @@ from compliance import contact_api as compliance_contact_api
 from contacts import api as contacts_api
 from inbox import api as inbox_api
 from inbox import media_api as inbox_media_api
+from inbox.api import ai as ai_api
 from tenants import alerts_api
 from tenants import api as tenants_api
 from whatsapp import api as whatsapp_api
@@ -111,6 +112,16 @@ urlpatterns = [
         name="conversation-status",
     ),
     path(
+        "conversations/<int:conversation_id>/takeover/",
+        inbox_api.ConversationTakeoverApi.as_view(),
+        name="conversation-takeover",
+    ),
+    path(
+        "conversations/<int:conversation_id>/release/",
+        inbox_api.ConversationReleaseApi.as_view(),
+        name="conversation-release",
+    ),
+    path(
         "conversations/<int:conversation_id>/labels/",
         inbox_api.ConversationLabelsApi.as_view(),
         name="conversation-labels",
@@ -135,6 +146,13 @@ urlpatterns = [
     ),
     path("inbox/availability/", inbox_api.AvailabilityApi.as_view(), name="inbox-availability"),
     path("inbox/agents/", inbox_api.AgentListApi.as_view(), name="inbox-agent-list"),
+    path("ai/settings/", ai_api.AISettingsApi.as_view(), name="ai-settings"),
+    path("ai/numbers/", ai_api.AINumbersApi.as_view(), name="ai-numbers"),
+    path("ai/knowledge/", ai_api.KnowledgeListApi.as_view(), name="ai-knowledge-list"),
+    path("ai/knowledge/import/", ai_api.KnowledgeImportApi.as_view(), name="ai-knowledge-import"),
+    path("ai/knowledge/export/", ai_api.KnowledgeExportApi.as_view(), name="ai-knowledge-export"),
+    path("ai/knowledge/<int:pair_id>/", ai_api.KnowledgeDetailApi.as_view(), name="ai-knowledge-detail"),
+    path("ai/test/", ai_api.AITestApi.as_view(), name="ai-test"),
     path("billing/usage/", billing_api.BillingUsageApi.as_view(), name="billing-usage"),
     path("billing/ledger/", billing_api.BillingLedgerApi.as_view(), name="billing-ledger"),
     path("billing/rate-card/", billing_api.BillingRateCardApi.as_view(), name="billing-rate-card"),

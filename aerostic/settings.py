@@ -10,6 +10,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from aerostic.core.config import (
+    ai_chat_defaults,
     alert_thresholds,
     development_secrets,
     env_bool,
@@ -235,12 +236,11 @@ READYZ_LONG_TRANSACTION_SECONDS = env_int("READYZ_LONG_TRANSACTION_SECONDS", 60,
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS", [] if IS_DEPLOYED else ["127.0.0.0/8", "::1/128"])
 # The backup job touches this file after each good dump (docs/operations.md; production_readiness).
-BACKUP_STATUS_FILE = env_str("BACKUP_STATUS_FILE")
-BACKUP_MAX_AGE_HOURS = env_int("BACKUP_MAX_AGE_HOURS", 26, minimum=1)
+BACKUP_STATUS_FILE, BACKUP_MAX_AGE_HOURS = env_str("BACKUP_STATUS_FILE"), env_int("BACKUP_MAX_AGE_HOURS", 26, minimum=1)
 SENTRY_DSN, SENTRY_RELEASE = env_str("SENTRY_DSN"), env_str("SENTRY_RELEASE")
 init_error_tracking(dsn=SENTRY_DSN, environment=DJANGO_ENV, release=SENTRY_RELEASE)  # events scrubbed first
 # Alerts: the rules' thresholds (ALERT_<NAME>), and the platform's channels (workspaces add theirs).
-ALERT_THRESHOLDS = alert_thresholds()
+ALERT_THRESHOLDS, AI_CHAT = alert_thresholds(), ai_chat_defaults()  # AI_CHAT: the AI's default chat model
 ALERT_EMAILS = env_list("ALERT_EMAILS")
 ALERT_SLACK_WEBHOOK_URL = env_str("ALERT_SLACK_WEBHOOK_URL")
 # An optional read replica for the inbox's list, search and counts (aerostic.core.dbrouting).

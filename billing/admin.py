@@ -1,16 +1,18 @@
 """Platform console for billing: rate cards with their rates and the market structures (read-only:
 staff load them with `manage.py seed_pricing`), every workspace's billing profile (changed through
 `billing_profile_update`, audited), the ledger across tenants (read-only: it is append-only), usage
-counters, and unpriced usage with its reason and a "Reprice now" action (`unpriced_usage_reprice`
-per workspace)."""
+counters, unpriced usage with its reason and a "Reprice now" action (`unpriced_usage_reprice`
+per workspace), and the AI token prices (staff edit them; saved and removed through the audited
+`ai_token_price_save` / `ai_token_price_delete`)."""
 
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 
-from aerostic.core.admin_site import ReadOnlyAdmin, TenantScopedAdmin
+from aerostic.core.admin_site import ReadOnlyAdmin, ServiceAdmin, TenantScopedAdmin
 from aerostic.core.errors import DomainError
 from aerostic.core.money import format_money
 from billing.models import (
+    AITokenPrice,
     BillingProfile,
     LedgerEntry,
     MarketAssignment,
@@ -20,7 +22,12 @@ from billing.models import (
     UnpricedUsage,
     UsageCounter,
 )
-from billing.services import billing_profile_update, unpriced_usage_reprice
+from billing.services import (
+    ai_token_price_delete,
+    ai_token_price_save,
+    billing_profile_update,
+    unpriced_usage_reprice,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -239,3 +246,52 @@ class UsageCounterAdmin(TenantScopedAdmin, ReadOnlyAdmin):
         "updated_at",
     )
     fields = readonly_fields
+
+
+@admin.register(AITokenPrice)
+class AITokenPriceAdmin(ServiceAdmin):
+    """The price of the AI auto-reply's tokens per provider and model ("*": the provider's default).
+    A price change is best a new row with a later "effective from": the old one keeps telling what
+    earlier replies were charged."""
+
+    list_display = (
+        "provider",
+        "model",
+        "currency",
+        "prompt_per_1k",
+        "completion_per_1k",
+        "effective_from",
+        "updated_at",
+    )
+    list_filter = ("provider", "currency")
+    search_fields = ("provider", "model", "source")
+    ordering = ("provider", "model", "currency", "-effective_from")
+    fields = (
+        "provider",
+        "model",
+        "currency",
+        "prompt_micros_per_1k",
+        "completion_micros_per_1k",
+        "effective_from",
+        "source",
+        "updated_at",
+    )
+    readonly_fields = ("updated_at",)
+
+    @admin.display(description="prompt per 1k tokens", ordering="prompt_micros_per_1k")
+    def prompt_per_1k(self, obj):
+        return format_money(obj.prompt_micros_per_1k, obj.currency, places=6)
+
+    @admin.display(description="completion per 1k tokens", ordering="completion_micros_per_1k")
+    def completion_per_1k(self, obj):
+        return format_money(obj.completion_micros_per_1k, obj.currency, places=6)
+
+    def save_model(self, request, obj, form, change):
+        ai_token_price_save(price=obj, actor=request.user, request=request)
+
+    def delete_model(self, request, obj):
+        ai_token_price_delete(price=obj, actor=request.user, request=request)
+
+    def delete_queryset(self, request, queryset):
+        for price in queryset:
+            ai_token_price_delete(price=price, actor=request.user, request=request)

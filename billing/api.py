@@ -55,7 +55,7 @@ class BillingUsageApi(TenantAPIView):
         responses={200: UsageOutput, 400: BAD_INPUT},
     )
     def get(self, request: Request) -> Response:
-        """One billing cycle: spend by category and market, daily totals, top campaigns, counters."""
+        """One billing cycle: spend by category and market, daily totals, top campaigns, counters, AI usage."""
         query = _query(UsageQuery, request)
         return Response(UsageOutput(selectors.usage_summary(cycle=_cycle(query.get("cycle")))).data)
 

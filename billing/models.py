@@ -146,6 +146,54 @@ class MarketAssignment(models.Model):
         return self.structure.effective_from
 
 
+class AITokenPrice(models.Model):
+    """What the AI auto-reply's tokens cost, per provider and model, as data: platform staff keep it
+    in the admin (audited, billing.services.ai_token_price_save); `seed_pricing` adds the defaults.
+
+    The price for a reply is the newest row effective on its day for the exact model, else the
+    provider's "*" row, else nothing (free) — billing.ai_pricing.ai_token_price. Prices are integer
+    micro-units of `currency` per 1,000 tokens, like every amount in billing (module docstring); a
+    workspace is charged from the rows in its own currency. A change is a new row with a later
+    `effective_from`: replies already metered keep the amount they were charged."""
+
+    DEFAULT_MODEL = "*"
+
+    provider = models.CharField(max_length=24, help_text="As the inbox names it: knowledge_base, openai_compatible")
+    model = models.CharField(max_length=100, help_text='The exact model name, or "*" for the provider\'s default')
+    currency = models.CharField(max_length=3, default="USD", help_text="ISO 4217, e.g. USD")
+    prompt_micros_per_1k = models.BigIntegerField(
+        validators=[MinValueValidator(0)], help_text="Micro-units per 1,000 prompt tokens (0.15 USD per 1M = 150)"
+    )
+    completion_micros_per_1k = models.BigIntegerField(
+        validators=[MinValueValidator(0)], help_text="Micro-units per 1,000 completion tokens"
+    )
+    effective_from = models.DateField(help_text="Applies to replies from this day (UTC) until a newer row")
+    source = models.TextField(blank=True, help_text="Where the figures come from, or why they are what they are")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "AI token price"
+        ordering = ["provider", "model", "currency", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "model", "currency", "effective_from"], name="billing_ai_token_price_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(prompt_micros_per_1k__gte=0, completion_micros_per_1k__gte=0),
+                name="billing_ai_token_price_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.model} {self.currency} from {self.effective_from}"
+
+
+def ai_counter_category(provider: str, model: str) -> str:
+    """The usage counters' category of one provider's model: the provider first, so it splits at the
+    first ":" even when a model name has one (provider names never do)."""
+    return f"{provider}:{model}"
+
+
 class BillingProfile(TenantScopedModel):
     """A workspace's billing settings, one per tenant (billing.services.billing_profile_ensure).
 
@@ -204,6 +252,8 @@ class LedgerEntry(TenantScopedModel):
         DEBIT = "debit", "Debit"
         CREDIT = "credit", "Credit"
         ADJUSTMENT = "adjustment", "Adjustment"
+
+    AI_CATEGORY = "AI"  # the category of AI reply debits (their provider and model are in the counters)
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     amount_micros = models.BigIntegerField(help_text="Signed micro-units of the currency; debits negative")
@@ -308,16 +358,25 @@ class UnpricedUsage(TenantScopedModel):
 
 class UsageCounter(TenantScopedModel):
     """Usage of one kind and category in one billing cycle: moved by the same statement batch that
-    inserts the ledger entry (INSERT … ON CONFLICT DO UPDATE), and only when that entry was new."""
+    inserts the ledger entry (INSERT … ON CONFLICT DO UPDATE), and only when that entry was new.
+
+    AI usage has four kinds per `<provider>:<model>` category (`ai_counter_category`): replies metered,
+    prompt tokens, completion tokens, and all tokens with their cost (`amount_micros`, on `ai_tokens`
+    only, so a sum over the kinds never counts the money twice)."""
 
     class Kind(models.TextChoices):
         MESSAGES = "messages", "Messages"
         CONVERSATIONS = "conversations", "Conversations"
         AI_TOKENS = "ai_tokens", "AI tokens"
+        AI_PROMPT_TOKENS = "ai_prompt", "AI prompt tokens"
+        AI_COMPLETION_TOKENS = "ai_completion", "AI completion tokens"
+        AI_REPLIES = "ai_replies", "AI replies metered"
 
     billing_cycle = models.DateField()
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    category = models.CharField(max_length=64, blank=True, help_text="Pricing category; the model for AI tokens")
+    category = models.CharField(
+        max_length=128, blank=True, help_text="Pricing category; <provider>:<model> for the AI kinds"
+    )
     count = models.BigIntegerField(default=0)
     free_count = models.BigIntegerField(default=0, help_text="Of `count`, how many cost nothing")
     amount_micros = models.BigIntegerField(default=0, help_text="Spend, positive, in micro-units")

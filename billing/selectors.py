@@ -237,15 +237,16 @@ def campaign_cost(campaign: Any) -> dict[str, Any]:
 def usage_summary(*, cycle: date | None = None) -> dict[str, Any]:
     """One billing cycle of the current tenant for the dashboard: spend by category and by market,
     daily totals (every day of the cycle so far, zeros included), top campaigns by cost, the usage
-    counters, credits and adjustments, what is unpriced, and the prepaid balance."""
+    counters, AI usage per provider and model, credits and adjustments, what is unpriced, and the
+    prepaid balance."""
     profile = billing_profile_get()
     cycle = cycle or cycle_start(profile.cycle_day, timezone.now())
     start, end = cycle_bounds(cycle)
     entries = LedgerEntry.objects.filter(billing_cycle=cycle)
     debits = entries.filter(kind=Kind.DEBIT)
 
-    def spend_by(field: str) -> list[dict[str, Any]]:
-        rows = debits.values(field).annotate(amount=Sum("amount_micros"), count=Count("pk")).order_by("amount")
+    def spend_by(field: str, of: QuerySet[LedgerEntry] = debits) -> list[dict[str, Any]]:
+        rows = of.values(field).annotate(amount=Sum("amount_micros"), count=Count("pk")).order_by("amount")
         return [{field: row[field], "amount_micros": -(row["amount"] or 0), "count": row["count"]} for row in rows]
 
     daily_rows = dict(
@@ -276,7 +277,7 @@ def usage_summary(*, cycle: date | None = None) -> dict[str, Any]:
         "cycle_end": cycle_after(cycle).isoformat(),
         "spent_micros": spent,
         "by_category": spend_by("category"),
-        "by_market": spend_by("market"),
+        "by_market": spend_by("market", debits.exclude(category=LedgerEntry.AI_CATEGORY)),  # AI has no market
         "daily": daily,
         "top_campaigns": [
             {
@@ -297,6 +298,7 @@ def usage_summary(*, cycle: date | None = None) -> dict[str, Any]:
             }
             for c in UsageCounter.objects.filter(billing_cycle=cycle).order_by("kind", "category")
         ],
+        "ai_usage": ai_usage(cycle=cycle),
         "credits_micros": other_kinds.get(Kind.CREDIT, 0),
         "adjustments_micros": other_kinds.get(Kind.ADJUSTMENT, 0),
         "unpriced": UnpricedUsage.objects.filter(
@@ -306,6 +308,30 @@ def usage_summary(*, cycle: date | None = None) -> dict[str, Any]:
         "balance_micros": profile.balance_micros if profile.prepaid else None,
         "credit_limit_micros": profile.credit_limit_micros if profile.prepaid else None,
     }
+
+
+_AI_COUNTERS: dict[str, str] = {
+    UsageCounter.Kind.AI_REPLIES: "replies",
+    UsageCounter.Kind.AI_PROMPT_TOKENS: "prompt_tokens",
+    UsageCounter.Kind.AI_COMPLETION_TOKENS: "completion_tokens",
+    UsageCounter.Kind.AI_TOKENS: "tokens",
+}
+
+
+def ai_usage(*, cycle: date) -> list[dict[str, Any]]:
+    """The cycle's AI usage per provider and model, costliest first, from the AI usage counters:
+    replies metered, prompt, completion and all tokens, and what they cost (`amount_micros`)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for counter in UsageCounter.objects.filter(billing_cycle=cycle, kind__in=list(_AI_COUNTERS)):
+        provider, _, model = counter.category.partition(":")
+        row = rows.setdefault(counter.category, {"provider": provider, "model": model, "amount_micros": 0})
+        row[_AI_COUNTERS[counter.kind]] = counter.count
+        row["amount_micros"] += counter.amount_micros
+    empty = dict.fromkeys(_AI_COUNTERS.values(), 0)
+    return sorted(
+        ({**empty, **row} for row in rows.values()),
+        key=lambda row: (-row["amount_micros"], row["provider"], row["model"]),
+    )
 
 
 def ledger_entries(

@@ -116,6 +116,16 @@ class UsageCounterOutput(serializers.Serializer):
     amount_micros = serializers.IntegerField()
 
 
+class AIUsageOutput(serializers.Serializer):
+    provider = serializers.CharField()
+    model = serializers.CharField()
+    replies = serializers.IntegerField(help_text="AI decisions metered (each spent tokens)")
+    prompt_tokens = serializers.IntegerField()
+    completion_tokens = serializers.IntegerField()
+    tokens = serializers.IntegerField(help_text="Prompt and completion tokens together")
+    amount_micros = serializers.IntegerField(help_text="What they cost, at the AI token prices in force")
+
+
 class UsageOutput(serializers.Serializer):
     currency = serializers.CharField()
     cycle = serializers.DateField()
@@ -127,6 +137,7 @@ class UsageOutput(serializers.Serializer):
     daily = DailySpendOutput(many=True)
     top_campaigns = TopCampaignOutput(many=True)
     counters = UsageCounterOutput(many=True)
+    ai_usage = AIUsageOutput(many=True, help_text="Per provider and model, costliest first")
     credits_micros = serializers.IntegerField()
     adjustments_micros = serializers.IntegerField()
     unpriced = serializers.IntegerField(help_text="Messages of the cycle not priced yet")

@@ -1,7 +1,8 @@
 """Portal pages for billing: the dashboard (a cycle's spend by category and market, the daily chart,
-top campaigns with estimate vs actual, unpriced usage, the filtered ledger), the ledger as CSV
-(streamed, formula-safe, audited), the rate card in force and the billing profile form. Thin:
-selectors to read; the billing profile is set by platform staff (admin), shown here read-only."""
+top campaigns with estimate vs actual, AI usage per provider and model, unpriced usage, the filtered
+ledger), the ledger as CSV (streamed, formula-safe, audited), the rate card in force and the billing
+profile form. Thin: selectors to read; the billing profile is set by platform staff (admin), shown
+here read-only."""
 
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ def _money(micros: int | None, currency: str, places: int = 2) -> str:
 
 
 def _rows(rows: list[dict[str, Any]], field: str, currency: str, total: int) -> list[dict[str, Any]]:
-    labels = dict(Category.choices) if field == "category" else {}
+    labels = {**dict(Category.choices), LedgerEntry.AI_CATEGORY: "AI replies"} if field == "category" else {}
     return [
         {
             "label": labels.get(row[field], row[field]) or "(none)",
@@ -92,6 +93,12 @@ def _rows(rows: list[dict[str, Any]], field: str, currency: str, total: int) -> 
         }
         for row in rows
     ]
+
+
+def _ai_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cycle's AI usage per provider and model, with its cost for people (four decimals: a reply
+    costs a fraction of a cent)."""
+    return [{**row, "cost": _money(row["amount_micros"], summary["currency"], 4)} for row in summary["ai_usage"]]
 
 
 def _top_campaigns(summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -165,6 +172,7 @@ class BillingDashboardView(PortalView):
             daily=daily,
             chart={"labels": [row["day"] for row in daily], "amounts": [row["amount"] for row in daily]},
             top_campaigns=_top_campaigns(summary),
+            ai_usage=_ai_rows(summary),
             unpriced=unpriced,
             unpriced_total=sum(row["count"] for row in unpriced),
             filters=filters,

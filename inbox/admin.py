@@ -11,6 +11,7 @@ from django.db.models import Count
 from aerostic.core.admin_site import ServiceAdmin, TenantScopedAdmin, TenantScopedReadOnlyAdmin
 from aerostic.core.tenant_context import tenant_context
 from inbox import settings_services
+from inbox.ai import admin as ai_admin  # noqa: F401 - registers the AI auto-reply's pages
 from inbox.models import (
     AgentStatus,
     Conversation,

@@ -16,6 +16,7 @@ from aerostic.core.values import digits
 from contacts.phones import customer_index
 from contacts.services import InboundSender, contacts_for_customers
 from inbox import changes
+from inbox.ai.intake import messages_arrived
 from inbox.conversations import SERVICE_WINDOW, conversations_for_many, refuse_another_tenant
 from inbox.models import Conversation, ConversationEvent, Message
 from inbox.rows import claim_wamids, new_message, when
@@ -123,6 +124,7 @@ def inbound_store_many(*, phone: PhoneNumber, items: list[InboundItem]) -> list[
         _conversations_seen(conversations, customers)
         names_forget([(conversation, old) for conversation, old in renamed if old != conversation.customer_name])
         search_terms_record(message_pairs(rows) + name_pairs([c for c, _ in renamed], timezone.now()))
+        messages_arrived(phone, rows)
     return stored
 
 

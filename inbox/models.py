@@ -53,6 +53,11 @@ class Conversation(TenantScopedModel):
     last_message_at = models.DateTimeField(null=True, blank=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     window_expires_at = models.DateTimeField(null=True, blank=True, help_text="Last inbound + 24 h")
+    # The AI stays silent from an agent's takeover until a release or the conversation is resolved.
+    ai_paused_at = models.DateTimeField(null=True, blank=True)
+    ai_paused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -264,6 +269,10 @@ class ConversationEvent(TenantScopedModel):
         SNOOZED = "snoozed", "Snoozed"
         LABELLED = "labelled", "Label added"
         UNLABELLED = "unlabelled", "Label removed"
+        AI_REPLIED = "ai_replied", "AI replied"
+        AI_HANDOVER = "ai_handover", "AI handed over"
+        TAKEN_OVER = "taken_over", "Taken over from the AI"
+        RELEASED = "released", "Released to the AI"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -368,3 +377,6 @@ class SearchTerm(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.term} in {self.conversation_id}"
+
+
+from inbox.ai.models import AINumber, AIReply, AISettings, KnowledgeAnswer  # noqa: E402,F401  (the app's models)

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from aerostic.core.errors import DomainError
 from inbox import changes
+from inbox.ai.selectors import ai_active_on
+from inbox.ai.takeover import takeover_for_reply
 from inbox.models import Conversation, MediaFile, Message
 from inbox.teamwork import conversation_assign
 from whatsapp import dispatch
@@ -81,6 +83,8 @@ def reply_send(
     """Queues the reply; DomainError says why it cannot be sent (window closed, bad template
     values, nothing written)."""
     to = _recipient(conversation)
+    if ai_active_on(conversation.tenant_id, conversation.phone_number_id) is not None:
+        takeover_for_reply(conversation, actor=actor)  # the AI stops before a person answers
     template: MessageTemplate | None = None
     if template_id is not None:
         try:

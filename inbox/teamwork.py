@@ -20,6 +20,7 @@ from accounts.roles import Perm, role_has_perm
 from aerostic.core.errors import DomainError
 from aerostic.core.jobs import enqueue_on_commit
 from inbox import changes
+from inbox.ai.takeover import conversation_release
 from inbox.models import (
     AgentStatus,
     Conversation,
@@ -161,6 +162,8 @@ def conversation_status(
     conversation.status = status
     conversation.snoozed_until = snoozed_until
     conversation.save(update_fields=["status", "snoozed_until"])
+    if status == Status.RESOLVED and conversation.ai_paused_at is not None:
+        conversation_release(conversation, actor=actor, reason="resolved")
     kind = {
         Status.OPEN: Kind.REOPENED,
         Status.PENDING: Kind.PENDING,

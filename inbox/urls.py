@@ -3,7 +3,7 @@
 from django.urls import path
 
 from inbox import views
-from inbox.views import media, panel
+from inbox.views import ai_settings, media, panel
 from inbox.views import settings as settings_pages
 
 app_name = "inbox"
@@ -28,8 +28,9 @@ urlpatterns = [
     path("<int:conversation_id>/team/", panel.TeamView.as_view(), name="team"),
     path("<int:conversation_id>/labels/", panel.LabelsView.as_view(), name="labels"),
     path("<int:conversation_id>/status/", panel.StatusView.as_view(), name="status"),
+    path("<int:conversation_id>/ai/", panel.AIView.as_view(), name="ai"),
     path("availability/", panel.AvailabilityView.as_view(), name="availability"),
-    # Settings: read receipts, teams, labels, quick replies.
+    # Settings: read receipts, teams, labels, quick replies, the AI auto-reply.
     path("settings/", settings_pages.SettingsIndexView.as_view(), name="settings"),
     path("settings/teams/", settings_pages.TeamListView.as_view(), name="settings-teams"),
     path("settings/teams/<int:team_id>/", settings_pages.TeamDetailView.as_view(), name="settings-team"),
@@ -53,6 +54,20 @@ urlpatterns = [
         settings_pages.QuickReplyDeleteView.as_view(),
         name="settings-quick-reply-delete",
     ),
+    # The AI auto-reply: settings, knowledge base, "Try it" (test box and evaluation); AI_CONFIGURE only.
+    path("settings/ai/", ai_settings.AISettingsView.as_view(), name="settings-ai"),
+    path("settings/ai/knowledge/", ai_settings.KnowledgeListView.as_view(), name="settings-ai-knowledge"),
+    path("settings/ai/knowledge/import/", ai_settings.KnowledgeImportView.as_view(), name="settings-ai-import"),
+    path("settings/ai/knowledge/export.csv", ai_settings.KnowledgeExportView.as_view(), name="settings-ai-export"),
+    path("settings/ai/knowledge/<int:pair_id>/", ai_settings.KnowledgePairView.as_view(), name="settings-ai-pair"),
+    path(
+        "settings/ai/knowledge/<int:pair_id>/delete/",
+        ai_settings.KnowledgeDeleteView.as_view(),
+        name="settings-ai-pair-delete",
+    ),
+    path("settings/ai/try/", ai_settings.TryView.as_view(), name="settings-ai-try"),
+    path("settings/ai/try/question/", ai_settings.TryQuestionView.as_view(), name="settings-ai-test"),
+    path("settings/ai/try/evaluation/", ai_settings.TryEvaluationView.as_view(), name="settings-ai-evaluation"),
     # Media: a message's file (fetched from Meta once), an agent's attachment.
     path("media/<int:message_id>/", media.MessageMediaView.as_view(), name="media"),
     path("<int:conversation_id>/attachments/", media.AttachmentSendView.as_view(), name="attach"),

@@ -30,6 +30,8 @@ from contacts.importing import import_upload
 from contacts.models import AttributeDefinition, Contact, ContactImport, ContactList, ContactListMember, Segment
 from contacts.services import contact_create, list_create, list_members_add, segment_save
 from inbox import settings_services
+from inbox.ai import services as ai_services
+from inbox.ai.models import AINumber, AIReply, AISettings, KnowledgeAnswer
 from inbox.inbound import inbound_store
 from inbox.models import (
     AgentStatus,
@@ -79,6 +81,7 @@ ROUTES = [
     Route("POST", "/inbox/{conversation}/note/", "agent", "viewer", {"body": ""}, 400),
     Route("POST", "/inbox/{conversation}/retry/", "agent", "viewer", {}, 400),
     Route("POST", "/inbox/{conversation}/typing/", "agent", "viewer", {}, 204),
+    Route("POST", "/inbox/{conversation}/ai/", "agent", "viewer", {"action": "takeover"}, 302),
     # Inbox media: {message} is a customer's image (its file at the simulator), {conversation} theirs.
     Route("GET", "/inbox/media/{message}/", "viewer", None),
     Route("POST", "/inbox/{conversation}/attachments/", "agent", "viewer", {}, 302),
@@ -273,6 +276,8 @@ ROUTES = [
     Route(
         "POST", "/api/v1/conversations/{conversation}/status/", "agent", "viewer", {"status": "pending"}, is_api=True
     ),
+    Route("POST", "/api/v1/conversations/{conversation}/takeover/", "agent", "viewer", {}, is_api=True),
+    Route("POST", "/api/v1/conversations/{conversation}/release/", "agent", "viewer", {}, is_api=True),
     Route("POST", "/api/v1/conversations/{conversation}/labels/", "agent", "viewer", {"add": []}, is_api=True),
     Route("POST", "/api/v1/conversations/{conversation}/notes/", "agent", "viewer", {"body": "x"}, 201, is_api=True),
     Route("POST", "/api/v1/conversations/{conversation}/read/", "agent", "viewer", {}, 204, is_api=True),
@@ -320,6 +325,32 @@ ROUTES = [
     Route("GET", "/inbox/settings/quick-replies/{quick_reply}/", "viewer", None),
     Route("POST", "/inbox/settings/quick-replies/{quick_reply}/", "admin", "agent", {"shortcut": ""}, 400),
     Route("POST", "/inbox/settings/quick-replies/{quick_reply}/delete/", "admin", "agent", {}, 302),
+    # The AI auto-reply's settings pages and API (AI_CONFIGURE): {ai_pair} is a knowledge base pair.
+    Route("GET", "/inbox/settings/ai/", "admin", "agent"),
+    Route("POST", "/inbox/settings/ai/", "admin", "agent", {"provider": "knowledge_base", "threshold": "2"}, 400),
+    Route("GET", "/inbox/settings/ai/knowledge/", "admin", "agent"),
+    Route("GET", "/inbox/settings/ai/knowledge/?q=alpha&page=2", "admin", "agent"),
+    Route("POST", "/inbox/settings/ai/knowledge/", "admin", "agent", {"question": ""}, 400),
+    Route("POST", "/inbox/settings/ai/knowledge/import/", "admin", "agent", {}, 400),
+    Route("GET", "/inbox/settings/ai/knowledge/export.csv", "admin", "agent"),
+    Route("GET", "/inbox/settings/ai/knowledge/{ai_pair}/", "admin", "agent"),
+    Route("POST", "/inbox/settings/ai/knowledge/{ai_pair}/", "admin", "agent", {"question": ""}, 400),
+    Route("POST", "/inbox/settings/ai/knowledge/{ai_pair}/delete/", "admin", "agent", {}, 302),
+    Route("GET", "/inbox/settings/ai/try/", "admin", "agent"),
+    Route("POST", "/inbox/settings/ai/try/question/", "admin", "agent", {"question": "When do you open?"}),
+    Route("POST", "/inbox/settings/ai/try/evaluation/", "admin", "agent", {}),
+    Route("GET", "/api/v1/ai/settings/", "admin", "agent", is_api=True),
+    Route("PATCH", "/api/v1/ai/settings/", "admin", "agent", {"threshold": 2}, 400, is_api=True),
+    Route("PUT", "/api/v1/ai/numbers/", "admin", "agent", {"phone_number_ids": []}, is_api=True),
+    Route("GET", "/api/v1/ai/knowledge/", "admin", "agent", is_api=True),
+    Route("GET", "/api/v1/ai/knowledge/?q=alpha", "admin", "agent", is_api=True),
+    Route("POST", "/api/v1/ai/knowledge/", "admin", "agent", {"question": "", "answer": ""}, 400, is_api=True),
+    Route("POST", "/api/v1/ai/knowledge/import/", "admin", "agent", {}, 400, is_api=True),
+    Route("GET", "/api/v1/ai/knowledge/export/", "admin", "agent", is_api=True),
+    Route("GET", "/api/v1/ai/knowledge/{ai_pair}/", "admin", "agent", is_api=True),
+    Route("PATCH", "/api/v1/ai/knowledge/{ai_pair}/", "admin", "agent", {"answer": ""}, 400, is_api=True),
+    Route("DELETE", "/api/v1/ai/knowledge/{ai_pair}/", "admin", "agent", {}, 204, is_api=True),
+    Route("POST", "/api/v1/ai/test/", "admin", "agent", {"question": "When do you open?"}, is_api=True),
 ]
 
 # Routes deliberately outside the tenant suite, each with the reason.
@@ -436,6 +467,11 @@ def ids(alpha, bravo, connected, settings, tmp_path):
         media_message = _media_message(connected, phone)
         alert = raise_alert(tenant=alpha.tenant, key="token:1:expiring", title="Alpha token expires soon")
         alert_channel = AlertChannel.objects.create(name="Alpha on-call", kind="email", emails="ops@alpha.example")
+        ai_services.ai_settings_update(blocked_words="Alpha secret word", actor=actor)
+        ai_services.ai_numbers_set(phone_number_ids=[phone.pk], actor=actor)
+        ai_pair = ai_services.knowledge_save(
+            question="When does Alpha open?", answer="Alpha opens at 9.", alternates="Alpha hours", actor=actor
+        )
     return {
         "campaign": campaign.pk,
         "draft": draft.pk,
@@ -456,6 +492,7 @@ def ids(alpha, bravo, connected, settings, tmp_path):
         "message": media_message.pk,
         "alert": alert.pk,
         "alert_channel": alert_channel.pk,
+        "ai_pair": ai_pair.pk,
     }
 
 
@@ -551,7 +588,23 @@ def _inbox_snapshot(tenant: Tenant) -> list:
             sorted(InboxSettings.all_tenants.filter(tenant=tenant).values_list("send_read_receipts", flat=True)),
             sorted(AgentStatus.all_tenants.filter(tenant=tenant).values_list("user_id", "available")),
             sorted(SearchTerm.all_tenants.filter(tenant=tenant).values_list("conversation_id", "term", "seen_at")),
+            *_ai_snapshot(tenant),
         ]
+
+
+def _ai_snapshot(tenant: Tenant) -> list:
+    settings = AISettings.all_tenants.filter(tenant=tenant)
+    fields = ("enabled", "provider", "threshold", "daily_reply_cap", "blocked_words", "handover_team_id")
+    return [
+        sorted(settings.values_list(*fields, "chat_base_url", "chat_model", "chat_api_key", "knowledge_version")),
+        sorted(AINumber.all_tenants.filter(tenant=tenant).values_list("phone_number_id", flat=True)),
+        sorted(
+            KnowledgeAnswer.all_tenants.filter(tenant=tenant).values_list(
+                "pk", "language", "question", "alternates", "answer", "enabled"
+            )
+        ),
+        AIReply.all_tenants.filter(tenant=tenant).count(),
+    ]
 
 
 def _call(client, route: Route, ids: dict):
@@ -649,6 +702,7 @@ def test_every_route_is_in_the_isolation_suite_or_explicitly_exempt():
         "{message}": "<int:message_id>",
         "{alert}": "<int:alert_id>",
         "{alert_channel}": "<int:channel_id>",
+        "{ai_pair}": "<int:pair_id>",
     }
     covered = set()
     for route in ROUTES:

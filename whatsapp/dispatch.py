@@ -177,6 +177,7 @@ class OutboundSource(chain.Source):
             template=row.template,
             attempts=row.attempts,
             authentication_requested=row.authentication_requested,
+            origin=row.origin,
         )
 
     def stop(self, reason: str) -> None:
@@ -206,6 +207,28 @@ def messages_skip_for_number(*, phone: PhoneNumber, reason: str) -> int:
     return OutboundMessage.objects.filter(phone_number=phone, state=State.QUEUED).update(
         state=State.SKIPPED, error_detail=reason[:500], hold_reason="", next_attempt_at=None, updated_at=timezone.now()
     )
+
+
+def automatic_replies_cancel(*, phone_id: int, recipient_index: str, origins: list[str], reason: str) -> int:
+    """A person took the conversation over: automatic replies still queued to this recipient are
+    skipped with `reason`. A row a stream has locked for its claim is waited for and then left
+    alone (it is Meta's by then): the caller sees it among `automatic_replies_claimed`."""
+    return OutboundMessage.objects.filter(
+        phone_number_id=phone_id, recipient_index=recipient_index, origin__in=origins, state=State.QUEUED
+    ).update(
+        state=State.SKIPPED, error_detail=reason[:500], hold_reason="", next_attempt_at=None, updated_at=timezone.now()
+    )
+
+
+def automatic_replies_claimed(*, phone_id: int, recipient_index: str, origins: list[str], since: datetime) -> bool:
+    """Whether an automatic reply to this recipient created since `since` was taken by the send path."""
+    return OutboundMessage.objects.filter(
+        phone_number_id=phone_id,
+        recipient_index=recipient_index,
+        origin__in=origins,
+        created_at__gte=since,
+        state__in=(State.SENDING, State.SENT, State.UNKNOWN),
+    ).exists()
 
 
 # --- the sweeper's reads (platform scope)

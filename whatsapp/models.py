@@ -146,6 +146,7 @@ class OutboundMessage(TenantScopedModel):
         INBOX = "inbox", "Inbox reply"
         KEYWORD_REPLY = "keyword_reply", "Opt-out / opt-in confirmation"
         CAMPAIGN = "campaign", "Campaign"
+        AI = "ai", "AI auto-reply"
 
     class Category(models.TextChoices):
         MARKETING = "MARKETING", "Marketing"

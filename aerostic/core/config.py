@@ -240,3 +240,14 @@ def alert_thresholds() -> AlertThresholds:
             for name, default in vars(AlertThresholds()).items()
         }
     )
+
+
+def ai_chat_defaults() -> dict[str, Any]:
+    """The platform's OpenAI-compatible chat model for workspaces that name none of their own
+    (AI_CHAT_BASE_URL, AI_CHAT_MODEL, AI_CHAT_API_KEY, AI_CHAT_TIMEOUT_SECONDS); empty: none."""
+    return {
+        "base_url": env_str("AI_CHAT_BASE_URL"),
+        "model": env_str("AI_CHAT_MODEL"),
+        "api_key": env_str("AI_CHAT_API_KEY"),
+        "timeout": env_int("AI_CHAT_TIMEOUT_SECONDS", 15, minimum=1),
+    }

@@ -88,6 +88,11 @@ SHARED_COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("status",),
     ),
     "aerostic_meta_throttled": ("Sends Meta refused for pacing (rate limits hit)", ("code",)),
+    "aerostic_ai_decisions": (
+        "Customer messages the AI auto-reply decided about, by outcome (answered, handed_over, silent) and "
+        "the rule that stopped it (empty when answered)",
+        ("outcome", "rule"),
+    ),
 }
 
 

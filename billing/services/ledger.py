@@ -1,5 +1,6 @@
 """Ledger writes: the entry INSERT … ON CONFLICT DO NOTHING that makes every charge happen once, the
-usage counter and the prepaid balance that move with it; credits, adjustments and AI tokens."""
+usage counter and the prepaid balance that move with it; credits, adjustments and AI tokens (the
+inbox's AI auto-reply hands its usage to `ai_usage_meter`)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,17 @@ from django.utils import timezone
 from aerostic.core import audit
 from aerostic.core.errors import Conflict, DomainError
 from aerostic.core.jobs import enqueue_on_commit
+from aerostic.core.money import from_micros
 from aerostic.core.sqlrows import bound_cursor
 from aerostic.core.tenant_context import require_tenant_id, tenant_context
+from billing.ai_pricing import ai_token_price, ai_tokens_cost
 from billing.cycles import cycle_start
-from billing.models import BillingProfile, LedgerEntry, UsageCounter
+from billing.models import BillingProfile, LedgerEntry, UsageCounter, ai_counter_category
 from billing.services.profiles import billing_profile_ensure
+from inbox.ai.usage import AIUsage
 
 Kind = LedgerEntry.Kind
+Counter = UsageCounter.Kind
 
 # The helpers below (ledger_insert[_many], counter[s]_add, counter_values, balance_move) are this
 # package's building blocks, used by metering too; other apps call the services, never these.
@@ -125,7 +130,7 @@ def counters_add(moves: Iterable[tuple[Any, str, str, int, int, int]]) -> None:
     counter first (one INSERT … ON CONFLICT DO UPDATE may touch each row once)."""
     sums: dict[tuple[Any, str, str], list[int]] = {}
     for cycle, kind, category, count, free, amount in moves:
-        total = sums.setdefault((cycle, kind, category[:64]), [0, 0, 0])
+        total = sums.setdefault((cycle, kind, category[:128]), [0, 0, 0])
         total[0], total[1], total[2] = total[0] + count, total[1] + free, total[2] + amount
     if not sums:
         return
@@ -235,17 +240,37 @@ def adjustment_add(
 
 
 def ai_tokens_record(
-    *, tenant: Any, reference: str, tokens: int, model: str, amount_micros: int = 0, at: datetime | None = None
+    *,
+    tenant: Any,
+    reference: str,
+    provider: str,
+    model: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    amount_micros: int | None = None,
+    at: datetime | None = None,
 ) -> bool:
-    """AI usage (the AI auto-reply calls this once per completion): counts `tokens` under `model` in
-    the cycle's ai_tokens counter and, when it costs something, debits `amount_micros`. `reference`
-    (e.g. the reply's message id) makes it count once; returns False when it was already recorded."""
-    if tokens < 0 or amount_micros < 0:
+    """One AI decision's tokens (the inbox's AI auto-reply, through `ai_usage_meter`): a ledger debit
+    `ai:<reference>` of `amount_micros`, or when it is not given of the tokens priced from the AI token
+    price table in the workspace's currency, and the cycle's AI counters of `<provider>:<model>`.
+    `reference` makes it count once: False when it is already on the ledger, or nothing was spent.
+    Nests in the caller's transaction (a savepoint), so the charge commits with the decision."""
+    if min(prompt_tokens, completion_tokens, amount_micros or 0) < 0:
         raise DomainError("Tokens and amounts are not negative.")
+    if not prompt_tokens and not completion_tokens and not amount_micros:
+        return False
     profile = billing_profile_ensure(tenant=tenant)
     at = at or timezone.now()
     cycle = cycle_start(profile.cycle_day, at)
+    description = f"AI reply: {prompt_tokens} prompt + {completion_tokens} completion tokens, {provider} {model}"
     with tenant_context(profile.tenant_id), transaction.atomic():
+        if amount_micros is None:
+            price = ai_token_price(provider, model, at, profile.currency)
+            amount_micros = ai_tokens_cost(price, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+            description += (
+                f" at {from_micros(price.prompt_micros_per_1k)} / {from_micros(price.completion_micros_per_1k)}"
+                f" {profile.currency} per 1k"
+            )
         entry_id = ledger_insert(
             profile=profile,
             kind=Kind.DEBIT,
@@ -253,12 +278,34 @@ def ai_tokens_record(
             reference=f"ai:{reference}"[:255],
             cycle=cycle,
             at=at,
-            category="AI",
-            description=f"{tokens} AI tokens ({model})"[:255],
+            category=LedgerEntry.AI_CATEGORY,
+            description=description,
         )
         if entry_id is None:
             return False
-        counter_add(cycle, UsageCounter.Kind.AI_TOKENS, model, count=tokens, amount=amount_micros)
+        category, tokens = ai_counter_category(provider, model), prompt_tokens + completion_tokens
+        is_free = 0 if amount_micros else 1  # a free reply's tokens count as free (`free_count`)
+        counters_add(
+            [
+                (cycle, Counter.AI_REPLIES, category, 1, is_free, 0),
+                (cycle, Counter.AI_PROMPT_TOKENS, category, prompt_tokens, 0, 0),
+                (cycle, Counter.AI_COMPLETION_TOKENS, category, completion_tokens, 0, 0),
+                (cycle, Counter.AI_TOKENS, category, tokens, tokens * is_free, amount_micros),
+            ]
+        )
         if amount_micros:
             balance_move(profile, -amount_micros)
     return True
+
+
+def ai_usage_meter(usage: AIUsage) -> bool:
+    """The inbox's AI usage handler (registered in BillingConfig.ready through inbox.ai.usage): runs
+    inside the decision's transaction and tenant context, once per decision."""
+    return ai_tokens_record(
+        tenant=usage.tenant_id,
+        reference=usage.reference,
+        provider=usage.provider,
+        model=usage.model,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+    )

@@ -152,12 +152,18 @@ def test_a_balance_already_below_the_limit_refuses_any_launch(alpha):
 def test_ai_tokens_are_counted_once_per_reference(alpha):
     for _ in range(2):
         services.ai_tokens_record(
-            tenant=alpha.tenant, reference="reply:42", tokens=1_250, model="gpt-small", amount_micros=500
+            tenant=alpha.tenant,
+            reference="reply:42",
+            provider="openai_compatible",
+            model="gpt-small",
+            prompt_tokens=1_000,
+            completion_tokens=250,
+            amount_micros=500,
         )
     with tenant_context(alpha.tenant):
         counter = UsageCounter.objects.get(kind="ai_tokens")
         [entry] = LedgerEntry.objects.all()
-    assert (counter.category, counter.count, counter.amount_micros) == ("gpt-small", 1_250, 500)
+    assert (counter.category, counter.count, counter.amount_micros) == ("openai_compatible:gpt-small", 1_250, 500)
     assert (entry.reference, entry.amount_micros, entry.category) == ("ai:reply:42", -500, "AI")
 
 

@@ -6,7 +6,9 @@ from inbox.api.actions import (
     ConversationLabelsApi,
     ConversationNotesApi,
     ConversationReadApi,
+    ConversationReleaseApi,
     ConversationStatusApi,
+    ConversationTakeoverApi,
     ConversationTeamApi,
 )
 from inbox.api.conversations import (
@@ -38,7 +40,9 @@ __all__ = [
     "ConversationNotesApi",
     "ConversationReadApi",
     "ConversationRetryApi",
+    "ConversationReleaseApi",
     "ConversationStatusApi",
+    "ConversationTakeoverApi",
     "ConversationTeamApi",
     "LabelDetailApi",
     "LabelListApi",

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from accounts.roles import Perm, role_has_perm
 from inbox import teamwork
+from inbox.ai.takeover import conversation_release, conversation_takeover
 from inbox.api.common import conversation_for, detail_response
 from inbox.serializers import (
     AssignInput,
@@ -119,3 +120,26 @@ class ConversationReadApi(TenantAPIView):
         the customer's messages marked read at Meta when the workspace sends read receipts."""
         teamwork.conversation_opened(conversation_for(request, conversation_id), user=request.user)
         return Response(status=204)
+
+
+class ConversationTakeoverApi(TenantAPIView):
+    required_permissions = {"POST": Perm.INBOX_TAKEOVER}
+
+    @extend_schema(request=None, responses=ConversationDetailOutput)
+    def post(self, request: TenantRequest, conversation_id: int) -> Response:
+        """Takes the conversation over from the AI: it stays silent here until released or
+        resolved. An AI reply still queued is cancelled; one already sent stays sent."""
+        conversation = conversation_for(request, conversation_id)
+        conversation_takeover(conversation, actor=request.user)
+        return detail_response(conversation)
+
+
+class ConversationReleaseApi(TenantAPIView):
+    required_permissions = {"POST": Perm.INBOX_TAKEOVER}
+
+    @extend_schema(request=None, responses=ConversationDetailOutput)
+    def post(self, request: TenantRequest, conversation_id: int) -> Response:
+        """Hands the conversation back to the AI: it answers the customer's next message."""
+        conversation = conversation_for(request, conversation_id)
+        conversation_release(conversation, actor=request.user)
+        return detail_response(conversation)

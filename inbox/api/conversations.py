@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from accounts.roles import Perm
 from inbox import badges, selectors
+from inbox.ai.takeover import AIJustAnswered
 from inbox.api.common import conversation_for, detail_response
 from inbox.models import Message
 from inbox.replies import reply_send, retry_send
@@ -126,16 +127,20 @@ class ConversationMessagesApi(TenantAPIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         key = request.headers.get("Idempotency-Key", "").strip()
-        message = reply_send(
-            conversation,
-            actor=request.user,
-            text=values.get("text", ""),
-            template_id=values.get("template_id"),
-            values=values["values"],
-            # The key is the client's for this conversation's replies: the same key sent to another
-            # conversation (or to /messages) is another message.
-            idempotency_key=f"inbox:{conversation.pk}:{key}"[:128] if key else "",
-        )
+        try:
+            message = reply_send(
+                conversation,
+                actor=request.user,
+                text=values.get("text", ""),
+                template_id=values.get("template_id"),
+                values=values["values"],
+                # The key is the client's for this conversation's replies: the same key sent to another
+                # conversation (or to /messages) is another message.
+                idempotency_key=f"inbox:{conversation.pk}:{key}"[:128] if key else "",
+            )
+        except AIJustAnswered as refused:
+            # Answered, not raised: the takeover it made stays (a raised refusal rolls the request back).
+            return Response({"detail": refused.message, "code": refused.code}, status=409)
         answer = MessageOutput(message).data
         return Response(answer, status=202, headers={"Location": answer["status_url"]})
 

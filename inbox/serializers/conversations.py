@@ -118,6 +118,11 @@ class ContactSummaryOutput(serializers.Serializer):
 class ConversationDetailOutput(ConversationOutput):
     phone_number = serializers.SerializerMethodField()
     contact = ContactSummaryOutput(allow_null=True)
+    ai_taken_over_at = serializers.DateTimeField(
+        source="ai_paused_at",
+        allow_null=True,
+        help_text="When a person took over from the AI (null: the AI may answer)",
+    )
 
     @extend_schema_field({"type": "object", "properties": {"id": {"type": "integer"}, "display": {"type": "string"}}})
     def get_phone_number(self, conversation: Conversation) -> dict[str, Any]:

@@ -27,6 +27,7 @@ ORIGIN_LABELS = {
     OutboundMessage.Origin.CAMPAIGN: "Campaign",
     OutboundMessage.Origin.API: "API",
     OutboundMessage.Origin.KEYWORD_REPLY: "Automatic reply",
+    OutboundMessage.Origin.AI: "AI",
 }
 OUTSIDE = "WhatsApp Business app"
 

@@ -25,6 +25,8 @@ from compliance.consent import consent_history
 from contacts import selectors as contact_selectors
 from contacts.models import ConsentState
 from inbox import panel_rules, selectors, settings_services, teamwork
+from inbox.ai.selectors import ai_active_on
+from inbox.ai.takeover import conversation_release, conversation_takeover
 from inbox.contact_panel import contact_panel_sections
 from inbox.models import Conversation, Label, Team
 from inbox.selectors import Agent, conversation_get
@@ -109,6 +111,8 @@ def panel_context(request: HttpRequest, conversation: Conversation, **extra: Any
         "labels_off": [label for label in selectors.labels() if label.pk not in on_ids],
         "snooze_choices": panel_rules.SNOOZE_CHOICES,
         "conversation_url": _conversation_url(conversation.pk),
+        "ai_on": ai_active_on(conversation.tenant_id, conversation.phone_number_id) is not None,
+        "can_takeover": _can(request, Perm.INBOX_TAKEOVER),
         **_contact_context(request, conversation),
         "extra_sections": _contact_sections(request, conversation, zone),
     }
@@ -237,6 +241,22 @@ class StatusView(PanelActionView):
             )
         teamwork.conversation_status(conversation, status=status, actor=request.user, snoozed_until=until)
         return ""
+
+
+class AIView(PanelActionView):
+    """action = takeover (the AI stays silent here) | release (the AI answers again)."""
+
+    required_permission = Perm.INBOX_TAKEOVER
+
+    def act(self, request: HttpRequest, conversation: Conversation) -> str:
+        action = request.POST.get("action", "")
+        if action == "takeover":
+            conversation_takeover(conversation, actor=request.user)
+            return "You took over: the AI stays silent in this conversation until you hand it back."
+        if action == "release":
+            conversation_release(conversation, actor=request.user)
+            return "Handed back: the AI answers the customer's next message."
+        raise DomainError("Choose take over or hand back.")
 
 
 class AvailabilityView(PortalView):

@@ -51,6 +51,7 @@ class Activity:
     event: ConversationEvent
     text: str
     note_html: SafeString | str = ""
+    ai: bool = False  # a line of the AI ↔ person boundary (styled apart)
 
 
 @dataclass
@@ -116,7 +117,40 @@ def event_text(event: ConversationEvent, zone: ZoneInfo | None = None) -> str:
         return f"{who} added the label {data.get('label', '')}" if who else f"Label {data.get('label', '')} added"
     if kind == Kind.UNLABELLED:
         return f"{who} removed the label {data.get('label', '')}" if who else f"Label {data.get('label', '')} removed"
+    if kind in _AI_KINDS:
+        return ai_event_text(event, who)
     return event.get_kind_display()
+
+
+_AI_KINDS = (
+    ConversationEvent.Kind.AI_REPLIED,
+    ConversationEvent.Kind.AI_HANDOVER,
+    ConversationEvent.Kind.TAKEN_OVER,
+    ConversationEvent.Kind.RELEASED,
+)
+
+
+def _percent(value: Any) -> str:
+    return f"{float(value):.0%}" if isinstance(value, int | float) else ""
+
+
+def ai_event_text(event: ConversationEvent, who: str) -> str:
+    """The AI ↔ person boundary, as the timeline says it."""
+    data = event.data or {}
+    Kind = ConversationEvent.Kind
+    if event.kind == Kind.AI_REPLIED:
+        source = data.get("source_question")
+        sure = _percent(data.get("confidence"))
+        return f"AI answered ({sure} sure" + (f", from “{source}”)" if source else ")")
+    if event.kind == Kind.AI_HANDOVER:
+        return f"AI handed over to a person: {data.get('reason') or 'a rule stopped it'}"
+    if event.kind == Kind.TAKEN_OVER:
+        if data.get("reason") == "agent_replied":
+            return f"{who or 'An agent'} replied: the AI is off in this conversation"
+        return f"{who} took over from the AI" if who else "Taken over from the AI"
+    if data.get("reason") == "resolved":
+        return "Resolved: the AI answers again"
+    return f"{who} handed this back to the AI" if who else "Handed back to the AI"
 
 
 def _snooze_until(text: str, zone: ZoneInfo | None) -> str:
@@ -212,7 +246,7 @@ class TimelineBuilder:
         if event.kind == ConversationEvent.Kind.NOTE:
             author = person_name(event.actor) or "A teammate"
             return Activity(event=event, text=author, note_html=note_format(event.body))
-        return Activity(event=event, text=event_text(event, self.zone))
+        return Activity(event=event, text=event_text(event, self.zone), ai=event.kind in _AI_KINDS)
 
     # --- reactions, edits and deletions land on their message
 

@@ -32,6 +32,8 @@ SERVICE, MARKETING = "SERVICE", "MARKETING"
 NO_CONVERSATION = "The customer has not written to this number."
 MARKETING_NEEDS_CONTACT = "Marketing needs a contact with a recorded opt-in."
 PAIR_LIMIT = "This recipient got a message from this number less than 6 s ago."
+TAKEN_OVER = "An agent took over this conversation: the AI's reply was not sent."
+AUTOMATIC_ORIGINS = frozenset({"ai"})  # replies a person's takeover silences
 
 
 @dataclass
@@ -48,6 +50,7 @@ class SendRequest:
     attempts: int = 0
     authentication_requested: bool = False
     payload: dict[str, Any] = field(default_factory=dict)  # what is POSTed to Meta
+    origin: str = ""  # OutboundMessage.Origin for one-off sends
 
 
 @dataclass
@@ -95,6 +98,11 @@ def _consent_and_window(
             decision = free_form_allowed(conversation, now) if conversation else None
             if decision is None or not decision.allowed:
                 verdicts.skipped.append((request.id, decision.reason if decision else NO_CONVERSATION))
+                continue
+            # Checked at claim time, after the row is locked: an agent's takeover committed before
+            # the claim wins (the inbox cancels the queued reply under the same row lock).
+            if request.origin in AUTOMATIC_ORIGINS and getattr(conversation, "ai_paused_at", None) is not None:
+                verdicts.skipped.append((request.id, TAKEN_OVER))
                 continue
         elif request.contact is not None:
             decision = can_send(

@@ -77,6 +77,8 @@ class MessageRoutes:
             "phone_number_id": phone.id,
             "ts": time.time(),
         }
+        if kind == "text":  # what the customer's phone shows (tests and the demo read it)
+            received["text"] = str(body["text"].get("body", ""))
         if kind in MEDIA_KINDS:
             received["media"] = self.sent_media(body[kind])  # MediaRoutes, another part of SimulatorServer
         with self.state.lock:

@@ -22,7 +22,7 @@ from contacts.models import AttributeDefinition, Contact, ContactList
 from contacts.phones import normalize
 from contacts.services import contact_create, list_members_add
 from tenants import services
-from tenants.models import Membership, Tenant
+from tenants.models import Membership, Tenant, WorkspaceFlag
 from whatsapp.connections.connect import sandbox_connect
 from whatsapp.models import WhatsAppAccount
 
@@ -49,6 +49,7 @@ class Command(BaseCommand):
                 Membership.objects.get_or_create(tenant=demo, user=agent, defaults={"role": Role.AGENT})
         sandbox_line = self._connect_sandbox(demo, admin)
         audience_line = self._demo_audience(demo, admin)
+        ai_line = self._demo_ai(demo, admin, agent)
         self.stdout.write(
             "\n".join(
                 [
@@ -58,6 +59,7 @@ class Command(BaseCommand):
                     "Platform console (/admin/): create a super-admin with `manage.py createsuperuser`.",
                     sandbox_line,
                     audience_line,
+                    ai_line,
                 ]
             )
         )
@@ -110,6 +112,35 @@ class Command(BaseCommand):
                 ids.append(contact.pk)
             list_members_add(contact_list=demo_list, contact_ids=ids, actor=admin)
         return f"Contacts: the list 'Demo customers' ({len(ids)} opted-in people) is ready for a first campaign."
+
+    def _demo_ai(self, tenant: Tenant, admin: User, agent: User) -> str:
+        """The AI auto-reply on the sandbox number with the bundled sample knowledge base (a clothing
+        shop's FAQ), hand-overs to a Support team with the demo agent; the `ai_replies` flag allows
+        the demo workspace. Kept as it is once set (a person may have changed it)."""
+        from inbox.ai import services as ai_services
+        from inbox.ai.models import AISettings, KnowledgeAnswer
+        from inbox.models import Team
+        from inbox.settings_services import team_create
+        from whatsapp.models import PhoneNumber
+
+        flag, _ = WorkspaceFlag.objects.get_or_create(name="ai_replies", defaults={"note": "AI auto-reply (issue 20)"})
+        flag.allowed.add(tenant)
+        with tenant_context(tenant), transaction.atomic():
+            if AISettings.objects.exists():
+                return "AI: the demo workspace's AI settings are kept as they are."
+            if not KnowledgeAnswer.objects.exists():
+                sample = settings.BASE_DIR / "samples" / "ai" / "knowledge_base.csv"
+                ai_services.knowledge_csv_import(data=sample.read_bytes(), actor=admin)
+            team = Team.objects.filter(name="Support").first() or team_create(
+                name="Support", member_ids=[agent.pk], actor=admin
+            )
+            ai_services.ai_numbers_set(
+                phone_number_ids=list(PhoneNumber.objects.filter(is_active=True).values_list("pk", flat=True)),
+                actor=admin,
+            )
+            ai_services.ai_settings_update(actor=admin, enabled=True, handover_team_id=team.pk)
+            pairs = KnowledgeAnswer.objects.count()
+        return f"AI: auto-reply on with the sample knowledge base ({pairs} pairs); hand-overs go to the Support team."
 
     def _password(self, path: Path) -> str:
         if path.exists():

@@ -1,4 +1,5 @@
-"""Load Meta's rate cards and market structures: `manage.py seed_pricing [--file CSV ...] [--markets CSV ...]`."""
+"""Load Meta's rate cards and market structures: `manage.py seed_pricing [--file CSV ...] [--markets CSV ...]`.
+Without files it also adds the default AI token prices that are missing (billing.services.ai_prices)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from billing.loading import PricingLoadError, pricing_load, shipped_market_files, shipped_rate_cards
+from billing.services import ai_token_prices_seed
 
 
 class Command(BaseCommand):
     help = (
         "Load rate cards and market structures from CSV (README: Billing). Without --file/--markets: the ones "
-        "shipped in billing/data/. Idempotent; all or nothing; exit code 1 with every problem and its line."
+        "shipped in billing/data/, and the default AI token prices not set yet. Idempotent; all or nothing; exit "
+        "code 1 with every problem and its line."
     )
 
     def add_arguments(self, parser):
@@ -32,7 +35,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file: list[str], markets: list[str], allow_partial: bool, replace: bool, **options):
-        if not file and not markets:
+        shipped = not file and not markets
+        if shipped:
             card_files, market_files = shipped_rate_cards(), shipped_market_files()
         else:
             card_files, market_files = [Path(name) for name in file], [Path(name) for name in markets]
@@ -53,3 +57,7 @@ class Command(BaseCommand):
                 f"({report.rates_loaded} rates); {report.cards_unchanged + report.structures_unchanged} unchanged."
             )
         )
+        if shipped:
+            added = ai_token_prices_seed()
+            names = ", ".join(f"{price.provider} {price.model}" for price in added)
+            self.stdout.write(f"AI token prices: {len(added)} default row(s) added{f' ({names})' if names else ''}.")
