@@ -31,7 +31,7 @@ from inbox.ai.knowledge_provider import RECOMMENDED_THRESHOLD, KnowledgeProvider
 from inbox.ai.samples import sample_pairs, sample_rows
 from inbox.ai.types import Context, KnowledgePair
 
-THRESHOLDS = (RECOMMENDED_THRESHOLD, 0.5, 0.7, 0.85)
+THRESHOLDS = (0.35, RECOMMENDED_THRESHOLD, 0.7, 0.85)
 TARGET_CORRECT_RATE = 0.85
 TARGET_OUT_OF_SCOPE_ANSWERED = 0.10
 TARGET_FALSE_HAND_OVERS = 3

@@ -55,12 +55,12 @@ REASONS = {
     "taken_over": "A person has taken this conversation over.",
     "superseded": "The customer wrote again; the AI looks at the newest message.",
     "not_text": "The AI reads text messages only.",
-    "window": "The customer's 24-hour window is closed: the AI never sends templates.",
+    "window": "The customer's 24-hour window is closed, and the AI never sends templates.",
     "too_late": "The message waited too long: an answer now would be a proactive message.",
-    "opted_out": "The customer opted out: the AI does not write to them.",
-    "blocked_intent": "A topic for a person: {intent}.",
-    "provider_failed": "The AI could not answer: {detail}",
-    "low_confidence": "The AI was not sure enough ({confidence:.0%} < {threshold:.0%}).",
+    "opted_out": "The customer opted out, so the AI does not write to them.",
+    "blocked_intent": "The customer asked about {intent}, which a person answers.",
+    "provider_failed": "The AI could not answer ({detail}).",
+    "low_confidence": "The AI was not sure enough ({confidence:.0%}, below the {threshold:.0%} threshold).",
     "reply_cap": "The AI already answered {cap} times in this conversation today.",
 }
 SILENT_RULES = frozenset({"disabled", "taken_over", "superseded"})

@@ -16,11 +16,11 @@ INTENTS: dict[str, str] = {
     "legal": "a legal matter",
     "medical": "a medical question",
     "complaints": "a complaint",
-    "human": "talk to a human",
+    "human": "talking to a person",
 }
 # What a match on the workspace's own blocked words is reported as.
 WORKSPACE_INTENT = "workspace"
-WORKSPACE_LABEL = "a word on the workspace's blocked list"
+WORKSPACE_LABEL = "a topic on the workspace's blocked list"
 
 # A cue is a phrase of normalised words. Words of 5 letters or more also match as prefixes
 # ("refund" matches "refunded", "deduct" "deducted"), so cues are stems where that is safe; a "*"
@@ -129,7 +129,7 @@ def blocked_intent(message: str, extra: Mapping[str, Sequence[str]] | Sequence[s
 
 
 def intent_label(intent: str) -> str:
-    """The human label of an intent name ("talk to a human"); the name itself when unknown."""
+    """The human label of an intent name ("talking to a person"); the name itself when unknown."""
     if intent == WORKSPACE_INTENT:
         return WORKSPACE_LABEL
     return INTENTS.get(intent, intent)

@@ -12,7 +12,7 @@ from django.db import models
 from aerostic.core.fields import EncryptedTextField
 from aerostic.core.tenant_scoped import TenantScopedModel
 
-DEFAULT_THRESHOLD = 0.5  # make bench-ai: 97 % of answers right on the sample set, 54 % of questions answered
+DEFAULT_THRESHOLD = 0.5  # inbox.ai.knowledge_provider.RECOMMENDED_THRESHOLD (why: there)
 
 
 class AISettings(TenantScopedModel):

@@ -59,7 +59,7 @@ def rows(alpha, bravo):
                 wamid=f"wamid.{workspace.tenant.slug}.2",
                 outcome=AIReply.Outcome.HANDED_OVER,
                 rule="blocked_intent",
-                reason="A topic for a person: a refund.",
+                reason="The customer asked about a refund, which a person answers.",
                 intent="refunds",
             )
         made[workspace.tenant.slug] = {"settings": settings, "pair": pair}

@@ -11,7 +11,7 @@ from inbox.ai.samples import sample_pairs
 
 def test_the_six_builtin_intents_have_labels_and_cues():
     assert set(INTENTS) == {"payments", "refunds", "legal", "medical", "complaints", "human"}
-    assert INTENTS["human"] == "talk to a human"
+    assert INTENTS["human"] == "talking to a person"
     assert all(CUES[intent] for intent in INTENTS)
 
 
@@ -112,7 +112,7 @@ def test_a_builtin_intent_wins_over_the_workspaces_words():
 
 
 def test_labels_name_intents_for_people():
-    assert intent_label("human") == "talk to a human"
+    assert intent_label("human") == "talking to a person"
     assert intent_label("refunds") == "a refund"
-    assert intent_label(WORKSPACE_INTENT) == "a word on the workspace's blocked list"
+    assert intent_label(WORKSPACE_INTENT) == "a topic on the workspace's blocked list"
     assert intent_label("unknown") == "unknown"

@@ -158,3 +158,10 @@ def test_top_pairs_of_an_empty_base_or_question_are_none():
 
     assert provider.top_pairs(_context("shipping?", knowledge=()), 3) == []
     assert provider.top_pairs(_context("   "), 3) == []
+
+
+def test_a_new_workspace_starts_at_the_benchmarks_recommended_threshold():
+    from inbox.ai.knowledge_provider import RECOMMENDED_THRESHOLD
+    from inbox.ai.models import DEFAULT_THRESHOLD
+
+    assert DEFAULT_THRESHOLD == RECOMMENDED_THRESHOLD

@@ -106,7 +106,7 @@ def test_an_admin_saves_the_settings_numbers_and_team_audited(alpha, number, log
     assert number.display_phone_number in page and "Billing desk" in page
     for topic in ("a payment problem", "a refund", "a legal matter", "a medical question", "a complaint"):
         assert topic in page
-    assert "talk to a human" in page
+    assert "talking to a person" in page
 
     form = _settings_form(
         enabled="on",
@@ -338,7 +338,10 @@ def test_the_test_box_names_the_rule_that_stops_a_refund_question(alpha, login_c
     )
     assert response.status_code == 200
     page = text_of(response.content.decode())
-    assert "The AI would not answer: a person would. Rule: blocked_intent — A topic for a person: a refund." in page
+    assert (
+        "The AI would not answer: a person would. Rule: blocked_intent — "
+        "The customer asked about a refund, which a person answers." in page
+    )
     assert "Confidence Not asked" in page
 
 

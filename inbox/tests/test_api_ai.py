@@ -99,7 +99,7 @@ def test_the_settings_start_with_the_defaults_and_the_ai_off(admin):
             "a legal matter",
             "a medical question",
             "a complaint",
-            "talk to a human",
+            "talking to a person",
         ],
         "handover_team_id": None,
         "chat_base_url": "",
@@ -282,7 +282,7 @@ def test_the_test_endpoint_names_the_rule_that_stops_a_blocked_topic(alpha, admi
     admin.patch(SETTINGS, {"blocked_words": ["warranty claim"]}, format="json")
     body = admin.post(TEST, {"question": "I need to make a Warranty Claim"}, format="json").json()
     assert body["would_answer"] is False and body["rule"] == "blocked_intent"
-    assert body["reason"] == "A topic for a person: a word on the workspace's blocked list."
+    assert body["reason"] == "The customer asked about a topic on the workspace's blocked list, which a person answers."
     assert (body["reply"], body["confidence"], body["source_id"]) == ("", None, None)
     assert admin.post(TEST, {"question": ""}, format="json").status_code == 400
 

@@ -91,6 +91,7 @@ class Bubble:
     deleted: bool = False
     can_retry: bool = False
     at: Moment | None = None  # when it was sent or received
+    ai: bool = False  # the AI sent it (the sender line says how sure, from which answer)
 
     @property
     def content_template(self) -> str:

@@ -143,7 +143,7 @@ def ai_event_text(event: ConversationEvent, who: str) -> str:
         sure = _percent(data.get("confidence"))
         return f"AI answered ({sure} sure" + (f", from “{source}”)" if source else ")")
     if event.kind == Kind.AI_HANDOVER:
-        return f"AI handed over to a person: {data.get('reason') or 'a rule stopped it'}"
+        return f"AI handed over to the team. {data.get('reason') or ''}".strip()
     if event.kind == Kind.TAKEN_OVER:
         if data.get("reason") == "agent_replied":
             return f"{who or 'An agent'} replied: the AI is off in this conversation"
@@ -174,18 +174,32 @@ class TimelineBuilder:
     def rows(self, entries: list[TimelineEntry]) -> list[Row]:
         quoted = quoted_messages(entries)
         ledger = _ledger(entries)
+        # The AI's "answered" line goes on its message's sender line when the message is on the page.
+        ai_replies = {
+            entry.item.data.get("outbound_id"): entry.item
+            for entry in entries
+            if entry.kind == "event" and entry.item.kind == ConversationEvent.Kind.AI_REPLIED
+        }
+        shown: set[int] = set()
         bubbles: dict[str, Bubble] = {}
         rows: list[Row] = []
         for entry in entries:
             if entry.kind == "message":
                 bubble = self.bubble(entry.item, ledger, quoted)
+                sent = ledger.get(bubble.message.wamid) if bubble.outbound else None
+                if sent is not None and sent.origin == OutboundMessage.Origin.AI:
+                    bubble.ai, bubble.sender = True, self._ai_sender(ai_replies.get(sent.pk), shown)
                 if bubble.message.wamid:
                     bubbles[bubble.message.wamid] = bubble
                 rows.append(Row("message", entry.at, bubble))
             elif entry.kind == "outbound":
-                rows.append(Row("outbound", entry.at, self.pending(entry.item)))
+                pending = self.pending(entry.item)
+                if entry.item.origin == OutboundMessage.Origin.AI:
+                    pending.sender = "AI · " + self._ai_sender(ai_replies.get(entry.item.pk), shown)
+                rows.append(Row("outbound", entry.at, pending))
             else:
                 rows.append(Row("event", entry.at, self.activity(entry.item)))
+        rows = [row for row in rows if row.kind != "event" or row.item.event.pk not in shown]
         rows = self._fold(rows, bubbles, quoted)
         return self._days(rows)
 
@@ -223,6 +237,15 @@ class TimelineBuilder:
             return bubble
         fill_content(bubble, message, payload)
         return bubble
+
+    @staticmethod
+    def _ai_sender(event: ConversationEvent | None, shown: set[int]) -> str:
+        if event is None:
+            return "Auto-reply"
+        shown.add(event.pk)
+        data = event.data or {}
+        source = data.get("source_question")
+        return f"{_percent(data.get('confidence'))} sure" + (f" · from “{source}”" if source else "")
 
     def _quote(self, original: Message) -> dict[str, str]:
         who = "You" if original.direction == Message.Direction.OUTBOUND else self.customer
