@@ -16,13 +16,10 @@ which the raising code writes for people.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import socket
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -32,6 +29,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from aerostic.core.models import Alert, AlertChannel
+from aerostic.core.public_urls import private_target_problem
 from aerostic.core.tenant_context import platform_context
 
 logger = logging.getLogger(__name__)
@@ -127,21 +125,9 @@ def send(channel: Channel, subject: str, body: str) -> None:
 
 
 def _refuse_private_target(url: str) -> None:
-    """Deployed, a webhook URL must be https to a public address, checked when sending (DNS may have
-    changed since it was saved): a workspace's channel must not reach the platform's own network."""
-    if not settings.IS_DEPLOYED:
-        return  # development and tests post to local receivers
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
-        raise NoticeFailed("the webhook URL must start with https://")
-    try:
-        addresses = {str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except OSError:
-        raise NoticeFailed(f"{parts.hostname} does not resolve") from None
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if not ip.is_global:
-            raise NoticeFailed(f"{parts.hostname} is not a public address")
+    problem = private_target_problem(url)
+    if problem is not None:
+        raise NoticeFailed(problem.replace("the URL", "the webhook URL"))
 
 
 def send_test(row: AlertChannel) -> None:

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from django.conf import settings as django_settings
 
+from aerostic.core.public_urls import private_target_problem
 from inbox.ai.chat_provider import ChatProvider, ChatSettings
 from inbox.ai.knowledge_provider import KnowledgeProvider
 from inbox.ai.models import AISettings
@@ -35,5 +36,8 @@ def provider_answer(settings: AISettings, context: Context) -> Answer:
     chat = chat_settings(settings)
     if chat is None:
         raise ProviderError("no chat model is configured (base URL, model and key)")
+    problem = private_target_problem(chat.base_url)  # a workspace's URL, called by the platform's worker
+    if problem is not None:
+        raise ProviderError(f"the chat model's address is refused: {problem}")
     grounded = replace(context, knowledge=tuple(_knowledge.top_pairs(context, GROUNDING_PAIRS)))
     return ChatProvider(chat).answer(grounded)

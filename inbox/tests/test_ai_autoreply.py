@@ -359,3 +359,21 @@ def json_dump(value) -> str:
     import json
 
     return json.dumps(value, ensure_ascii=False)
+
+
+def test_deployed_a_chat_model_on_a_private_address_is_refused_and_handed_over(alpha, phone, fake_openai, settings):
+    """A workspace's base URL is called by the platform's worker: never to its own network (SSRF)."""
+    from inbox.ai.services import ai_settings_update
+
+    _chat_on(alpha, phone, fake_openai)
+    settings.IS_DEPLOYED = True
+    customer_says(phone, KNOWN_QUESTION)
+    run_ai()
+    with tenant_context(alpha.tenant):
+        ai_settings_update(actor=alpha.admin.user, chat_base_url="https://127.0.0.1:9/v1")
+    customer_says(phone, OTHER_KNOWN_QUESTION)
+    run_ai()
+    reasons = [(d.rule, d.reason) for d in _decisions(alpha)]
+    assert reasons[0][0] == "provider_failed" and "must start with https://" in reasons[0][1]
+    assert reasons[1][0] == "provider_failed" and "127.0.0.1 is not a public address" in reasons[1][1]
+    assert fake_openai.completion_requests == []
