@@ -291,7 +291,3 @@ class AITokenPriceAdmin(ServiceAdmin):
 
     def delete_model(self, request, obj):
         ai_token_price_delete(price=obj, actor=request.user, request=request)
-
-    def delete_queryset(self, request, queryset):
-        for price in queryset:
-            ai_token_price_delete(price=price, actor=request.user, request=request)

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 
-from aerostic.core.admin_site import ServiceAdmin, TenantScopedAdmin, TenantScopedReadOnlyAdmin
+from aerostic.core.admin_site import TenantScopedAdmin, TenantScopedReadOnlyAdmin, WorkspaceRowAdmin
 from aerostic.core.tenant_context import tenant_context
 from inbox import settings_services
 from inbox.ai import admin as ai_admin  # noqa: F401 - registers the AI auto-reply's pages
@@ -127,14 +127,6 @@ class MessageStatusEventAdmin(TenantScopedAdmin):
         return False
 
 
-class WorkspaceRowAdmin(TenantScopedAdmin, ServiceAdmin):
-    """A workspace's inbox row edited by staff through its service (save_model/delete_model call
-    `change`/`remove` inside the row's tenant scope); never added here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 class TeamMemberInline(admin.TabularInline):
     model = TeamMember
     extra = 0
@@ -193,10 +185,6 @@ class TeamAdmin(WorkspaceRowAdmin):
         with tenant_context(obj.tenant_id):
             settings_services.team_delete(team=Team.objects.get(pk=obj.pk), actor=request.user, request=request)
 
-    def delete_queryset(self, request, queryset):
-        for team in queryset:
-            self.delete_model(request, team)
-
 
 @admin.register(Label)
 class LabelAdmin(WorkspaceRowAdmin):
@@ -221,10 +209,6 @@ class LabelAdmin(WorkspaceRowAdmin):
     def delete_model(self, request, obj):
         with tenant_context(obj.tenant_id):
             settings_services.label_delete(label=Label.objects.get(pk=obj.pk), actor=request.user, request=request)
-
-    def delete_queryset(self, request, queryset):
-        for label in queryset:
-            self.delete_model(request, label)
 
 
 @admin.register(QuickReply)
@@ -253,10 +237,6 @@ class QuickReplyAdmin(WorkspaceRowAdmin):
             settings_services.quick_reply_delete(
                 quick_reply=QuickReply.objects.get(pk=obj.pk), actor=request.user, request=request
             )
-
-    def delete_queryset(self, request, queryset):
-        for quick_reply in queryset:
-            self.delete_model(request, quick_reply)
 
 
 @admin.register(InboxSettings)

@@ -49,7 +49,7 @@ def _text(value: Any, *, field: str, label: str, max_length: int) -> str:
     return text
 
 
-def _record(action: str, *, actor: Any, target: Any, request: Any, **metadata: Any) -> None:
+def setting_audit(action: str, *, actor: Any, target: Any, request: Any, **metadata: Any) -> None:
     audit.record(action, actor=actor, tenant=target.tenant_id, target=target, request=request, metadata=metadata)
 
 
@@ -73,7 +73,7 @@ def inbox_settings_update(*, send_read_receipts: bool, actor: Any, request: Any 
         before = row.send_read_receipts
         row.send_read_receipts = send_read_receipts
         row.save(update_fields=["send_read_receipts", "updated_at"])
-        _record(
+        setting_audit(
             "inbox.settings.update",
             actor=actor,
             target=row,
@@ -115,7 +115,7 @@ def _team_members(member_ids: Iterable[int]) -> dict[int, Any]:
 def _member_add(team: Team, user: Any, *, actor: Any, request: Any) -> TeamMember:
     member, created = TeamMember.objects.get_or_create(team=team, user=user)
     if created:
-        _record("inbox.team.member_add", actor=actor, target=team, request=request, user_id=user.pk)
+        setting_audit("inbox.team.member_add", actor=actor, target=team, request=request, user_id=user.pk)
     return member
 
 
@@ -125,7 +125,7 @@ def team_create(*, name: str, member_ids: Iterable[int] = (), actor: Any, reques
     team = Team(name=_team_name(name))
     members = _team_members(member_ids)
     _saved(team, "name", f"There is already a team called {team.name!r}.")
-    _record("inbox.team.create", actor=actor, target=team, request=request, name=team.name)
+    setting_audit("inbox.team.create", actor=actor, target=team, request=request, name=team.name)
     for user in members.values():
         _member_add(team, user, actor=actor, request=request)
     return team
@@ -137,7 +137,7 @@ def team_rename(*, team: Team, name: str, actor: Any, request: Any = None) -> Te
     if name != team.name:
         before, team.name = team.name, name
         _saved(team, "name", f"There is already a team called {name!r}.", update_fields=["name"])
-        _record("inbox.team.rename", actor=actor, target=team, request=request, changes={"name": [before, name]})
+        setting_audit("inbox.team.rename", actor=actor, target=team, request=request, changes={"name": [before, name]})
     return team
 
 
@@ -164,7 +164,9 @@ def team_update(
 def team_delete(*, team: Team, actor: Any, request: Any = None) -> None:
     """The team's conversations stay where they are, with no team."""
     moved = list(Conversation.objects.filter(team=team).values_list("pk", flat=True))
-    _record("inbox.team.delete", actor=actor, target=team, request=request, name=team.name, conversations=len(moved))
+    setting_audit(
+        "inbox.team.delete", actor=actor, target=team, request=request, name=team.name, conversations=len(moved)
+    )
     team.delete()
     changes.conversations_changed(team.tenant_id, moved)
 
@@ -183,7 +185,7 @@ def team_member_remove(*, team: Team, user_id: int, actor: Any, request: Any = N
         raise SettingInvalid("user", "That person is not in this team.")
     if team.last_assigned_id == user_id:
         Team.objects.filter(pk=team.pk).update(last_assigned=None)
-    _record("inbox.team.member_remove", actor=actor, target=team, request=request, user_id=user_id)
+    setting_audit("inbox.team.member_remove", actor=actor, target=team, request=request, user_id=user_id)
 
 
 # --- labels
@@ -210,7 +212,7 @@ def label_create(*, name: str, color: str = Label.Color.GREY, actor: Any, reques
     name, color = _label_values(name, color)
     label = Label(name=name, color=color)
     _saved(label, "name", f"There is already a label called {name!r}.")
-    _record("inbox.label.create", actor=actor, target=label, request=request, name=name, color=color)
+    setting_audit("inbox.label.create", actor=actor, target=label, request=request, name=name, color=color)
     return label
 
 
@@ -230,7 +232,7 @@ def label_update(
     if changed:
         label.name, label.color = name, color
         _saved(label, "name", f"There is already a label called {name!r}.", update_fields=list(changed))
-        _record("inbox.label.update", actor=actor, target=label, request=request, changes=changed)
+        setting_audit("inbox.label.update", actor=actor, target=label, request=request, changes=changed)
         changes.conversations_changed(label.tenant_id, _labelled(label))
     return label
 
@@ -239,7 +241,7 @@ def label_update(
 def label_delete(*, label: Label, actor: Any, request: Any = None) -> None:
     """The label comes off every conversation that had it."""
     labelled = _labelled(label)
-    _record("inbox.label.delete", actor=actor, target=label, request=request, name=label.name)
+    setting_audit("inbox.label.delete", actor=actor, target=label, request=request, name=label.name)
     label.delete()
     changes.conversations_changed(label.tenant_id, labelled)
 
@@ -297,7 +299,7 @@ def quick_reply_create(*, shortcut: str, title: str, body: str, actor: Any, requ
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     _saved(quick_reply, "shortcut", _shortcut_taken(shortcut))
-    _record(
+    setting_audit(
         "inbox.quick_reply.create", actor=actor, target=quick_reply, request=request, shortcut=shortcut, title=title
     )
     return quick_reply
@@ -329,7 +331,7 @@ def quick_reply_update(
         before = {"shortcut": quick_reply.shortcut, "title": quick_reply.title}
         quick_reply.shortcut, quick_reply.title, quick_reply.body = shortcut, title, body
         _saved(quick_reply, "shortcut", _shortcut_taken(shortcut), update_fields=[*changed, "updated_at"])
-        _record(
+        setting_audit(
             "inbox.quick_reply.update",
             actor=actor,
             target=quick_reply,
@@ -342,7 +344,9 @@ def quick_reply_update(
 
 @transaction.atomic
 def quick_reply_delete(*, quick_reply: QuickReply, actor: Any, request: Any = None) -> None:
-    _record("inbox.quick_reply.delete", actor=actor, target=quick_reply, request=request, shortcut=quick_reply.shortcut)
+    setting_audit(
+        "inbox.quick_reply.delete", actor=actor, target=quick_reply, request=request, shortcut=quick_reply.shortcut
+    )
     quick_reply.delete()
 
 
@@ -355,7 +359,7 @@ def availability_change(*, user: Any, available: bool, actor: Any, request: Any 
     was_available = teamwork.is_available(user)
     status = teamwork.availability_set(user, available=available)
     if was_available != available:
-        _record(
+        setting_audit(
             "inbox.availability.set", actor=actor, target=status, request=request, user_id=user.pk, available=available
         )
     return status

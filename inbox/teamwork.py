@@ -21,6 +21,7 @@ from aerostic.core.errors import DomainError
 from aerostic.core.jobs import enqueue_on_commit
 from inbox import changes
 from inbox.ai.takeover import conversation_release
+from inbox.events import event_add
 from inbox.models import (
     AgentStatus,
     Conversation,
@@ -39,19 +40,6 @@ Kind = ConversationEvent.Kind
 Status = Conversation.Status
 
 NOTE_MAX = 4000
-
-
-def _event(conversation: Conversation, kind: str, actor: Any, *, body: str = "", **data: Any) -> ConversationEvent:
-    event = ConversationEvent.objects.create(
-        tenant_id=conversation.tenant_id,
-        conversation=conversation,
-        kind=kind,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        body=body,
-        data=data,
-    )
-    changes.conversations_changed(conversation.tenant_id, [conversation.pk])
-    return event
 
 
 def _name(user: Any) -> str:
@@ -83,9 +71,9 @@ def conversation_assign(conversation: Conversation, *, assignee_id: int | None, 
     conversation.assignee = assignee
     conversation.save(update_fields=["assignee"])
     if assignee is None:
-        _event(conversation, Kind.UNASSIGNED, actor)
+        event_add(conversation, Kind.UNASSIGNED, actor)
     else:
-        _event(conversation, Kind.ASSIGNED, actor, assignee=_name(assignee), assignee_id=assignee.pk)
+        event_add(conversation, Kind.ASSIGNED, actor, assignee=_name(assignee), assignee_id=assignee.pk)
     return conversation
 
 
@@ -100,7 +88,7 @@ def conversation_team(
     if conversation.team_id != (team.pk if team else None):
         conversation.team = team
         conversation.save(update_fields=["team"])
-        _event(conversation, Kind.TEAM, actor, team=team.name if team else "", team_id=team.pk if team else None)
+        event_add(conversation, Kind.TEAM, actor, team=team.name if team else "", team_id=team.pk if team else None)
     if round_robin and team is not None:
         agent = round_robin_next(team)
         if agent is not None:
@@ -170,7 +158,7 @@ def conversation_status(
         Status.SNOOZED: Kind.SNOOZED,
         Status.RESOLVED: Kind.RESOLVED,
     }[Status(status)]
-    _event(conversation, kind, actor, **({"until": snoozed_until.isoformat()} if snoozed_until else {}))
+    event_add(conversation, kind, actor, **({"until": snoozed_until.isoformat()} if snoozed_until else {}))
     return conversation
 
 
@@ -208,9 +196,9 @@ def conversation_label(conversation: Conversation, *, label_id: int, actor: Any,
     if add:
         _, created = ConversationLabel.objects.get_or_create(conversation=conversation, label=label)
         if created:
-            _event(conversation, Kind.LABELLED, actor, label=label.name, label_id=label.pk)
+            event_add(conversation, Kind.LABELLED, actor, label=label.name, label_id=label.pk)
     elif ConversationLabel.objects.filter(conversation=conversation, label=label).delete()[0]:
-        _event(conversation, Kind.UNLABELLED, actor, label=label.name, label_id=label.pk)
+        event_add(conversation, Kind.UNLABELLED, actor, label=label.name, label_id=label.pk)
 
 
 # --- notes
@@ -242,7 +230,7 @@ def note_add(conversation: Conversation, *, body: str, actor: Any) -> Conversati
     if len(body) > NOTE_MAX:
         raise DomainError(f"A note holds at most {NOTE_MAX} characters.")
     mentioned = [user for user in mentioned_users(body) if user.pk != getattr(actor, "pk", None)]
-    event = _event(
+    event = event_add(
         conversation, Kind.NOTE, actor, body=body, mentions=[{"id": u.pk, "name": _name(u)} for u in mentioned]
     )
     Mention.objects.bulk_create(

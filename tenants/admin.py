@@ -126,10 +126,6 @@ class MembershipAdmin(TenantScopedAdmin, ServiceAdmin):
         with tenant_context(obj.tenant_id):
             tenant_services.membership_remove(membership=obj, actor=request.user, request=request)
 
-    def delete_queryset(self, request, queryset):
-        for membership in queryset:
-            self.delete_model(request, membership)
-
 
 @admin.register(Invitation)
 class InvitationAdmin(TenantScopedAdmin, ServiceAdmin):

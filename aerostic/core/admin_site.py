@@ -117,6 +117,11 @@ class ServiceAdmin(admin.ModelAdmin):
         except (DomainError, ValidationError) as error:
             return self._refused(request, error)
 
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        # "Delete selected": each row through delete_model, so its service decides and audits it.
+        for obj in queryset:
+            self.delete_model(request, obj)
+
     def delete_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().delete_view(request, *args, **kwargs)
@@ -132,3 +137,11 @@ class ServiceAdmin(admin.ModelAdmin):
                 return super().changelist_view(request, *args, **kwargs)
         except (DomainError, ValidationError) as error:
             return self._refused(request, error)
+
+
+class WorkspaceRowAdmin(TenantScopedAdmin, ServiceAdmin):
+    """A workspace's row edited by staff through its service (save_model/delete_model call it inside
+    the row's tenant scope); never added here: a row needs its workspace, which the portal gives."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

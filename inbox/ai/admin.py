@@ -7,7 +7,7 @@ needs its workspace: the portal creates them)."""
 from django.contrib import admin
 from django.db import models
 
-from aerostic.core.admin_site import ServiceAdmin, TenantScopedAdmin, TenantScopedReadOnlyAdmin
+from aerostic.core.admin_site import TenantScopedReadOnlyAdmin, WorkspaceRowAdmin
 from aerostic.core.tenant_context import tenant_context
 from inbox.ai import services
 from inbox.ai.models import AINumber, AIReply, AISettings, KnowledgeAnswer
@@ -23,13 +23,8 @@ SETTINGS_FIELDS = (
 )
 
 
-class AIRowAdmin(TenantScopedAdmin, ServiceAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(AISettings)
-class AISettingsAdmin(AIRowAdmin):
+class AISettingsAdmin(WorkspaceRowAdmin):
     list_display = ("tenant", "enabled", "provider", "threshold", "daily_reply_cap", "chat_key_stored", "updated_at")
     list_filter = ("enabled", "provider")
     list_select_related = ("tenant",)
@@ -52,7 +47,7 @@ class AISettingsAdmin(AIRowAdmin):
 
 
 @admin.register(KnowledgeAnswer)
-class KnowledgeAnswerAdmin(AIRowAdmin):
+class KnowledgeAnswerAdmin(WorkspaceRowAdmin):
     list_display = ("question", "language", "enabled", "tenant", "updated_at")
     list_filter = ("enabled", "language", "tenant")
     list_select_related = ("tenant",)
@@ -74,10 +69,6 @@ class KnowledgeAnswerAdmin(AIRowAdmin):
     def delete_model(self, request, obj):
         with tenant_context(obj.tenant_id):
             services.knowledge_delete(pair=KnowledgeAnswer.objects.get(pk=obj.pk), actor=request.user, request=request)
-
-    def delete_queryset(self, request, queryset):
-        for pair in queryset:
-            self.delete_model(request, pair)
 
 
 @admin.register(AINumber)

@@ -23,7 +23,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
 from django.db.models import Q
@@ -31,13 +30,14 @@ from django.utils import timezone
 
 from aerostic.core import metrics
 from contacts.models import ConsentState
-from inbox import changes
 from inbox.ai import providers, usage
 from inbox.ai.intents import blocked_intent, intent_label
 from inbox.ai.models import AIReply, AISettings, KnowledgeAnswer
 from inbox.ai.selectors import ai_active_on, knowledge_pairs, replies_today
 from inbox.ai.types import Answer, Context, ProviderError, Turn
+from inbox.events import event_add
 from inbox.models import Conversation, ConversationEvent, Mention, Message
+from inbox.panel_rules import workspace_zone
 from inbox.replies import window_open
 from inbox.teamwork import conversation_team
 from whatsapp import dispatch
@@ -129,11 +129,7 @@ def _claim(conversation: Conversation, wamid: str) -> AIReply | None:
 
 
 def _workspace_day_start(conversation: Conversation) -> datetime:
-    try:
-        zone = ZoneInfo(conversation.tenant.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    local = timezone.now().astimezone(zone)
+    local = timezone.now().astimezone(workspace_zone(conversation.tenant.timezone))
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -251,33 +247,28 @@ def _reply(conversation: Conversation, decision: AIReply, verdict: Verdict) -> N
     )
     decision.outcome, decision.outbound = Outcome.ANSWERED, outbound
     decision.save(update_fields=["outcome", "outbound"])
-    ConversationEvent.objects.create(
-        tenant_id=conversation.tenant_id,
-        conversation=conversation,
-        kind=ConversationEvent.Kind.AI_REPLIED,
-        data={
-            "confidence": round(answer.confidence, 3),
-            "source_id": decision.source_id,
-            "source_question": decision.source_question,
-            "provider": decision.provider,
-            "outbound_id": outbound.pk,
-        },
+    event_add(
+        conversation,
+        ConversationEvent.Kind.AI_REPLIED,
+        None,
+        confidence=round(answer.confidence, 3),
+        source_id=decision.source_id,
+        source_question=decision.source_question,
+        provider=decision.provider,
+        outbound_id=outbound.pk,
     )
-    changes.conversations_changed(conversation.tenant_id, [conversation.pk])
 
 
 def _hand_over(conversation: Conversation, decision: AIReply, settings: AISettings | None) -> None:
     """The timeline says why the AI did not answer; a person gets the conversation."""
-    event = ConversationEvent.objects.create(
-        tenant_id=conversation.tenant_id,
-        conversation=conversation,
-        kind=ConversationEvent.Kind.AI_HANDOVER,
-        data={
-            "rule": decision.rule,
-            "reason": decision.reason,
-            "intent": decision.intent,
-            "confidence": decision.confidence,
-        },
+    event = event_add(
+        conversation,
+        ConversationEvent.Kind.AI_HANDOVER,
+        None,
+        rule=decision.rule,
+        reason=decision.reason,
+        intent=decision.intent,
+        confidence=decision.confidence,
     )
     if conversation.assignee_id is None and settings is not None and settings.handover_team_id is not None:
         conversation_team(conversation, team_id=settings.handover_team_id, actor=None, round_robin=True)
@@ -288,4 +279,3 @@ def _hand_over(conversation: Conversation, decision: AIReply, settings: AISettin
             conversation=conversation,
             user_id=conversation.assignee_id,
         )
-    changes.conversations_changed(conversation.tenant_id, [conversation.pk])

@@ -16,10 +16,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from aerostic.core import audit
 from inbox.ai.models import AINumber, AISettings, KnowledgeAnswer
 from inbox.models import Team
-from inbox.settings_services import SettingInvalid
+from inbox.settings_services import SettingInvalid, setting_audit
 from whatsapp.models import PhoneNumber
 
 CSV_COLUMNS = ("language", "question", "alternates", "answer")
@@ -27,10 +26,6 @@ CSV_MAX_ROWS = 10_000
 CSV_MAX_BYTES = 5 * 1024 * 1024
 LANGUAGE_MAX = 12
 _UNSET = object()
-
-
-def _record(action: str, *, actor: Any, target: Any, request: Any, **metadata: Any) -> None:
-    audit.record(action, actor=actor, tenant=target.tenant_id, target=target, request=request, metadata=metadata)
 
 
 def _settings_locked() -> AISettings:
@@ -112,7 +107,7 @@ def ai_settings_update(*, actor: Any, request: Any = None, **values: Any) -> AIS
         metadata: dict[str, Any] = {"changes": dict(changed)}
         if key_changed:
             metadata["chat_key_changed"] = True
-        _record("ai.settings.update", actor=actor, target=row, request=request, **metadata)
+        setting_audit("ai.settings.update", actor=actor, target=row, request=request, **metadata)
     return row
 
 
@@ -127,7 +122,7 @@ def ai_numbers_set(*, phone_number_ids: Iterable[int], actor: Any, request: Any 
         AINumber.objects.filter(phone_number_id__in=removed).delete()
     AINumber.objects.bulk_create(AINumber(tenant_id=row.tenant_id, phone_number_id=pk) for pk in added)
     if added or removed:
-        _record("ai.numbers.update", actor=actor, target=row, request=request, added=added, removed=removed)
+        setting_audit("ai.numbers.update", actor=actor, target=row, request=request, added=added, removed=removed)
     return sorted(wanted)
 
 
@@ -191,7 +186,7 @@ def knowledge_save(
     except IntegrityError:
         raise SettingInvalid("question", "This question is already in the knowledge base in that language.") from None
     _version_bump()
-    _record(
+    setting_audit(
         "ai.knowledge.create" if creating else "ai.knowledge.update",
         actor=actor,
         target=row,
@@ -204,7 +199,7 @@ def knowledge_save(
 
 @transaction.atomic
 def knowledge_delete(*, pair: KnowledgeAnswer, actor: Any, request: Any = None) -> None:
-    _record("ai.knowledge.delete", actor=actor, target=pair, request=request, language=pair.language)
+    setting_audit("ai.knowledge.delete", actor=actor, target=pair, request=request, language=pair.language)
     pair.delete()
     _version_bump()
 
@@ -283,7 +278,7 @@ def knowledge_csv_import(*, data: bytes, actor: Any, request: Any = None) -> dic
     KnowledgeAnswer.objects.bulk_create(created)
     KnowledgeAnswer.objects.bulk_update(updated, ["alternates", "answer", "updated_at"])
     _version_bump()
-    _record(
+    setting_audit(
         "ai.knowledge.import", actor=actor, target=settings, request=request, created=len(created), updated=len(updated)
     )
     return {"created": len(created), "updated": len(updated)}

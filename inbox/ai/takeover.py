@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from aerostic.core.errors import DomainError
-from inbox import changes
+from inbox.events import event_add
 from inbox.models import Conversation, ConversationEvent
 from whatsapp import dispatch
 from whatsapp.models import OutboundMessage
@@ -30,16 +30,6 @@ JUST_ANSWERED = timedelta(minutes=2)
 
 class AIJustAnswered(DomainError):
     code = "ai_just_answered"
-
-
-def _event(conversation: Conversation, kind: str, actor: Any, **data: Any) -> None:
-    ConversationEvent.objects.create(
-        tenant_id=conversation.tenant_id,
-        conversation=conversation,
-        kind=kind,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        data=data,
-    )
 
 
 def conversation_takeover(conversation: Conversation, *, actor: Any, reason: str = "takeover") -> bool:
@@ -55,12 +45,10 @@ def conversation_takeover(conversation: Conversation, *, actor: Any, reason: str
             )
             conversation.ai_paused_at = now
             conversation.ai_paused_by_id = getattr(actor, "pk", None)
-            _event(conversation, ConversationEvent.Kind.TAKEN_OVER, actor, reason=reason)
+            event_add(conversation, ConversationEvent.Kind.TAKEN_OVER, actor, reason=reason)
         dispatch.automatic_replies_cancel(
             phone_id=locked.phone_number_id, recipient_index=locked.customer_index, origins=AI_ORIGINS, reason=CANCELLED
         )
-    if taken:
-        changes.conversations_changed(conversation.tenant_id, [conversation.pk])
     return taken
 
 
@@ -100,6 +88,5 @@ def conversation_release(conversation: Conversation, *, actor: Any, reason: str 
     if released:
         conversation.ai_paused_at = None
         conversation.ai_paused_by = None
-        _event(conversation, ConversationEvent.Kind.RELEASED, actor, reason=reason)
-        changes.conversations_changed(conversation.tenant_id, [conversation.pk])
+        event_add(conversation, ConversationEvent.Kind.RELEASED, actor, reason=reason)
     return released
